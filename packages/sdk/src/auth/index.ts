@@ -1,0 +1,2 @@
+// Public exports of auth/ (owned by the engineer working on auth/).
+export {};

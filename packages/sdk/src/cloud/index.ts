@@ -1,0 +1,2 @@
+// Public exports of cloud/ (owned by the engineer working on cloud/).
+export {};

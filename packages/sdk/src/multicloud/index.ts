@@ -1,0 +1,2 @@
+// Public exports of multicloud/ (owned by the engineer working on multicloud/).
+export {};

@@ -1,0 +1,2 @@
+// Public exports of services/ (owned by the engineer working on services/).
+export {};

@@ -1,0 +1,2 @@
+// Public exports of session/ (owned by the engineer working on session/).
+export {};

@@ -1,0 +1,2 @@
+// Public exports of transport/ (owned by the engineer working on transport/).
+export {};
