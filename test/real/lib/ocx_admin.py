@@ -12,6 +12,8 @@ All commands take the keystone URL of the cloud first and use admin / $ADMIN_PAS
   wait-compute KS_URL TIMEOUT             nova-compute up and a hypervisor listed
   wait-volume KS_URL TIMEOUT              cinder-scheduler and cinder-volume up; volume type 'fake'
   health KS_URL...                        every catalog endpoint answers, compute/volume services up
+  k2k IDP_URL SP_ID...                    demo on the IdP gets a K2K token for project demo on each SP
+                                          and lists that SP's images with it (if it has an image service)
 """
 import os
 import sys
@@ -218,9 +220,36 @@ def health(*urls):
     print('all services healthy')
 
 
+def k2k(idp_url, *sps):
+    from keystoneauth1.identity.v3 import k2k as k2kmod
+    local = v3.Password(auth_url=idp_url, username='demo', password=os.environ.get('DEMO_PASSWORD', 'demo-secret'),
+                        project_name='demo', user_domain_id='default', project_domain_id='default')
+    bad = []
+    for sp in sps:
+        t0 = time.time()
+        s = session.Session(auth=k2kmod.Keystone2Keystone(local, sp, project_name='demo', project_domain_id='default'))
+        try:
+            ref = s.auth.get_access(s)
+            msg = 'K2K %s -> %s: token for %s (federated=%s) project=%s roles=%s' % (
+                idp_url, sp, ref.username, ref.is_federated, ref.project_name, ','.join(sorted(ref.role_names)))
+            try:
+                img = ref.service_catalog.url_for(service_type='image', interface='public')
+                r = s.get(img + '/v2/images')
+                msg += '; image list HTTP %s' % r.status_code
+            except Exception as e:  # no image service in this SP, or it is down
+                if 'EndpointNotFound' not in type(e).__name__:
+                    raise
+            print('  %s (%.1fs)' % (msg, time.time() - t0))
+        except Exception as e:
+            bad.append('K2K to %s failed: %r' % (sp, e))
+    if bad:
+        print('\n'.join(bad), file=sys.stderr)
+        sys.exit(1)
+
+
 if __name__ == '__main__':
     cmds = {'seed': seed, 'register': register, 'fed-idp': fed_idp, 'fed-sp': fed_sp, 'flavors': flavors,
-            'wait-compute': wait_compute, 'wait-volume': wait_volume, 'health': health}
+            'wait-compute': wait_compute, 'wait-volume': wait_volume, 'health': health, 'k2k': k2k}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

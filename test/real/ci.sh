@@ -1,0 +1,39 @@
+#!/bin/bash
+# CI entry point for the real-OpenStack stack (works on a fresh Debian 12 machine, as root).
+#   test/real/ci.sh [up]   install everything (apt-get update if the lists are stale) and start the
+#                          stack; prints the time of each phase; exit != 0 loudly if anything failed,
+#                          after printing status and the tails of the logs that contain errors.
+#   test/real/ci.sh down   stop the stack (state kept in $STATE_DIR for log artifacts).
+# Then run the contract suite with:
+#   OCX_TEST_TARGET=real OS_CLIENT_CONFIG_FILE=$STATE_DIR/clouds.yaml npm run test:contract
+# Env: STATE_DIR (/tmp/ocx-real), BASE_PORT (27000), SVC_CLOUDS ("sp1 sp2").
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+export STATE_DIR=${STATE_DIR:-/tmp/ocx-real}
+ts() { date +%s.%N; }
+el() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
+
+fail() {
+  echo "######## ci.sh: $1 FAILED ########" >&2
+  "$HERE/openstack.sh" status >&2 || true
+  # tail of every log with errors in it, so the CI output says what broke
+  find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) 2>/dev/null | while read -r f; do
+    if grep -q -E ' ERROR |CRITICAL|Traceback' "$f"; then echo "----- $f" >&2; grep -E -A3 ' ERROR |CRITICAL|Traceback' "$f" | tail -n 30 >&2; fi
+  done
+  echo "######## ci.sh: $1 FAILED (state and logs in $STATE_DIR) ########" >&2
+  exit 1
+}
+
+case "${1:-up}" in
+  up)
+    [ "$(id -u)" = 0 ] || { echo "ci.sh must run as root (apt-get, Apache user switch)" >&2; exit 1; }
+    command -v apt-get >/dev/null || { echo "ci.sh needs Debian 12 (apt-get)" >&2; exit 1; }
+    T0=$(ts)
+    t=$(ts); "$HERE/lib/install.sh" all || fail "install"; TI=$(el "$t")
+    t=$(ts); SKIP_INSTALL=1 "$HERE/openstack.sh" up || fail "up"; TU=$(el "$t")
+    t=$(ts); "$HERE/openstack.sh" wait >/dev/null || fail "health check"; TW=$(el "$t")
+    echo "ci.sh: install ${TI}s, up ${TU}s, re-check ${TW}s, total $(el "$T0")s"
+    echo "ci.sh: OS_CLIENT_CONFIG_FILE=$STATE_DIR/clouds.yaml (clouds idp sp1 sp2 + *-admin)" ;;
+  down) t=$(ts); "$HERE/openstack.sh" down; echo "ci.sh: down $(el "$t")s" ;;
+  *) echo "usage: $0 [up|down]" >&2; exit 2 ;;
+esac
