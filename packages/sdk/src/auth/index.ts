@@ -1,2 +1,2 @@
-// Public exports of auth/ (owned by the engineer working on auth/).
-export {};
+// Public exports of auth/.
+export type * from './types.ts';

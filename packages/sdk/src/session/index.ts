@@ -1,2 +1,2 @@
-// Public exports of session/ (owned by the engineer working on session/).
-export {};
+// Public exports of session/.
+export type * from './types.ts';

@@ -1,2 +1,2 @@
-// Public exports of transport/ (owned by the engineer working on transport/).
-export {};
+// Public exports of transport/.
+export type * from './types.ts';
