@@ -1,2 +1,8 @@
-// Public exports of services/ (owned by the engineer working on services/).
-export {};
+// Public exports of services/: thin typed clients, one per OpenStack service.
+export { type ApiObject, type CallOptions, type ListOptions, collect } from './common.ts';
+export * from './identity.ts';
+export * from './compute.ts';
+export * from './block-storage.ts';
+export * from './image.ts';
+export * from './network.ts';
+export * from './object-store.ts';
