@@ -1,0 +1,145 @@
+import type { Readable } from 'node:stream';
+import { isOcxError } from '../../errors/ocx-error.ts';
+import { safeUrl } from '../errors.ts';
+import { redactBody, redactHeaders } from '../redact.ts';
+import type { HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware, RequestMetric } from '../types.ts';
+import { originOf } from './retry.ts';
+
+function metricOf(req: HttpRequest, started: number, attempt: number): RequestMetric {
+  return {
+    method: req.method.toUpperCase(),
+    origin: originOf(req.url),
+    cloud: req.context?.cloud,
+    region: req.context?.region,
+    service: req.context?.service,
+    operation: req.context?.operation,
+    durationMs: Date.now() - started,
+    attempt,
+  };
+}
+
+function safeHook(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // metrics hooks must never break a call
+  }
+}
+
+/** A response whose text() is logged (redacted) at trace level when read. */
+class TracedResponse implements HttpResponse {
+  readonly #inner: HttpResponse;
+  readonly #log: (text: string) => void;
+  constructor(inner: HttpResponse, log: (text: string) => void) {
+    this.#inner = inner;
+    this.#log = log;
+  }
+  get status() {
+    return this.#inner.status;
+  }
+  get headers() {
+    return this.#inner.headers;
+  }
+  get url() {
+    return this.#inner.url;
+  }
+  get method() {
+    return this.#inner.method;
+  }
+  get requestId() {
+    return this.#inner.requestId;
+  }
+  get body(): Readable {
+    return this.#inner.body;
+  }
+  bytes() {
+    return this.#inner.bytes();
+  }
+  async text() {
+    const t = await this.#inner.text();
+    this.#log(t);
+    return t;
+  }
+  async json<T = unknown>(): Promise<T> {
+    const t = await this.text();
+    if (t.trim() === '') return undefined as T;
+    // reuse the inner parser for its INVALID_RESPONSE error shape
+    return this.#inner.json<T>();
+  }
+  dump() {
+    return this.#inner.dump();
+  }
+}
+
+/**
+ * Per-attempt observation: debug log of request/response (method, safe URL, status, request id, duration),
+ * trace log of redacted headers and bodies, and the metrics `onAttempt` hook.
+ */
+export function observeMiddleware(
+  logger: LoggerLike,
+  metrics: MetricsHooks | undefined,
+  logBodies: boolean | undefined,
+): Middleware {
+  const attempts = new WeakMap<object, number>();
+  return (next) => async (req) => {
+    const attempt = (attempts.get(req) ?? 0) + 1;
+    attempts.set(req, attempt);
+    const started = Date.now();
+    const traceOn = logger.isLevelEnabled ? logger.isLevelEnabled('trace') : false;
+    const bodies = logBodies ?? traceOn;
+    const where = { cloud: req.context?.cloud, service: req.context?.service, op: req.context?.operation };
+    const url = safeUrl(req.url);
+    if (traceOn) {
+      const body =
+        bodies && (typeof req.body === 'string' || req.body instanceof Uint8Array) ? redactBody(req.body) : undefined;
+      logger.trace(
+        { ...where, method: req.method, url, headers: redactHeaders(req.headers), body, attempt },
+        'http request',
+      );
+    } else {
+      logger.debug({ ...where, method: req.method, url, attempt }, 'http request');
+    }
+    try {
+      const res = await next(req);
+      const durationMs = Date.now() - started;
+      safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), status: res.status }));
+      const line = { ...where, method: req.method, url, status: res.status, requestId: res.requestId, durationMs };
+      if (traceOn) {
+        logger.trace({ ...line, headers: redactHeaders(res.headers) }, 'http response');
+        if (bodies)
+          return new TracedResponse(res, (text) =>
+            logger.trace({ ...where, method: req.method, url, body: redactBody(text) }, 'http response body'),
+          );
+      } else {
+        logger.debug(line, 'http response');
+      }
+      return res;
+    } catch (err) {
+      const code = isOcxError(err) ? err.code : 'UNKNOWN';
+      safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), errorCode: code }));
+      logger.debug(
+        { ...where, method: req.method, url, error: code, durationMs: Date.now() - started },
+        'http failure',
+      );
+      throw err;
+    }
+  };
+}
+
+/** Per-call metrics (after retries). */
+export function callMetricsMiddleware(metrics: MetricsHooks | undefined): Middleware {
+  return (next) => async (req) => {
+    if (!metrics?.onRequest) return next(req);
+    const started = Date.now();
+    try {
+      const res = await next(req);
+      safeHook(() => metrics.onRequest?.({ ...metricOf(req, started, 1), status: res.status }));
+      return res;
+    } catch (err) {
+      safeHook(() =>
+        metrics.onRequest?.({ ...metricOf(req, started, 1), errorCode: isOcxError(err) ? err.code : 'UNKNOWN' }),
+      );
+      throw err;
+    }
+  };
+}
