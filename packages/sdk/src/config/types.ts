@@ -26,7 +26,13 @@ export interface AuthConfig {
   [extra: string]: unknown;
 }
 
-export type AuthType = 'password' | 'v3password' | 'token' | 'v3token' | 'v3applicationcredential' | 'applicationcredential';
+export type AuthType =
+  | 'password'
+  | 'v3password'
+  | 'token'
+  | 'v3token'
+  | 'v3applicationcredential'
+  | 'applicationcredential';
 
 export type Interface = 'public' | 'internal' | 'admin';
 
@@ -34,8 +40,12 @@ export type Interface = 'public' | 'internal' | 'admin';
 export interface ServiceConfig {
   apiVersion?: string;
   endpointOverride?: string;
+  /** `<service>_service_type`: the type to look for in the catalog instead (e.g. `rax:database`). */
+  serviceType?: string;
   serviceName?: string;
   interface?: Interface;
+  /** `<service>_default_microversion`. */
+  defaultMicroversion?: string;
 }
 
 /** Keystone-to-Keystone: reach this cloud through a service provider registered in a home (IdP) cloud. */
@@ -48,6 +58,8 @@ export interface FederationConfig {
   remoteProjectId?: string;
   remoteProjectDomainName?: string;
   remoteProjectDomainId?: string;
+  /** The home cloud, resolved (set by the loader and by k2kCloudConfig). */
+  home?: CloudConfig;
 }
 
 export interface CloudConfig {
