@@ -1,5 +1,10 @@
 // Public exports of services/: thin typed clients, one per OpenStack service.
-export { type ApiObject, type CallOptions, type ListOptions, collect } from './common.ts';
+export {
+  type ApiObject,
+  type CallOptions as ServiceCallOptions,
+  type ListOptions as ServiceListOptions,
+  collect,
+} from './common.ts';
 export * from './identity.ts';
 export * from './compute.ts';
 export * from './block-storage.ts';
