@@ -20,6 +20,8 @@ export interface ErrorContext {
   key?: string | undefined;
   /** Whether retrying the same call later may succeed. */
   retryable?: boolean | undefined;
+  /** For FEDERATION_FAILED (and errors during a multi-step flow): the step that failed, e.g. 'sp-assertion'. */
+  step?: string | undefined;
 }
 
 const OCX_ERROR = Symbol.for('ocx.error');
@@ -42,6 +44,7 @@ export class OcxError extends Error implements ErrorContext {
   file?: string | undefined;
   key?: string | undefined;
   retryable?: boolean | undefined;
+  step?: string | undefined;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -63,9 +66,36 @@ export class OcxError extends Error implements ErrorContext {
   }
 
   context(): ErrorContext {
-    const { cloud, region, service, method, url, status, requestId, serverMessage, resourceId, file, key, retryable } =
-      this;
-    return { cloud, region, service, method, url, status, requestId, serverMessage, resourceId, file, key, retryable };
+    const {
+      cloud,
+      region,
+      service,
+      method,
+      url,
+      status,
+      requestId,
+      serverMessage,
+      resourceId,
+      file,
+      key,
+      retryable,
+      step,
+    } = this;
+    return {
+      cloud,
+      region,
+      service,
+      method,
+      url,
+      status,
+      requestId,
+      serverMessage,
+      resourceId,
+      file,
+      key,
+      retryable,
+      step,
+    };
   }
 
   /** A one-line, token-free description for CLIs and logs: `[TIMEOUT] sp1/compute GET …: message`. */

@@ -1,0 +1,260 @@
+import { type TokenStore, cachedAccess, defaultTokenCache, DEFAULT_REFRESH_MARGIN_MS } from '../auth/cache.ts';
+import { Keystone2Keystone } from '../auth/k2k.ts';
+import { authFromConfig } from '../auth/plugins.ts';
+import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
+import type { CloudConfig, FederationConfig } from '../config/types.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import { safeUrl } from '../transport/errors.ts';
+import { createTransport } from '../transport/transport.ts';
+import type { HttpResponse, RequestBody, Transport } from '../transport/types.ts';
+import { expandEndpointTemplate, selectEndpoint } from './catalog.ts';
+import { discoverEndpoint } from './discovery.ts';
+import { SessionServiceClient, type SessionInternals } from './service-client.ts';
+import { canonicalServiceType } from './service-types.ts';
+import type { EndpointVersion, ServiceClient, ServiceClientOptions, Session, SessionOptions } from './types.ts';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The K2K plugin for a cloud reached through a home cloud's IdP (clouds.yaml `federation`-style config). */
+export function k2kFromConfig(home: CloudConfig, federation: FederationConfig): Keystone2Keystone {
+  const target = federation.remoteProjectId
+    ? { projectId: federation.remoteProjectId }
+    : federation.remoteProjectName
+      ? {
+          projectName: federation.remoteProjectName,
+          projectDomainId: federation.remoteProjectDomainId,
+          projectDomainName: federation.remoteProjectDomainName,
+        }
+      : {};
+  return new Keystone2Keystone({ idp: authFromConfig(home), serviceProvider: federation.serviceProvider, target });
+}
+
+function replayable(body: RequestBody | undefined): boolean {
+  return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
+}
+
+/** A Session for one cloud + region: auth, catalog, discovery, microversions, one re-auth on 401. */
+export class CloudSession implements Session {
+  readonly cloud: CloudConfig;
+  readonly regionName: string;
+  readonly transport: Transport;
+  readonly authPlugin: AuthPlugin;
+  readonly #ownsTransport: boolean;
+  readonly #cache: TokenStore;
+  readonly #margin: number;
+  readonly #clients = new Map<string, ServiceClient>();
+  readonly #versions = new Map<string, Promise<EndpointVersion>>();
+  readonly #internals: SessionInternals;
+
+  constructor(cloud: CloudConfig, opts: SessionOptions & { homeCloud?: CloudConfig | undefined } = {}) {
+    this.cloud = cloud;
+    this.regionName = opts.region ?? cloud.regionName ?? '';
+    this.#cache = opts.tokenCache ?? defaultTokenCache;
+    this.#margin = opts.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+    if (opts.auth) this.authPlugin = opts.auth;
+    else if (cloud.federation) {
+      const home = opts.homeCloud ?? cloud.federation.home;
+      if (!home)
+        throw new OcxError(
+          ErrorCode.CONFIG_INVALID,
+          `cloud ${cloud.name} is reached through K2K from ${cloud.federation.homeCloud}; pass that cloud's config as homeCloud`,
+          { cloud: cloud.name, key: 'federation.home_cloud' },
+        );
+      this.authPlugin = k2kFromConfig(home, cloud.federation);
+    } else this.authPlugin = authFromConfig(cloud);
+    this.#ownsTransport = !opts.transport;
+    this.transport =
+      opts.transport ??
+      createTransport({
+        timeoutMs: this.#defaultTimeoutMs(),
+        ...opts.transportOptions,
+        tls: opts.transportOptions?.tls ?? { verify: cloud.verify, cert: cloud.cert, key: cloud.key },
+      });
+    this.#internals = {
+      session: this,
+      defaultTimeoutMs: () => this.#defaultTimeoutMs(),
+      endpointVersion: (type, o, call) => this.#endpointVersion(type, o, call),
+      sendAuthenticated: (req, type, unauth) => this.#send(req, type, unauth),
+    };
+  }
+
+  get cloudName(): string {
+    return this.cloud.name;
+  }
+
+  #defaultTimeoutMs(): number {
+    return this.cloud.apiTimeout !== undefined && this.cloud.apiTimeout > 0
+      ? Math.round(this.cloud.apiTimeout * 1000)
+      : DEFAULT_TIMEOUT_MS;
+  }
+
+  #authContext(call: {
+    signal?: AbortSignal | undefined;
+    deadline?: number | undefined;
+    timeoutMs?: number;
+  }): AuthContext {
+    const timeoutMs = call.timeoutMs ?? this.#defaultTimeoutMs();
+    return {
+      transport: this.transport,
+      signal: call.signal,
+      deadline: call.deadline ?? Date.now() + timeoutMs,
+      timeoutMs,
+      cloud: this.cloud.name,
+      region: this.regionName || undefined,
+      logger: this.transport.logger,
+    };
+  }
+
+  async getAccess(
+    opts: { signal?: AbortSignal; timeoutMs?: number; forceRefresh?: boolean; deadline?: number } = {},
+  ): Promise<AccessInfo> {
+    try {
+      return await cachedAccess(this.authPlugin, this.#authContext(opts), {
+        cache: this.#cache,
+        marginMs: this.#margin,
+        force: opts.forceRefresh,
+      });
+    } catch (err) {
+      if (err instanceof OcxError && !err.cloud) throw err.withContext({ cloud: this.cloud.name });
+      throw err;
+    }
+  }
+
+  async getToken(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
+    return (await this.getAccess(opts)).token;
+  }
+
+  invalidate(): void {
+    this.#cache.delete(this.authPlugin.cacheKey());
+  }
+
+  async projectId(): Promise<string | undefined> {
+    return (await this.getAccess()).project?.id;
+  }
+
+  async endpointFor(
+    serviceType: string,
+    opts: ServiceClientOptions & { signal?: AbortSignal; deadline?: number } = {},
+  ): Promise<string> {
+    const type = canonicalServiceType(serviceType);
+    const svc = this.cloud.services?.[type] ?? {};
+    const override = opts.endpointOverride ?? svc.endpointOverride;
+    const access = await this.getAccess({ signal: opts.signal, deadline: opts.deadline });
+    if (override) return expandEndpointTemplate(override, access.project?.id).replace(/\/+$/, '');
+    try {
+      const ep = selectEndpoint(access.catalog, {
+        serviceType: type,
+        interface: opts.interface ?? svc.interface ?? this.cloud.interface,
+        region: opts.region ?? this.regionName,
+        serviceName: opts.serviceName ?? svc.serviceName,
+      });
+      return expandEndpointTemplate(ep.url, access.project?.id).replace(/\/+$/, '');
+    } catch (err) {
+      // A federated/scoped token may come without an identity entry: Keystone itself is the identity endpoint.
+      if (type === 'identity' && access.catalog.every((e) => e.type !== 'identity')) return access.identityUrl;
+      if (err instanceof OcxError) throw err.withContext({ cloud: this.cloud.name });
+      throw err;
+    }
+  }
+
+  async #fetchDoc(url: string, call: { signal?: AbortSignal | undefined; deadline: number }, service: string) {
+    const token = await this.getToken({ signal: call.signal } as { signal?: AbortSignal });
+    const res = await this.transport.request({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json', 'x-auth-token': token },
+      signal: call.signal,
+      deadline: call.deadline,
+      context: { cloud: this.cloud.name, region: this.regionName || undefined, service, operation: 'discovery' },
+    });
+    if (res.status !== 200 && res.status !== 300) {
+      await res.dump();
+      return undefined;
+    }
+    return res.json().catch(() => undefined);
+  }
+
+  async #endpointVersion(
+    serviceType: string,
+    opts: ServiceClientOptions,
+    call: { signal?: AbortSignal | undefined; deadline: number },
+  ): Promise<EndpointVersion> {
+    const type = canonicalServiceType(serviceType);
+    const base = await this.endpointFor(type, { ...opts, signal: call.signal, deadline: call.deadline });
+    const wanted = opts.apiVersion ?? this.cloud.services?.[type]?.apiVersion;
+    const key = `${type}|${base}|${wanted ?? ''}`;
+    let p = this.#versions.get(key);
+    if (!p) {
+      p = discoverEndpoint(base, type, wanted, (url) => this.#fetchDoc(url, call, type));
+      this.#versions.set(key, p);
+      p.catch(() => this.#versions.delete(key));
+    }
+    return p;
+  }
+
+  async #send(
+    req: Parameters<SessionInternals['sendAuthenticated']>[0],
+    serviceType: string,
+    unauthenticated: boolean,
+  ): Promise<HttpResponse> {
+    const context = { cloud: this.cloud.name, region: this.regionName || undefined, service: serviceType };
+    const send = (token: string | undefined) =>
+      this.transport.request({
+        method: req.method,
+        url: req.url,
+        headers: token ? { ...req.headers, 'x-auth-token': token } : req.headers,
+        body: req.body,
+        signal: req.signal,
+        deadline: req.deadline,
+        timeoutMs: req.timeoutMs,
+        streamResponse: req.streamResponse,
+        idempotent: req.idempotent,
+        context,
+      });
+    if (unauthenticated) return send(undefined);
+    const access = await this.getAccess({ signal: req.signal, deadline: req.deadline } as { signal?: AbortSignal });
+    const first = await send(access.token);
+    if (first.status !== 401) return first;
+    await first.dump();
+    // The token was refused: authenticate once more (unless another call already did) and try once again.
+    const current = this.#cache.get(this.authPlugin.cacheKey());
+    const fresh =
+      current && current.token !== access.token
+        ? current
+        : await this.getAccess({ signal: req.signal, deadline: req.deadline, forceRefresh: true } as {
+            signal?: AbortSignal;
+          });
+    if (!replayable(req.body)) {
+      throw new OcxError(
+        ErrorCode.AUTH_EXPIRED,
+        'the token was refused; a new one was obtained, but a streamed request body cannot be sent again',
+        { ...context, method: req.method, url: safeUrl(req.url), status: 401 },
+      );
+    }
+    return send(fresh.token);
+  }
+
+  client(serviceType: string, opts: ServiceClientOptions = {}): ServiceClient {
+    const type = canonicalServiceType(serviceType);
+    const key = JSON.stringify([type, opts]);
+    let c = this.#clients.get(key);
+    if (!c) {
+      c = new SessionServiceClient(this.#internals, type, opts);
+      this.#clients.set(key, c);
+    }
+    return c;
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsTransport) await this.transport.close();
+  }
+}
+
+/** Create a Session for one resolved cloud (+ region). */
+export function createSession(
+  cloud: CloudConfig,
+  opts: SessionOptions & { homeCloud?: CloudConfig | undefined } = {},
+): Session {
+  return new CloudSession(cloud, opts);
+}
