@@ -1,0 +1,505 @@
+import { type CloudsConfig, k2kCloudConfig, loadCloudsConfig } from '../config/loader.ts';
+import { canonicalServiceType } from '../config/service-types.ts';
+import type { CloudConfig } from '../config/types.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import type { Session } from '../session/types.ts';
+import { CloudConnection } from './connection.ts';
+import { fanOut, toOcxError } from './fanout.ts';
+import { defaultSessionFactory } from './session-factory.ts';
+import type {
+  CallFailure,
+  CallOptions,
+  CallOutcome,
+  CloudFn,
+  CloudSpec,
+  ConnectOptions,
+  Connection,
+  ItemLocation,
+  ListOutcome,
+  Located,
+  ReachableService,
+  SelectOptions,
+  SessionFactory,
+} from './types.ts';
+
+/** A cloud that could not even be set up (bad config, unknown service provider): every call reports it. */
+interface BrokenEntry {
+  name: string;
+  cloud: string;
+  region: string;
+  tags: readonly string[];
+  error: OcxError;
+}
+
+type Entry = { ok: true; conn: Connection } | { ok: false; broken: BrokenEntry };
+
+function entryName(e: Entry): string {
+  return e.ok ? e.conn.name : e.broken.name;
+}
+function entryWhere(e: Entry): { cloud: string; region: string; name: string } {
+  const x = e.ok ? e.conn : e.broken;
+  return { cloud: x.cloud, region: x.region, name: x.name };
+}
+
+function isCloudConfig(spec: CloudSpec): spec is CloudConfig {
+  return typeof spec === 'object' && 'auth' in spec && 'services' in spec;
+}
+
+function tagsFrom(config: CloudConfig | undefined, extra: readonly string[] | undefined): string[] {
+  const fromYaml = Array.isArray(config?.extra.tags)
+    ? (config.extra.tags as unknown[]).filter((t): t is string => typeof t === 'string')
+    : [];
+  return [...new Set([...fromYaml, ...(extra ?? [])])];
+}
+
+interface Planned {
+  config?: CloudConfig;
+  error?: OcxError;
+  cloud: string;
+  region: string;
+}
+
+/**
+ * Many OpenStack clouds used as one (the OCX library): a home cloud by credentials, the others by K2K through the
+ * home Keystone or by their own credentials; the same operation on all or a selection in parallel, with a
+ * concurrency bound and a per-cloud deadline; results tagged with their location and one failure per failed cloud.
+ */
+export class MultiCloud {
+  readonly #entries: Entry[];
+  /** Problems found while connecting (bad config, auth failures, unknown service providers), one per cloud. */
+  readonly connectFailures: readonly CallFailure[];
+  readonly #owned: Session[];
+
+  private constructor(entries: Entry[], connectFailures: CallFailure[], owned: Session[]) {
+    this.#entries = entries;
+    this.connectFailures = connectFailures;
+    this.#owned = owned;
+  }
+
+  /**
+   * Connect a set of clouds. Never throws for a single cloud's problem: such a cloud is reported in
+   * `connectFailures` (and, when it has no session at all, as a failure of every call). Throws CONFIG_INVALID only
+   * when the request itself is unusable (e.g. `k2k` without a home cloud).
+   */
+  static async connect(opts: ConnectOptions = {}): Promise<MultiCloud> {
+    const factory: SessionFactory = opts.sessionFactory ?? defaultSessionFactory;
+    const needsConfig =
+      opts.config !== undefined ||
+      typeof opts.home === 'string' ||
+      opts.clouds === undefined ||
+      opts.clouds.some((c) => !isCloudConfig(c));
+    const config: CloudsConfig | undefined = opts.config ?? (needsConfig ? loadCloudsConfig() : undefined);
+    if (opts.k2k && opts.home === undefined) {
+      throw new OcxError(
+        ErrorCode.CONFIG_INVALID,
+        'k2k needs a home cloud (the Keystone that is the identity provider)',
+      );
+    }
+
+    // 1. Plan: which cloud × region configs, in order.
+    const planned: Planned[] = [];
+    const plan = (spec: CloudSpec) => {
+      if (isCloudConfig(spec)) {
+        planned.push({ config: spec, cloud: spec.name, region: spec.regionName });
+        return;
+      }
+      const cloud = typeof spec === 'string' ? spec : spec.cloud;
+      const wanted = typeof spec === 'string' ? undefined : spec.region;
+      const cfg = config as CloudsConfig;
+      let regions: string[] = [];
+      try {
+        regions = wanted !== undefined ? [wanted] : cfg.regionsOf(cloud);
+      } catch {
+        regions = [];
+      }
+      if (regions.length === 0) regions = [''];
+      for (const region of regions) {
+        try {
+          const resolved = cfg.getCloud(cloud, region ? { region } : {});
+          planned.push({ config: resolved, cloud, region: resolved.regionName });
+        } catch (err) {
+          planned.push({ error: toOcxError(err, {}, { cloud, region }), cloud, region });
+        }
+      }
+    };
+    let homeConfig: CloudConfig | undefined;
+    if (opts.home !== undefined) {
+      const before = planned.length;
+      plan(typeof opts.home === 'string' ? { cloud: opts.home } : opts.home);
+      const home = planned[before];
+      if (!home?.config) {
+        throw home?.error ?? new OcxError(ErrorCode.CONFIG_INVALID, 'the home cloud could not be resolved');
+      }
+      if (home.config.federation) {
+        throw new OcxError(
+          ErrorCode.CONFIG_INVALID,
+          `the home cloud '${home.cloud}' is itself reached by federation; the home cloud needs its own credentials`,
+          { cloud: home.cloud },
+        );
+      }
+      homeConfig = home.config;
+    }
+    const specs = opts.clouds ?? (opts.home === undefined && !opts.k2k ? (config?.cloudNames() ?? []) : []);
+    for (const spec of specs) plan(spec);
+
+    // Same cloud and region twice (e.g. home also listed): keep the first.
+    const seen = new Set<string>();
+    const unique = planned.filter((p) => {
+      const key = `${p.cloud}\u0000${p.region}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const regionCount = new Map<string, number>();
+    for (const p of unique) regionCount.set(p.cloud, (regionCount.get(p.cloud) ?? 0) + 1);
+    const nameOf = (cloud: string, region: string) =>
+      (regionCount.get(cloud) ?? 0) > 1 && region ? `${cloud}/${region}` : cloud;
+
+    // 2. Sessions: clouds with credentials first, then federated ones (they need their home's session).
+    const owned: Session[] = [];
+    const entries: Entry[] = new Array(unique.length);
+    const homeSessions = new Map<string, Session>();
+    const tagsFor = (cloud: string, cfg?: CloudConfig) => tagsFrom(cfg, opts.tags?.[cloud]);
+    const brokenOf = (p: Planned, error: OcxError): Entry => ({
+      ok: false,
+      broken: {
+        name: nameOf(p.cloud, p.region),
+        cloud: p.cloud,
+        region: p.region,
+        tags: tagsFor(p.cloud, p.config),
+        error,
+      },
+    });
+    const asError = (err: unknown, cloud: string, region: string) => toOcxError(err, {}, { cloud, region });
+
+    for (const [i, p] of unique.entries()) {
+      if (!p.config) {
+        entries[i] = brokenOf(p, p.error as OcxError);
+        continue;
+      }
+      if (p.config.federation) continue;
+      try {
+        const session = await factory(p.config, { transport: opts.transport });
+        owned.push(session);
+        entries[i] = {
+          ok: true,
+          conn: new CloudConnection({
+            name: nameOf(p.cloud, p.region),
+            config: p.config,
+            session,
+            via: 'credentials',
+            tags: tagsFor(p.cloud, p.config),
+          }),
+        };
+        if (!homeSessions.has(p.cloud)) homeSessions.set(p.cloud, session);
+      } catch (err) {
+        entries[i] = brokenOf(p, asError(err, p.cloud, p.region));
+      }
+    }
+    const homeSessionFor = async (home: CloudConfig): Promise<Session> => {
+      const existing = homeSessions.get(home.name);
+      if (existing) return existing;
+      const session = await factory(home, { transport: opts.transport });
+      owned.push(session);
+      homeSessions.set(home.name, session);
+      return session;
+    };
+    for (const [i, p] of unique.entries()) {
+      if (!p.config?.federation) continue;
+      const fed = p.config.federation;
+      try {
+        const home = fed.home ?? (config as CloudsConfig).getCloud(fed.homeCloud);
+        const homeSession = await homeSessionFor(home);
+        const session = await factory(p.config, { home: homeSession, transport: opts.transport });
+        owned.push(session);
+        entries[i] = {
+          ok: true,
+          conn: new CloudConnection({
+            name: nameOf(p.cloud, p.region),
+            config: p.config,
+            session,
+            via: 'k2k',
+            home: fed.homeCloud,
+            tags: tagsFor(p.cloud, p.config),
+          }),
+        };
+      } catch (err) {
+        entries[i] = brokenOf(p, asError(err, p.cloud, p.region));
+      }
+    }
+
+    const connectFailures: CallFailure[] = [];
+    // 3. K2K discovery: the service providers the home token lists (or the ones asked for).
+    if (opts.k2k && homeConfig) {
+      const homeCfg = homeConfig;
+      const k2k = opts.k2k;
+      let homeSession: Session | undefined;
+      try {
+        homeSession = await homeSessionFor(homeCfg);
+      } catch (err) {
+        throw asError(err, homeCfg.name, homeCfg.regionName);
+      }
+      const started = Date.now();
+      const [settled] = await fanOut([homeSession], (s, ctx) => s.getAccess({ signal: ctx.signal }), {
+        deadlineMs: opts.deadlineMs,
+        signal: opts.signal,
+        where: () => ({ cloud: homeCfg.name, region: homeCfg.regionName }),
+      });
+      if (settled && !settled.ok) {
+        connectFailures.push({
+          cloud: homeCfg.name,
+          region: homeCfg.regionName,
+          name: homeCfg.name,
+          error: settled.error,
+          durationMs: Date.now() - started,
+        });
+      } else if (settled?.ok) {
+        const registered = settled.value.serviceProviders;
+        const wanted = k2k.serviceProviders ?? registered.map((sp) => sp.id);
+        for (const spId of wanted) {
+          const name = spId;
+          if (entries.some((e) => e && entryName(e) === name)) {
+            connectFailures.push({
+              cloud: spId,
+              region: '',
+              name,
+              error: new OcxError(
+                ErrorCode.CONFIG_INVALID,
+                `service provider '${spId}' has the same name as a cloud already connected; list one of them only`,
+                { cloud: spId },
+              ),
+              durationMs: 0,
+            });
+            continue;
+          }
+          const cfg = k2kCloudConfig(
+            homeCfg,
+            {
+              serviceProvider: spId,
+              remoteProjectName: k2k.remoteProjectName,
+              remoteProjectId: k2k.remoteProjectId,
+              remoteProjectDomainName: k2k.remoteProjectDomainName,
+              remoteProjectDomainId: k2k.remoteProjectDomainId,
+            },
+            name,
+          );
+          if (!registered.some((sp) => sp.id === spId)) {
+            const known = registered.map((sp) => sp.id).join(', ') || 'none';
+            entries.push({
+              ok: false,
+              broken: {
+                name,
+                cloud: spId,
+                region: '',
+                tags: tagsFor(spId),
+                error: new OcxError(
+                  ErrorCode.FEDERATION_FAILED,
+                  `service provider '${spId}' is not registered in the home Keystone of '${homeCfg.name}' (registered: ${known})`,
+                  { cloud: spId, step: 'service-provider' },
+                ),
+              },
+            });
+            continue;
+          }
+          try {
+            const session = await factory(cfg, { home: homeSession, transport: opts.transport });
+            owned.push(session);
+            entries.push({
+              ok: true,
+              conn: new CloudConnection({
+                name,
+                config: cfg,
+                session,
+                via: 'k2k',
+                home: homeCfg.name,
+                tags: tagsFor(spId),
+              }),
+            });
+          } catch (err) {
+            entries.push({
+              ok: false,
+              broken: { name, cloud: spId, region: '', tags: tagsFor(spId), error: asError(err, spId, '') },
+            });
+          }
+        }
+      }
+    }
+
+    const multi = new MultiCloud(entries.filter(Boolean), connectFailures, owned);
+    for (const e of multi.#entries) {
+      if (!e.ok) connectFailures.push({ ...entryWhere(e), error: e.broken.error, durationMs: 0 });
+    }
+    // 4. Authenticate everything in parallel (a failure is reported, the connection stays: it may recover).
+    if (opts.authenticate ?? true) {
+      const live = multi.#entries.filter((e): e is { ok: true; conn: Connection } => e.ok);
+      const settled = await fanOut(live, (e, ctx) => e.conn.session.getAccess({ signal: ctx.signal }), {
+        concurrency: opts.concurrency,
+        deadlineMs: opts.deadlineMs,
+        signal: opts.signal,
+        where: (e) => ({ cloud: e.conn.cloud, region: e.conn.region }),
+      });
+      settled.forEach((s, i) => {
+        const e = live[i];
+        if (!s.ok && e && !connectFailures.some((f) => f.name === e.conn.name)) {
+          connectFailures.push({ ...entryWhere(e), error: s.error, durationMs: s.durationMs });
+        }
+      });
+    }
+    return multi;
+  }
+
+  /** Connection names, in order. */
+  names(): string[] {
+    return this.#entries.map(entryName);
+  }
+
+  /** The connections that have a session (clouds broken at connect time are not included). */
+  connections(): Connection[] {
+    return this.#entries.flatMap((e) => (e.ok ? [e.conn] : []));
+  }
+
+  /** One connection by connection name or cloud name (the proposal's single-service path). */
+  get(name: string): Connection {
+    const entry =
+      this.#entries.find((e) => entryName(e) === name) ?? this.#entries.find((e) => entryWhere(e).cloud === name);
+    if (!entry) {
+      throw new OcxError(
+        ErrorCode.NOT_FOUND,
+        `no connected cloud named '${name}' (connected: ${this.names().join(', ')})`,
+        {
+          cloud: name,
+        },
+      );
+    }
+    if (!entry.ok) throw entry.broken.error;
+    return entry.conn;
+  }
+
+  /** A view on a subset (shares the connections; closing the view closes nothing). */
+  select(sel: SelectOptions): MultiCloud {
+    const picked = this.#entries.filter((e) => {
+      const w = entryWhere(e);
+      if (sel.names && !sel.names.includes(w.name) && !sel.names.includes(w.cloud)) return false;
+      if (sel.regions && !sel.regions.includes(w.region)) return false;
+      const tags = e.ok ? e.conn.tags : e.broken.tags;
+      if (sel.tags && !sel.tags.every((t) => tags.includes(t))) return false;
+      if (sel.where && (!e.ok || !sel.where(e.conn))) return false;
+      return true;
+    });
+    const names = new Set(picked.map(entryName));
+    return new MultiCloud(
+      picked,
+      this.connectFailures.filter((f) => names.has(f.name)),
+      [],
+    );
+  }
+
+  /**
+   * Call `fn` on every connection in parallel (bounded by `concurrency`), each under its own deadline. Resolves
+   * when every cloud has answered, failed or run out of time; never rejects because of one cloud.
+   */
+  async call<T>(fn: CloudFn<T>, opts: CallOptions = {}): Promise<CallOutcome<T>> {
+    const settled = await fanOut(
+      this.#entries,
+      async (e, ctx) => {
+        if (!e.ok) throw e.broken.error;
+        return fn(e.conn, e.conn.name, ctx);
+      },
+      { ...opts, where: (e) => ({ cloud: entryWhere(e).cloud, region: entryWhere(e).region }) },
+    );
+    const out: CallOutcome<T> = { results: [], failures: [] };
+    settled.forEach((s, i) => {
+      const where = entryWhere(this.#entries[i] as Entry);
+      if (s.ok) out.results.push({ location: where, value: s.value, durationMs: s.durationMs });
+      else out.failures.push({ ...where, error: s.error, durationMs: s.durationMs });
+    });
+    return out;
+  }
+
+  /**
+   * Call a list operation everywhere and flatten: every item gets a shade-style `location` (cloud, region,
+   * project from the connection's token) unless it already carries one (cloud-layer resources do).
+   */
+  async list<T extends object>(
+    fn: (
+      conn: Connection,
+      cloudName: string,
+      ctx: { signal: AbortSignal; deadline: number },
+    ) => Promise<readonly T[]> | AsyncIterable<T>,
+    opts: CallOptions = {},
+  ): Promise<ListOutcome<T>> {
+    const outcome = await this.call(async (conn, name, ctx) => {
+      const got = fn(conn, name, ctx);
+      const items: T[] = [];
+      if (Symbol.asyncIterator in got) {
+        for await (const item of got as AsyncIterable<T>) {
+          if (ctx.signal.aborted) break;
+          items.push(item);
+        }
+      } else items.push(...(await (got as Promise<readonly T[]>)));
+      let project: ItemLocation['project'] = { id: null, name: null, domain_id: null, domain_name: null };
+      try {
+        const access = await conn.session.getAccess({ signal: ctx.signal });
+        if (access.project) {
+          project = {
+            id: access.project.id,
+            name: access.project.name ?? null,
+            domain_id: access.project.domain?.id ?? null,
+            domain_name: access.project.domain?.name ?? null,
+          };
+        }
+      } catch {
+        // the list succeeded; a missing project in the location is not worth failing it
+      }
+      const location: ItemLocation = { cloud: conn.cloud, region: conn.region || null, zone: null, project };
+      return items.map((item) =>
+        'location' in item && item.location ? (item as Located<T>) : ({ ...item, location } as Located<T>),
+      );
+    }, opts);
+    return { items: outcome.results.flatMap((r) => r.value), failures: outcome.failures };
+  }
+
+  /**
+   * What each cloud lets the user reach: the services in its catalog (for the connection's region when it has one),
+   * optionally only `service` (any alias: volume, volumev3 → block-storage).
+   */
+  async listServices(
+    opts: CallOptions & { service?: string | undefined } = {},
+  ): Promise<CallOutcome<ReachableService[]>> {
+    const wanted = opts.service ? canonicalServiceType(opts.service) : undefined;
+    return this.call(async (conn, _name, ctx) => {
+      const access = await conn.session.getAccess({ signal: ctx.signal });
+      const out: ReachableService[] = [];
+      for (const entry of access.catalog) {
+        const type = canonicalServiceType(entry.type);
+        if (wanted && type !== wanted) continue;
+        const endpoints = entry.endpoints
+          .filter((ep) => !conn.region || ep.region === conn.region || ep.region_id === conn.region)
+          .map((ep) => ({ interface: ep.interface, region: ep.region, url: ep.url }));
+        if (endpoints.length === 0) continue;
+        out.push({ type, catalogType: entry.type, name: entry.name, endpoints });
+      }
+      out.sort((a, b) => a.type.localeCompare(b.type));
+      return out;
+    }, opts);
+  }
+
+  /** Forget cached tokens (all, or the named connections): the next call authenticates again (new K2K assertion). */
+  reauthenticate(names?: readonly string[]): void {
+    for (const conn of this.connections()) {
+      if (!names || names.includes(conn.name) || names.includes(conn.cloud)) conn.session.invalidate();
+    }
+  }
+
+  /** Close every session this MultiCloud created (views made by select() own none). */
+  async close(): Promise<void> {
+    const sessions = this.#owned.splice(0);
+    await Promise.allSettled(sessions.map((s) => s.close()));
+  }
+}
+
+/** True when every cloud failed (what the CLI uses for its exit status). */
+export function allFailed(outcome: { results: readonly unknown[]; failures: readonly unknown[] }): boolean {
+  return outcome.results.length === 0 && outcome.failures.length > 0;
+}
