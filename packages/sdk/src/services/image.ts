@@ -76,7 +76,7 @@ export class ImageClient {
    * `{ name: 'x', status: 'active', visibility: 'all', tag: ['a', 'b'], sort: 'name:asc,created_at:desc' }`.
    */
   listImages(opts?: ListOptions): AsyncIterable<GlanceImage> {
-    return pages<GlanceImage>(this.http, '/images', 'images', opts, { linksKey: 'next' });
+    return pages<GlanceImage>(this.http, '/images', 'images', opts);
   }
 
   async getImage(id: string, opts?: CallOptions): Promise<GlanceImage> {
