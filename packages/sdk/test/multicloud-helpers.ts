@@ -230,6 +230,11 @@ export class TestSession {
         endpoints: [{ interface: 'public', region: this.regionName, url: `${base}/compute` }],
       },
       {
+        type: 'volumev2',
+        name: 'cinderv2',
+        endpoints: [{ interface: 'public', region: this.regionName, url: `${base}/volume/v2` }],
+      },
+      {
         type: 'volumev3',
         name: 'cinderv3',
         endpoints: [{ interface: 'public', region: this.regionName, url: `${base}/volume/v3` }],

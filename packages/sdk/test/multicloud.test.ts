@@ -237,7 +237,7 @@ describe('MultiCloud.select, list and listServices', () => {
     assert.equal(out.failures.length, 0);
     const x = out.results.find((r) => r.location.cloud === 'x');
     assert.deepEqual(
-      x?.value.map((s) => [s.type, s.catalogType]),
+      x?.value.map((svc) => [svc.type, svc.catalogType]),
       [
         ['block-storage', 'volumev3'],
         ['compute', 'compute'],
@@ -360,6 +360,28 @@ describe('MultiCloud.connect from clouds.yaml and K2K', () => {
     const f = picky.connectFailures.find((x) => x.name === 'spZ');
     assert.equal(f?.error.code, 'FEDERATION_FAILED');
     assert.match(f?.error.message ?? '', /not registered .* \(registered: spA, spB\)/);
+  });
+
+  it('k2k: a service provider named like a cloud already connected by credentials is named sp@home', async () => {
+    const home = await fake(
+      'home2',
+      { kind: 'ok', items: [] },
+      {
+        serviceProviders: [{ id: 'spA', auth_url: 'http://127.0.0.1:1/v3/x', sp_url: 'http://127.0.0.1:1/ecp' }],
+      },
+    );
+    const spA = await fake('spA', { kind: 'ok', items: [{ id: 'a1' }] });
+    const homeCfg = cloudConfigFor(home.url, 'home2');
+    const multi = await MultiCloud.connect({
+      home: homeCfg,
+      clouds: [cloudConfigFor(spA.url, 'spA')],
+      k2k: {},
+      sessionFactory: testSessionFactory({ home2: home }).factory,
+    });
+    assert.deepEqual(multi.names(), ['home2', 'spA', 'spA@home2']);
+    assert.equal(multi.get('spA').via, 'credentials');
+    assert.equal(multi.get('spA@home2').via, 'k2k');
+    assert.deepEqual(multi.connectFailures, []);
   });
 
   it('k2k without a home cloud is refused', async () => {

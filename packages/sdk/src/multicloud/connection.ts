@@ -1,3 +1,4 @@
+import { Cloud, type CloudOptions } from '../cloud/cloud.ts';
 import type { CloudConfig } from '../config/types.ts';
 import { BlockStorageClient } from '../services/block-storage.ts';
 import { ComputeClient } from '../services/compute.ts';
@@ -37,6 +38,8 @@ export class CloudConnection implements Connection {
   #network?: NetworkClient;
   #blockStorage?: BlockStorageClient;
   #objectStore?: ObjectStoreClient;
+  #cloudLayer?: Cloud;
+  readonly #cloudOptions: CloudOptions | undefined;
 
   constructor(init: {
     name: string;
@@ -45,7 +48,9 @@ export class CloudConnection implements Connection {
     via: ConnectionVia;
     home?: string | undefined;
     tags?: readonly string[] | undefined;
+    cloudOptions?: CloudOptions | undefined;
   }) {
+    this.#cloudOptions = init.cloudOptions;
     this.name = init.name;
     this.config = init.config;
     this.cloud = init.config.name;
@@ -80,6 +85,11 @@ export class CloudConnection implements Connection {
   get blockStorage(): BlockStorageClient {
     this.#blockStorage ??= new BlockStorageClient(this.client('block-storage'));
     return this.#blockStorage;
+  }
+  /** The shade-style cloud layer (normalized resources with location, caches, waits) on this connection. */
+  get cloudLayer(): Cloud {
+    this.#cloudLayer ??= new Cloud(this.session, this.#cloudOptions);
+    return this.#cloudLayer;
   }
   get objectStore(): ObjectStoreClient {
     this.#objectStore ??= new ObjectStoreClient(this.client('object-store'));

@@ -1,5 +1,5 @@
 import { type CloudsConfig, k2kCloudConfig, loadCloudsConfig } from '../config/loader.ts';
-import { canonicalServiceType } from '../config/service-types.ts';
+import { canonicalServiceType, serviceTypeAliases } from '../config/service-types.ts';
 import type { CloudConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
@@ -190,6 +190,7 @@ export class MultiCloud {
             session,
             via: 'credentials',
             tags: tagsFor(p.cloud, p.config),
+            cloudOptions: opts.cloudOptions,
           }),
         };
         if (!homeSessions.has(p.cloud)) homeSessions.set(p.cloud, session);
@@ -222,6 +223,7 @@ export class MultiCloud {
             via: 'k2k',
             home: fed.homeCloud,
             tags: tagsFor(p.cloud, p.config),
+            cloudOptions: opts.cloudOptions,
           }),
         };
       } catch (err) {
@@ -258,21 +260,10 @@ export class MultiCloud {
         const registered = settled.value.serviceProviders;
         const wanted = k2k.serviceProviders ?? registered.map((sp) => sp.id);
         for (const spId of wanted) {
-          const name = spId;
-          if (entries.some((e) => e && entryName(e) === name)) {
-            connectFailures.push({
-              cloud: spId,
-              region: '',
-              name,
-              error: new OcxError(
-                ErrorCode.CONFIG_INVALID,
-                `service provider '${spId}' has the same name as a cloud already connected; list one of them only`,
-                { cloud: spId },
-              ),
-              durationMs: 0,
-            });
-            continue;
-          }
+          // An SP named like a cloud already connected by its own credentials gets `sp@home`.
+          const taken = (n: string) => entries.some((e) => e && entryName(e) === n);
+          const name = taken(spId) ? `${spId}@${homeCfg.name}` : spId;
+          if (taken(name)) continue;
           const cfg = k2kCloudConfig(
             homeCfg,
             {
@@ -314,6 +305,7 @@ export class MultiCloud {
                 via: 'k2k',
                 home: homeCfg.name,
                 tags: tagsFor(spId),
+                cloudOptions: opts.cloudOptions,
               }),
             });
           } catch (err) {
@@ -480,8 +472,15 @@ export class MultiCloud {
         if (endpoints.length === 0) continue;
         out.push({ type, catalogType: entry.type, name: entry.name, endpoints });
       }
-      out.sort((a, b) => a.type.localeCompare(b.type));
-      return out;
+      // One entry per canonical type: a catalog listing volumev2 and volumev3 offers block-storage once
+      // (the most preferred spelling's entry wins, as endpoint selection would pick it).
+      const byType = new Map<string, ReachableService>();
+      for (const svc of out) {
+        const prev = byType.get(svc.type);
+        const order = serviceTypeAliases(svc.type);
+        if (!prev || order.indexOf(svc.catalogType) < order.indexOf(prev.catalogType)) byType.set(svc.type, svc);
+      }
+      return [...byType.values()].sort((a, b) => a.type.localeCompare(b.type));
     }, opts);
   }
 

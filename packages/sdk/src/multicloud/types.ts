@@ -1,3 +1,4 @@
+import type { Cloud, CloudOptions } from '../cloud/cloud.ts';
 import type { CloudsConfig } from '../config/loader.ts';
 import type { CloudConfig } from '../config/types.ts';
 import type { OcxError } from '../errors/ocx-error.ts';
@@ -35,6 +36,8 @@ export interface Connection {
   readonly network: NetworkClient;
   readonly blockStorage: BlockStorageClient;
   readonly objectStore: ObjectStoreClient;
+  /** The shade-style cloud layer (nodepool's surface) on this connection's session. */
+  readonly cloudLayer: Cloud;
 }
 
 /** Where a result came from. `project` is filled by `list()` from the connection's token. */
@@ -138,6 +141,8 @@ export interface ConnectOptions {
   tags?: Readonly<Record<string, readonly string[]>> | undefined;
   /** How sessions are made (default: the SDK's Session). */
   sessionFactory?: SessionFactory | undefined;
+  /** Options for each connection's cloud layer (`conn.cloudLayer`): cache ages, direct gets, ... */
+  cloudOptions?: CloudOptions | undefined;
   /** Shared transport for all sessions (one undici pool per origin). */
   transport?: Transport | undefined;
   /** Authenticate every cloud while connecting (default true); failures are reported in `connectFailures`. */
