@@ -41,6 +41,12 @@ export interface FakeCloud {
   requests: FakeRequest[];
   /** Register a handler for METHOD + exact path (e.g. 'GET', '/compute/v2.1/servers/detail'). */
   route(method: string, path: string, handler: FakeHandler): void;
+  /** Register a handler for METHOD + a path pattern (first registered match wins, after exact routes). */
+  routeMatch(
+    method: string,
+    pattern: RegExp,
+    handler: (req: FakeRequest, m: RegExpExecArray) => FakeReply | Promise<FakeReply>,
+  ): void;
   /** Requests matching method and path (exact, without query). */
   count(method: string, path: string): number;
   config(extra?: Record<string, unknown>): CloudConfig;
@@ -58,6 +64,11 @@ const SERVICES: [type: string, name: string, path: string][] = [
 
 export async function startFakeCloud(opts: { services?: string[] } = {}): Promise<FakeCloud> {
   const routes = new Map<string, FakeHandler>();
+  const patterns: {
+    method: string;
+    pattern: RegExp;
+    handler: (req: FakeRequest, m: RegExpExecArray) => FakeReply | Promise<FakeReply>;
+  }[] = [];
   const requests: FakeRequest[] = [];
   const sessions: Session[] = [];
   let base = '';
@@ -98,6 +109,10 @@ export async function startFakeCloud(opts: { services?: string[] } = {}): Promis
   async function dispatch(r: FakeRequest): Promise<FakeReply> {
     const h = routes.get(`${r.method} ${r.path}`);
     if (h) return h(r);
+    for (const p of patterns) {
+      const m = p.method === r.method ? p.pattern.exec(r.path) : null;
+      if (m) return p.handler(r, m);
+    }
     if (r.method === 'POST' && r.path === '/identity/v3/auth/tokens') return token();
     if (r.method === 'GET' && (r.path === '/identity' || r.path === '/identity/' || r.path === '/identity/v3')) {
       return {
@@ -179,6 +194,9 @@ export async function startFakeCloud(opts: { services?: string[] } = {}): Promis
     requests,
     route(method, path, handler) {
       routes.set(`${method} ${path}`, handler);
+    },
+    routeMatch(method, pattern, handler) {
+      patterns.push({ method, pattern, handler });
     },
     count(method, path) {
       return requests.filter((r) => r.method === method && r.path === path).length;
