@@ -10,12 +10,15 @@ if [ "$("$_ocx_node_dir/bin/node" -v 2>/dev/null)" != "v$OCX_NODE_VERSION" ]; th
 fi
 export PATH="$_ocx_node_dir/bin:$OCX_ROOT/node_modules/.bin:$PATH"
 export npm_config_nodedir="$_ocx_node_dir"
-# Install dependencies when the lock file changed since the last install.
+# Install dependencies when the lock file changed since the last install. `npm install` (not `npm ci`): the
+# registry here lacks some platform-only optional packages (e.g. @biomejs/cli-android-*), which `npm ci` rejects
+# as missing from the lock; `npm install` honours the lock and skips them.
 _ocx_stamp="$OCX_ROOT/node_modules/.ocx-lock-stamp"
 _ocx_lock_sum=$(sha256sum "$OCX_ROOT/package-lock.json" 2>/dev/null | cut -d' ' -f1)
 if [ ! -f "$_ocx_stamp" ] || [ "$(cat "$_ocx_stamp")" != "$_ocx_lock_sum" ]; then
-  echo "ocx: installing dependencies (npm ci) with Node $(node -v)" >&2
-  (cd "$OCX_ROOT" && npm ci --no-audit --no-fund >&2) || return 1 2>/dev/null || exit 1
+  echo "ocx: installing dependencies (npm install from the lock file) with Node $(node -v)" >&2
+  (cd "$OCX_ROOT" && npm install --no-audit --no-fund >&2) || return 1 2>/dev/null || exit 1
+  _ocx_lock_sum=$(sha256sum "$OCX_ROOT/package-lock.json" | cut -d' ' -f1)
   echo "$_ocx_lock_sum" > "$_ocx_stamp"
 fi
 unset _ocx_node_dir _ocx_stamp _ocx_lock_sum

@@ -1,0 +1,46 @@
+// Test data the contract suite creates for itself on either target (and removes afterwards).
+import { randomBytes } from 'node:crypto';
+import { NetworkClient, type Session } from '@ocx/sdk';
+
+/** A demo-project network + subnet to boot servers on (real clouds start with none we may rely on). */
+export async function withNetwork(session: Session, name: string) {
+  const net = new NetworkClient(session.client('network'));
+  const network = await net.createNetwork({ name });
+  const subnet = await net.createSubnet({
+    network_id: network.id,
+    name: `${name}-subnet`,
+    cidr: `10.${(randomBytes(1)[0]! % 200) + 20}.${randomBytes(1)[0]!}.0/24`,
+    ip_version: 4,
+  });
+  return {
+    network,
+    subnet,
+    async remove() {
+      // Ports of deleted servers may linger for a moment on real Neutron.
+      for (let i = 0; i < 20; i++) {
+        try {
+          await net.deleteNetwork(network.id);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    },
+  };
+}
+
+/** Deterministic pseudo-random bytes (so a checksum can be computed on both sides without keeping the data). */
+export function* pseudoRandomChunks(total: number, chunk = 64 * 1024): Generator<Buffer> {
+  let seed = 0x12345678;
+  let left = total;
+  while (left > 0) {
+    const n = Math.min(chunk, left);
+    const buf = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      buf[i] = seed >>> 24;
+    }
+    left -= n;
+    yield buf;
+  }
+}
