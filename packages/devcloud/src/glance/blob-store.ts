@@ -1,0 +1,141 @@
+/**
+ * Bytes on disk for Glance image data and Swift objects. Uploads are piped from the request stream to a
+ * temporary file while hashing (md5 + sha512) — never held whole in memory — and renamed into place once complete.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface StoredBlob {
+  /** File name inside the store (not a path; safe to persist). */
+  key: string;
+  size: number;
+  md5: string;
+  sha512: string;
+}
+
+/** Thrown when an upload exceeds `maxBytes`. */
+export class BlobTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`upload exceeds ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+export class BlobStore {
+  readonly dir: string;
+  private readonly ownsDir: boolean;
+
+  /** `dir` is created if missing; without one a private temp dir is used and removed by `close()`. */
+  constructor(dir?: string, label = 'blobs') {
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      this.dir = dir;
+      this.ownsDir = false;
+    } else {
+      this.dir = mkdtempSync(join(tmpdir(), `devcloud-${label.replace(/[^a-z0-9-]/gi, '')}-`));
+      this.ownsDir = true;
+    }
+  }
+
+  path(key: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(key)) throw new Error('invalid blob key');
+    return join(this.dir, key);
+  }
+
+  /** Stream `source` to a new blob. On any error (client abort, limit) the partial file is removed. */
+  async write(source: Readable, opts: { maxBytes?: number } = {}): Promise<StoredBlob> {
+    const key = randomUUID();
+    const tmp = join(this.dir, `.${key}.part`);
+    const md5 = createHash('md5');
+    const sha512 = createHash('sha512');
+    let size = 0;
+    const max = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > max) {
+          cb(new BlobTooLargeError(max));
+          return;
+        }
+        md5.update(chunk);
+        sha512.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, hasher, createWriteStream(tmp));
+      await rename(tmp, join(this.dir, key));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return { key, size, md5: md5.digest('hex'), sha512: sha512.digest('hex') };
+  }
+
+  /** Write a small in-memory buffer (seed data). */
+  async writeBuffer(data: Buffer): Promise<StoredBlob> {
+    const { Readable: R } = await import('node:stream');
+    return this.write(R.from([data]));
+  }
+
+  read(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.path(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.path(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(key: string | null | undefined): Promise<void> {
+    if (!key) return;
+    await rm(this.path(key), { force: true });
+  }
+
+  close(): void {
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Parse one HTTP `Range: bytes=...` header against a size. Returns the ranges, `undefined` when there is no usable
+ * Range header (serve the whole body), or 'unsatisfiable'.
+ */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number }[] | undefined | 'unsatisfiable' {
+  if (!header) return undefined;
+  const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
+  if (!m) return undefined;
+  const out: { start: number; end: number }[] = [];
+  for (const part of m[1]!.split(',')) {
+    const p = /^\s*(\d*)\s*-\s*(\d*)\s*$/.exec(part);
+    if (!p) return undefined;
+    const [, a, b] = p;
+    if (a === '' && b === '') return undefined;
+    if (a === '') {
+      const n = Number(b);
+      if (n === 0) continue;
+      out.push({ start: Math.max(0, size - n), end: size - 1 });
+    } else {
+      const start = Number(a);
+      const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+      if (b !== '' && Number(b) < start) return undefined;
+      if (start >= size) continue;
+      out.push({ start, end });
+    }
+  }
+  if (out.length === 0) return 'unsatisfiable';
+  return out;
+}
