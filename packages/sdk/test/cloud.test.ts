@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, test } from 'node:test';
-import { Cloud, type CloudOptions, IMAGE_MD5_KEY, IMAGE_SHA256_KEY } from '../src/cloud/index.ts';
+import { Cloud, type CloudOptions, connectCloud, IMAGE_MD5_KEY, IMAGE_SHA256_KEY } from '../src/cloud/index.ts';
+import { loadCloudsConfig } from '../src/config/index.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
 import { OcxError } from '../src/errors/ocx-error.ts';
 import { type FakeCloud, novaServer, PROJECT, startFakeCloud } from './cloud-fake.ts';
@@ -542,5 +543,54 @@ describe('Cloud: keypairs, limits, zones, volumes, flavors', () => {
     const net = await cloud.getNetwork('public');
     assert.equal(net!.is_router_external, true);
     assert.equal(net!.location.project.id, 'admin-proj');
+  });
+});
+
+describe('connectCloud', () => {
+  test('builds a Cloud from a clouds.yaml entry; close() releases the session it made', async () => {
+    const fake = await startFakeCloud();
+    fakes.push(fake);
+    installMiniCloud(fake);
+    const dir = await mkdtemp(join(tmpdir(), 'ocx-clouds-'));
+    try {
+      const file = join(dir, 'clouds.yaml');
+      await writeFile(
+        file,
+        [
+          'clouds:',
+          '  mini:',
+          '    region_name: RegionOne',
+          '    private: true',
+          '    auth:',
+          `      auth_url: ${fake.url}/identity/v3`,
+          '      username: demo',
+          '      password: secret',
+          '      project_name: demo',
+          '      user_domain_name: Default',
+          '      project_domain_name: Default',
+          '',
+        ].join('\n'),
+      );
+      const config = loadCloudsConfig({
+        files: { clouds: [file], secure: [], publicClouds: [] },
+        env: {},
+        cwd: dir,
+        home: dir,
+      });
+      const cloud = connectCloud({ cloud: 'mini', config });
+      assert.equal(cloud.name, 'mini');
+      assert.equal(cloud.region, 'RegionOne');
+      const flavors = await cloud.listFlavors();
+      assert.deepEqual(
+        flavors.map((f) => [f.name, f.location.cloud, f.location.region, f.location.project.name]),
+        [
+          ['m1.small', 'mini', 'RegionOne', 'demo'],
+          ['m1.large', 'mini', 'RegionOne', 'demo'],
+        ],
+      );
+      await cloud.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

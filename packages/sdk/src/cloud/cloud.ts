@@ -78,6 +78,8 @@ export interface CloudOptions {
   /** The client host can reach IPv6 addresses (interface_ip may then be public_v6). Default false. */
   hasIpv6?: boolean | undefined;
   imageFormat?: string | undefined;
+  /** close() also closes the session (set by connectCloud, which created it). */
+  ownsSession?: boolean | undefined;
 }
 
 /** Identifies a resource: its name or id, or an object that already has an id. */
@@ -1142,6 +1144,11 @@ export class Cloud {
       this.listCaches.volumes.invalidate();
     }
     return true;
+  }
+
+  /** Release the session's connections when this Cloud created the session (connectCloud); otherwise a no-op. */
+  async close(): Promise<void> {
+    if (this.opts.ownsSession) await this.session.close();
   }
 
   /** Counters for observability and tests: how many list fetches each cache has started. */

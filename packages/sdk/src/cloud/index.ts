@@ -8,6 +8,7 @@ export {
   type Ref,
   type WaitForServerOptions,
 } from './cloud.ts';
+export { connectCloud, type ConnectCloudOptions } from './connect.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
 export { filterList, globToRegExp } from './filter.ts';
 export {
