@@ -58,7 +58,9 @@ export interface InternalApis {
     delete(volumeId: string): void;
   };
   images: {
-    get(imageId: string): { id: string; status: string; minDisk: number; minRam: number; size: number | null } | undefined;
+    get(
+      imageId: string,
+    ): { id: string; status: string; minDisk: number; minRam: number; size: number | null } | undefined;
   };
   network: {
     /** Create (or bind an existing) port for a server on a network; returns the port with its fixed IPs. */
@@ -124,6 +126,12 @@ export interface CloudContext {
   projectName(projectId: string): string | undefined;
   /** Quota limits for a project and resource, -1 = unlimited. Keystone-side defaults, overridable per project. */
   quotaLimit(service: 'compute' | 'volume' | 'network', projectId: string, resource: string): number;
+  /** All limits of a service for a project (defaults merged with overrides), for quota-set GET bodies. */
+  quotaLimits(service: 'compute' | 'volume' | 'network', projectId: string): Record<string, number>;
+  /** Override one limit for a project (quota-set PUT); -1 = unlimited. Persisted in the store. */
+  setQuotaLimit(service: 'compute' | 'volume' | 'network', projectId: string, resource: string, limit: number): void;
+  /** Drop a project's overrides (quota-set DELETE): back to the defaults. */
+  resetQuotaLimits(service: 'compute' | 'volume' | 'network', projectId: string): void;
   readonly internal: InternalApis;
   /** Milliseconds a BUILD/creating state lasts before it settles (configurable; tests use small values). */
   readonly transitionMs: number;

@@ -1,0 +1,164 @@
+/**
+ * Fault and latency injection for one cloud: per service (catalog type or name, e.g. 'compute' or 'nova') or
+ * for the whole cloud ('*'). A service's own spec wins over '*'.
+ *
+ * - latencyMs / jitterMs: wait before handling the request.
+ * - errorRate / errorStatus: answer that fraction of requests with the service's own error body.
+ * - down: '*' closes the cloud's listener (connection refused) and reopens it on the same port on recovery;
+ *   for one service, connections to it are reset (its port is shared with the other services).
+ * - hang: accept the request and never answer (until the client gives up or the cloud stops).
+ * - slowBodyBytesPerSec: stream the response body at that rate.
+ */
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { FaultSpec } from './context.ts';
+import { keystoneErrorBody } from './keystone/errors.ts';
+
+export const faultSpecSchema = z
+  .object({
+    latencyMs: z.number().min(0).max(600_000).optional(),
+    jitterMs: z.number().min(0).max(600_000).optional(),
+    errorRate: z.number().min(0).max(1).optional(),
+    errorStatus: z.number().int().min(400).max(599).optional(),
+    down: z.boolean().optional(),
+    hang: z.boolean().optional(),
+    slowBodyBytesPerSec: z.number().positive().optional(),
+  })
+  .strict();
+
+export function parseFaultSpec(value: unknown): FaultSpec {
+  const parsed = faultSpecSchema.parse(value);
+  const out: FaultSpec = {};
+  for (const [k, v] of Object.entries(parsed)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+export class Faults {
+  private readonly specs = new Map<string, FaultSpec>();
+  /** Called when the cloud-wide `down` flag flips; the cloud closes or reopens its listener. */
+  onDownChange: (down: boolean) => Promise<void> = async () => {};
+
+  async set(service: string, spec: FaultSpec | null | undefined): Promise<void> {
+    const wasDown = this.cloudDown();
+    if (!spec || Object.keys(spec).length === 0) this.specs.delete(service);
+    else this.specs.set(service, { ...spec });
+    const isDown = this.cloudDown();
+    if (wasDown !== isDown) await this.onDownChange(isDown);
+  }
+
+  async clear(): Promise<void> {
+    const wasDown = this.cloudDown();
+    this.specs.clear();
+    if (wasDown) await this.onDownChange(false);
+  }
+
+  cloudDown(): boolean {
+    return this.specs.get('*')?.down === true;
+  }
+
+  list(): Record<string, FaultSpec> {
+    return Object.fromEntries(this.specs);
+  }
+
+  /** The spec that applies to a request for a service known by these keys (type, name). */
+  effective(keys: string[]): FaultSpec | undefined {
+    for (const k of keys) {
+      const s = this.specs.get(k);
+      if (s) return s;
+    }
+    return this.specs.get('*');
+  }
+}
+
+export function faultDelayMs(spec: FaultSpec): number {
+  const base = spec.latencyMs ?? 0;
+  const jitter = spec.jitterMs ? Math.random() * spec.jitterMs : 0;
+  return base + jitter;
+}
+
+const NOVA_FAULT_NAMES: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  429: 'overLimit',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
+};
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+const NEUTRON_TYPES: Record<number, string> = {
+  400: 'HTTPBadRequest',
+  401: 'HTTPUnauthorized',
+  403: 'HTTPForbidden',
+  404: 'HTTPNotFound',
+  409: 'HTTPConflict',
+  413: 'HTTPRequestEntityTooLarge',
+  429: 'HTTPTooManyRequests',
+  500: 'HTTPInternalServerError',
+  503: 'HTTPServiceUnavailable',
+};
+
+/** An injected error in the body shape the service's real API uses. */
+export function injectedErrorBody(
+  serviceType: string | undefined,
+  status: number,
+): { contentType: string; body: string } {
+  const message = 'devcloud injected fault.';
+  const reason = REASONS[status] ?? 'Error';
+  switch (serviceType) {
+    case 'identity':
+      return { contentType: 'application/json', body: JSON.stringify(keystoneErrorBody(status, message)) };
+    case 'compute':
+    case 'volumev3':
+    case 'block-storage':
+    case 'volume': {
+      const name = NOVA_FAULT_NAMES[status] ?? 'computeFault';
+      return { contentType: 'application/json', body: JSON.stringify({ [name]: { code: status, message } }) };
+    }
+    case 'network':
+      return {
+        contentType: 'application/json',
+        body: JSON.stringify({
+          NeutronError: { type: NEUTRON_TYPES[status] ?? 'HTTPInternalServerError', message, detail: '' },
+        }),
+      };
+    case 'object-store':
+      return { contentType: 'text/html; charset=UTF-8', body: `<html><h1>${reason}</h1><p>${message}</p></html>` };
+    default:
+      return { contentType: 'text/plain; charset=UTF-8', body: `${status} ${reason}\n\n${message}\n\n   ` };
+  }
+}
+
+/** Re-emit a response body at `bytesPerSec`, in chunks every 100 ms. */
+export function throttle(payload: unknown, bytesPerSec: number): Readable {
+  const chunkSize = Math.max(1, Math.floor(bytesPerSec / 10));
+  async function* gen(): AsyncGenerator<Buffer> {
+    const source: AsyncIterable<Buffer | string> | Iterable<Buffer | string> =
+      payload instanceof Readable
+        ? payload
+        : [typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : ''];
+    for await (const part of source) {
+      const buf = typeof part === 'string' ? Buffer.from(part) : part;
+      for (let i = 0; i < buf.length; i += chunkSize) {
+        await new Promise((res) => setTimeout(res, 100));
+        yield buf.subarray(i, i + chunkSize);
+      }
+    }
+  }
+  return Readable.from(gen(), { objectMode: false });
+}
