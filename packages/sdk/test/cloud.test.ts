@@ -95,7 +95,7 @@ describe('Cloud: listServers and addresses', () => {
         ['93.184.216.6', '10.0.0.6', '93.184.216.6'],
         ['93.184.216.7', '', '93.184.216.7'],
         ['93.184.216.8', '10.0.0.8', '93.184.216.8'],
-        ['', '10.0.0.9', ''],
+        ['', '10.0.0.9', '10.0.0.9'],
       ],
     );
     assert.equal(by['s-ext']!.public_v6, '2001:db8::7');
@@ -116,11 +116,15 @@ describe('Cloud: listServers and addresses', () => {
     assert.equal(by['s-fip']!.power_state, 1);
   });
 
-  test('a `private: true` cloud uses private_v4 as interface_ip', async () => {
-    const { st, cloud } = await setup({}, { private: true });
+  test("private-only servers: interface_ip is private_v4 on a `private: true` cloud, '' under the strict SDK rule", async () => {
+    const { st, cloud } = await setup({ interfaceIpFallbackToPrivate: false }, { private: true });
     st.servers.set('s-priv', novaServer('s-priv', 'p', { addresses: { private: [{ addr: '10.0.0.9', version: 4 }] } }));
     const [s] = await cloud.listServers();
     assert.equal(s!.interface_ip, '10.0.0.9');
+    const strict = new Cloud(cloud.session, { interfaceIpFallbackToPrivate: false, private: false });
+    const [t] = await strict.listServers();
+    assert.equal(t!.interface_ip, '');
+    assert.equal(t!.private_v4, '10.0.0.9');
   });
 
   test('one list-wide port fetch and one floating-IP fetch per list, however many servers', async () => {

@@ -36,6 +36,12 @@ export interface AddressOptions {
   forceIpv4: boolean;
   /** The client host can reach IPv6 (openstacksdk probes this; we take it from config, default false). */
   hasIpv6: boolean;
+  /**
+   * When the server has no public address at all, use private_v4 as interface_ip (default true in Cloud).
+   * openstacksdk leaves interface_ip '' then unless the cloud is `private: true`, which leaves nodepool with no
+   * address to reach; false restores that exact behaviour.
+   */
+  privateFallback?: boolean | undefined;
 }
 
 export interface ResolvedAddresses {
@@ -246,6 +252,7 @@ export function resolveAddresses(
     else if (public_v6 && opts.hasIpv6 && !opts.forceIpv4) interface_ip = public_v6;
     else interface_ip = public_v4;
   }
+  if (!interface_ip && opts.privateFallback && private_v4) interface_ip = private_v4;
   return { addresses, public_v4, public_v6, private_v4, interface_ip };
 }
 

@@ -77,6 +77,11 @@ export interface CloudOptions {
   forceIpv4?: boolean | undefined;
   /** The client host can reach IPv6 addresses (interface_ip may then be public_v6). Default false. */
   hasIpv6?: boolean | undefined;
+  /**
+   * interface_ip falls back to private_v4 when a server has no public address (default true). false gives
+   * openstacksdk's exact rule (interface_ip '' unless the cloud is `private: true`).
+   */
+  interfaceIpFallbackToPrivate?: boolean | undefined;
   imageFormat?: string | undefined;
   /** close() also closes the session (set by connectCloud, which created it). */
   ownsSession?: boolean | undefined;
@@ -232,6 +237,7 @@ export class Cloud {
       private: options.private ?? boolExtra(extra.private) ?? false,
       forceIpv4: options.forceIpv4 ?? boolExtra(extra.force_ipv4) ?? false,
       hasIpv6: options.hasIpv6 ?? false,
+      privateFallback: options.interfaceIpFallbackToPrivate ?? true,
     };
     if (options.imageFormat === undefined && typeof extra.image_format === 'string') {
       this.opts.imageFormat = extra.image_format;
