@@ -43,12 +43,23 @@ const SECRET_KEY =
 
 function redactValue(value: unknown, parentKey: string | undefined, depth: number): unknown {
   if (depth > 40) return MASK;
-  if (typeof value === 'string') return scrubSecrets(value);
+  if (typeof value === 'string') {
+    // JSON embedded in a string (echoed bodies, error details): redact it structurally too.
+    const t = value.trimStart();
+    if ((t.startsWith('{') || t.startsWith('[')) && value.length < 1_000_000) {
+      try {
+        return JSON.stringify(redactValue(JSON.parse(value), parentKey, depth + 1));
+      } catch {
+        // not JSON
+      }
+    }
+    return scrubSecrets(value);
+  }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, parentKey, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (SECRET_KEY.test(k)) out[k] = MASK;
+      if (SECRET_KEY.test(k) && (v === null || typeof v !== 'object')) out[k] = MASK;
       else if (k === 'id' && parentKey !== undefined && /token$/i.test(parentKey) && typeof v === 'string')
         out[k] = MASK;
       else out[k] = redactValue(v, k, depth + 1);
