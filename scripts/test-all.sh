@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
+if [ "${OCX_SKIP_REAL:-}" != 1 ]; then
+  # Debian packages first (python-openstackclient among them), so the fast suite's OSC-compatibility tests
+  # run for real: OCX_REQUIRE_OSC=1 makes them fail, not skip, if the client is missing.
+  echo "== install Debian packages (OpenStack services, python3-openstackclient)"
+  bash test/real/lib/install.sh all
+  export OCX_REQUIRE_OSC=1
+fi
 bash scripts/test-fast.sh
 echo "== contract suite against devcloud"
 OCX_TEST_TARGET=devcloud node --test --test-concurrency=1 --test-timeout=300000 'test/contract/**/*.test.ts'
