@@ -364,8 +364,7 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
   }
 
   // --- account -------------------------------------------------------------------------------------------------
-  async function account(req: FastifyRequest<{ Params: { account: string } }>, reply: FastifyReply) {
-    const { account: acct } = req.params;
+  async function account(req: FastifyRequest, reply: FastifyReply, acct: string) {
     checkAccount(req, acct);
     const m = req.method;
     if (m === 'GET' || m === 'HEAD') {
@@ -414,11 +413,7 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
   }
 
   // --- container -----------------------------------------------------------------------------------------------
-  async function container(
-    req: FastifyRequest<{ Params: { account: string; container: string } }>,
-    reply: FastifyReply,
-  ) {
-    const { account: acct, container: name } = req.params;
+  async function container(req: FastifyRequest, reply: FastifyReply, acct: string, name: string) {
     const m = req.method;
     const c = getContainer(acct, name);
     if (m === 'GET' || m === 'HEAD') {
@@ -909,13 +904,7 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
     return reply.code(204).type('text/html; charset=UTF-8').send();
   }
 
-  async function object(
-    req: FastifyRequest<{ Params: { account: string; container: string; '*': string } }>,
-    reply: FastifyReply,
-  ) {
-    const { account: acct, container: cname } = req.params;
-    const name = req.params['*'];
-    if (name === '') return container(req, reply);
+  async function object(req: FastifyRequest, reply: FastifyReply, acct: string, cname: string, name: string) {
     switch (req.method) {
       case 'GET':
       case 'HEAD':
@@ -943,10 +932,22 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
     }
   }
 
+  // One wildcard route: account, container and object names are split here (names may be long and hold '/').
+  async function dispatch(req: FastifyRequest<{ Params: { '*'?: string } }>, reply: FastifyReply) {
+    const path = req.params['*'] ?? '';
+    const i = path.indexOf('/');
+    const acct = i < 0 ? path : path.slice(0, i);
+    const rest = i < 0 ? '' : path.slice(i + 1);
+    if (acct === '') throw new SwiftError(412, 'Invalid path');
+    if (rest === '') return account(req, reply, acct);
+    const j = rest.indexOf('/');
+    const cname = j < 0 ? rest : rest.slice(0, j);
+    const name = j < 0 ? '' : rest.slice(j + 1);
+    if (name === '') return container(req, reply, acct, cname);
+    return object(req, reply, acct, cname, name);
+  }
   const methods = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY'];
-  app.route({ method: methods, url: '/v1/:account', exposeHeadRoute: false, handler: account });
-  app.route({ method: methods, url: '/v1/:account/:container', exposeHeadRoute: false, handler: container });
-  app.route({ method: methods, url: '/v1/:account/:container/*', exposeHeadRoute: false, handler: object });
+  app.route({ method: methods, url: '/v1/*', exposeHeadRoute: false, handler: dispatch });
 }
 
 export const swiftModule: ServiceModule = {
