@@ -24,5 +24,5 @@ bash test/real/ci.sh up
 trap 'bash test/real/ci.sh down || true' EXIT
 echo "== contract suite against real OpenStack"
 OCX_TEST_TARGET=real OS_CLIENT_CONFIG_FILE="${OCX_REAL_STATE_DIR:-/tmp/ocx-real}/clouds.yaml" \
-  node --test --test-concurrency=1 --test-timeout=600000 'test/contract/**/*.test.ts' 'test/real/**/*.test.ts'
+  node --test --test-concurrency=1 --test-timeout=600000 'test/contract/**/*.test.ts' 'packages/*/test/real/**/*.test.ts'
 echo "== all done in $(( $(date +%s) - t0 ))s"
