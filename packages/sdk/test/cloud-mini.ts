@@ -20,6 +20,8 @@ export interface MiniState {
   volumes: Map<string, Record<string, unknown>>;
   /** What a new server becomes on its first GET after creation (default: stays BUILD). */
   onCreate?: (server: Record<string, unknown>) => void;
+  /** Neutron without the L3 `router` extension (no floating IPs), like the loopback harness. */
+  noRouter?: boolean;
   /** Fail image data uploads with this status. */
   failUpload?: number;
 }
@@ -167,6 +169,14 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
   });
 
   // --- Neutron
+  fake.route('GET', `${N}/extensions`, () => ({
+    json: {
+      extensions: (st.noRouter ? ['external-net', 'quotas'] : ['external-net', 'router', 'quotas']).map((alias) => ({
+        alias,
+        name: alias,
+      })),
+    },
+  }));
   fake.route('GET', `${N}/networks`, () => ({ json: { networks: st.networks } }));
   fake.route('GET', `${N}/ports`, (r) => {
     const dev = r.query.get('device_id');

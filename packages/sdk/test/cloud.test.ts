@@ -146,6 +146,23 @@ describe('Cloud: listServers and addresses', () => {
     assert.ok(fake.requests.every((r) => r.path !== '/network/v2.0/ports' || !r.query.has('device_id')));
   });
 
+  test('a Neutron without the router extension: no floating-IP calls at all', async () => {
+    const { fake, st, cloud } = await setup();
+    st.noRouter = true;
+    fake.route('GET', '/network/v2.0/floatingips', () => ({
+      status: 404,
+      json: { NeutronError: { message: 'The resource could not be found.' } },
+    }));
+    st.servers.set('s1', novaServer('s1', 'a', { addresses: { private: [{ addr: '10.0.0.5', version: 4 }] } }));
+    const [s] = await cloud.listServers();
+    assert.equal(s!.private_v4, '10.0.0.5');
+    assert.equal(await cloud.deleteUnattachedFloatingIps(), 0);
+    assert.deepEqual(await cloud.listFloatingIps(), []);
+    assert.equal(await cloud.deleteServer('s1', { deleteIps: true }), true);
+    assert.equal(fake.count('GET', '/network/v2.0/floatingips'), 0);
+    assert.equal(fake.count('GET', '/network/v2.0/extensions'), 1);
+  });
+
   test('no port/floating-IP fetch when every active server already shows a floating IP', async () => {
     const { fake, st, cloud } = await setup();
     st.servers.set(

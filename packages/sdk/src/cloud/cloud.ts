@@ -218,6 +218,7 @@ export class Cloud {
   };
   private locationBase: Promise<LocationBase> | undefined;
   private hasNetworkService: Promise<boolean> | undefined;
+  private hasFloatingIpService: Promise<boolean> | undefined;
 
   constructor(session: Session, options: CloudOptions = {}) {
     this.session = session;
@@ -298,6 +299,27 @@ export class Cloud {
       },
     );
     return this.hasNetworkService;
+  }
+
+  /**
+   * Whether Neutron offers floating IPs (the `router` extension). A Neutron without the extension API is assumed
+   * to have them. Cached for the life of this object.
+   */
+  hasFloatingIps(): Promise<boolean> {
+    this.hasFloatingIpService ??= (async () => {
+      if (!(await this.hasNetwork())) return false;
+      try {
+        const exts = await this.network.listExtensions();
+        return exts.some((e) => e.alias === 'router');
+      } catch (err) {
+        if (isNotFound(err)) return true;
+        throw err;
+      }
+    })().catch((err: unknown) => {
+      this.hasFloatingIpService = undefined;
+      throw err;
+    });
+    return this.hasFloatingIpService;
   }
 
   // ---------------------------------------------------------------- flavors
@@ -590,6 +612,7 @@ export class Cloud {
   // ---------------------------------------------------------------- floating IPs
 
   async listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
+    if (!(await this.hasFloatingIps())) return [];
     const fips = await this.listCaches.floatingIps.get(async () => {
       const base = await this.base();
       return (await collect(this.network.listFloatingIps())).map((f) => normalizeFloatingIp(f, base));
@@ -615,7 +638,7 @@ export class Cloud {
    * in the middle of a create-then-attach (as shade warns).
    */
   async deleteUnattachedFloatingIps(): Promise<number> {
-    if (!(await this.hasNetwork())) return 0;
+    if (!(await this.hasFloatingIps())) return 0;
     this.listCaches.floatingIps.invalidate();
     const unattached = (await this.listFloatingIps()).filter((f) => !f.attached);
     const results = await mapLimit(unattached, 4, (f) => this.deleteFloatingIp(f.id));
@@ -638,7 +661,7 @@ export class Cloud {
     let indexes:
       | { portsByDevice: Map<string, NeutronPort[]>; fipsByPort: Map<string, NeutronFloatingIp[]> }
       | undefined;
-    if (needsSupplement(raw) && (await this.hasNetwork())) {
+    if (needsSupplement(raw) && (await this.hasFloatingIps().catch(() => false))) {
       try {
         const portQuery = scope ? { device_id: scope.deviceId } : undefined;
         const [ports, fips] = await Promise.all([
@@ -920,7 +943,7 @@ export class Cloud {
   /** shade's `_needs_floating_ip` with Neutron floating IPs. */
   private async needsFloatingIp(s: Server): Promise<boolean> {
     if (s.public_v4 || !s.private_v4 || this.addressOptions.private) return false;
-    if (!(await this.hasNetwork())) return false;
+    if (!(await this.hasFloatingIps())) return false;
     const facts = await this.facts();
     return facts.floatingSources.length > 0;
   }
@@ -984,7 +1007,7 @@ export class Cloud {
     const id = refId(nameOrId) ?? (looksLikeId(nameOrId as string) ? (nameOrId as string) : undefined);
     const server = id ? await this.getServerById(id) : await this.getServer(nameOrId);
     if (!server) return false;
-    if (o.deleteIps && (await this.hasNetwork())) {
+    if (o.deleteIps && (await this.hasFloatingIps())) {
       const floating = Object.values(server.addresses)
         .flat()
         .filter((a) => a['OS-EXT-IPS:type'] === 'floating' && Number(a.version) === 4)

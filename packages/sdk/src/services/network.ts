@@ -94,6 +94,12 @@ export class NetworkClient {
     return new NetworkClient(session.client('network', opts));
   }
 
+  // --- extensions ---
+  /** `GET /extensions`: what this Neutron supports (aliases such as 'router', 'quota_details', 'external-net'). */
+  async listExtensions(opts?: CallOptions): Promise<{ alias: string; name: string; description?: string }[]> {
+    return unwrap(await this.http.get('/extensions', callOpts(opts)), 'extensions');
+  }
+
   // --- networks ---
   listNetworks(opts?: ListOptions): AsyncIterable<NeutronNetwork> {
     return pages<NeutronNetwork>(this.http, '/networks', 'networks', opts);
