@@ -1,0 +1,45 @@
+/** Tables of the proxy's shared state. Times are epoch milliseconds (bigint-safe numbers). */
+export interface TokenMappingTable {
+  /** HMAC-SHA-256 of the local token (hex); the token itself is never stored. */
+  token_hash: string;
+  /** Where the remote token is valid: a service provider id, or `via:<proxy>:<sp>` for injected mappings. */
+  target_id: string;
+  local_project_id: string;
+  remote_project_id: string;
+  /** AES-256-GCM ciphertext of the remote token (base64url: salt.iv.tag.ciphertext), key = HKDF(local token). */
+  remote_token_enc: string;
+  /** JSON: { [serviceType]: serviceRootUrl } from the remote catalog (not secret). */
+  endpoints: string;
+  /** min(local token expiry, remote token expiry). */
+  expires_at: number;
+  created_at: number;
+}
+
+export interface ResourceMappingTable {
+  /** URL collection name: servers, volumes, images, networks, ports, floatingips, containers, ... */
+  resource_type: string;
+  resource_id: string;
+  target_id: string;
+  /** Local project that learned it (informational; ids are global). */
+  project_id: string;
+  updated_at: number;
+}
+
+export interface ProjectMappingTable {
+  /** Local (home) project id. */
+  local_project_id: string;
+  target_id: string;
+  remote_project_id: string;
+}
+
+export interface ProxyMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface ProxyDatabase {
+  token_mappings: TokenMappingTable;
+  resource_mappings: ResourceMappingTable;
+  project_mappings: ProjectMappingTable;
+  proxy_meta: ProxyMetaTable;
+}

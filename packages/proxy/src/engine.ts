@@ -1,0 +1,1080 @@
+/**
+ * The request engine: authenticate, route (header → extension rule → resource mapping → flooding → home),
+ * forward with true streaming, rewrite links, learn mappings, answer errors in the service's own body shape.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { ErrorCode, OcxError } from '@ocx/sdk';
+import type { Logger } from 'pino';
+import { type Agent, type Dispatcher, request } from 'undici';
+import type { Breakers } from './breaker.ts';
+import { errorResponse, type ProxyResponse, statusForError, unauthorized } from './errors.ts';
+import type {
+  CallSpec,
+  Extension,
+  ExtensionContext,
+  ExtensionResponse,
+  FanoutResult,
+  UpstreamResult,
+} from './extensions/types.ts';
+import { matches } from './extensions/types.ts';
+import { safeUrl, toOcxError } from './http.ts';
+import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { type ParsedPath, parsePath, pathFor, resourceOf, SERVICE_PREFIX, singularKey } from './paths.ts';
+import type { LearnedResource, ResourceMappings } from './resource-mappings.ts';
+import { type LinkMap, publicOrigin, rewriteJson, rewriteUrl } from './rewrite.ts';
+import type { RemoteCredential, TokenMappings } from './token-mappings.ts';
+
+export interface EngineOptions {
+  /** This proxy's id on MM-PROXY-LIST (shared by replicas of one deployment). */
+  proxyId: string;
+  homeId: string;
+  keystone: HomeKeystone;
+  tokens: TokenMappings;
+  resources: ResourceMappings;
+  breakers: Breakers;
+  metrics: ProxyMetrics;
+  logger: Logger;
+  agent: Agent;
+  extensions: Extension[];
+  /** Fallback public origin (http://127.0.0.1:9913) when the request has no Host. */
+  listenOrigin: string;
+  upstreamTimeoutMs: number;
+  /** Idle timeout of a streamed body (no byte for this long ends it). */
+  bodyIdleTimeoutMs: number;
+  fanoutTimeoutMs: number;
+  floodTimeoutMs: number;
+  validationCacheMs: number;
+  maxJsonBodyBytes: number;
+  maxRewriteBytes: number;
+  /** Peer proxy discovery for token injection: target → proxy root, if any. */
+  peerProxyFor?: (ctx: RequestState, targetId: string) => Promise<string | undefined>;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+const CONSUMED_REQUEST_HEADERS = new Set([
+  'x-auth-token',
+  'x-service-token',
+  'mm-service-provider',
+  'mm-project-id',
+  'mm-proxy-list',
+  'accept-encoding',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-prefix',
+  'x-forwarded-for',
+]);
+const MICROVERSION_HEADERS = ['openstack-api-version', 'x-openstack-nova-api-version', 'accept'];
+
+export interface Credential {
+  targetId: string;
+  kind: 'home' | 'sp' | 'via';
+  token: string;
+  projectId: string | undefined;
+  localProjectId: string | undefined;
+  endpoints: Record<string, string>;
+}
+
+/** Everything known about one request while it is handled. */
+export interface RequestState {
+  req: IncomingMessage;
+  started: number;
+  service: string;
+  method: string;
+  parsed: ParsedPath;
+  query: URLSearchParams;
+  token: string;
+  hash: string;
+  user: ValidatedToken;
+  proxyList: string[];
+  explicitTarget: string | undefined;
+  explicitProject: string | undefined;
+  publicOrigin: string;
+  /** Buffered request body (JSON), when the request had one. */
+  body: Buffer | undefined;
+  json: unknown;
+  bodyChanged: boolean;
+  extraHeaders: Record<string, string>;
+  creds: Map<string, Promise<Credential>>;
+  signal: AbortSignal;
+}
+
+interface ValidationEntry {
+  user: ValidatedToken | undefined;
+  until: number;
+}
+
+class HttpError extends Error {
+  readonly response: ProxyResponse;
+  constructor(response: ProxyResponse) {
+    super(`HTTP ${response.status}`);
+    this.response = response;
+  }
+}
+
+export class Engine {
+  private readonly o: EngineOptions;
+  private readonly validations = new Map<string, ValidationEntry>();
+  /** Service roots seen in any service provider's catalog (for version documents the home cloud lacks). */
+  private readonly knownRoots = new Map<string, string>();
+
+  constructor(opts: EngineOptions) {
+    this.o = opts;
+  }
+
+  /** The fallback public origin once the real port is known. */
+  setListenOrigin(origin: string): void {
+    this.o.listenOrigin = origin;
+  }
+
+  get extensions(): Extension[] {
+    return this.o.extensions;
+  }
+
+  // ───────────────────────────── entry point ─────────────────────────────
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const token = header(req, 'x-auth-token');
+    let service = 'unknown';
+    let status = 500;
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort(new Error('client went away'));
+    });
+    try {
+      const hash = token ? this.o.tokens.hash(token) : '';
+      const firstParse = parsePath(url.pathname);
+      if (!firstParse) {
+        status = 404;
+        return this.send(res, errorResponse(undefined, 404, `no service at ${url.pathname}`));
+      }
+      service = firstParse.service;
+      const proxyList = (header(req, 'mm-proxy-list') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (proxyList.includes(this.o.proxyId)) {
+        status = 508;
+        return this.send(res, errorResponse(service, 508, 'request loop between federation proxies (MM-PROXY-LIST)'));
+      }
+      const origin = publicOrigin(req, this.o.listenOrigin);
+      // Version documents are public (and never depend on who asks).
+      if (firstParse.segments.length === 0 && (method === 'GET' || method === 'HEAD')) {
+        status = await this.forwardVersionDocument(req, res, firstParse, url.searchParams, origin, ac.signal);
+        return;
+      }
+      if (!token) {
+        status = 401;
+        return this.send(res, unauthorized(this.o.keystone.identityUrl));
+      }
+      const user = await this.validate(token, hash, ac.signal);
+      if (!user) {
+        status = 401;
+        return this.send(res, unauthorized(this.o.keystone.identityUrl));
+      }
+      const parsed = parsePath(url.pathname, user.projectId) ?? firstParse;
+      const explicit = header(req, 'mm-service-provider');
+      const st: RequestState = {
+        req,
+        started,
+        service,
+        method,
+        parsed,
+        query: url.searchParams,
+        token,
+        hash,
+        user,
+        proxyList,
+        explicitTarget: explicit ? this.resolveTargetName(explicit, user, service) : undefined,
+        explicitProject: header(req, 'mm-project-id'),
+        publicOrigin: origin,
+        body: undefined,
+        json: undefined,
+        bodyChanged: false,
+        extraHeaders: {},
+        creds: new Map(),
+        signal: ac.signal,
+      };
+      if (hasJsonBody(req, method, service)) {
+        st.body = await readLimited(req, this.o.maxJsonBodyBytes, service);
+        try {
+          st.json = st.body.length ? JSON.parse(st.body.toString('utf8')) : undefined;
+        } catch {
+          st.json = undefined;
+        }
+      }
+      status = await this.route(st, res);
+    } catch (err) {
+      const r = this.errorToResponse(err, service);
+      status = r.status;
+      if (!res.headersSent) this.send(res, r);
+      else res.destroy();
+    } finally {
+      const secs = (performance.now() - started) / 1000;
+      this.o.metrics.request(service, method, status, secs);
+      this.o.logger.info({ method, path: url.pathname, service, status, ms: Math.round(secs * 1000) }, 'request');
+    }
+  }
+
+  private errorToResponse(err: unknown, service: string): ProxyResponse {
+    if (err instanceof HttpError) return err.response;
+    if (err instanceof OcxError) {
+      this.o.logger.warn({ err: err.toJSON() }, 'request failed');
+      return errorResponse(service, statusForError(err), err.message);
+    }
+    this.o.logger.error({ err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error');
+    return errorResponse(service, 500, 'The federation proxy failed to handle the request.');
+  }
+
+  private resolveTargetName(name: string, user: ValidatedToken, service: string): string {
+    if (name === 'default' || name === this.o.homeId) return this.o.homeId;
+    if (user.serviceProviders.some((sp) => sp.id === name)) return name;
+    throw new HttpError(errorResponse(service, 400, `unknown service provider ${name} (MM-SERVICE-PROVIDER)`));
+  }
+
+  // ───────────────────────────── authentication ─────────────────────────────
+
+  private async validate(token: string, hash: string, signal: AbortSignal): Promise<ValidatedToken | undefined> {
+    const now = Date.now();
+    const hit = this.validations.get(hash);
+    if (hit && hit.until > now) return hit.user;
+    const user = await this.o.keystone.validate(token, signal);
+    if (this.validations.size > 20_000) this.validations.clear();
+    if (!user || user.expiresAt.getTime() <= now) {
+      // Revoked, expired or unknown: no mapping made from this token may outlive it.
+      await this.o.tokens.dropForToken(hash);
+      this.validations.set(hash, { user: undefined, until: now + Math.min(this.o.validationCacheMs, 5_000) });
+      return undefined;
+    }
+    this.validations.set(hash, {
+      user,
+      until: Math.min(now + this.o.validationCacheMs, user.expiresAt.getTime()),
+    });
+    return user;
+  }
+
+  // ───────────────────────────── routing ─────────────────────────────
+
+  /** Targets this request may fan out to or flood: home + the user's SPs, minus those already on the proxy list. */
+  availableTargets(st: RequestState): string[] {
+    if (st.proxyList.length > 0) return [this.o.homeId];
+    const sps = st.user.serviceProviders.map((sp) => sp.id).filter((id) => !st.proxyList.includes(id));
+    return [this.o.homeId, ...sps];
+  }
+
+  private async route(st: RequestState, res: ServerResponse): Promise<number> {
+    const p = st.parsed;
+    const matchPath = `/${p.segments.join('/')}`;
+    const exts = this.o.extensions.filter((e) => matches(e, st.service, st.method, matchPath));
+    const ctx = this.extensionContext(st);
+    for (const ext of exts) {
+      if (!ext.onRequest) continue;
+      const answer = await ext.onRequest(ctx);
+      st.bodyChanged = true;
+      if (answer) {
+        this.send(res, this.fromExtension(answer));
+        return answer.status;
+      }
+    }
+    st.query = ctx.query;
+    st.json = ctx.json;
+    Object.assign(st.extraHeaders, ctx.headers);
+
+    let target = ctx.target ?? st.explicitTarget;
+    const ref = p.version ? resourceOf(p) : undefined;
+    if (!target && ref && !st.proxyList.length) {
+      target = await this.o.resources.find(ref.type, ref.id);
+      if (!target) {
+        // A create of a named resource (PUT container) has nothing to find: it goes to the default target.
+        const isCreate = st.service === 'object-store' && st.method === 'PUT' && ref.exact;
+        if (!isCreate) {
+          const found = await this.flood(st, ref.type, ref.id);
+          if (found.kind === 'missing') {
+            return this.sendAndCount(
+              res,
+              errorResponse(st.service, 404, `${singularKey(ref.type)} ${ref.id} could not be found.`),
+            );
+          }
+          if (found.kind === 'unavailable') {
+            return this.sendAndCount(
+              res,
+              errorResponse(
+                st.service,
+                503,
+                `could not locate ${singularKey(ref.type)} ${ref.id}: ${found.failed.join(', ')} did not answer`,
+              ),
+              { 'x-ocx-missing-service-providers': found.failed.join(',') },
+            );
+          }
+          target = found.targetId;
+        }
+      }
+    } else if (!target && ref && st.proxyList.length) {
+      // From a peer proxy: only injected mappings may send it elsewhere than home.
+      const mapped = await this.o.resources.find(ref.type, ref.id);
+      if (mapped?.startsWith('via:')) target = mapped;
+    }
+    target ??= this.o.homeId;
+    return this.forward(st, res, target, exts, ctx);
+  }
+
+  private sendAndCount(res: ServerResponse, r: ProxyResponse, extra: Record<string, string> = {}): number {
+    this.send(res, { ...r, headers: { ...r.headers, ...extra } });
+    return r.status;
+  }
+
+  /** Ask every available target in parallel whether it has the resource; the first 2xx wins. */
+  async flood(
+    st: RequestState,
+    type: string,
+    id: string,
+  ): Promise<{ kind: 'found'; targetId: string } | { kind: 'missing' } | { kind: 'unavailable'; failed: string[] }> {
+    if (this.o.resources.recentlyMissed(type, id)) return { kind: 'missing' };
+    const targets = this.availableTargets(st);
+    const ac = new AbortController();
+    const signal = AbortSignal.any([ac.signal, st.signal]);
+    const failed: string[] = [];
+    const probePath =
+      st.service === 'object-store'
+        ? { method: 'HEAD', path: `/${encodeURIComponent(id.slice(id.indexOf('/') + 1))}` }
+        : { method: 'GET', path: `/${type}/${encodeURIComponent(id)}` };
+    const winner = await new Promise<string | undefined>((resolve) => {
+      let pending = targets.length;
+      const done = () => {
+        if (--pending === 0) resolve(undefined);
+      };
+      for (const t of targets) {
+        if (!this.o.breakers.allow(t)) {
+          failed.push(t);
+          done();
+          continue;
+        }
+        this.callTarget(st, t, { ...probePath, headers: microversionHeaders(st.req) }, this.o.floodTimeoutMs, signal)
+          .then((r) => {
+            if (r.status >= 200 && r.status < 300) resolve(t);
+            else if (r.status >= 500) failed.push(t);
+            done();
+          })
+          .catch((err: unknown) => {
+            const benign =
+              err instanceof OcxError &&
+              (err.code === ErrorCode.CANCELLED || err.code === ErrorCode.ENDPOINT_NOT_FOUND);
+            if (!benign) failed.push(t);
+            done();
+          });
+      }
+    });
+    ac.abort();
+    if (winner) {
+      this.o.metrics.mappingLookup('resource', 'flood_hit');
+      await this.o.resources.record([{ type, id, targetId: winner, projectId: st.user.projectId ?? '' }]);
+      return { kind: 'found', targetId: winner };
+    }
+    this.o.metrics.mappingLookup('resource', 'flood_miss');
+    if (failed.length) return { kind: 'unavailable', failed };
+    this.o.resources.noteMiss(type, id);
+    return { kind: 'missing' };
+  }
+
+  // ───────────────────────────── credentials ─────────────────────────────
+
+  credential(st: RequestState, targetId: string, deadline: number): Promise<Credential> {
+    let p = st.creds.get(targetId);
+    if (!p) {
+      p = this.makeCredential(st, targetId, deadline);
+      st.creds.set(targetId, p);
+      p.catch(() => st.creds.delete(targetId));
+    }
+    return p;
+  }
+
+  private async makeCredential(st: RequestState, targetId: string, deadline: number): Promise<Credential> {
+    if (targetId === this.o.homeId) {
+      return {
+        targetId,
+        kind: 'home',
+        token: st.token,
+        projectId: st.user.projectId,
+        localProjectId: st.user.projectId,
+        endpoints: await this.o.keystone.homeRoots(),
+      };
+    }
+    if (targetId.startsWith('via:')) {
+      const c = await this.o.tokens.forTarget(st.token, st.hash, targetId);
+      if (!c) {
+        throw new OcxError(ErrorCode.AUTH_EXPIRED, `the injected mapping for ${targetId} has expired`, {
+          cloud: targetId,
+        });
+      }
+      return viaCredential(c);
+    }
+    const sp = st.user.serviceProviders.find((s) => s.id === targetId);
+    if (!sp) throw new OcxError(ErrorCode.NOT_FOUND, `unknown service provider ${targetId}`, { cloud: targetId });
+    const c = await this.o.tokens.forSp({
+      localToken: st.token,
+      hash: st.hash,
+      user: st.user,
+      sp,
+      explicitProjectId: st.explicitTarget === targetId ? st.explicitProject : undefined,
+      deadline,
+      signal: st.signal,
+    });
+    for (const [svc, root] of Object.entries(c.endpoints))
+      if (!this.knownRoots.has(svc)) this.knownRoots.set(svc, root);
+    return {
+      targetId,
+      kind: 'sp',
+      token: c.token,
+      projectId: c.projectId,
+      localProjectId: st.user.projectId,
+      endpoints: c.endpoints,
+    };
+  }
+
+  spRef(st: RequestState, id: string): ServiceProviderRef | undefined {
+    return st.user.serviceProviders.find((s) => s.id === id);
+  }
+
+  // ───────────────────────────── upstream calls ─────────────────────────────
+
+  private upstreamUrl(cred: Credential, service: string, path: string, query: URLSearchParams | undefined): string {
+    const root = cred.endpoints[service];
+    if (!root) {
+      throw new OcxError(ErrorCode.ENDPOINT_NOT_FOUND, `${cred.targetId} has no ${service} endpoint`, {
+        cloud: cred.targetId,
+        service,
+      });
+    }
+    const qs = query?.toString();
+    return `${root}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  private upstreamHeaders(
+    st: RequestState,
+    cred: Credential,
+    extra: Record<string, string> = {},
+  ): Record<string, string> {
+    const out: Record<string, string> = {};
+    const connectionNamed = new Set(
+      (header(st.req, 'connection') ?? '')
+        .toLowerCase()
+        .split(',')
+        .map((s) => s.trim()),
+    );
+    for (const [k, v] of Object.entries(st.req.headers)) {
+      if (v === undefined || HOP_BY_HOP.has(k) || CONSUMED_REQUEST_HEADERS.has(k) || connectionNamed.has(k)) continue;
+      out[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    out['x-auth-token'] = cred.token;
+    // A service token is only valid in the cloud that issued it (the home cloud).
+    const serviceToken = header(st.req, 'x-service-token');
+    if (serviceToken && cred.kind === 'home') out['x-service-token'] = serviceToken;
+    out['mm-proxy-list'] = [...st.proxyList, this.o.proxyId].join(',');
+    const xff = header(st.req, 'x-forwarded-for');
+    const peer = st.req.socket.remoteAddress ?? '';
+    out['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer;
+    Object.assign(out, st.extraHeaders, extra);
+    return out;
+  }
+
+  /** Buffered JSON call used by flooding, fan-out and extensions. Links in the answer are rewritten. */
+  async callTarget(
+    st: RequestState,
+    targetId: string,
+    spec: CallSpec,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<UpstreamResult> {
+    const deadline = Date.now() + timeoutMs;
+    const service = spec.service ?? st.service;
+    const sig = AbortSignal.any([signal ?? st.signal, AbortSignal.timeout(Math.max(1, timeoutMs))]);
+    const t0 = performance.now();
+    let outcome = 'error';
+    let url = '';
+    try {
+      const cred = await this.credential(st, targetId, deadline);
+      const p = st.parsed;
+      const base =
+        service === st.service && p.version
+          ? pathFor({ ...p, tail: '' }, cred.projectId)
+          : defaultBase(service, cred.projectId ?? '');
+      url = this.upstreamUrl(cred, service, `${base}${spec.path}`, spec.query);
+      const headers: Record<string, string> = {
+        'x-auth-token': cred.token,
+        accept: 'application/json',
+        'mm-proxy-list': [...st.proxyList, this.o.proxyId].join(','),
+        ...(spec.headers ?? {}),
+      };
+      let body: string | undefined;
+      if (spec.json !== undefined) {
+        body = JSON.stringify(spec.json);
+        headers['content-type'] = 'application/json';
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new OcxError(ErrorCode.TIMEOUT, `${targetId}: deadline passed`, { cloud: targetId });
+      const r = await request(url, {
+        dispatcher: this.o.agent,
+        method: spec.method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: sig,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
+      });
+      const text = await r.body.text();
+      outcome = String(r.statusCode);
+      this.noteOutcome(targetId, r.statusCode);
+      let json: unknown;
+      if (text && String(r.headers['content-type'] ?? '').includes('json')) {
+        try {
+          json = JSON.parse(text);
+          rewriteJson(json, this.linkMap(st, cred, service));
+        } catch {
+          json = undefined;
+        }
+      }
+      return { targetId, status: r.statusCode, headers: r.headers, json, text };
+    } catch (err) {
+      const e = toOcxError(err, `${spec.method} ${targetId}/${service}`, url || targetId, sig);
+      if (e.code !== ErrorCode.CANCELLED || !st.signal.aborted) {
+        if (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.UNREACHABLE) this.o.breakers.failure(targetId);
+      }
+      outcome = e.code;
+      throw e.withContext({ cloud: targetId, service });
+    } finally {
+      this.o.metrics.upstreamCall(targetId, service, outcome, (performance.now() - t0) / 1000);
+    }
+  }
+
+  private noteOutcome(targetId: string, status: number): void {
+    if (status === 502 || status === 503 || status === 504) this.o.breakers.failure(targetId);
+    else this.o.breakers.success(targetId);
+  }
+
+  async fanout(
+    st: RequestState,
+    targetIds: string[],
+    spec: (t: string) => CallSpec,
+    timeoutMs: number,
+  ): Promise<FanoutResult[]> {
+    return Promise.all(
+      targetIds.map(async (targetId): Promise<FanoutResult> => {
+        if (!this.o.breakers.allow(targetId)) {
+          this.o.metrics.fanoutMissing(targetId);
+          return {
+            targetId,
+            ok: false,
+            error: new OcxError(ErrorCode.UNREACHABLE, `${targetId} skipped: circuit breaker open`, {
+              cloud: targetId,
+            }),
+          };
+        }
+        try {
+          const result = await this.callTarget(st, targetId, spec(targetId), timeoutMs);
+          return { targetId, ok: true, result };
+        } catch (err) {
+          const error = toOcxError(err, targetId, targetId);
+          if (error.code !== ErrorCode.ENDPOINT_NOT_FOUND) {
+            this.o.metrics.fanoutMissing(targetId);
+            this.o.logger.warn(
+              { target: targetId, service: st.service, code: error.code, message: error.message },
+              'fan-out target left out',
+            );
+          }
+          return { targetId, ok: false, error };
+        }
+      }),
+    );
+  }
+
+  linkMap(st: RequestState, cred: Credential, service: string): LinkMap {
+    return {
+      upstreamRoot: cred.endpoints[service] ?? '',
+      proxyRoot: `${st.publicOrigin}${SERVICE_PREFIX[service] ?? ''}`,
+      remoteProjectId: cred.projectId,
+      localProjectId: st.user.projectId,
+    };
+  }
+
+  // ───────────────────────────── forwarding ─────────────────────────────
+
+  private async forward(
+    st: RequestState,
+    res: ServerResponse,
+    targetId: string,
+    exts: Extension[],
+    ctx: ExtensionContext,
+  ): Promise<number> {
+    if (!this.o.breakers.allow(targetId)) {
+      return this.sendAndCount(
+        res,
+        errorResponse(st.service, 503, `service provider ${targetId} is unavailable (circuit open); retry later`),
+        { 'retry-after': '30' },
+      );
+    }
+    const deadline = Date.now() + this.o.upstreamTimeoutMs;
+    const cred = await this.credential(st, targetId, deadline);
+    const url = this.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
+    const headers = this.upstreamHeaders(st, cred);
+    let body: Buffer | IncomingMessage | undefined;
+    if (st.body !== undefined) {
+      body = st.bodyChanged && st.json !== undefined ? Buffer.from(JSON.stringify(st.json)) : st.body;
+      headers['content-length'] = String(body.length);
+    } else if (
+      st.method !== 'GET' &&
+      st.method !== 'HEAD' &&
+      (st.req.headers['content-length'] || st.req.headers['transfer-encoding'])
+    ) {
+      body = st.req; // streamed as it arrives, never buffered
+    } else {
+      delete headers['content-length'];
+    }
+    const t0 = performance.now();
+    const remaining = deadline - Date.now();
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await request(url, {
+        dispatcher: this.o.agent,
+        method: st.method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: st.signal,
+        headersTimeout: Math.max(1, remaining),
+        bodyTimeout: this.o.bodyIdleTimeoutMs,
+      });
+    } catch (err) {
+      const e = toOcxError(err, `${st.method} ${targetId}/${st.service}`, url, st.signal);
+      if (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.UNREACHABLE) this.o.breakers.failure(targetId);
+      this.o.metrics.upstreamCall(targetId, st.service, e.code, (performance.now() - t0) / 1000);
+      this.o.logger.warn({ target: targetId, service: st.service, url: safeUrl(url), code: e.code }, 'upstream failed');
+      throw e.withContext({ cloud: targetId, service: st.service });
+    }
+    this.o.metrics.upstreamCall(targetId, st.service, String(upstream.statusCode), (performance.now() - t0) / 1000);
+    this.noteOutcome(targetId, upstream.statusCode);
+    const status = upstream.statusCode;
+
+    // A remote token the SP no longer accepts: forget it so the next request runs K2K again.
+    if (status === 401 && cred.kind === 'sp') await this.o.tokens.invalidate(st.hash, targetId);
+
+    const map = this.linkMap(st, cred, st.service);
+    const outHeaders = responseHeaders(upstream.headers, map);
+    outHeaders['x-ocx-service-provider'] = targetId;
+    const ct = String(upstream.headers['content-type'] ?? '');
+    const len = Number(upstream.headers['content-length'] ?? Number.NaN);
+    const rewritable =
+      ct.includes('json') &&
+      st.service !== 'object-store' &&
+      st.method !== 'HEAD' &&
+      status !== 204 &&
+      status !== 304 &&
+      !(len > this.o.maxRewriteBytes);
+    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+    if (!rewritable) {
+      await this.learn(st, targetId, status, undefined, ref);
+      delete outHeaders['content-length'];
+      if (upstream.headers['content-length'] !== undefined)
+        outHeaders['content-length'] = String(upstream.headers['content-length']);
+      res.writeHead(status, outHeaders);
+      if (st.method === 'HEAD') {
+        upstream.body.resume();
+        res.end();
+      } else {
+        await pipeline(upstream.body, res);
+      }
+      return status;
+    }
+    const text = await upstream.body.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (json !== undefined) rewriteJson(json, map);
+    await this.learn(st, targetId, status, json, ref);
+    const answer: ExtensionResponse & { targetId: string } = { status, headers: outHeaders, json, targetId };
+    for (const ext of exts) if (ext.onResponse) await ext.onResponse(ctx, answer);
+    const bodyOut = answer.json !== undefined ? JSON.stringify(answer.json) : text;
+    const h = { ...(answer.headers ?? {}) };
+    delete h['content-length'];
+    h['content-length'] = String(Buffer.byteLength(bodyOut));
+    res.writeHead(answer.status, h);
+    res.end(bodyOut);
+    return answer.status;
+  }
+
+  /** Learn from what just went through: creates, shows, deletes. Awaited before the client gets the answer. */
+  private async learn(
+    st: RequestState,
+    targetId: string,
+    status: number,
+    json: unknown,
+    ref: ReturnType<typeof resourceOf>,
+  ): Promise<void> {
+    const projectId = st.user.projectId ?? '';
+    const ok = status >= 200 && status < 300;
+    try {
+      if (ref && ref.exact && st.method === 'DELETE' && (ok || status === 404)) {
+        await this.o.resources.forget(ref.type, ref.id);
+        return;
+      }
+      if (ref && ok && (st.method === 'GET' || st.method === 'HEAD' || st.method === 'PUT')) {
+        await this.o.resources.record([{ type: ref.type, id: ref.id, targetId, projectId }]);
+        return;
+      }
+      const segs = st.parsed.segments;
+      if (ok && st.method === 'POST' && segs.length === 1 && json && typeof json === 'object') {
+        const collection = segs[0]!;
+        const learned: LearnedResource[] = [];
+        const obj = json as Record<string, unknown>;
+        const one = obj[singularKey(collection)] as { id?: unknown } | undefined;
+        if (one && typeof one.id === 'string') learned.push({ type: collection, id: one.id, targetId, projectId });
+        const many = obj[collection.replaceAll('-', '_')];
+        if (Array.isArray(many)) {
+          for (const it of many) {
+            const id = (it as { id?: unknown })?.id;
+            if (typeof id === 'string') learned.push({ type: collection, id, targetId, projectId });
+          }
+        }
+        if (!one && !Array.isArray(many) && typeof obj.id === 'string') {
+          learned.push({ type: collection, id: obj.id, targetId, projectId }); // Glance answers the image itself
+        }
+        if (learned.length) await this.o.resources.record(learned);
+      }
+    } catch (err) {
+      this.o.logger.error({ err: { message: (err as Error).message } }, 'could not store a resource mapping');
+      throw err;
+    }
+  }
+
+  private async forwardVersionDocument(
+    req: IncomingMessage,
+    res: ServerResponse,
+    p: ParsedPath,
+    query: URLSearchParams,
+    origin: string,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const roots = await this.o.keystone.homeRoots();
+    // The home cloud's document when it runs the service, else one a service provider runs.
+    const root = roots[p.service] ?? this.knownRoots.get(p.service);
+    if (!root) {
+      this.send(res, errorResponse(p.service, 404, `the home cloud has no ${p.service} service`));
+      return 404;
+    }
+    const qs = query.toString();
+    const url = `${root}${p.rest}${qs ? `?${qs}` : ''}`;
+    let r: Dispatcher.ResponseData;
+    try {
+      r = await request(url, {
+        dispatcher: this.o.agent,
+        method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: { accept: header(req, 'accept') ?? 'application/json' },
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.o.upstreamTimeoutMs)]),
+        headersTimeout: this.o.upstreamTimeoutMs,
+        bodyTimeout: this.o.upstreamTimeoutMs,
+      });
+    } catch (err) {
+      throw toOcxError(err, `GET ${p.service} versions`, url, signal);
+    }
+    const map: LinkMap = { upstreamRoot: root, proxyRoot: `${origin}${p.prefix}` };
+    const headers = responseHeaders(r.headers, map);
+    const text = await r.body.text();
+    let out = text;
+    if (String(r.headers['content-type'] ?? '').includes('json') && text) {
+      try {
+        const json = JSON.parse(text) as unknown;
+        rewriteJson(json, map);
+        out = JSON.stringify(json);
+      } catch {
+        // not JSON after all: pass through
+      }
+    }
+    headers['content-length'] = String(Buffer.byteLength(out));
+    res.writeHead(r.statusCode, headers);
+    res.end(req.method === 'HEAD' ? undefined : out);
+    return r.statusCode;
+  }
+
+  // ───────────────────────────── extension plumbing ─────────────────────────────
+
+  private extensionContext(st: RequestState): ExtensionContext {
+    const engine = this;
+    const ctx: ExtensionContext = {
+      service: st.service,
+      method: st.method,
+      path: st.parsed,
+      user: st.user,
+      homeId: this.o.homeId,
+      availableTargets: this.availableTargets(st),
+      explicitTarget: st.explicitTarget,
+      fromPeer: st.proxyList.length > 0,
+      publicRoot: `${st.publicOrigin}${st.parsed.prefix}`,
+      query: st.query,
+      json: st.json,
+      headers: {},
+      target: undefined,
+      async locate(type, id) {
+        const known = await engine.o.resources.find(type, id);
+        if (known) return known;
+        const f = await engine.flood(st, type, id);
+        if (f.kind === 'found') return f.targetId;
+        if (f.kind === 'unavailable') {
+          throw new OcxError(
+            ErrorCode.UNREACHABLE,
+            `could not locate ${type} ${id}: ${f.failed.join(', ')} did not answer`,
+          );
+        }
+        return undefined;
+      },
+      call(targetId, spec) {
+        return engine.callTarget(
+          st,
+          targetId,
+          { ...spec, headers: { ...microversionHeaders(st.req), ...(spec.headers ?? {}) } },
+          engine.o.upstreamTimeoutMs,
+        );
+      },
+      fanout(targetIds, spec, deadlineMs) {
+        return engine.fanout(st, targetIds, spec, deadlineMs ?? engine.o.fanoutTimeoutMs);
+      },
+      async learn(items) {
+        await engine.o.resources.record(items.map((it) => ({ ...it, projectId: st.user.projectId ?? '' })));
+      },
+      async inject(toTarget, fromTarget, resources) {
+        await engine.inject(st, toTarget, fromTarget, resources);
+      },
+    };
+    return ctx;
+  }
+
+  /**
+   * Token injection (the design's use case): give the proxy in front of `toTarget`'s services a token mapping
+   * (the user's token at `toTarget` → the user's credential at `fromTarget`) and resource mappings, so that a
+   * service in `toTarget` (Nova) calling another service through its proxy (Cinder) reaches `fromTarget`.
+   */
+  async inject(
+    st: RequestState,
+    toTarget: string,
+    fromTarget: string,
+    resources: Array<{ type: string; id: string }>,
+  ): Promise<void> {
+    const deadline = Date.now() + this.o.upstreamTimeoutMs;
+    const peer = this.o.peerProxyFor ? await this.o.peerProxyFor(st, toTarget) : undefined;
+    if (!peer) {
+      throw new HttpError(
+        errorResponse(
+          st.service,
+          409,
+          `${resources.map((r) => `${singularKey(r.type)} ${r.id}`).join(', ')} lives in ${fromTarget}, and ${toTarget} has no federation proxy in front of its services to reach it`,
+        ),
+      );
+    }
+    const to = await this.credential(st, toTarget, deadline);
+    const from = await this.credential(st, fromTarget, deadline);
+    const expires = Date.now() + 3_600_000;
+    const body = {
+      token_mapping: {
+        target_id: `via:${this.o.proxyId}:${fromTarget}`,
+        remote_token: from.token,
+        remote_project_id: from.projectId,
+        endpoints: from.endpoints,
+        expires_at: new Date(Math.min(expires, st.user.expiresAt.getTime())).toISOString(),
+      },
+      resource_mappings: resources,
+    };
+    const r = await request(`${peer}/ocx-proxy/v1/injections`, {
+      dispatcher: this.o.agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': to.token },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.o.upstreamTimeoutMs),
+      headersTimeout: this.o.upstreamTimeoutMs,
+      bodyTimeout: this.o.upstreamTimeoutMs,
+    }).catch((err: unknown) => {
+      throw toOcxError(err, `token injection into ${toTarget}'s proxy`, peer);
+    });
+    await r.body.dump();
+    if (r.statusCode !== 204 && r.statusCode !== 200) {
+      throw new OcxError(
+        ErrorCode.FEDERATION_FAILED,
+        `${toTarget}'s proxy refused the injected mappings (${r.statusCode})`,
+        {
+          cloud: toTarget,
+          status: r.statusCode,
+        },
+      );
+    }
+  }
+
+  /** Receive an injection from a peer proxy (the caller proved it holds a valid token of our home cloud). */
+  async acceptInjection(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const token = header(req, 'x-auth-token');
+    if (!token) return this.send(res, unauthorized(this.o.keystone.identityUrl));
+    const hash = this.o.tokens.hash(token);
+    const user = await this.validate(token, hash, AbortSignal.timeout(this.o.upstreamTimeoutMs));
+    if (!user) return this.send(res, unauthorized(this.o.keystone.identityUrl));
+    const raw = await readLimited(req, this.o.maxJsonBodyBytes, undefined);
+    let body: {
+      token_mapping?: {
+        target_id?: string;
+        remote_token?: string;
+        remote_project_id?: string;
+        endpoints?: Record<string, string>;
+        expires_at?: string;
+      };
+      resource_mappings?: Array<{ type?: string; id?: string }>;
+    };
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return this.send(res, errorResponse(undefined, 400, 'injection body is not JSON'));
+    }
+    const tm = body.token_mapping;
+    if (!tm?.target_id?.startsWith('via:') || !tm.remote_token || !tm.remote_project_id || !tm.endpoints) {
+      return this.send(
+        res,
+        errorResponse(
+          undefined,
+          400,
+          'token_mapping needs target_id (via:…), remote_token, remote_project_id, endpoints',
+        ),
+      );
+    }
+    const expiresAt = Math.min(Date.parse(tm.expires_at ?? '') || Date.now() + 3_600_000, user.expiresAt.getTime());
+    const cred: RemoteCredential = {
+      targetId: tm.target_id,
+      token: tm.remote_token,
+      projectId: tm.remote_project_id,
+      localProjectId: user.projectId ?? '',
+      endpoints: tm.endpoints,
+      expiresAt,
+    };
+    await this.o.tokens.inject(token, cred);
+    const learned = (body.resource_mappings ?? [])
+      .filter((r): r is { type: string; id: string } => typeof r.type === 'string' && typeof r.id === 'string')
+      .map((r) => ({ type: r.type, id: r.id, targetId: tm.target_id!, projectId: user.projectId ?? '' }));
+    await this.o.resources.record(learned);
+    this.o.logger.info({ target: tm.target_id, resources: learned.length }, 'accepted injected mappings');
+    res.writeHead(204);
+    res.end();
+  }
+
+  private fromExtension(a: ExtensionResponse): ProxyResponse {
+    const headers = { ...(a.headers ?? {}) };
+    let body: string | Buffer = a.body ?? '';
+    if (a.json !== undefined) {
+      body = JSON.stringify(a.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    return { status: a.status, headers, body };
+  }
+
+  send(res: ServerResponse, r: ProxyResponse): void {
+    const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+    res.writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
+    res.end(body);
+  }
+}
+
+/** Versioned base path of a service when an extension calls a service other than the request's. */
+function defaultBase(service: string, projectId: string): string {
+  switch (service) {
+    case 'compute':
+      return '/v2.1';
+    case 'block-storage':
+      return `/v3/${projectId}`;
+    case 'image':
+      return '/v2';
+    case 'network':
+      return '/v2.0';
+    case 'object-store':
+      return `/v1/AUTH_${projectId}`;
+    default:
+      return '';
+  }
+}
+
+function viaCredential(c: RemoteCredential): Credential {
+  return {
+    targetId: c.targetId,
+    kind: 'via',
+    token: c.token,
+    projectId: c.projectId,
+    localProjectId: c.localProjectId,
+    endpoints: c.endpoints,
+  };
+}
+
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function microversionHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of MICROVERSION_HEADERS) {
+    const v = header(req, h);
+    if (v && h !== 'accept') out[h] = v;
+  }
+  return out;
+}
+
+function responseHeaders(h: Record<string, string | string[] | undefined>, map: LinkMap): Record<string, string> {
+  const out: Record<string, string> = {};
+  const connectionNamed = new Set(
+    String(h.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((s) => s.trim()),
+  );
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || connectionNamed.has(k) || k === 'content-length') continue;
+    if (k === 'set-cookie') continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  if (out.location) out.location = rewriteUrl(out.location, map);
+  if (out['content-location']) out['content-location'] = rewriteUrl(out['content-location'], map);
+  return out;
+}
+
+function hasJsonBody(req: IncomingMessage, method: string, service: string): boolean {
+  if (method === 'GET' || method === 'HEAD' || method === 'DELETE') return false;
+  if (service === 'object-store') return false;
+  const ct = String(req.headers['content-type'] ?? '');
+  return ct.includes('json');
+}
+
+async function readLimited(req: IncomingMessage, max: number, service: string | undefined): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > max) {
+    req.resume();
+    throw new HttpError(errorResponse(service, 413, `request body larger than ${max} bytes`));
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      req.resume();
+      throw new HttpError(errorResponse(service, 413, `request body larger than ${max} bytes`));
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

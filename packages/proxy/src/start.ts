@@ -1,0 +1,256 @@
+/**
+ * `startProxy(opts)`: the federation proxy as a node:http server (node:http rather than a framework so request
+ * and response bodies stream untouched: client → undici → upstream and back, never buffered).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CloudConfig } from '@ocx/sdk';
+import { createLogger, loadCloudsConfig } from '@ocx/sdk';
+import type { Logger } from 'pino';
+import { Breakers } from './breaker.ts';
+import { openDatabase } from './db/open.ts';
+import { Engine, type RequestState } from './engine.ts';
+import { errorResponse } from './errors.ts';
+import { listAggregation } from './extensions/aggregate.ts';
+import { builtinExtensions } from './extensions/builtin.ts';
+import type { Extension } from './extensions/types.ts';
+import { createAgent } from './http.ts';
+import { K2KTokenSource, type RemoteTokenSource } from './k2k.ts';
+import { HomeKeystone } from './keystone.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { ResourceMappings } from './resource-mappings.ts';
+import { TokenMappings } from './token-mappings.ts';
+
+export interface StartProxyOptions {
+  /** The home cloud: a clouds.yaml name, or a resolved CloudConfig. Its credentials are the proxy's service account. */
+  homeCloud: string | CloudConfig;
+  /** 'host:port' (default 127.0.0.1:9913; port 0 = ephemeral). */
+  listen?: string | undefined;
+  /** SQLite file path (default ./ocx-proxy.sqlite) or postgres://… */
+  db?: string | undefined;
+  /** Where to find clouds.yaml when `homeCloud` is a name (default: openstacksdk's search path). */
+  cloudsFile?: string | undefined;
+  /** Upstream deadline for one forwarded call, to response headers (default 60 s). */
+  upstreamTimeoutMs?: number | undefined;
+  /** A streamed body idle for this long is cut (default 120 s). */
+  bodyIdleTimeoutMs?: number | undefined;
+  /** Deadline of an aggregated list's fan-out (default 10 s). */
+  fanoutTimeoutMs?: number | undefined;
+  /** Deadline of one flood (locating an unknown id) (default 10 s). */
+  floodTimeoutMs?: number | undefined;
+  /** How long a validated token is trusted before asking Keystone again (default 15 s). */
+  validationCacheMs?: number | undefined;
+  /** How long "no target has this id" is remembered (default 5 s). */
+  missTtlMs?: number | undefined;
+  maxJsonBodyBytes?: number | undefined;
+  maxRewriteBytes?: number | undefined;
+  breakerFailureThreshold?: number | undefined;
+  breakerOpenMs?: number | undefined;
+  /** Extra extensions, run after the built-in ones. */
+  extensions?: Extension[] | undefined;
+  /** Replace K2K (tests, or another federation mechanism). */
+  remoteTokenSource?: RemoteTokenSource | undefined;
+  logger?: Logger | undefined;
+  /** pino level when no logger is given (default info; 'silent' in tests). */
+  logLevel?: string | undefined;
+  /** Configured remote projects: local project id → target → remote project id (stored in the database). */
+  projectMappings?: Array<{ localProjectId: string; targetId: string; remoteProjectId: string }> | undefined;
+}
+
+export interface RunningProxy {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** This deployment's id on MM-PROXY-LIST. */
+  proxyId: string;
+  homeId: string;
+  metrics: ProxyMetrics;
+  stop(): Promise<void>;
+}
+
+function resolveHome(opts: StartProxyOptions): CloudConfig {
+  if (typeof opts.homeCloud !== 'string') return opts.homeCloud;
+  const cfg = loadCloudsConfig(opts.cloudsFile ? { files: { clouds: [opts.cloudsFile] } } : {});
+  return cfg.getCloud(opts.homeCloud);
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  if (i < 0) return { host: '127.0.0.1', port: Number(listen) };
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(listen.slice(i + 1)) };
+}
+
+export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy> {
+  const home = resolveHome(opts);
+  const logger =
+    opts.logger ??
+    createLogger({
+      name: 'ocx-proxy',
+      level: opts.logLevel ?? process.env.OCX_LOG_LEVEL ?? 'info',
+      destination: process.stdout,
+    });
+  const metrics = new ProxyMetrics({ defaultMetrics: false });
+  const agent = createAgent();
+  const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite');
+  const db = database.db;
+
+  // Deployment-wide values shared by replicas through the database.
+  const meta = async (key: string, make: () => string): Promise<string> => {
+    const row = await db.selectFrom('proxy_meta').select('value').where('key', '=', key).executeTakeFirst();
+    if (row) return row.value;
+    await db
+      .insertInto('proxy_meta')
+      .values({ key, value: make() })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const again = await db.selectFrom('proxy_meta').select('value').where('key', '=', key).executeTakeFirstOrThrow();
+    return again.value;
+  };
+  const pepper = Buffer.from(await meta('token_hash_pepper', () => randomBytes(32).toString('base64')), 'base64');
+  const proxyId = await meta('proxy_id', () => `ocx-${randomBytes(6).toString('hex')}`);
+
+  const timeoutMs = opts.upstreamTimeoutMs ?? 60_000;
+  const keystone = new HomeKeystone({ cloud: home, dispatcher: agent, timeoutMs: Math.min(timeoutMs, 30_000) });
+  const source = opts.remoteTokenSource ?? new K2KTokenSource({ identityUrl: keystone.identityUrl, dispatcher: agent });
+  const tokens = new TokenMappings({ db, pepper, source, metrics });
+  for (const m of opts.projectMappings ?? [])
+    await tokens.setProjectMapping(m.localProjectId, m.targetId, m.remoteProjectId);
+  const resources = new ResourceMappings({ db, metrics, missTtlMs: opts.missTtlMs ?? 5_000 });
+  const breakers = new Breakers({
+    failureThreshold: opts.breakerFailureThreshold ?? 5,
+    openMs: opts.breakerOpenMs ?? 30_000,
+    metrics,
+  });
+  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:9913');
+  const homeId = home.name;
+
+  const peerCache = new Map<string, { root: string | undefined; until: number }>();
+  let engine: Engine;
+  const peerProxyFor = async (st: RequestState, targetId: string): Promise<string | undefined> => {
+    const hit = peerCache.get(targetId);
+    if (hit && hit.until > Date.now()) return hit.root;
+    // A proxy in front of the target's services is found where its catalog sends block-storage (or compute).
+    const cred = await engine.credential(st, targetId, Date.now() + timeoutMs);
+    let root: string | undefined;
+    for (const svc of ['block-storage', 'compute', 'image', 'network']) {
+      const ep = cred.endpoints[svc];
+      if (!ep) continue;
+      const candidate = ep.replace(/\/(volume|compute|image|network|object-store)$/, '');
+      try {
+        const r = await fetch(`${candidate}/.ocx-proxy`, { signal: AbortSignal.timeout(5_000) });
+        if (r.ok) {
+          const info = (await r.json()) as { ocx_proxy?: { id?: string } };
+          if (info.ocx_proxy?.id) {
+            root = candidate;
+            break;
+          }
+        } else {
+          await r.body?.cancel();
+        }
+      } catch {
+        // not a proxy (or down)
+      }
+    }
+    peerCache.set(targetId, { root, until: Date.now() + 60_000 });
+    return root;
+  };
+
+  engine = new Engine({
+    proxyId,
+    homeId,
+    keystone,
+    tokens,
+    resources,
+    breakers,
+    metrics,
+    logger,
+    agent,
+    extensions: [listAggregation(), ...builtinExtensions(), ...(opts.extensions ?? [])],
+    listenOrigin: `http://${host}:${port}`,
+    upstreamTimeoutMs: timeoutMs,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 120_000,
+    fanoutTimeoutMs: opts.fanoutTimeoutMs ?? 10_000,
+    floodTimeoutMs: opts.floodTimeoutMs ?? 10_000,
+    validationCacheMs: opts.validationCacheMs ?? 15_000,
+    maxJsonBodyBytes: opts.maxJsonBodyBytes ?? 1024 * 1024,
+    maxRewriteBytes: opts.maxRewriteBytes ?? 32 * 1024 * 1024,
+    peerProxyFor,
+  });
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        })
+        .catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+      return;
+    }
+    if (path === '/.ocx-proxy') {
+      const body = JSON.stringify({ ocx_proxy: { id: proxyId, home: homeId } });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      return;
+    }
+    if (path === '/ocx-proxy/v1/injections' && req.method === 'POST') {
+      engine.acceptInjection(req, res).catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message } }, 'injection failed');
+        if (!res.headersSent) engine.send(res, errorResponse(undefined, 500, 'injection failed'));
+      });
+      return;
+    }
+    void engine.handle(req, res);
+  };
+
+  const server: Server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+    onRequest,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  // The engine builds fallback links from the real port.
+  engine.setListenOrigin(url);
+
+  const sweeper = setInterval(() => {
+    tokens.sweep().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'sweep failed'));
+  }, 60_000);
+  sweeper.unref();
+
+  logger.info({ url, home: homeId, db: database.kind, proxyId }, 'federation proxy listening');
+  let stopped = false;
+  return {
+    url,
+    proxyId,
+    homeId,
+    metrics,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await agent.close().catch(() => undefined);
+      await database.close();
+    },
+  };
+}
