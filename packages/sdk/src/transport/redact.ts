@@ -28,7 +28,9 @@ export function redactHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
-  const entries: Iterable<[string, unknown]> = headers instanceof Headers ? headers.entries() : Object.entries(headers);
+  const entries: Array<[string, unknown]> = [];
+  if (headers instanceof Headers) headers.forEach((value, name) => entries.push([name, value]));
+  else entries.push(...Object.entries(headers));
   for (const [name, value] of entries) {
     if (value === undefined) continue;
     out[name.toLowerCase()] = isSecretHeader(name)
