@@ -30,6 +30,8 @@ export interface FakeToken {
 export interface FakeKeystoneOptions {
   /** Token lifetime (ms) for new tokens. */
   tokenTtlMs?: number;
+  /** Report issued_at this far in the past (a long-lived token near its end). */
+  tokenIssuedAgoMs?: number;
   /** Catalog to put into scoped tokens; receives the server's own URL. */
   catalog?: (self: string) => unknown[];
   /** Service providers (IdP role). */
@@ -134,7 +136,7 @@ export class FakeKeystone {
           : {}),
       },
       expires_at: t.expiresAt.toISOString(),
-      issued_at: new Date().toISOString(),
+      issued_at: new Date(Date.now() - (this.opts.tokenIssuedAgoMs ?? 0)).toISOString(),
       audit_ids: [randomUUID()],
     };
     const scoped = t.projectId || t.domainId || t.system;

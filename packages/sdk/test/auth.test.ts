@@ -314,8 +314,13 @@ describe('auth: token cache', () => {
     const a1 = await cachedAccess(p, ctx, { cache, marginMs: 60_000 });
     const a2 = await cachedAccess(p, ctx, { cache, marginMs: 60_000 });
     assert.equal(a2.token, a1.token);
-    // ks tokens live 1 h: a margin larger than that makes the cached one "about to expire".
-    const a3 = await cachedAccess(p, ctx, { cache, marginMs: 2 * 3_600_000 });
+    // the cached token (issued an hour ago) now expires in 30 s: inside the 60 s margin → re-authenticate
+    cache.set(p.cacheKey(), {
+      ...a1,
+      issuedAt: new Date(Date.now() - 3_600_000),
+      expiresAt: new Date(Date.now() + 30_000),
+    });
+    const a3 = await cachedAccess(p, ctx, { cache, marginMs: 60_000 });
     assert.notEqual(a3.token, a1.token);
     const a4 = await cachedAccess(p, ctx, { cache, force: true, marginMs: 60_000 });
     assert.notEqual(a4.token, a3.token);

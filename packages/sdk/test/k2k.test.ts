@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Keystone2Keystone, MemoryTokenCache, PasswordAuth, remoteIdentityUrl } from '../src/auth/index.ts';
 import type { AuthContext } from '../src/auth/index.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
+import { k2kCloudConfig } from '../src/config/index.ts';
 import { createSession } from '../src/session/index.ts';
 import { createTransport } from '../src/transport/index.ts';
 import { FakeKeystone, catalogFor } from './auth-fixtures.ts';
@@ -153,6 +154,42 @@ describe('K2K: the exchange on the wire', () => {
     assert.equal(await session.endpointFor('compute'), `${sp1.url}/svc/compute/v2.1`);
     assert.equal(await session.endpointFor('volumev3'), `${sp1.url}/svc/volume/v3/p-demo`);
     assert.ok(sp1.tokens.has(await session.getToken()));
+  });
+
+  it('a cloud config with `federation` (clouds.yaml K2K entry) gets the K2K plugin from its home cloud', async () => {
+    const home = {
+      name: 'home',
+      regionName: 'RegionOne',
+      regions: ['RegionOne'],
+      authType: 'password' as const,
+      auth: {
+        auth_url: idp.url,
+        username: 'demo',
+        password: 'demo-secret',
+        user_domain_name: 'Default',
+        project_name: 'demo',
+        project_domain_name: 'Default',
+      },
+      interface: 'public' as const,
+      identityApiVersion: '3',
+      services: {},
+      verify: true,
+      extra: {},
+    };
+    const remote = k2kCloudConfig(home, {
+      serviceProvider: 'sp1',
+      remoteProjectName: 'demo',
+      remoteProjectDomainName: 'Default',
+    });
+    const session = createSession(remote, { transport, tokenCache: new MemoryTokenCache() });
+    assert.equal(session.authPlugin.kind, 'k2k');
+    const access = await session.getAccess();
+    assert.ok(sp1.tokens.has(access.token));
+    assert.equal(access.project?.id, 'p-demo');
+    assert.throws(
+      () => createSession({ ...remote, federation: { homeCloud: 'home', serviceProvider: 'sp1' } }),
+      (e: unknown) => e instanceof OcxError && e.code === ErrorCode.CONFIG_INVALID,
+    );
   });
 
   it('remoteIdentityUrl cuts the federated auth_url at /OS-FEDERATION/', () => {

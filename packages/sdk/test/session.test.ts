@@ -178,18 +178,30 @@ describe('session: tokens', () => {
   });
 
   it('a token is refreshed before it expires (refresh margin), and reused while it is fresh', async () => {
-    const short = await FakeKeystone.start({ tokenTtlMs: 60_000 });
+    // tokens issued an hour ago that expire in 60 s: inside a 120 s margin
+    const old = await FakeKeystone.start({ tokenTtlMs: 60_000, tokenIssuedAgoMs: 3_600_000 });
     try {
-      const config = { ...cloud.config, auth: { ...cloud.config.auth, auth_url: short.url } };
-      const cache = new MemoryTokenCache();
-      const eager = createSession(config, { tokenCache: cache, refreshMarginMs: 120_000 });
+      const config = { ...cloud.config, auth: { ...cloud.config.auth, auth_url: old.url } };
+      const eager = createSession(config, { tokenCache: new MemoryTokenCache(), refreshMarginMs: 120_000 });
       const a = await eager.getToken();
       const b = await eager.getToken();
-      assert.notEqual(a, b, 'a 60 s token inside a 120 s margin is refreshed');
+      assert.notEqual(a, b, 'a token expiring within the margin is replaced');
       const lazy = createSession(config, { tokenCache: new MemoryTokenCache(), refreshMarginMs: 10_000 });
       assert.equal(await lazy.getToken(), await lazy.getToken());
       await eager.close();
       await lazy.close();
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('the margin is capped at half the token lifetime (short-lived tokens are not refreshed on every call)', async () => {
+    const short = await FakeKeystone.start({ tokenTtlMs: 60_000 });
+    try {
+      const config = { ...cloud.config, auth: { ...cloud.config.auth, auth_url: short.url } };
+      const s = createSession(config, { tokenCache: new MemoryTokenCache(), refreshMarginMs: 120_000 });
+      assert.equal(await s.getToken(), await s.getToken());
+      await s.close();
     } finally {
       await short.close();
     }

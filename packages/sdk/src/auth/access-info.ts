@@ -102,7 +102,13 @@ export function accessInfoFromTokenBody(body: unknown, token: string, identityUr
   };
 }
 
-/** True when the token expires within `marginMs` (or already has). */
+/**
+ * True when the token expires within `marginMs` (or already has). The margin is capped at half the token's
+ * lifetime, so a Keystone with short-lived tokens (say 2 minutes) does not make every call re-authenticate.
+ */
 export function expiresSoon(access: AccessInfo, marginMs: number, now = Date.now()): boolean {
-  return access.expiresAt.getTime() - marginMs <= now;
+  const expires = access.expiresAt.getTime();
+  const lifetime = access.issuedAt ? expires - access.issuedAt.getTime() : Number.POSITIVE_INFINITY;
+  const margin = lifetime > 0 ? Math.min(marginMs, lifetime / 2) : marginMs;
+  return expires - margin <= now;
 }

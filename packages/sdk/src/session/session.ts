@@ -47,7 +47,7 @@ export class CloudSession implements Session {
   readonly #versions = new Map<string, Promise<EndpointVersion>>();
   readonly #internals: SessionInternals;
 
-  constructor(cloud: CloudConfig, opts: SessionOptions & { homeCloud?: CloudConfig | undefined } = {}) {
+  constructor(cloud: CloudConfig, opts: SessionOptions = {}) {
     this.cloud = cloud;
     this.regionName = opts.region ?? cloud.regionName ?? '';
     this.#cache = opts.tokenCache ?? defaultTokenCache;
@@ -106,9 +106,7 @@ export class CloudSession implements Session {
     };
   }
 
-  async getAccess(
-    opts: { signal?: AbortSignal; timeoutMs?: number; forceRefresh?: boolean; deadline?: number } = {},
-  ): Promise<AccessInfo> {
+  async getAccess(opts: Parameters<Session['getAccess']>[0] = {}): Promise<AccessInfo> {
     try {
       return await cachedAccess(this.authPlugin, this.#authContext(opts), {
         cache: this.#cache,
@@ -121,7 +119,7 @@ export class CloudSession implements Session {
     }
   }
 
-  async getToken(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
+  async getToken(opts: Parameters<Session['getToken']>[0] = {}): Promise<string> {
     return (await this.getAccess(opts)).token;
   }
 
@@ -135,7 +133,7 @@ export class CloudSession implements Session {
 
   async endpointFor(
     serviceType: string,
-    opts: ServiceClientOptions & { signal?: AbortSignal; deadline?: number } = {},
+    opts: ServiceClientOptions & { signal?: AbortSignal | undefined; deadline?: number | undefined } = {},
   ): Promise<string> {
     const type = canonicalServiceType(serviceType);
     const svc = this.cloud.services?.[type] ?? {};
@@ -159,7 +157,7 @@ export class CloudSession implements Session {
   }
 
   async #fetchDoc(url: string, call: { signal?: AbortSignal | undefined; deadline: number }, service: string) {
-    const token = await this.getToken({ signal: call.signal } as { signal?: AbortSignal });
+    const token = await this.getToken({ signal: call.signal, deadline: call.deadline });
     const res = await this.transport.request({
       method: 'GET',
       url,
@@ -213,7 +211,7 @@ export class CloudSession implements Session {
         context,
       });
     if (unauthenticated) return send(undefined);
-    const access = await this.getAccess({ signal: req.signal, deadline: req.deadline } as { signal?: AbortSignal });
+    const access = await this.getAccess({ signal: req.signal, deadline: req.deadline });
     const first = await send(access.token);
     if (first.status !== 401) return first;
     await first.dump();
@@ -222,9 +220,7 @@ export class CloudSession implements Session {
     const fresh =
       current && current.token !== access.token
         ? current
-        : await this.getAccess({ signal: req.signal, deadline: req.deadline, forceRefresh: true } as {
-            signal?: AbortSignal;
-          });
+        : await this.getAccess({ signal: req.signal, deadline: req.deadline, forceRefresh: true });
     if (!replayable(req.body)) {
       throw new OcxError(
         ErrorCode.AUTH_EXPIRED,
@@ -252,9 +248,6 @@ export class CloudSession implements Session {
 }
 
 /** Create a Session for one resolved cloud (+ region). */
-export function createSession(
-  cloud: CloudConfig,
-  opts: SessionOptions & { homeCloud?: CloudConfig | undefined } = {},
-): Session {
+export function createSession(cloud: CloudConfig, opts: SessionOptions = {}): Session {
   return new CloudSession(cloud, opts);
 }

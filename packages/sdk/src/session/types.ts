@@ -133,6 +133,8 @@ export interface SessionOptions {
   refreshMarginMs?: number | undefined;
   /** Share a token cache between sessions (default: a process-wide cache). */
   tokenCache?: TokenCache | undefined;
+  /** For a cloud with `federation` (K2K): the home cloud whose Keystone is the IdP (default: `federation.home`). */
+  homeCloud?: CloudConfig | undefined;
 }
 
 export interface TokenCache {
@@ -149,12 +151,25 @@ export interface Session {
   readonly transport: Transport;
   readonly authPlugin: AuthPlugin;
   /** A valid token (cached; refreshed before expiry; re-authenticates when forced). */
-  getAccess(opts?: { signal?: AbortSignal; timeoutMs?: number; forceRefresh?: boolean }): Promise<AccessInfo>;
-  getToken(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
+  getAccess(opts?: {
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+    /** Absolute deadline (epoch ms) for the authentication; wins over timeoutMs. */
+    deadline?: number | undefined;
+    forceRefresh?: boolean | undefined;
+  }): Promise<AccessInfo>;
+  getToken(opts?: {
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+    deadline?: number | undefined;
+  }): Promise<string>;
   /** Forget the cached token (next call authenticates again). */
   invalidate(): void;
   /** Catalog (or override) endpoint of a service before version discovery. ENDPOINT_NOT_FOUND when none matches. */
-  endpointFor(serviceType: string, opts?: ServiceClientOptions & { signal?: AbortSignal }): Promise<string>;
+  endpointFor(
+    serviceType: string,
+    opts?: ServiceClientOptions & { signal?: AbortSignal | undefined; deadline?: number | undefined },
+  ): Promise<string>;
   /** A client for one service type (aliases accepted: volumev3 → block-storage, ...). Cheap; cached per options. */
   client(serviceType: string, opts?: ServiceClientOptions): ServiceClient;
   /** The current project id (from the token), if project-scoped. */
