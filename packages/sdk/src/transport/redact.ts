@@ -29,7 +29,10 @@ export function redactHeaders(
   const out: Record<string, string> = {};
   if (!headers) return out;
   const entries: Array<[string, unknown]> = [];
-  if (headers instanceof Headers) headers.forEach((value, name) => entries.push([name, value]));
+  if (headers instanceof Headers)
+    headers.forEach((value, name) => {
+      entries.push([name, value]);
+    });
   else entries.push(...Object.entries(headers));
   for (const [name, value] of entries) {
     if (value === undefined) continue;
