@@ -307,6 +307,29 @@ describe('Cloud: waitForServer', () => {
     );
   });
 
+  test('a failure waiting cannot cure (403) ends the wait at once; a transient 503 does not', async () => {
+    const { fake, st, cloud } = await setup({ serverListAgeMs: 0 });
+    st.servers.set('s-x', novaServer('s-x', 'x', { status: 'BUILD' }));
+    let mode: 'forbidden' | 'flaky' = 'forbidden';
+    let calls = 0;
+    fake.route('GET', '/compute/v2.1/servers/detail', () => {
+      calls++;
+      if (mode === 'forbidden')
+        return { status: 403, json: { forbidden: { code: 403, message: 'Policy does not allow' } } };
+      if (calls % 2) return { status: 503, json: { computeFault: { code: 503, message: 'try later' } } };
+      st.servers.get('s-x')!.status = 'ACTIVE';
+      st.servers.get('s-x')!.addresses = { private: [{ addr: '10.0.0.3', version: 4 }] };
+      return { json: { servers: [...st.servers.values()] } };
+    });
+    await assert.rejects(cloud.waitForServer({ id: 's-x' }, { timeoutMs: 60_000 }), isCode(ErrorCode.FORBIDDEN));
+    assert.equal(calls, 1);
+    mode = 'flaky';
+    calls = 0;
+    const s = await cloud.waitForServer({ id: 's-x' }, { timeoutMs: 60_000, autoIp: false });
+    assert.equal(s.status, 'ACTIVE');
+    assert.equal(calls, 2);
+  });
+
   test('still BUILD at the deadline → TIMEOUT', async () => {
     const { st, cloud } = await setup({ serverListAgeMs: 0 });
     st.servers.set('s-slow', novaServer('s-slow', 'slow', { status: 'BUILD' }));
@@ -483,6 +506,16 @@ describe('Cloud: images', () => {
     const stored = st.images.get(img.id)!;
     assert.equal(stored[IMAGE_SHA256_KEY], createHash('sha256').update('part-1;part-2').digest('hex'));
     assert.equal(stored.disk_format, 'raw');
+  });
+
+  test('a source stream that fails mid-upload fails createImage (no hang) and removes the image', async () => {
+    const { st, cloud } = await setup();
+    async function* broken() {
+      yield Buffer.from('first chunk');
+      throw new Error('disk read error');
+    }
+    await assert.rejects(cloud.createImage('half', { data: broken(), wait: true }));
+    assert.equal(st.images.size, 0);
   });
 
   test('a failed upload deletes the half-made image and rethrows', async () => {

@@ -3,7 +3,7 @@
  * get → null / AMBIGUOUS, delete → false on 404, a single-flight server-list cache, and the nodepool surface
  * (flavors, images, keypairs, servers, limits, floating IPs, networks, volumes, availability zones).
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import type { Session } from '../session/types.ts';
@@ -168,6 +168,17 @@ export interface CreateImageOptions {
 }
 
 const DEFAULT_SERVER_TIMEOUT_MS = 180_000;
+
+/** Errors that end a wait loop at once instead of being retried at the next poll. */
+const FATAL_WHILE_WAITING = new Set<string>([
+  ErrorCode.CANCELLED,
+  ErrorCode.AUTH_FAILED,
+  ErrorCode.AUTH_EXPIRED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.CONFIG_INVALID,
+  ErrorCode.ENDPOINT_NOT_FOUND,
+  ErrorCode.FEDERATION_FAILED,
+]);
 
 function refId(ref: Ref): string | undefined {
   return typeof ref === 'object' ? ref.id : undefined;
@@ -452,7 +463,9 @@ export class Cloud {
         let body: Parameters<ImageClient['uploadImageData']>[1] = source;
         if (!opts.filename && !(opts.data instanceof Uint8Array)) {
           hasher = new HashingStream();
-          body = toReadable(opts.data!).pipe(hasher);
+          // pipeline (not pipe) so a failing source destroys the hasher and with it the upload body.
+          pipeline(toReadable(opts.data!), hasher, () => {});
+          body = hasher;
         }
         await this.image.uploadImageData(created.id, body, { signal: opts.signal, size });
         if (hasher && !(opts.md5 && opts.sha256)) {
@@ -894,7 +907,11 @@ export class Cloud {
    * Polls through the server-list cache (so many waiters cost one list per interval).
    */
   async waitForServer(server: Ref, o: WaitForServerOptions = {}): Promise<Server> {
-    const id = refId(server) ?? (await this.resolveId(server, 'server', (n) => this.getServer(n)));
+    const id =
+      refId(server) ??
+      (looksLikeId(server as string)
+        ? (server as string)
+        : await this.resolveId(server, 'server', (n) => this.getServer(n)));
     const timeoutMs = o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
     return pollUntil(
       async (remainingMs) => {
@@ -902,8 +919,9 @@ export class Cloud {
         try {
           s = await this.getServer(id);
         } catch (err) {
-          if (err instanceof OcxError && err.code === ErrorCode.CANCELLED) throw err;
-          return undefined; // not listed yet, or a transient failure: keep waiting
+          // Not listed yet, or a transient failure: keep waiting. Failures that waiting cannot cure end the wait.
+          if (err instanceof OcxError && FATAL_WHILE_WAITING.has(err.code)) throw err;
+          return undefined;
         }
         if (!s) return undefined;
         if (s.status === 'ERROR') throw serverError(s);
