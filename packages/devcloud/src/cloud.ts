@@ -20,6 +20,7 @@ import { InternalError } from './context.ts';
 import { adminRoutes } from './admin.ts';
 import { Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
 import { KEYSTONE_MOUNT, type KeystoneRouteSet, keystonePlugin } from './keystone/index.ts';
+import { Federation } from './keystone/federation.ts';
 import { Keystone } from './keystone/model.ts';
 import { keystoneRouteSets } from './keystone/route-sets.ts';
 import { type QuotaService, Quotas } from './quotas.ts';
@@ -70,6 +71,8 @@ export interface Cloud {
   readonly app: FastifyInstance;
   readonly ctx: CloudContext;
   readonly keystone: Keystone;
+  /** K2K: this cloud as IdP (service providers, signing) and as SP (identity providers, mappings). */
+  readonly federation: Federation;
   readonly faults: Faults;
   readonly mounts: ServiceMount[];
   /** Set (or clear with null/{}) the fault spec for a service key or '*'. */
@@ -132,6 +135,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   );
   const keystone = new Keystone({ store, region, tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600 });
   keystone.bootstrap(opts.users ?? DEFAULT_USERS);
+  const federation = new Federation(keystone, store);
   const quotas = new Quotas(store, opts.quotaDefaults);
   const faults = new Faults();
   let baseUrl = '';
@@ -234,7 +238,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   const peers = (): ReadonlyMap<string, Cloud> => opts.peers?.() ?? new Map([[name, cloud]]);
   adminRoutes(app, { name, faults, peers });
 
-  const ksRouteSets: KeystoneRouteSet[] = keystoneRouteSets();
+  const ksRouteSets: KeystoneRouteSet[] = keystoneRouteSets(federation);
   await app.register(async (child) => keystonePlugin(keystone, ksRouteSets)(child, ctx), {
     prefix: KEYSTONE_MOUNT.prefix,
   });
@@ -264,6 +268,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     app,
     ctx,
     keystone,
+    federation,
     faults,
     mounts,
     setFaults: (service, spec) => faults.set(service, spec),

@@ -117,10 +117,12 @@ export const newId = (): string => randomUUID().replaceAll('-', '');
 const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 const auditId = (): string => randomBytes(16).toString('base64url');
 
+// Cheap parameters on purpose (like the real harness's bcrypt rounds = 4): a simulator, not a vault.
+const SCRYPT_PARAMS = { N: 256, r: 8, p: 1 };
+
 function hashSecret(secret: string): string {
   const salt = randomBytes(16);
-  // Cheap parameters on purpose (like the real harness's bcrypt rounds = 4): a simulator, not a vault.
-  const key = scryptSync(secret, salt, 32, { N: 1024, r: 8, p: 1 });
+  const key = scryptSync(secret, salt, 32, SCRYPT_PARAMS);
   return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 function checkSecret(secret: string, stored: string | undefined): boolean {
@@ -128,7 +130,7 @@ function checkSecret(secret: string, stored: string | undefined): boolean {
   const [, saltB64, keyB64] = stored.split('$');
   if (!saltB64 || !keyB64) return false;
   const expected = Buffer.from(keyB64, 'base64');
-  const got = scryptSync(secret, Buffer.from(saltB64, 'base64'), expected.length, { N: 1024, r: 8, p: 1 });
+  const got = scryptSync(secret, Buffer.from(saltB64, 'base64'), expected.length, SCRYPT_PARAMS);
   return timingSafeEqual(expected, got);
 }
 

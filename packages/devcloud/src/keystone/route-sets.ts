@@ -1,6 +1,8 @@
 /** Every Keystone route set beyond /v3/auth: identity admin API and K2K federation (IdP and SP sides). */
+import { type Federation, federationRoutes } from './federation.ts';
 import type { KeystoneRouteSet } from './index.ts';
+import { identityRoutes } from './routes-identity.ts';
 
-export function keystoneRouteSets(): KeystoneRouteSet[] {
-  return [];
+export function keystoneRouteSets(fed: Federation): KeystoneRouteSet[] {
+  return [identityRoutes, federationRoutes(fed)];
 }
