@@ -16,7 +16,7 @@ import {
   NetworkClient,
   ObjectStoreClient,
 } from '../src/services/index.ts';
-import { type FakeCloud, novaServer, PROJECT, startFakeCloud } from './cloud-fake.ts';
+import { type FakeCloud, type FakeRequest, novaServer, PROJECT, startFakeCloud } from './cloud-fake.ts';
 
 function sink(): Writable & { data(): Buffer } {
   const chunks: Buffer[] = [];
@@ -249,5 +249,95 @@ describe('service clients against a loopback OpenStack', () => {
     const stat = await swift.downloadObject('c1', 'dir/obj.txt', out, { range: { start: 6, end: 10 } });
     assert.equal(stat.status, 206);
     assert.equal(out.data().toString(), 'world');
+  });
+
+  test('request shapes: server actions, volume attach, transfers, security group rules, image tags and JSON patch', async () => {
+    const seen: { method: string; path: string; body: unknown; type: string | undefined }[] = [];
+    const record = (status: number, json?: unknown) => (r: FakeRequest) => {
+      seen.push({
+        method: r.method,
+        path: r.path,
+        body: r.body.length ? JSON.parse(r.body.toString()) : undefined,
+        type: r.headers['content-type'],
+      });
+      return { status, json };
+    };
+    const C = '/compute/v2.1';
+    const V = `/volume/v3/${PROJECT.id}`;
+    fake.route('POST', `${C}/servers/s1/action`, record(202));
+    fake.route(
+      'POST',
+      `${C}/servers/s1/os-volume_attachments`,
+      record(200, { volumeAttachment: { volumeId: 'v1', serverId: 's1', device: '/dev/vdb' } }),
+    );
+    fake.route(
+      'POST',
+      `${V}/os-volume-transfer`,
+      record(202, { transfer: { id: 't1', name: 'x', volume_id: 'v1', auth_key: 'k' } }),
+    );
+    fake.route(
+      'POST',
+      `${V}/os-volume-transfer/t1/accept`,
+      record(202, { transfer: { id: 't1', name: 'x', volume_id: 'v1' } }),
+    );
+    fake.route('POST', '/network/v2.0/security-group-rules', record(201, { security_group_rule: { id: 'r1' } }));
+    fake.route('PUT', '/image/v2/images/i1/tags/blue', record(204));
+    fake.route('PATCH', '/image/v2/images/i1', record(200, { id: 'i1', name: 'n', status: 'active' }));
+    const session = fake.session();
+    const compute = ComputeClient.fromSession(session);
+    await compute.rebootServer('s1', 'HARD');
+    await compute.stopServer('s1');
+    await compute.startServer('s1');
+    const att = await compute.attachVolume('s1', 'v1', { device: '/dev/vdb' });
+    assert.equal(att.device, '/dev/vdb');
+    const bs = BlockStorageClient.fromSession(session);
+    const tr = await bs.createTransfer('v1', { name: 'x' });
+    assert.equal(tr.auth_key, 'k');
+    await bs.acceptTransfer('t1', 'k');
+    const net = NetworkClient.fromSession(session);
+    await net.createSecurityGroupRule({
+      security_group_id: 'sg',
+      direction: 'ingress',
+      protocol: 'tcp',
+      port_range_min: 22,
+      port_range_max: 22,
+    });
+    const image = ImageClient.fromSession(session);
+    await image.addTag('i1', 'blue');
+    await image.setImageProperties('i1', { 'owner_specified.openstack.sha256': 'abc', name: 'n' }, { name: 'old' });
+    assert.deepEqual(
+      seen.map((x) => [x.method, x.path.replace(V, '{V}'), x.body]),
+      [
+        ['POST', `${C}/servers/s1/action`, { reboot: { type: 'HARD' } }],
+        ['POST', `${C}/servers/s1/action`, { 'os-stop': null }],
+        ['POST', `${C}/servers/s1/action`, { 'os-start': null }],
+        ['POST', `${C}/servers/s1/os-volume_attachments`, { volumeAttachment: { volumeId: 'v1', device: '/dev/vdb' } }],
+        ['POST', '{V}/os-volume-transfer', { transfer: { volume_id: 'v1', name: 'x' } }],
+        ['POST', '{V}/os-volume-transfer/t1/accept', { accept: { auth_key: 'k' } }],
+        [
+          'POST',
+          '/network/v2.0/security-group-rules',
+          {
+            security_group_rule: {
+              security_group_id: 'sg',
+              direction: 'ingress',
+              protocol: 'tcp',
+              port_range_min: 22,
+              port_range_max: 22,
+            },
+          },
+        ],
+        ['PUT', '/image/v2/images/i1/tags/blue', undefined],
+        [
+          'PATCH',
+          '/image/v2/images/i1',
+          [
+            { op: 'add', path: '/owner_specified.openstack.sha256', value: 'abc' },
+            { op: 'replace', path: '/name', value: 'n' },
+          ],
+        ],
+      ],
+    );
+    assert.equal(seen.at(-1)!.type, 'application/openstack-images-v2.1-json-patch');
   });
 });
