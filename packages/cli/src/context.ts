@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+
+/** What every command gets: where to write, the environment, and where to put the exit status. */
+export interface CliContext {
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: string;
+  out(text: string): void;
+  err(text: string): void;
+  /** The process exit status main() returns (commands set it; 0 by default). */
+  exitCode: number;
+}
+
+/** A command module registers its subcommands on the root program (see commands/index.ts). */
+export type RegisterCommands = (program: Command, ctx: CliContext) => void;
+
+/** The global (python-openstackclient style) options, as parsed. */
+export interface GlobalOptions {
+  osCloud: string[];
+  allClouds?: boolean;
+  osRegionName?: string;
+  osServiceProvider: string[];
+  osRemoteProjectName?: string;
+  osRemoteProjectId?: string;
+  osRemoteProjectDomainName?: string;
+  osRemoteProjectDomainId?: string;
+  /** Per-cloud deadline in seconds. */
+  timeout?: string;
+  concurrency?: string;
+  debug?: boolean;
+}

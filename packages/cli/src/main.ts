@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * `ocx`: the OCX command line. `main(argv)` runs one command and returns its exit status; run as a script it
+ * uses process.argv and exits with it.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { PASSTHROUGH } from './commands/index.ts';
+import type { CliContext } from './context.ts';
+import { buildProgram } from './program.ts';
+import { reportFatal } from './run.ts';
+
+export function processContext(): CliContext {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    out: (s) => {
+      process.stdout.write(s);
+    },
+    err: (s) => {
+      process.stderr.write(s);
+    },
+    exitCode: 0,
+  };
+}
+
+/** Run `ocx` with `argv` (without the node and script paths). Resolves to the exit status. */
+export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(PASSTHROUGH, first)) {
+    return (PASSTHROUGH[first] as (typeof PASSTHROUGH)[string])(argv.slice(1), ctx);
+  }
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 1;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are exit code 0; usage errors were already printed by commander
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    reportFatal(ctx, err);
+    return 1;
+  }
+  return ctx.exitCode;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}

@@ -1,0 +1,124 @@
+import type { CallFailure, Connection, FanOutContext } from '@ocx/sdk';
+import { isOcxError } from '@ocx/sdk';
+import { Command, Option } from 'commander';
+import type { CliContext, GlobalOptions } from './context.ts';
+import { FORMATS, type Format, type OutputOptions, renderList, renderOne, type Row } from './output.ts';
+import { closeTargets, connectTargets } from './targets.ts';
+
+/** The column naming the cloud a row came from, added when a command talks to more than one cloud. */
+export const CLOUD_COLUMN = 'Cloud';
+
+function collectValues(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** OSC's output options (`-f`, `-c`) on a command. */
+export function withOutputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-f, --format <format>', 'the output format').choices([...FORMATS]).default('table'))
+    .option('-c, --column <column>', 'specify the column(s) to include, can be repeated', collectValues, []);
+}
+
+export function outputOptions(opts: { format?: string; column?: string[] }): OutputOptions {
+  return { format: (opts.format ?? 'table') as Format, columns: opts.column ?? [] };
+}
+
+/** One stderr line per failed cloud: `cloud (region): [CODE] message [service METHOD url] (request-id)`. */
+export function failureLine(f: CallFailure): string {
+  const e = f.error;
+  const where = f.region && !f.name.includes('/') ? `${f.name} (${f.region})` : f.name;
+  const call = [e.service, e.method, e.url].filter(Boolean).join(' ');
+  const rid = e.requestId ? ` (request id ${e.requestId})` : '';
+  return `Error: ${where}: [${e.code}] ${e.message}${call ? ` [${call}]` : ''}${rid}\n`;
+}
+
+/** Print a top-level failure (nothing was attempted) and set a failing exit status. */
+export function reportFatal(ctx: CliContext, err: unknown): void {
+  const msg = isOcxError(err) ? `[${err.code}] ${err.message}` : err instanceof Error ? err.message : String(err);
+  ctx.err(`Error: ${msg}\n`);
+  ctx.exitCode = 1;
+}
+
+export type RowFetcher = (conn: Connection, ctx: FanOutContext) => Promise<Row[]>;
+
+/**
+ * A list command over the chosen clouds: fan out, merge rows (with a Cloud column when there are several clouds),
+ * print them, print one line per failed cloud on stderr, exit non-zero only when every cloud failed.
+ */
+export async function runList(command: Command, ctx: CliContext, columns: string[], fetch: RowFetcher): Promise<void> {
+  const g = command.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
+  const output = outputOptions(g);
+  let targets: Awaited<ReturnType<typeof connectTargets>>;
+  try {
+    targets = await connectTargets(g, ctx);
+  } catch (err) {
+    reportFatal(ctx, err);
+    return;
+  }
+  try {
+    const outcome = await targets.multi.call((conn, _name, fctx) => fetch(conn, fctx), {
+      deadlineMs: targets.deadlineMs,
+      concurrency: targets.concurrency,
+    });
+    const failures = [...targets.connectFailures, ...outcome.failures];
+    const cloudCount = targets.multi.names().length + targets.connectFailures.length;
+    const several = cloudCount > 1;
+    const rows: Row[] = outcome.results.flatMap((r) =>
+      r.value.map((row) => (several ? { [CLOUD_COLUMN]: r.location.name, ...row } : row)),
+    );
+    const cols = several ? [CLOUD_COLUMN, ...columns] : columns;
+    try {
+      ctx.out(renderList(cols, rows, output));
+    } catch (err) {
+      reportFatal(ctx, err);
+      return;
+    }
+    for (const f of failures) ctx.err(failureLine(f));
+    if (outcome.results.length === 0 && failures.length > 0) ctx.exitCode = 1;
+  } finally {
+    await closeTargets(targets);
+  }
+}
+
+/**
+ * A show-one command per cloud (`token issue`): one cloud prints OSC's Field/Value form; several print one row per
+ * cloud with a Cloud column.
+ */
+export async function runShowOne(
+  command: Command,
+  ctx: CliContext,
+  fields: string[],
+  fetch: (conn: Connection, ctx: FanOutContext) => Promise<Row>,
+): Promise<void> {
+  const g = command.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
+  const output = outputOptions(g);
+  let targets: Awaited<ReturnType<typeof connectTargets>>;
+  try {
+    targets = await connectTargets(g, ctx);
+  } catch (err) {
+    reportFatal(ctx, err);
+    return;
+  }
+  try {
+    const outcome = await targets.multi.call((conn, _name, fctx) => fetch(conn, fctx), {
+      deadlineMs: targets.deadlineMs,
+      concurrency: targets.concurrency,
+    });
+    const failures = [...targets.connectFailures, ...outcome.failures];
+    const several = targets.multi.names().length + targets.connectFailures.length > 1;
+    try {
+      if (!several && outcome.results[0]) ctx.out(renderOne(fields, outcome.results[0].value, output));
+      else if (several) {
+        const rows = outcome.results.map((r) => ({ [CLOUD_COLUMN]: r.location.name, ...r.value }));
+        ctx.out(renderList([CLOUD_COLUMN, ...fields], rows, output));
+      }
+    } catch (err) {
+      reportFatal(ctx, err);
+      return;
+    }
+    for (const f of failures) ctx.err(failureLine(f));
+    if (outcome.results.length === 0 && failures.length > 0) ctx.exitCode = 1;
+  } finally {
+    await closeTargets(targets);
+  }
+}
