@@ -6,3 +6,4 @@ export { cloudsYaml, startDevcloud, wireK2K } from './devcloud.ts';
 export { Faults, parseFaultSpec } from './faults.ts';
 export { SERVICES } from './services.ts';
 export { MemoryStore, SqliteDatabase } from './store.ts';
+export { banner, DEVCLOUD_USAGE, parseDevcloudArgs, runDevcloud, runDevcloudCommand, runUpCommand } from './cli.ts';
