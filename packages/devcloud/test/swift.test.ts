@@ -20,7 +20,7 @@ describe('swift', () => {
   after(async () => cloud.close());
 
   const put = (path: string, body: string | Buffer, headers: Record<string, string> = {}, token = DEMO.token) =>
-    call(acct, path, { method: 'PUT', token, headers, body });
+    call(acct, path, { method: 'PUT', token, headers, body: body as BodyInit });
 
   it('serves /info at the service root without a token', async () => {
     const res = await call(root, '/info');
