@@ -44,6 +44,8 @@ export interface FakeKeystoneOptions {
   spIdpId?: string;
   /** SP role: projects the federated group may use. */
   spFederatedProjects?: string[];
+  /** Pre-Liberty Keystone: no /v3/auth/projects, only /v3/OS-FEDERATION/projects. */
+  legacyProjectsOnly?: boolean;
   /** SP role: how the PAOS endpoint answers (default 303 + cookie). */
   paosStatus?: number;
 }
@@ -293,7 +295,8 @@ export class FakeKeystone {
       if (!scope) return;
       return this.#newToken(res, { userId, methods, expiresAt: new Date(Date.now() + ttl), federated, ...scope });
     }
-    if (req.method === 'GET' && (path === '/v3/auth/projects' || path === '/v3/auth/domains')) {
+    const projectsPath = this.opts.legacyProjectsOnly ? '/v3/OS-FEDERATION/projects' : '/v3/auth/projects';
+    if (req.method === 'GET' && (path === projectsPath || path === '/v3/auth/domains')) {
       const t = this.#valid(req.headers['x-auth-token'] as string | undefined);
       if (!t) return this.#err(res, 401, 'Unauthorized', 'The request you have made requires authentication.');
       const ids = this.#projectsFor(t.userId);

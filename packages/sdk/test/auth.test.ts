@@ -15,7 +15,7 @@ import type { CloudConfig } from '../src/config/types.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import { createTransport } from '../src/transport/index.ts';
 import { FakeKeystone } from './auth-fixtures.ts';
-import { closedPort } from './transport-helpers.ts';
+import { closedPort, startServer } from './transport-helpers.ts';
 
 const transport = createTransport({ retry: false });
 const ctx: AuthContext = { transport, timeoutMs: 5000 };
@@ -157,6 +157,40 @@ describe('auth: password', () => {
       new PasswordAuth({ authUrl: `http://127.0.0.1:${port}`, userId: 'u', password: 'p-secret' }).authenticate(ctx),
       ErrorCode.UNREACHABLE,
     );
+  });
+});
+
+describe('auth: connection failures', () => {
+  it('a token request on a connection that resets is retried (issuing a token is safe to repeat)', async () => {
+    let n = 0;
+    const flaky = await startServer((_req, res, raw) => {
+      n++;
+      if (n === 1) {
+        raw.socket.destroy();
+        return;
+      }
+      res.writeHead(201, { 'content-type': 'application/json', 'x-subject-token': 'gAAAAAretried-token-1' });
+      res.end(
+        JSON.stringify({
+          token: {
+            methods: ['password'],
+            user: { id: 'u', name: 'u' },
+            expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        }),
+      );
+    });
+    const t = createTransport({ retry: { baseDelayMs: 1 } });
+    try {
+      const a = await new PasswordAuth({ authUrl: `${flaky.url}/v3`, userId: 'u', password: 'pw-secret' }).authenticate(
+        { transport: t },
+      );
+      assert.equal(a.token, 'gAAAAAretried-token-1');
+      assert.equal(flaky.requests.length, 2);
+    } finally {
+      await t.close();
+      await flaky.close();
+    }
   });
 });
 

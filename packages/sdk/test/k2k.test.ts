@@ -235,6 +235,42 @@ describe('K2K: project selection is deterministic', () => {
   });
 });
 
+describe('K2K: older service providers', () => {
+  it('falls back to /v3/OS-FEDERATION/projects when /v3/auth/projects is missing', async () => {
+    const legacy = await FakeKeystone.start({ spIdpId: 'idp', legacyProjectsOnly: true });
+    const legacyIdp = await FakeKeystone.start({
+      serviceProviders: () => [
+        {
+          id: 'old',
+          auth_url: `${legacy.url}/v3/OS-FEDERATION/identity_providers/idp/protocols/saml2/auth`,
+          sp_url: `${legacy.url}/v3/mellon/paosResponse`,
+        },
+      ],
+    });
+    legacy.trustedIdp = legacyIdp;
+    try {
+      const a = await new Keystone2Keystone({
+        idp: new PasswordAuth({
+          authUrl: legacyIdp.v3,
+          userId: 'u-demo',
+          password: 'demo-secret',
+          scope: { kind: 'project', id: 'p-demo' },
+        }),
+        serviceProvider: 'old',
+        target: { projectId: 'p-demo' },
+        idpTokenCache: new MemoryTokenCache(),
+      }).authenticate(ctx);
+      assert.equal(a.project?.id, 'p-demo');
+      assert.deepEqual(
+        legacy.requests.filter((r) => r.method === 'GET' && r.url.includes('projects')).map((r) => r.url),
+        ['/v3/auth/projects', '/v3/OS-FEDERATION/projects'],
+      );
+    } finally {
+      await Promise.all([legacy.close(), legacyIdp.close()]);
+    }
+  });
+});
+
 describe('K2K: failures name the step', () => {
   it('an SP the IdP does not know → service-provider', async () => {
     const err = await rejectsWith(

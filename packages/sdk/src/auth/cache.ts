@@ -39,7 +39,8 @@ export const defaultTokenCache = new MemoryTokenCache();
 /** Default refresh margin: re-authenticate 5 minutes before expiry (keystoneauth's stale window is 30 s; nodepool-scale jobs prefer more). */
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 
-const inflight = new Map<string, Promise<AccessInfo>>();
+/** In-flight authentications per cache (so two caches never share one result), keyed by plugin key. */
+const inflightByCache = new WeakMap<TokenStore, Map<string, Promise<AccessInfo>>>();
 
 /**
  * The cached token of `plugin`, authenticating (once, even with many concurrent callers) when there is none,
@@ -59,6 +60,12 @@ export async function cachedAccess(
   } else {
     cache.delete(key);
   }
+  let inflight = inflightByCache.get(cache);
+  if (!inflight) {
+    inflight = new Map();
+    inflightByCache.set(cache, inflight);
+  }
+  const flights = inflight;
   const flightKey = `${key}:${opts.force ? 'force' : ''}`;
   const running = inflight.get(flightKey) ?? inflight.get(`${key}:`);
   if (running) return running;
@@ -69,7 +76,7 @@ export async function cachedAccess(
       cache.set(key, access);
       return access;
     })
-    .finally(() => inflight.delete(flightKey));
+    .finally(() => flights.delete(flightKey));
   inflight.set(flightKey, p);
   return p;
 }

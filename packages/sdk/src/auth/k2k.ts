@@ -158,6 +158,7 @@ export class Keystone2Keystone implements AuthPlugin {
           url: ecpUrl,
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(body),
+          idempotent: true, // a new assertion each time, no state on the IdP
           context: opCtx('k2k.ecp'),
           ...common,
         }),
@@ -288,7 +289,13 @@ export class Keystone2Keystone implements AuthPlugin {
           ...common,
         }),
       );
-      if (res.status !== 200) throw await this.#httpFailure(K2KStep.PROJECT_LIST, res, 'GET /v3/auth/projects', ctx);
+      if (res.status === 404 && page === 0 && pageUrl.endsWith('/auth/projects')) {
+        // Keystones before Liberty only have the federation-specific listing.
+        await res.dump();
+        url = `${spIdentity}/OS-FEDERATION/projects`;
+        continue;
+      }
+      if (res.status !== 200) throw await this.#httpFailure(K2KStep.PROJECT_LIST, res, `GET ${pageUrl}`, ctx);
       const body = (await res.json()) as { projects?: ProjectEntry[]; links?: { next?: string | null } } | undefined;
       out.push(...(body?.projects ?? []).filter((p) => typeof p?.id === 'string'));
       url = body?.links?.next ?? undefined;

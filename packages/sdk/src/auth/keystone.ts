@@ -47,6 +47,8 @@ export async function issueToken(
     url,
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(body),
+    // Issuing a token has no side effect a repeat would duplicate: retry it on connection failures.
+    idempotent: true,
     signal: ctx.signal,
     deadline: ctx.deadline,
     timeoutMs: ctx.timeoutMs,
