@@ -27,15 +27,19 @@ step() { # step LABEL cmd...: run with timing; failure is fatal
   [ $rc = 0 ] || die "step '$1' failed (logs: $0 logs; state: $STATE_DIR)"
 }
 
-cloud_chain() { # bring up all services of one cloud, in order
-  local c=$1 s
-  for s in $SERVICES_ORDER; do CLOUD=$c "$LIB/$s.sh" up || { echo "[$c] $s FAILED" >&2; return 1; }; done
+cloud_chain() { # one cloud: configure/db/catalog of each service, then start all daemons, then wait for each
+  local c=$1 s a
+  for a in prepare start wait; do
+    for s in $SERVICES_ORDER; do CLOUD=$c "$LIB/$s.sh" $a || { echo "[$c] $s $a FAILED" >&2; return 1; }; done
+  done
 }
 
 services_up() {
   local c pids=() names=() rc=0 i
   mkdir -p "$STATE_DIR/log"
-  "$LIB/infra.sh" up || return 1
+  # MariaDB/RabbitMQ were started in the background at the beginning of `up`
+  wait "$INFRA_PID" || { cat "$STATE_DIR/log/infra-up.log" >&2; echo "ERROR: mariadb/rabbitmq failed" >&2; return 1; }
+  cat "$STATE_DIR/log/infra-up.log"
   # clouds are independent (own DBs, vhost, ports): bring them up side by side
   for c in $SVC_CLOUDS; do
     ( set -o pipefail; cloud_chain "$c" 2>&1 | tee "$STATE_DIR/log/up-$c.log" | sed -u "/^\[/!s/^/[$c] /" ) &
@@ -149,7 +153,11 @@ case "$cmd" in
     T0=$(now)
     echo "OCX real OpenStack: STATE_DIR=$STATE_DIR BASE_PORT=$BASE_PORT clouds=($KS_INSTANCES) services in ($SVC_CLOUDS)"
     [ "${SKIP_INSTALL:-0}" = 1 ] || step "install" "$LIB/install.sh" keystone federation $([ -n "$SVC_CLOUDS" ] && echo glance nova neutron cinder)
-    step "keystone ($KS_INSTANCES)" "$LIB/keystone.sh" up
+    if [ -n "$SVC_CLOUDS" ]; then   # RabbitMQ takes ~10 s to boot: overlap it with keystone
+      mkdir -p "$STATE_DIR/log"; "$LIB/infra.sh" up > "$STATE_DIR/log/infra-up.log" 2>&1 & INFRA_PID=$!
+    fi
+    # federation files first, so that each keystone starts once with its final configuration
+    step "keystone ($KS_INSTANCES)" bash -c "'$LIB/keystone.sh' prepare && { [ -z '$FED_SPS' ] || '$LIB/federation.sh' prepare; } && '$LIB/keystone.sh' start && '$LIB/keystone.sh' seed"
     [ -z "$FED_SPS" ] || step "federation ($FED_IDP -> $FED_SPS)" "$LIB/federation.sh" up
     [ -z "$SVC_CLOUDS" ] || step "services ($SERVICES_ORDER) in $SVC_CLOUDS" services_up
     step "health check" health

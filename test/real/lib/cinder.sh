@@ -46,29 +46,43 @@ volume_backend_name = fake
 EOT
 }
 
-case "${1:-status}" in
-  up)
-    [ -d "$EXTRACT_DIR/cinder-common" ] || "$LIB/install.sh" cinder
-    configure
-    if [ ! -f "$d/.dbsynced" ]; then
-      t0=$(now)
-      "$LIB/infra.sh" createdb "$CLOUD" cinder cinder "$DB_PASSWORD"
-      pyrun cinder.cmd.manage:main --config-file "$d/cinder.conf" db sync >>"$d/log/manage.log" 2>&1 \
-        || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] cinder db sync failed"; }
-      touch "$d/.dbsynced"; echo "[$CLOUD] cinder db sync $(since "$t0")s"
-    fi
-    admin register "$KSURL" cinder cinderv3 volumev3 "$URL"
-    admin register "$KSURL" - cinder block-storage "$URL"
+prepare() {
+  [ -d "$EXTRACT_DIR/cinder-common" ] || "$LIB/install.sh" cinder
+  configure
+  if [ ! -f "$d/.dbsynced" ]; then
     t0=$(now)
-    for s in $CINDER_SERVICES; do
-      start_daemon "$d/cinder-$s.pid" "$d/log/cinder-$s.stdout" python3 -c \
-        "import sys; from cinder.cmd.$s import main; sys.argv[0]='cinder-$s'; sys.exit(main())" \
-        --config-file "$d/cinder.conf" --log-file "$d/log/cinder-$s.log"
-    done
-    wait_http "http://$BIND_IP:$PORT/" 90 "$d/cinder-api.pid" || { tail -20 "$d/log/cinder-api.log" >&2; die "[$CLOUD] cinder-api did not start"; }
-    admin wait-volume "$KSURL" 120 | sed "s/^/[$CLOUD] /"
-    echo "[$CLOUD] cinder up in $(since "$t0")s" ;;
+    "$LIB/infra.sh" createdb "$CLOUD" cinder cinder "$DB_PASSWORD"
+    pyrun cinder.cmd.manage:main --config-file "$d/cinder.conf" db sync >>"$d/log/manage.log" 2>&1 \
+      || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] cinder db sync failed"; }
+    touch "$d/.dbsynced"; echo "[$CLOUD] cinder db sync $(since "$t0")s"
+  fi
+  register_once cinder cinderv3 volumev3 "$URL"
+  register_once - cinder block-storage "$URL"
+}
+start() {
+  local s
+  pid_alive "$d/cinder-api.pid" || date +%s.%N > "$d/.started"
+  for s in $CINDER_SERVICES; do
+    start_daemon "$d/cinder-$s.pid" "$d/log/cinder-$s.stdout" python3 -c \
+      "import sys; from cinder.cmd.$s import main; sys.argv[0]='cinder-$s'; sys.exit(main())" \
+      --config-file "$d/cinder.conf" --log-file "$d/log/cinder-$s.log"
+  done
+}
+await() {
+  local s
+  wait_http "http://$BIND_IP:$PORT/" 90 "$d/cinder-api.pid" || { tail -20 "$d/log/cinder-api.log" "$d/log/cinder-api.stdout" >&2; die "[$CLOUD] cinder-api did not start"; }
+  for s in $CINDER_SERVICES; do pid_alive "$d/cinder-$s.pid" || { tail -20 "$d/log/cinder-$s.log" "$d/log/cinder-$s.stdout" >&2; die "[$CLOUD] cinder-$s died"; }; done
+  admin wait-volume "$KSURL" 120 | sed "s/^/[$CLOUD] /"
+  [ -f "$d/.started" ] && { echo "[$CLOUD] cinder up after $(since "$(cat "$d/.started")")s"; rm -f "$d/.started"; }
+  return 0
+}
+
+case "${1:-status}" in
+  prepare) prepare ;;
+  start) start ;;
+  wait) await ;;
+  up) prepare; start; await ;;
   down) for s in $CINDER_SERVICES; do stop_pidfile "$d/cinder-$s.pid"; done; echo "[$CLOUD] cinder stopped" ;;
   status) for s in $CINDER_SERVICES; do pid_status "cinder-$s" "$d/cinder-$s.pid" "$([ $s = api ] && echo "http://$BIND_IP:$PORT")"; done ;;
-  *) echo "usage: CLOUD=sp1 $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: CLOUD=sp1 $0 prepare|start|wait|up|down|status" >&2; exit 2 ;;
 esac

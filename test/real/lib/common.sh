@@ -57,9 +57,8 @@ proc_running() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/
 pid_alive() { [ -f "$1" ] && proc_running "$(cat "$1")"; }
 stop_pidfile() { # stop_pidfile FILE [timeout_s]
   local f=$1 t=${2:-15} p
-  [ -f "$f" ] || return 0
-  p=$(cat "$f")
-  if proc_running "$p"; then
+  p=$(cat "$f" 2>/dev/null) || return 0   # a daemon may remove its own pid file as it exits
+  if [ -n "$p" ] && proc_running "$p"; then
     kill -TERM "$p" 2>/dev/null || true
     for _ in $(seq $((t*5))); do proc_running "$p" || break; sleep 0.2; done
     if proc_running "$p"; then echo "pid $p ($f) ignored SIGTERM for ${t}s: SIGKILL" >&2; kill -KILL "$p" 2>/dev/null || true; fi
@@ -95,6 +94,13 @@ pyrun() { local ep=$1; shift
   python3 -c "import sys; from ${ep%%:*} import ${ep##*:} as m; sys.argv[0]='${ep##*.}'; sys.exit(m())" "$@"; }
 # admin helper (keystoneauth based, no openstack CLI start-up cost)
 admin() { python3 "$LIB/ocx_admin.py" "$@"; }
+register_once() { # register_once USER NAME TYPE URL: catalog entry + service user in $CLOUD's keystone.
+  # Skipped when already done against this keystone database (stamp keyed by its bootstrap time).
+  local stamp="$STATE_DIR/$CLOUD/.registered-$3" key
+  key="$*|$(ks_url "$CLOUD")|$(stat -c %Y "$(ks_dir "$CLOUD")/.bootstrapped" 2>/dev/null)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && return 0
+  admin register "$(ks_url "$CLOUD")" "$@" && mkdir -p "$STATE_DIR/$CLOUD" && echo "$key" > "$stamp"
+}
 authtoken_section() { # authtoken_section USER KSURL
 cat <<EOT
 [keystone_authtoken]

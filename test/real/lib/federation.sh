@@ -5,7 +5,7 @@
 #  SP:  one Apache (mod_auth_mellon, ECP/PAOS) with a vhost per SP on port +20+i in front of the
 #       SP keystone's uwsgi socket (mod_proxy_uwsgi passes the MELLON_* variables as WSGI environ);
 #       identity provider 'idp', mapping 'idp_mapping', protocol 'saml2'.
-# Usage: federation.sh up|down|status
+# Usage: federation.sh prepare|up|down|status
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 FED_PROTOCOL=${FED_PROTOCOL:-saml2}
@@ -19,8 +19,8 @@ sp_ecp_url() { echo "$(sp_front "$1")/v3/mellon/paosResponse"; }
 replace_if_changed() { # replace_if_changed NEW DEST -> 0 if DEST changed
   if [ -f "$2" ] && cmp -s "$1" "$2"; then rm -f "$1"; return 1; fi; mv "$1" "$2"; }
 
-idp_setup() {
-  local d s url changed=0; d=$(ks_dir "$FED_IDP"); s=$d/saml; url=$(ks_url "$FED_IDP"); mkdir -p "$s"
+idp_prepare() { # signing key, [saml] fragment, IdP metadata (keystone need not be running)
+  local d s url; d=$(ks_dir "$FED_IDP"); s=$d/saml; url=$(ks_url "$FED_IDP"); mkdir -p "$s"
   [ -f "$s/signing.key" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ocx-keystone-idp" \
       -keyout "$s/signing.key" -out "$s/signing.pem" 2>/dev/null
   cat > "$d/etc/keystone.conf.d/saml-idp.conf.new" <<EOT
@@ -40,17 +40,22 @@ idp_organization_url = $url
 idp_contact_type = technical
 idp_contact_email = root@localhost
 EOT
-  replace_if_changed "$d/etc/keystone.conf.d/saml-idp.conf.new" "$d/etc/keystone.conf.d/saml-idp.conf" && changed=1
-  keystone-manage --config-file "$d/etc/keystone.conf" --config-dir "$d/etc/keystone.conf.d" saml_idp_metadata \
-      > "$s/idp_metadata.xml.new" 2>>"$d/log/manage.log" || die "saml_idp_metadata failed (see $d/log/manage.log)"
-  replace_if_changed "$s/idp_metadata.xml.new" "$s/idp_metadata.xml" && changed=1
-  if [ $changed = 1 ] || ! pid_alive "$d/uwsgi.pid"; then "$LIB/keystone.sh" restart "$FED_IDP"; fi
-  local args=(); for sp in $FED_SPS; do args+=("$sp" "$(sp_ecp_url "$sp")" "$(sp_auth_url "$sp")"); done
-  admin fed-idp "$url" "${args[@]}"
+  if replace_if_changed "$d/etc/keystone.conf.d/saml-idp.conf.new" "$d/etc/keystone.conf.d/saml-idp.conf" || [ ! -s "$s/idp_metadata.xml" ]; then
+    keystone-manage --config-file "$d/etc/keystone.conf" --config-dir "$d/etc/keystone.conf.d" saml_idp_metadata \
+        > "$s/idp_metadata.xml.new" 2>>"$d/log/manage.log" || die "saml_idp_metadata failed (see $d/log/manage.log)"
+    mv "$s/idp_metadata.xml.new" "$s/idp_metadata.xml"
+    touch "$d/.restart-needed"
+  fi
 }
 
-sp_setup() {
-  local inst=$1 d m front cert changed=0
+idp_register() {
+  local args=() sp
+  for sp in $FED_SPS; do args+=("$sp" "$(sp_ecp_url "$sp")" "$(sp_auth_url "$sp")"); done
+  admin fed-idp "$(ks_url "$FED_IDP")" "${args[@]}"
+}
+
+sp_prepare() { # SP key/cert + metadata for mellon, keystone [auth]/[federation] fragment
+  local inst=$1 d m front cert
   d=$(ks_dir "$inst"); m=$d/mellon; front=$(sp_front "$inst"); mkdir -p "$m"
   [ -f "$m/sp.key" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ocx-keystone-$inst" \
       -keyout "$m/sp.key" -out "$m/sp.pem" 2>/dev/null
@@ -75,9 +80,8 @@ remote_id_attribute = MELLON_IDP
 [$FED_PROTOCOL]
 remote_id_attribute = MELLON_IDP
 EOT
-  replace_if_changed "$d/etc/keystone.conf.d/federation-sp.conf.new" "$d/etc/keystone.conf.d/federation-sp.conf" && changed=1
-  if [ $changed = 1 ] || ! pid_alive "$d/uwsgi.pid"; then "$LIB/keystone.sh" restart "$inst"; fi
-  admin fed-sp "$(ks_url "$inst")" "$IDP_ID_ON_SP" "$(idp_entity)" "$FED_PROTOCOL" MELLON_
+  if replace_if_changed "$d/etc/keystone.conf.d/federation-sp.conf.new" "$d/etc/keystone.conf.d/federation-sp.conf"; then
+    touch "$d/.restart-needed"; fi
 }
 
 apache_conf() {
@@ -154,15 +158,33 @@ apache_start() {
   echo "apache/mellon SAML fronts up in $(since "$t0")s (pid $(cat "$A/run/httpd.pid"))"
 }
 
+restart_changed() { # keystones whose configuration changed since they started
+  local i todo=()
+  for i in $FED_IDP $FED_SPS; do [ -f "$(ks_dir "$i")/.restart-needed" ] && todo+=("$i"); done
+  [ ${#todo[@]} -eq 0 ] || "$LIB/keystone.sh" restart "${todo[@]}"
+}
+
 case "${1:-status}" in
-  up)
+  prepare) # files only: run before the first keystone start so that it needs no restart
     command -v xmlsec1 >/dev/null || die "xmlsec1 missing: run install.sh federation"
-    idp_setup
-    for sp in $FED_SPS; do sp_setup "$sp"; done
-    apache_conf; apache_start ;;
+    idp_prepare
+    for sp in $FED_SPS; do sp_prepare "$sp"; done
+    apache_conf ;;
+  up)
+    "$0" prepare
+    restart_changed
+    "$LIB/keystone.sh" start $FED_IDP $FED_SPS >/dev/null
+    idp_register
+    for sp in $FED_SPS; do admin fed-sp "$(ks_url "$sp")" "$IDP_ID_ON_SP" "$(idp_entity)" "$FED_PROTOCOL" MELLON_; done
+    apache_start ;;
   down)
-    if [ -f "$A/httpd.conf" ] && pid_alive "$A/run/httpd.pid"; then apache2 -f "$A/httpd.conf" -k stop || true; fi
-    stop_pidfile "$A/run/httpd.pid"; echo "apache stopped" ;;
+    # apache removes its pid file on exit: keep our own copy to wait on
+    if pid_alive "$A/run/httpd.pid"; then
+      cp "$A/run/httpd.pid" "$A/apache.pid"
+      [ -f "$A/httpd.conf" ] && apache2 -f "$A/httpd.conf" -k stop 2>/dev/null || true
+      stop_pidfile "$A/apache.pid"
+    fi
+    rm -f "$A/apache.pid"; echo "apache stopped" ;;
   status)
     pid_status "apache (mellon)" "$A/run/httpd.pid"
     for sp in $FED_SPS; do echo "    $FED_IDP -> $sp: $(sp_auth_url "$sp")"; done ;;

@@ -42,26 +42,36 @@ lock_path = $d/lock
 EOT
 }
 
+prepare() {
+  [ -d "$EXTRACT_DIR/glance-common" ] || "$LIB/install.sh" glance
+  configure
+  if [ ! -f "$d/.dbsynced" ]; then
+    t0=$(now)
+    pyrun glance.cmd.manage:main --config-file "$d/glance-api.conf" db_sync >>"$d/log/manage.log" 2>&1 \
+      || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] glance db_sync failed"; }
+    sqlite3 "$d/glance.db" 'PRAGMA journal_mode=WAL;' >/dev/null; touch "$d/.dbsynced"
+    echo "[$CLOUD] glance db_sync $(since "$t0")s"
+  fi
+  register_once glance glance image "$URL"
+}
+start() {
+  pid_alive "$d/glance-api.pid" && return 0
+  date +%s.%N > "$d/.started"
+  start_daemon "$d/glance-api.pid" "$d/log/stdout.log" python3 -c \
+    "import sys; from glance.cmd.api import main; sys.argv[0]='glance-api'; sys.exit(main())" --config-file "$d/glance-api.conf"
+}
+await() {
+  wait_http "$URL/healthcheck" 90 "$d/glance-api.pid" || { tail -20 "$d/log/stdout.log" "$d/log/glance-api.log" >&2; die "[$CLOUD] glance-api did not start"; }
+  [ -f "$d/.started" ] && { echo "[$CLOUD] glance-api up on $URL after $(since "$(cat "$d/.started")")s"; rm -f "$d/.started"; }
+  return 0
+}
+
 case "${1:-status}" in
-  up)
-    [ -d "$EXTRACT_DIR/glance-common" ] || "$LIB/install.sh" glance
-    configure
-    if [ ! -f "$d/.dbsynced" ]; then
-      t0=$(now)
-      pyrun glance.cmd.manage:main --config-file "$d/glance-api.conf" db_sync >>"$d/log/manage.log" 2>&1 \
-        || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] glance db_sync failed"; }
-      sqlite3 "$d/glance.db" 'PRAGMA journal_mode=WAL;' >/dev/null; touch "$d/.dbsynced"
-      echo "[$CLOUD] glance db_sync $(since "$t0")s"
-    fi
-    admin register "$KSURL" glance glance image "$URL"
-    if ! pid_alive "$d/glance-api.pid"; then
-      t0=$(now)
-      start_daemon "$d/glance-api.pid" "$d/log/stdout.log" python3 -c \
-        "import sys; from glance.cmd.api import main; sys.argv[0]='glance-api'; sys.exit(main())" --config-file "$d/glance-api.conf"
-      wait_http "$URL/healthcheck" 90 "$d/glance-api.pid" || { tail -20 "$d/log/stdout.log" "$d/log/glance-api.log" >&2; die "[$CLOUD] glance-api did not start"; }
-      echo "[$CLOUD] glance-api up on $URL in $(since "$t0")s"
-    fi ;;
+  prepare) prepare ;;
+  start) start ;;
+  wait) await ;;
+  up) prepare; start; await ;;
   down) stop_pidfile "$d/glance-api.pid"; echo "[$CLOUD] glance stopped" ;;
   status) pid_status "glance-api" "$d/glance-api.pid" "$URL" ;;
-  *) echo "usage: CLOUD=sp1 $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: CLOUD=sp1 $0 prepare|start|wait|up|down|status" >&2; exit 2 ;;
 esac

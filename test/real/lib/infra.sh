@@ -89,5 +89,6 @@ case "${1:-status}" in
   status) pid_status mariadb "$M/mysqld.pid" "$BIND_IP:$DB_PORT"; pid_status rabbitmq "$R/server.pid" "$BIND_IP:$RMQ_PORT" ;;
   createdb) CLOUD=$2; db="$(db_prefix)$3"; u="$(db_prefix)$4"
     mysql_root -e "CREATE DATABASE IF NOT EXISTS \`$db\`; CREATE USER IF NOT EXISTS '$u'@'$BIND_IP' IDENTIFIED BY '$5'; GRANT ALL ON \`$db\`.* TO '$u'@'$BIND_IP'; FLUSH PRIVILEGES;" ;;
-  *) echo "usage: $0 up|down|status | createdb CLOUD NAME USER PASSWORD" >&2; exit 2 ;;
+  sql) mysql_root -N -B -e "$2" ;;
+  *) echo "usage: $0 up|down|status | createdb CLOUD NAME USER PASSWORD | sql QUERY" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #!/bin/bash
 # N independent Keystones (python3-keystone, Zed) under uwsgi on loopback, SQLite (WAL) each.
-# Usage: keystone.sh up|start|down|restart|status [INSTANCE...]
+# Usage: keystone.sh prepare|up|start|down|restart|status [INSTANCE...]
+#   prepare = configuration + db_sync/fernet/bootstrap only; up = prepare + start + seed demo
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 KS_THREADS=${KS_THREADS:-4}
@@ -66,10 +67,9 @@ bootstrap() {
   echo "[$inst] keystone bootstrap $(since "$t0")s"
 }
 
-start() {
-  local inst=$1 d t0; d=$(ks_dir "$inst")
-  if pid_alive "$d/uwsgi.pid"; then echo "[$inst] keystone already running (pid $(cat "$d/uwsgi.pid"))"; return 0; fi
-  t0=$(now)
+launch() { # start uwsgi (no wait)
+  local inst=$1 d; d=$(ks_dir "$inst")
+  rm -f "$d/.restart-needed"   # it reads its configuration (incl. federation fragments) now
   # --http-socket for clients; --socket (uwsgi protocol) for the Apache/mellon front.
   # uwsgi's http-socket mishandles kept-alive connections: force Connection: close.
   uwsgi --plugin python3 --master --processes 1 --threads "$KS_THREADS" --enable-threads \
@@ -78,8 +78,19 @@ start() {
     --add-header "Connection: close" \
     --env "OS_KEYSTONE_CONFIG_DIR=$d/etc" --env "OS_KEYSTONE_CONFIG_FILES=$(config_files "$inst")" \
     --procname-prefix-spaced "ocx-ks-$inst" --pidfile "$d/uwsgi.pid" --daemonize "$d/log/uwsgi.log"
-  wait_http "$(ks_url "$inst")" 90 "$d/uwsgi.pid" || { tail -20 "$d/log/uwsgi.log" >&2; die "[$inst] keystone did not start"; }
-  echo "[$inst] keystone up on $(ks_url "$inst") in $(since "$t0")s"
+}
+await() {
+  local inst=$1 d; d=$(ks_dir "$inst")
+  wait_http "$(ks_url "$inst")" 90 "$d/uwsgi.pid" || { tail -20 "$d/log/uwsgi.log" "$d/log/keystone.log" >&2; die "[$inst] keystone did not start"; }
+}
+start() { # start INSTANCE...: launch all, then wait for all
+  local t0 i started=(); t0=$(now)
+  for i in "$@"; do
+    if pid_alive "$(ks_dir "$i")/uwsgi.pid"; then echo "[$i] keystone already running (pid $(cat "$(ks_dir "$i")/uwsgi.pid"))"
+    else launch "$i" || die "[$i] uwsgi failed to launch"; started+=("$i"); fi
+  done
+  for i in "${started[@]}"; do await "$i"; echo "[$i] keystone up on $(ks_url "$i") after $(since "$t0")s"; done
+  return 0
 }
 
 stop() { stop_pidfile "$(ks_dir "$1")/uwsgi.pid"; }
@@ -87,16 +98,18 @@ stop() { stop_pidfile "$(ks_dir "$1")/uwsgi.pid"; }
 cmd=${1:-status}; shift || true
 SEL=${*:-$KS_INSTANCES}
 case "$cmd" in
-  up)
+  prepare) # configuration + database (bootstraps are independent, one SQLite each: side by side)
     for i in $SEL; do configure "$i"; done
-    # bootstraps are independent (one SQLite each): run them side by side
     pids=(); for i in $SEL; do bootstrap "$i" & pids+=($!); done
-    for p in "${pids[@]}"; do wait "$p"; done
-    for i in $SEL; do start "$i"; done
-    for i in $SEL; do admin seed "$(ks_url "$i")"; done ;;
-  start) for i in $SEL; do start "$i"; done ;;
+    for p in "${pids[@]}"; do wait "$p"; done ;;
+  up)
+    "$0" prepare $SEL
+    start $SEL
+    "$0" seed $SEL ;;
+  start) start $SEL ;;
+  seed) urls=(); for i in $SEL; do urls+=("$(ks_url "$i")"); done; admin seed "${urls[@]}" ;;
   down) for i in $SEL; do stop "$i"; done; echo "keystone stopped: $SEL" ;;
-  restart) for i in $SEL; do stop "$i"; start "$i"; done ;;
+  restart) for i in $SEL; do stop "$i"; done; start $SEL ;;
   status) for i in $SEL; do pid_status "keystone $i" "$(ks_dir "$i")/uwsgi.pid" "$(ks_url "$i")"; done ;;
-  *) echo "usage: $0 up|start|down|restart|status [INSTANCE...]" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|up|start|seed|down|restart|status [INSTANCE...]" >&2; exit 2 ;;
 esac

@@ -58,27 +58,37 @@ firewall_driver = noop
 EOT
 }
 
+prepare() {
+  [ -d "$EXTRACT_DIR/neutron-common" ] || "$LIB/install.sh" neutron
+  configure
+  if [ ! -f "$d/.dbsynced" ]; then
+    t0=$(now)
+    "$LIB/infra.sh" createdb "$CLOUD" neutron neutron "$DB_PASSWORD"
+    pyrun neutron.db.migration.cli:main --config-file "$d/neutron.conf" --config-file "$d/ml2_conf.ini" upgrade heads \
+      >>"$d/log/manage.log" 2>&1 || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] neutron db upgrade failed"; }
+    touch "$d/.dbsynced"; echo "[$CLOUD] neutron db upgrade $(since "$t0")s"
+  fi
+  register_once neutron neutron network "$URL"
+}
+start() {
+  pid_alive "$d/neutron-server.pid" && return 0
+  date +%s.%N > "$d/.started"
+  PYTHONPATH="$REAL_DIR/pylib" start_daemon "$d/neutron-server.pid" "$d/log/stdout.log" python3 -c \
+    "import sys; from neutron.cmd.eventlet.server import main; sys.argv[0]='neutron-server'; sys.exit(main())" \
+    --config-file "$d/neutron.conf" --config-file "$d/ml2_conf.ini" --log-file "$d/log/neutron-server.log"
+}
+await() {
+  wait_http "$URL/" 120 "$d/neutron-server.pid" || { tail -20 "$d/log/neutron-server.log" "$d/log/stdout.log" >&2; die "[$CLOUD] neutron-server did not start"; }
+  [ -f "$d/.started" ] && { echo "[$CLOUD] neutron-server up on $URL after $(since "$(cat "$d/.started")")s"; rm -f "$d/.started"; }
+  return 0
+}
+
 case "${1:-status}" in
-  up)
-    [ -d "$EXTRACT_DIR/neutron-common" ] || "$LIB/install.sh" neutron
-    configure
-    if [ ! -f "$d/.dbsynced" ]; then
-      t0=$(now)
-      "$LIB/infra.sh" createdb "$CLOUD" neutron neutron "$DB_PASSWORD"
-      pyrun neutron.db.migration.cli:main --config-file "$d/neutron.conf" --config-file "$d/ml2_conf.ini" upgrade heads \
-        >>"$d/log/manage.log" 2>&1 || { tail -20 "$d/log/manage.log" >&2; die "[$CLOUD] neutron db upgrade failed"; }
-      touch "$d/.dbsynced"; echo "[$CLOUD] neutron db upgrade $(since "$t0")s"
-    fi
-    admin register "$KSURL" neutron neutron network "$URL"
-    if ! pid_alive "$d/neutron-server.pid"; then
-      t0=$(now)
-      PYTHONPATH="$REAL_DIR/pylib" start_daemon "$d/neutron-server.pid" "$d/log/stdout.log" python3 -c \
-        "import sys; from neutron.cmd.eventlet.server import main; sys.argv[0]='neutron-server'; sys.exit(main())" \
-        --config-file "$d/neutron.conf" --config-file "$d/ml2_conf.ini" --log-file "$d/log/neutron-server.log"
-      wait_http "$URL/" 120 "$d/neutron-server.pid" || { tail -20 "$d/log/neutron-server.log" >&2; die "[$CLOUD] neutron-server did not start"; }
-      echo "[$CLOUD] neutron-server up on $URL in $(since "$t0")s"
-    fi ;;
+  prepare) prepare ;;
+  start) start ;;
+  wait) await ;;
+  up) prepare; start; await ;;
   down) stop_pidfile "$d/neutron-server.pid" 20; echo "[$CLOUD] neutron stopped" ;;
   status) pid_status "neutron-server" "$d/neutron-server.pid" "$URL" ;;
-  *) echo "usage: CLOUD=sp1 $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: CLOUD=sp1 $0 prepare|start|wait|up|down|status" >&2; exit 2 ;;
 esac

@@ -121,41 +121,60 @@ db_setup() {
   echo "[$CLOUD] nova+placement db sync $(since "$t0")s"
 }
 
-start_all() {
-  local t0 s; t0=$(now)
+start() {
+  local s
+  pid_alive "$N/nova-api.pid" || date +%s.%N > "$N/.started"
   if ! pid_alive "$P/placement-api.pid"; then
     uwsgi --plugin python3 --master --processes 1 --threads 4 --enable-threads --lazy-apps \
       --http-socket "$BIND_IP:$PLACEMENT_PORT" --wsgi-file "$P/placement_wsgi.py" --need-app --die-on-term \
       --add-header "Connection: close" --env "OS_PLACEMENT_CONFIG_DIR=$P" --procname-prefix-spaced "ocx-placement-$CLOUD" \
-      --pidfile "$P/placement-api.pid" --daemonize "$P/log/uwsgi.log"
+      --pidfile "$P/placement-api.pid" --daemonize "$P/log/uwsgi.log" || die "[$CLOUD] placement uwsgi failed to launch"
   fi
   for s in $NOVA_SERVICES; do
+    # nova-compute creates its resource provider at start-up and only retries in the 60 s
+    # periodic task: start it once placement answers
+    [ "$s" = compute ] && { wait_http "$PLACEMENT_URL/" 60 "$P/placement-api.pid" || { tail -20 "$P/log/uwsgi.log" >&2; die "[$CLOUD] placement did not start"; }; }
     start_daemon "$N/nova-$s.pid" "$N/log/nova-$s.stdout" python3 -c \
       "import sys; from nova.cmd.$s import main; sys.argv[0]='nova-$s'; sys.exit(main())" \
       --config-file "$N/nova.conf" --log-file "$N/log/nova-$s.log"
   done
-  wait_http "$PLACEMENT_URL/" 60 "$P/placement-api.pid" || { tail -20 "$P/log/uwsgi.log" >&2; die "[$CLOUD] placement did not start"; }
-  wait_http "$NOVA_URL" 90 "$N/nova-api.pid" || { tail -20 "$N/log/nova-api.log" >&2; die "[$CLOUD] nova-api did not start"; }
-  echo "[$CLOUD] placement + nova-api up in $(since "$t0")s"
+}
+
+host_mapped() { "$LIB/infra.sh" sql "SELECT COUNT(*) FROM \`$(db_prefix)nova_api\`.host_mappings WHERE host='$NOVA_HOST'" 2>/dev/null | grep -qx '[1-9][0-9]*'; }
+
+await() {
+  local s
+  wait_http "$PLACEMENT_URL/" 60 "$P/placement-api.pid" || { tail -20 "$P/log/uwsgi.log" "$P/log/placement.log" >&2; die "[$CLOUD] placement did not start"; }
+  wait_http "$NOVA_URL" 90 "$N/nova-api.pid" || { tail -20 "$N/log/nova-api.log" "$N/log/nova-api.stdout" >&2; die "[$CLOUD] nova-api did not start"; }
   for s in $NOVA_SERVICES; do pid_alive "$N/nova-$s.pid" || { tail -20 "$N/log/nova-$s.log" "$N/log/nova-$s.stdout" >&2; die "[$CLOUD] nova-$s died"; }; done
   admin wait-compute "$KSURL" 180 | sed "s/^/[$CLOUD] /"
-  # map the new compute host to cell1 now instead of waiting for the scheduler's periodic discovery
-  pyrun nova.cmd.manage:main --config-file "$N/nova.conf" cell_v2 discover_hosts >>"$N/log/manage.log" 2>&1 || true
-  echo "[$CLOUD] all nova services up in $(since "$t0")s"
+  # The scheduler maps new compute hosts to cell1 every 5 s (discover_hosts_in_cells_interval);
+  # fall back to nova-manage if that has not happened within 30 s.
+  for _ in $(seq 30); do host_mapped && break; sleep 1; done
+  if ! host_mapped; then
+    pyrun nova.cmd.manage:main --config-file "$N/nova.conf" cell_v2 discover_hosts >>"$N/log/manage.log" 2>&1 || true
+    host_mapped || die "[$CLOUD] compute host $NOVA_HOST is not mapped to a cell"
+  fi
+  [ -f "$N/.started" ] && { echo "[$CLOUD] all nova services up after $(since "$(cat "$N/.started")")s"; rm -f "$N/.started"; }
+  return 0
+}
+
+prepare() {
+  [ -d "$EXTRACT_DIR/nova-common" ] || "$LIB/install.sh" nova
+  configure
+  db_setup
+  register_once placement placement placement "$PLACEMENT_URL"
+  register_once nova nova compute "$NOVA_URL"
 }
 
 case "${1:-status}" in
-  up)
-    [ -d "$EXTRACT_DIR/nova-common" ] || "$LIB/install.sh" nova
-    configure
-    db_setup
-    admin register "$KSURL" placement placement placement "$PLACEMENT_URL"
-    admin register "$KSURL" nova nova compute "$NOVA_URL"
-    start_all
-    admin flavors "$KSURL" ;;
+  prepare) prepare ;;
+  start) start ;;
+  wait) await ;;
+  up) prepare; start; await ;;
   down) for s in $NOVA_SERVICES; do stop_pidfile "$N/nova-$s.pid"; done; stop_pidfile "$P/placement-api.pid"
         echo "[$CLOUD] nova + placement stopped" ;;
   status) pid_status placement-api "$P/placement-api.pid" "$PLACEMENT_URL"
           for s in $NOVA_SERVICES; do pid_status "nova-$s" "$N/nova-$s.pid" "$([ $s = api ] && echo "$NOVA_URL")"; done ;;
-  *) echo "usage: CLOUD=sp1 $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: CLOUD=sp1 $0 prepare|start|wait|up|down|status" >&2; exit 2 ;;
 esac

@@ -2,14 +2,14 @@
 """Admin-side helper for test/real (keystoneauth sessions; avoids the openstack CLI start-up cost).
 
 All commands take the keystone URL of the cloud first and use admin / $ADMIN_PASSWORD.
-  seed KS_URL                             member+reader roles, project/user demo (idempotent)
+  seed KS_URL...                          member+reader roles, project/user demo (idempotent)
   register KS_URL USER NAME TYPE URL      service user (admin+service on project service; '-' = none),
                                           catalog service and public/internal/admin endpoints
   fed-idp KS_URL SP_ID SP_URL AUTH_URL... service providers on the IdP keystone
   fed-sp KS_URL IDP_ID ENTITY_ID PROTOCOL PREFIX
                                           group federated_users (member on demo), mapping, IdP, protocol
   flavors KS_URL                          m1.tiny (id 1) and m1.small (id 2)
-  wait-compute KS_URL TIMEOUT             nova-compute up and a hypervisor listed
+  wait-compute KS_URL TIMEOUT             nova-compute up and a hypervisor listed; then flavors
   wait-volume KS_URL TIMEOUT              cinder-scheduler and cinder-volume up; volume type 'fake'
   health KS_URL...                        every catalog endpoint answers, compute/volume services up
   k2k IDP_URL SP_ID...                    demo on the IdP gets a K2K token for project demo on each SP
@@ -40,7 +40,12 @@ def one(lst, **kw):
     return next(iter(lst(**kw)), None)
 
 
-def seed(url):
+def seed(*urls):
+    for url in urls:
+        seed_one(url)
+
+
+def seed_one(url):
     k = ks(url)
     member = one(k.roles.list, name='member') or k.roles.create(name='member')
     if not one(k.roles.list, name='reader'):
@@ -157,8 +162,11 @@ def wait_compute(url, timeout):
         c = ep(s, 'compute')
         svcs = s.get(c + '/os-services', params={'binary': 'nova-compute'}).json()['services']
         hyp = s.get(c + '/os-hypervisors').json()['hypervisors']
-        return any(x['state'] == 'up' for x in svcs) and len(hyp) > 0, {'services': svcs, 'hypervisors': hyp}
-    poll('nova-compute up with a hypervisor', timeout, check)
+        rps = s.get(ep(s, 'placement') + '/resource_providers').json()['resource_providers']
+        return (any(x['state'] == 'up' for x in svcs) and len(hyp) > 0 and len(rps) > 0,
+                {'services': svcs, 'hypervisors': hyp, 'resource_providers': rps})
+    poll('nova-compute up with a hypervisor and its resource provider', timeout, check)
+    flavors(url)
 
 
 def wait_volume(url, timeout):
