@@ -166,6 +166,24 @@ describe('errors: auth, reachability, time and config are tellable apart', () =>
     assert.equal(err.cloud, 'fake');
   });
 
+  it('INVALID_RESPONSE: a redirect is reported, not followed', async () => {
+    const redir = await startServer((_req, res) => {
+      res.writeHead(302, { location: 'http://login.example/sso' });
+      res.end();
+    });
+    try {
+      const err = await rejectsWith(
+        s.client('network', { endpointOverride: `${redir.url}/v2.0` }).get('/networks'),
+        ErrorCode.INVALID_RESPONSE,
+      );
+      assert.equal(err.status, 302);
+      assert.match(err.message, /login\.example/);
+      assert.equal(redir.requests.length, 1);
+    } finally {
+      await redir.close();
+    }
+  });
+
   it('INVALID_RESPONSE: a body that is not JSON', async () => {
     const html = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });

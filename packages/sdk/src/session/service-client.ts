@@ -157,12 +157,14 @@ export class SessionServiceClient implements ServiceClient {
     const ok = expected ? expected.includes(res.status) : res.status >= 200 && res.status < 300;
     if (ok) return res;
     const text = await res.text().catch(() => '');
-    if (res.status >= 200 && res.status < 300) {
-      throw new OcxError(ErrorCode.INVALID_RESPONSE, `expected HTTP ${expected?.join('/')} but got ${res.status}`, {
-        ...errCtx,
-        status: res.status,
-        requestId: res.requestId,
-      });
+    if (res.status < 400) {
+      // an unexpected success, or a redirect (never followed: OpenStack APIs do not redirect API calls)
+      const location = res.headers.get('location');
+      throw new OcxError(
+        ErrorCode.INVALID_RESPONSE,
+        `expected HTTP ${expected ? expected.join('/') : '2xx'} but got ${res.status}${location ? ` (Location: ${safeUrl(location)})` : ''}`,
+        { ...errCtx, status: res.status, requestId: res.requestId },
+      );
     }
     throw errorFromStatus(res.status, text, { ...errCtx, requestId: res.requestId });
   }
