@@ -156,6 +156,26 @@ describe('session: tokens', () => {
     await s.close();
   });
 
+  it('a token-only session (auth_type token) whose token is revoked is AUTH_EXPIRED', async () => {
+    const s0 = session();
+    const base = await s0.getAccess();
+    const tokenOnly = createSession(
+      {
+        ...cloud.config,
+        authType: 'v3token',
+        auth: { auth_url: cloud.ks.url, token: base.token, project_id: 'p-demo' },
+      },
+      { tokenCache: new MemoryTokenCache() },
+    );
+    await (await tokenOnly.client('compute').get('/echo')).dump();
+    cloud.ks.revokeAll();
+    const err = await rejectsWith(tokenOnly.client('compute').get('/echo'), ErrorCode.AUTH_EXPIRED);
+    assert.equal(err.service, 'compute');
+    assert.equal(err.status, 401);
+    await tokenOnly.close();
+    await s0.close();
+  });
+
   it('concurrent 401s share one re-authentication', async () => {
     const s = session();
     const nova = s.client('compute');

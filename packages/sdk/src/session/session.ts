@@ -220,7 +220,19 @@ export class CloudSession implements Session {
     const fresh =
       current && current.token !== access.token
         ? current
-        : await this.getAccess({ signal: req.signal, deadline: req.deadline, forceRefresh: true });
+        : await this.getAccess({ signal: req.signal, deadline: req.deadline, forceRefresh: true }).catch(
+            (err: unknown) => {
+              // A fixed token (auth_type token) that Keystone no longer knows has expired: nothing to log in with.
+              if (this.authPlugin.kind === 'token' && err instanceof OcxError && err.code === ErrorCode.AUTH_FAILED)
+                throw new OcxError(
+                  ErrorCode.AUTH_EXPIRED,
+                  `the configured token is no longer valid: ${err.message}`,
+                  { ...err.context(), ...context, method: req.method, url: safeUrl(req.url), status: 401 },
+                  { cause: err },
+                );
+              throw err;
+            },
+          );
     if (!replayable(req.body)) {
       throw new OcxError(
         ErrorCode.AUTH_EXPIRED,
