@@ -5,12 +5,28 @@
  *   local token. Whoever reads the database (or its backups) without the local token cannot recover the remote
  *   one; the pepper only prevents recognising a token one already holds.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 const INFO = Buffer.from('ocx-proxy remote-token v1');
 
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
 export function tokenHash(pepper: Buffer, token: string): string {
-  return createHmac('sha256', pepper).update(token, 'utf8').digest('hex');
+  // Importing the key costs more than the HMAC itself: do it once per pepper.
+  let key = keyObjects.get(pepper);
+  if (!key) {
+    key = createSecretKey(pepper);
+    keyObjects.set(pepper, key);
+  }
+  return createHmac('sha256', key).update(token, 'utf8').digest('hex');
 }
 
 function deriveKey(localToken: string, salt: Buffer): Buffer {

@@ -699,6 +699,19 @@ export class Engine {
       return status;
     }
     const text = await upstream.body.text();
+    const hooks = exts.filter((e) => e.onResponse);
+    const needJson =
+      hooks.length > 0 ||
+      (st.method === 'POST' && status < 300) ||
+      (map.upstreamRoot !== '' && text.includes(map.upstreamRoot));
+    if (!needJson) {
+      // Nothing to rewrite or learn from the body: send it as it came.
+      await this.learn(st, targetId, status, undefined, ref);
+      outHeaders['content-length'] = String(Buffer.byteLength(text));
+      res.writeHead(status, outHeaders);
+      res.end(text);
+      return status;
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -708,7 +721,7 @@ export class Engine {
     if (json !== undefined) rewriteJson(json, map);
     await this.learn(st, targetId, status, json, ref);
     const answer: ExtensionResponse & { targetId: string } = { status, headers: outHeaders, json, targetId };
-    for (const ext of exts) if (ext.onResponse) await ext.onResponse(ctx, answer);
+    for (const ext of hooks) await ext.onResponse!(ctx, answer);
     const bodyOut = answer.json !== undefined ? JSON.stringify(answer.json) : text;
     const h = { ...(answer.headers ?? {}) };
     delete h['content-length'];

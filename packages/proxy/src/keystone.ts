@@ -101,6 +101,7 @@ interface ServiceLogin {
   expiresAt: number;
   catalog: CatalogEntryLike[];
   serviceProviders: ServiceProviderRef[];
+  roots?: Record<string, string>;
 }
 
 export interface HomeKeystoneOptions {
@@ -214,8 +215,9 @@ export class HomeKeystone {
 
   /** Home service roots from the proxy's own catalog. */
   async homeRoots(): Promise<Record<string, string>> {
-    const { catalog } = await this.serviceToken();
-    return rootsFromCatalog(catalog, this.cloud.regionName || undefined);
+    const login = await this.serviceToken();
+    login.roots ??= rootsFromCatalog(login.catalog, this.cloud.regionName || undefined);
+    return login.roots;
   }
 
   /**

@@ -74,8 +74,16 @@ export class TokenMappings {
     this.metrics = opts.metrics;
   }
 
+  private readonly hashes = new Map<string, string>();
+
   hash(localToken: string): string {
-    return tokenHash(this.pepper, localToken);
+    let h = this.hashes.get(localToken);
+    if (h === undefined) {
+      h = tokenHash(this.pepper, localToken);
+      if (this.hashes.size >= 10_000) this.hashes.clear();
+      this.hashes.set(localToken, h);
+    }
+    return h;
   }
 
   /** A configured remote project for (local project, target), if the operator set one. */

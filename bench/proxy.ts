@@ -1,0 +1,359 @@
+/**
+ * `npm run bench:proxy`: what the federation proxy costs.
+ *
+ * One fast loopback upstream (a Glance-shaped node:http server: a 5-image JSON list, a streamed image file) and a
+ * minimal home Keystone stand in for the cloud, so the proxy's own overhead is measured rather than Glance's.
+ * In the same run:
+ *   1. pass-through GET /v2/images: direct, through nginx `proxy_pass` (Debian's nginx, started here with a
+ *      temporary config, 1 worker, upstream keepalive), and through the proxy (separate process):
+ *      p50/p99 latency at concurrency 1 (undici loop, µs clock) and req/s at concurrency 16 (autocannon);
+ *   2. an aggregated image list over 3 clouds (home + 2 SPs, upstream latency 5/10/20 ms) vs the slowest alone;
+ *   3. a 1 GiB image download and upload through the proxy, with the proxy's RSS growth (goal < 50 MB).
+ * The SPs' remote tokens come from a stand-in RemoteTokenSource: K2K cost is paid once per token and is not
+ * what this measures. Last line: `proxy p50 added latency vs nginx: X` (proxy added p50 / nginx added p50).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+
+const GiB = 1024 * 1024 * 1024;
+const TOKEN = randomBytes(16).toString('hex');
+const PROJECT = randomBytes(16).toString('hex');
+const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-proxy-'));
+const children: ChildProcess[] = [];
+const servers: Server[] = [];
+
+function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const s = createServer({ keepAliveTimeout: 60_000 }, handler);
+  servers.push(s);
+  return new Promise((resolve) =>
+    s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)),
+  );
+}
+
+function imagesDoc(cloud: string): string {
+  const images = Array.from({ length: 5 }, (_, i) => ({
+    id: `${cloud}-img-${i}`,
+    name: `cirros-${cloud}-${i}`,
+    status: 'active',
+    created_at: `2026-01-0${i + 1}T00:00:00Z`,
+    updated_at: `2026-01-0${i + 1}T00:00:00Z`,
+    size: 12716032,
+    disk_format: 'qcow2',
+    container_format: 'bare',
+    visibility: 'public',
+    self: `/v2/images/${cloud}-img-${i}`,
+    file: `/v2/images/${cloud}-img-${i}/file`,
+    schema: '/v2/schemas/image',
+  }));
+  return JSON.stringify({ images, first: '/v2/images', schema: '/v2/schemas/images' });
+}
+
+/** A Glance-shaped upstream. `delayMs` is added to list calls (for the aggregation comparison). */
+async function glance(cloud: string, delayMs: number): Promise<string> {
+  const doc = imagesDoc(cloud);
+  return listen((req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (req.method === 'GET' && path === '/v2/images') {
+      const send = () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(doc)) });
+        res.end(doc);
+      };
+      if (delayMs) setTimeout(send, delayMs);
+      else send();
+      return;
+    }
+    const show = /^\/v2\/images\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && show) {
+      const one = JSON.stringify({ ...JSON.parse(doc).images[0], id: show[1] });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(one)) });
+      res.end(one);
+      return;
+    }
+    if (req.method === 'GET' && /\/file$/.test(path)) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(GiB) });
+      const chunk = Buffer.alloc(256 * 1024, 7);
+      let sent = 0;
+      Readable.from(
+        (function* () {
+          while (sent < GiB) {
+            sent += chunk.length;
+            yield chunk;
+          }
+        })(),
+      ).pipe(res);
+      return;
+    }
+    if (req.method === 'PUT' && /\/file$/.test(path)) {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => {
+        res.writeHead(n === GiB ? 204 : 400);
+        res.end();
+      });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('404 Not Found\n');
+  });
+}
+
+/** Just enough Keystone for the proxy: its own login (catalog + SPs) and validation of the user token. */
+async function keystone(imageUrl: string, sps: string[]): Promise<string> {
+  const self = { url: '' };
+  const url = await listen((req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    const catalog = [{ type: 'image', endpoints: [{ interface: 'public', region: 'RegionOne', url: imageUrl }] }];
+    const tokenBody = (project: string) => ({
+      token: {
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+        user: { id: 'u-demo', name: 'demo' },
+        project: { id: project, name: 'demo', domain: { id: 'default', name: 'Default' } },
+        roles: [{ name: 'member' }],
+        catalog,
+        service_providers: sps.map((id) => ({
+          id,
+          auth_url: `${self.url}/sp/${id}`,
+          sp_url: `${self.url}/sp/${id}/ecp`,
+        })),
+      },
+    });
+    if (req.method === 'POST' && path === '/v3/auth/tokens') {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json', 'x-subject-token': 'service-token' });
+        res.end(JSON.stringify(tokenBody('service-project')));
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/v3/auth/tokens') {
+      const ok = req.headers['x-subject-token'] === TOKEN;
+      res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? tokenBody(PROJECT) : { error: { code: 404, message: 'Could not find token' } }));
+      return;
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  self.url = url;
+  return url;
+}
+
+function startNginx(upstream: string): Promise<string> {
+  const u = new URL(upstream);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream up { server ${u.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location /image/ {
+      proxy_pass http://up/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  return waitHttp(`http://127.0.0.1:${port}/image/v2/images`).then(() => `http://127.0.0.1:${port}/image`);
+}
+
+async function waitHttp(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url, { headers, signal: AbortSignal.timeout(1000) });
+      await r.body?.cancel();
+      if (r.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+function startProxy(keystoneUrl: string, sps: Record<string, string>): Promise<{ url: string; pid: number }> {
+  const clouds = join(dir, 'clouds.yaml');
+  writeFileSync(
+    clouds,
+    `clouds:\n  bench-home:\n    auth:\n      auth_url: ${keystoneUrl}/v3\n      username: proxy\n      password: x\n      project_name: service\n      user_domain_name: Default\n      project_domain_name: Default\n`,
+  );
+  // The proxy runs in its own process; the SPs' tokens come from a stand-in source (see the header comment).
+  const code = `
+    import { startProxy } from '@ocx/proxy';
+    const sps = ${JSON.stringify(sps)};
+    const source = { async obtain(req) { return { token: 'sp-token-' + req.sp.id, expiresAt: new Date(Date.now() + 3600000), projectId: 'p-' + req.sp.id, projectName: 'demo', endpoints: { image: sps[req.sp.id] } }; } };
+    const p = await startProxy({ homeCloud: 'bench-home', cloudsFile: ${JSON.stringify(clouds)}, listen: '127.0.0.1:0', db: ${JSON.stringify(join(dir, 'proxy.sqlite'))}, logLevel: 'silent', remoteTokenSource: source, validationCacheMs: 60000 });
+    process.stdout.write('listening ' + p.url + '\\n');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /listening (\S+)/.exec(buf);
+      if (m) resolve({ url: m[1]!, pid: child.pid! });
+    });
+    child.once('exit', (code2) => reject(new Error(`proxy exited ${code2}`)));
+  });
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+
+async function latency(url: string, n: number, headers: Record<string, string>): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < n + 200; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await request(url, { dispatcher: agent, headers });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(`${url} answered ${r.statusCode}`);
+    if (i >= 200) times.push(Number(process.hrtime.bigint() - t0) / 1e6); // first 200 warm up
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
+}
+
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers: Record<string, string>;
+}) => Promise<{ non2xx: number; errors: number; requests: { average: number } }>;
+const autocannonModule: string = 'autocannon'; // untyped package: loaded by name
+const autocannon = ((await import(autocannonModule)) as { default: Autocannon }).default;
+
+async function throughput(url: string, headers: Record<string, string>): Promise<number> {
+  const r = await autocannon({ url, connections: 16, duration: 5, headers });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return r.requests.average;
+}
+
+const f = (ms: number) => `${ms.toFixed(3)} ms`;
+
+async function main(): Promise<void> {
+  if (spawnSync('nginx', ['-v']).error) throw new Error('nginx is not installed (apt-get install -y nginx)');
+  const home = await glance('home', 0);
+  const sp1 = await glance('sp1', 10);
+  const sp2 = await glance('sp2', 20);
+  const homeSlow = await glance('home5', 5);
+  const ks = await keystone(home, []);
+  const ksAgg = await keystone(homeSlow, ['sp1', 'sp2']);
+  const nginx = await startNginx(home);
+  const proxy = await startProxy(ks, {});
+  const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
+  const auth = { 'x-auth-token': TOKEN };
+  await waitHttp(`${proxy.url}/image/v2/images`, auth);
+  await waitHttp(`${proxyAgg.url}/image/v2/images`, auth);
+
+  console.log('== pass-through GET /v2/images/{id} (c=1 latency over 3000 calls; c=16 throughput for 5 s)');
+  const paths = {
+    direct: `${home}/v2/images/img-1`,
+    nginx: `${nginx}/v2/images/img-1`,
+    proxy: `${proxy.url}/image/v2/images/img-1`,
+  };
+  const lat: Record<string, { p50: number; p99: number }> = {};
+  const rps: Record<string, number> = {};
+  for (const [name, url] of Object.entries(paths)) {
+    lat[name] = await latency(url, 3000, auth);
+    rps[name] = await throughput(url, auth);
+    console.log(`${name.padEnd(7)} p50 ${f(lat[name].p50)}  p99 ${f(lat[name].p99)}  ${rps[name].toFixed(0)} req/s`);
+  }
+  const nginxAdded = lat.nginx!.p50 - lat.direct!.p50;
+  const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
+  console.log(`added p50: nginx ${f(nginxAdded)}, proxy ${f(proxyAdded)}`);
+
+  console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
+  const agg = await latency(`${proxyAgg.url}/image/v2/images`, 300, auth);
+  const slowest = await latency(`${sp2}/v2/images`, 300, auth);
+  const aggBody = (await (await fetch(`${proxyAgg.url}/image/v2/images`, { headers: auth })).json()) as {
+    images: unknown[];
+  };
+  console.log(
+    `aggregated p50 ${f(agg.p50)} (${aggBody.images.length} images)   slowest SP alone p50 ${f(slowest.p50)}   overhead ${f(agg.p50 - slowest.p50)}`,
+  );
+
+  console.log('== 1 GiB image through the proxy');
+  const rss0 = rssMb(proxy.pid);
+  let peak = rss0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(proxy.pid));
+  }, 50);
+  let t0 = Date.now();
+  const down = await request(`${proxy.url}/image/v2/images/big/file`, { dispatcher: agent, headers: auth });
+  let got = 0;
+  for await (const c of down.body) got += (c as Buffer).length;
+  const downMs = Date.now() - t0;
+  t0 = Date.now();
+  const chunk = Buffer.alloc(256 * 1024, 3);
+  let sent = 0;
+  const up = await request(`${proxy.url}/image/v2/images/big/file`, {
+    dispatcher: agent,
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(GiB) },
+    body: Readable.from(
+      (function* () {
+        while (sent < GiB) {
+          sent += chunk.length;
+          yield chunk;
+        }
+      })(),
+    ),
+  });
+  await up.body.dump();
+  const upMs = Date.now() - t0;
+  clearInterval(sampler);
+  console.log(
+    `download ${got === GiB ? 'complete' : `SHORT (${got})`} in ${downMs} ms (${((GiB / 1048576 / downMs) * 1000).toFixed(0)} MiB/s); ` +
+      `upload status ${up.statusCode} in ${upMs} ms; proxy RSS ${rss0.toFixed(1)} MB → peak ${peak.toFixed(1)} MB (growth ${(peak - rss0).toFixed(1)} MB, goal < 50 MB)`,
+  );
+  console.log(`proxy p50 added latency vs nginx: ${(proxyAdded / nginxAdded).toFixed(2)}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  for (const s of servers) {
+    s.close();
+    s.closeAllConnections();
+  }
+  await agent.close();
+  await new Promise((r) => setTimeout(r, 300));
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(process.exitCode ?? 0);
