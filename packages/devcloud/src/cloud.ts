@@ -248,7 +248,12 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   await app.ready();
   if (!server) throw new Error('devcloud: fastify did not build the HTTP server');
   const srv: http.Server = server;
-  port = await listen(srv, port);
+  try {
+    port = await listen(srv, port);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   baseUrl = `http://127.0.0.1:${port}`;
   for (const m of mounts) keystone.registerService(m.type, m.name, `${baseUrl}${m.catalogPath}`);
 

@@ -159,30 +159,31 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
   const db = opts.statePath ? new SqliteDatabase(opts.statePath) : undefined;
   const byName = new Map<string, Cloud>();
   const services = opts.services ?? SERVICES;
-  let clouds: Cloud[];
-  try {
-    clouds = await Promise.all(
-      names.map((name, i) => {
-        const store: StateStore = db ? db.forCloud(name) : new MemoryStore();
-        return createCloud({
-          name,
-          port: opts.basePort ? opts.basePort + i : 0,
-          services,
-          store,
-          peers: () => byName,
-          ...(opts.region ? { region: opts.region } : {}),
-          ...(opts.transitionMs !== undefined ? { transitionMs: opts.transitionMs } : {}),
-          ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}),
-          ...(opts.faults?.[name] ? { faults: opts.faults[name] } : {}),
-          ...(opts.users ? { users: opts.users } : {}),
-          ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
-        });
-      }),
-    );
-  } catch (err) {
+  const settled = await Promise.allSettled(
+    names.map((name, i) => {
+      const store: StateStore = db ? db.forCloud(name) : new MemoryStore();
+      return createCloud({
+        name,
+        port: opts.basePort ? opts.basePort + i : 0,
+        services,
+        store,
+        peers: () => byName,
+        ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.transitionMs !== undefined ? { transitionMs: opts.transitionMs } : {}),
+        ...(opts.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}),
+        ...(opts.faults?.[name] ? { faults: opts.faults[name] } : {}),
+        ...(opts.users ? { users: opts.users } : {}),
+        ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      });
+    }),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
     db?.close();
-    throw err;
+    throw failed.reason;
   }
+  const clouds = settled.map((s) => (s as PromiseFulfilledResult<Cloud>).value);
   for (const c of clouds) byName.set(c.name, c);
   const [idp, ...sps] = clouds as [Cloud, ...Cloud[]];
   for (const sp of sps) wireK2K(idp, sp);
