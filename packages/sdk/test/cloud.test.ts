@@ -330,6 +330,26 @@ describe('Cloud: waitForServer', () => {
     assert.equal(calls, 2);
   });
 
+  test('many concurrent waiters share the server list: far fewer list requests than waiters', async () => {
+    const { fake, st, cloud } = await setup({ serverListAgeMs: 50, pollIntervalMs: 10 });
+    const ids = Array.from({ length: 20 }, (_, i) => `w-${i}`);
+    for (const id of ids) st.servers.set(id, novaServer(id, id, { status: 'BUILD' }));
+    let lists = 0;
+    fake.route('GET', '/compute/v2.1/servers/detail', () => {
+      if (++lists === 2) {
+        for (const s of st.servers.values()) {
+          s.status = 'ACTIVE';
+          s.addresses = { private: [{ addr: '10.0.0.4', version: 4, 'OS-EXT-IPS:type': 'fixed' }] };
+        }
+      }
+      return { json: { servers: [...st.servers.values()] } };
+    });
+    const done = await Promise.all(ids.map((id) => cloud.waitForServer({ id }, { timeoutMs: 30_000, autoIp: false })));
+    assert.ok(done.every((s) => s.status === 'ACTIVE'));
+    // Unbatched polling would cost at least two lists per waiter (40); the shared cache needs ~2.
+    assert.ok(lists < ids.length, `${lists} list requests for ${ids.length} waiters`);
+  });
+
   test('still BUILD at the deadline → TIMEOUT', async () => {
     const { st, cloud } = await setup({ serverListAgeMs: 0 });
     st.servers.set('s-slow', novaServer('s-slow', 'slow', { status: 'BUILD' }));
