@@ -290,6 +290,13 @@ async function cinderPlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
     reqState.set(req, { tok, view: { mv, isAdmin: tok.isAdmin, apiBase: apiBase(), urlProject } });
   });
 
+  // The real service sends plain `application/json` (no charset parameter).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8')
+      reply.header('content-type', 'application/json');
+    return payload;
+  });
+
   app.get('/', async (_req, reply) => reply.code(300).send({ versions: [versionEntry(ctx)] }));
   app.get('/v3', async () => ({ versions: [versionEntry(ctx)] }));
 

@@ -436,6 +436,13 @@ async function glancePlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
     tokens.set(req, info);
   });
 
+  // The real service sends plain `application/json` (no charset parameter).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8')
+      reply.header('content-type', 'application/json');
+    return payload;
+  });
+
   app.get('/', async (_req, reply) => reply.code(300).send(versionsDoc(ctx)));
   app.get('/versions', async () => versionsDoc(ctx));
 
