@@ -486,7 +486,8 @@ async function cinderPlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
         const a =
           typeof attId === 'string' ? live.find((x) => x.id === attId) : live.length === 1 ? live[0] : undefined;
         if (!a) {
-          if (live.length === 0) throw badRequest('Invalid volume: Volume must be attached in order to detach.');
+          // Real Cinder answers 202 and does nothing when there is nothing to detach.
+          if (live.length === 0) return reply.code(202).send();
           throw badRequest('Invalid volume: Volume has multiple attachments; an attachment_id is required to detach.');
         }
         state.detachAttachment(v, a);
@@ -631,7 +632,9 @@ async function cinderPlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
         return reply.code(202).send();
       }
       default:
-        throw badRequest(`There is no such action: ${action}`);
+        throw badRequest(
+          `There is no such action: ${action}. Verify the request body and Content-Type header and try again.`,
+        );
     }
   });
 

@@ -149,7 +149,9 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
       state.schedule(state.snapshots, s, 'deleted');
       return reply.code(202).send();
     }
-    throw badRequest(`There is no such action: ${Object.keys(b)[0] ?? ''}`);
+    throw badRequest(
+      `There is no such action: ${Object.keys(b)[0] ?? ''}. Verify the request body and Content-Type header and try again.`,
+    );
   });
 
   // ---- attachments (3.27+) ---------------------------------------------------------------------------------
@@ -261,7 +263,10 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
     requireMv(req, 44);
     const a = findAttachment(req, req.params.id);
     const b = (req.body ?? {}) as Record<string, unknown>;
-    if (!('os-complete' in b)) throw badRequest(`There is no such action: ${Object.keys(b)[0] ?? ''}`);
+    if (!('os-complete' in b))
+      throw badRequest(
+        `There is no such action: ${Object.keys(b)[0] ?? ''}. Verify the request body and Content-Type header and try again.`,
+      );
     const v = state.volume(a.volumeId);
     if (!v) throw notFound(`Volume ${a.volumeId} could not be found.`);
     state.attach(v, {

@@ -404,6 +404,9 @@ export class CinderState {
     args: { instanceUuid: string; mountpoint: string | null; hostName?: string | null; mode?: string },
   ): AttachmentRow {
     const live = this.liveAttachments(v.id);
+    if (!v.multiattach && live.some((a) => a.status === 'attached')) {
+      throw badRequest('Invalid volume: volume is already attached and multiple attachments are not enabled');
+    }
     const okStatus =
       ['available', 'reserved', 'attaching'].includes(v.status) || (v.multiattach && v.status === 'in-use');
     if (!okStatus) {
@@ -474,7 +477,7 @@ export class CinderState {
 
   newTransfer(v: VolumeRow, name: string | null, noSnapshots: boolean): TransferRow {
     if (v.status !== 'available') {
-      throw badRequest(`Invalid volume: Status of volume ${v.id} must be available, but is ${v.status}.`);
+      throw badRequest('Invalid volume: status must be available');
     }
     const t: TransferRow = {
       id: randomUUID(),

@@ -267,12 +267,7 @@ export const SORT_KEYS = new Set([
   'container_format',
   'disk_format',
   'size',
-  'virtual_size',
   'id',
   'created_at',
   'updated_at',
-  'visibility',
-  'owner',
-  'min_disk',
-  'min_ram',
 ]);
