@@ -101,6 +101,17 @@ describe('cinder v3', () => {
     assert.ok(admin.body.volumes.some((x: Json) => x.id === v.id && x['os-vol-host-attr:host']));
   });
 
+  it("ends creation in 'error' when the volume carries the devcloud:fault metadata key", async () => {
+    const v = await createVolume(DEMO, { size: 1, name: 'broken', metadata: { 'devcloud:fault': 'disk on fire' } });
+    const shown = await settled(DEMO, `/volumes/${v.id}`, 'volume', 'error');
+    assert.equal(shown.status, 'error');
+    assert.equal(
+      (await req(DEMO, `/volumes/${v.id}`, { method: 'DELETE' })).status,
+      202,
+      'error volumes can be deleted',
+    );
+  });
+
   it('validates create input like Cinder', async () => {
     const r = await json(DEMO, '/volumes', { method: 'POST', json: { volume: { size: 'abc' } } });
     assert.equal(r.status, 400);

@@ -671,7 +671,13 @@ function internalVolumes(ctx: CloudContext): Partial<InternalApis> {
           }),
         );
         await new Promise((resolve) => setTimeout(resolve, state.transitionMs + 1));
-        state.settle();
+        const done = state.volume(v.id);
+        if (done?.status !== 'available') {
+          throw new InternalError(
+            500,
+            `Volume ${v.id} did not become available (status: ${done?.status ?? 'deleted'}).`,
+          );
+        }
         return { id: v.id };
       },
       attach(volumeId, serverId, device) {

@@ -88,6 +88,8 @@ export interface TypeRow {
 }
 
 export const DEFAULT_TYPE_NAME = 'lvmdriver-1';
+/** Volume metadata key that makes creation end in 'error' (devcloud's injected failure). */
+export const FAULT_METADATA_KEY = 'devcloud:fault';
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
 
 export function nowIso(): string {
@@ -365,7 +367,8 @@ export class CinderState {
       migrationStatus: null,
       pending: null,
     };
-    this.schedule(this.volumes, row, 'available');
+    // Injected failure, as in Nova: metadata key `devcloud:fault` makes the build end in 'error'.
+    this.schedule(this.volumes, row, row.metadata[FAULT_METADATA_KEY] !== undefined ? 'error' : 'available');
     return row;
   }
 
