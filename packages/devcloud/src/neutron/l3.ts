@@ -141,7 +141,7 @@ export function l3Routes(app: FastifyInstance, m: NeutronModel): void {
     if (typeof body.subnet_id === 'string') subnets = subnets.filter((s) => s.id === body.subnet_id);
     let address: string | undefined;
     let lastErr: unknown = new NeutronError(
-      409,
+      400,
       'ExternalIpAddressExhausted',
       `Unable to find any IP address on external network ${net.id}.`,
     );
@@ -158,7 +158,7 @@ export function l3Routes(app: FastifyInstance, m: NeutronModel): void {
       const e = lastErr as NeutronError;
       if (e.type === 'IpAddressGenerationFailure') {
         throw new NeutronError(
-          409,
+          400,
           'ExternalIpAddressExhausted',
           `Unable to find any IP address on external network ${net.id}.`,
         );

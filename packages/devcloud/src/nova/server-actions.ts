@@ -127,9 +127,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
   const metaQuota = (s: ServerRow, next: Record<string, string>) => {
     const max = ctx.quotaLimit('compute', s.project_id, 'metadata_items');
     if (max >= 0 && Object.keys(next).length > max) {
-      throw forbidden(
-        `Quota exceeded for metadata_items: Requested ${Object.keys(next).length}, but already used 0 of ${max} metadata_items`,
-      );
+      throw forbidden(`Maximum number of metadata items exceeds ${max}`);
     }
   };
   const checkMeta = (obj: Record<string, unknown>): Record<string, string> => {

@@ -256,9 +256,7 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
       }
       const maxMeta = ctx.quotaLimit('compute', projectId, 'metadata_items');
       if (maxMeta >= 0 && Object.keys(metadata).length > maxMeta) {
-        throw forbidden(
-          `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but already used 0 of ${maxMeta} metadata_items`,
-        );
+        throw forbidden(`Maximum number of metadata items exceeds ${maxMeta}`);
       }
     }
     const minCount = b.min_count === undefined ? 1 : Number(b.min_count);
@@ -286,15 +284,13 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
       (Object.keys(per) as (keyof typeof per)[]).every((k) => limits[k] < 0 || used[k] + per[k] * n <= limits[k]);
     while (count >= minCount && !fits(count)) count--;
     if (count < minCount) {
-      const over = (Object.keys(per) as (keyof typeof per)[]).filter(
-        (k) => limits[k] >= 0 && used[k] + per[k] * minCount > limits[k],
-      );
-      const k = over[0] ?? 'instances';
+      // Nova lists the exceeded resources sorted, each with what was asked, used and allowed.
+      const over = (Object.keys(per) as (keyof typeof per)[])
+        .filter((k) => limits[k] >= 0 && used[k] + per[k] * minCount > limits[k])
+        .sort();
+      const join = (f: (k: keyof typeof per) => number) => over.map(f).join(', ');
       throw forbidden(
-        `Quota exceeded for ${over.join(', ')}: Requested ${over.map((o) => per[o] * minCount).join(', ')}, but already used ${over.map((o) => used[o]).join(', ')} of ${over.map((o) => limits[o]).join(', ')} ${over.join(', ')}`.replace(
-          /for : /,
-          `for ${k}: `,
-        ),
+        `Quota exceeded for ${over.join(', ')}: Requested ${join((k) => per[k] * minCount)}, but already used ${join((k) => used[k])} of ${join((k) => limits[k])} ${over.join(', ')}`,
       );
     }
 
