@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { glanceBlobDir, glanceModule, SEED_IMAGE_NAME } from '../src/glance/index.ts';
-import { startChildServer } from './storage-rss.ts';
 import { ADMIN, call, DEMO, type FakeCloud, OTHER, startFake } from './storage-fake-ctx.ts';
+import { startChildServer } from './storage-rss.ts';
 
 const PATCH = 'application/openstack-images-v2.1-json-patch';
 

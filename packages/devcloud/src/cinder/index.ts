@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, InternalApis, ServiceModule, TokenInfo } from '../context.ts';
 import { InternalError } from '../context.ts';
-import { registerMoreRoutes } from './routes-more.ts';
 import { badRequest, CinderError, faultBody, forbidden, notFound } from './errors.ts';
 import { paginate, queryParams } from './list.ts';
 import { MAX_MV, MIN_MV, type View, volumeDetail, volumeSummary } from './render.ts';
+import { registerMoreRoutes } from './routes-more.ts';
 import { assertInt, CinderState, nowIso, type VolumeRow } from './state.ts';
 
 export interface CinderRequestState {

@@ -13,6 +13,7 @@ import {
   CORE_ATTRS,
   canModify,
   canSee,
+  glanceTime,
   type ImageMember,
   type ImageRow,
   isMember,
@@ -21,7 +22,6 @@ import {
   SORT_KEYS,
   setAttr,
   sortValue,
-  glanceTime,
 } from './images.ts';
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from './schemas.ts';
 
