@@ -374,6 +374,36 @@ describe('auth: token cache', () => {
     assert.equal(ks.requests.length - before, 1);
   });
 
+  it('one caller cancelling does not fail the others waiting on the same login', async () => {
+    const slow = await startServer((_req, res) => {
+      setTimeout(() => {
+        res.writeHead(201, { 'content-type': 'application/json', 'x-subject-token': 'gAAAAAshared-login-1' });
+        res.end(
+          JSON.stringify({
+            token: {
+              methods: ['password'],
+              user: { id: 'u', name: 'u' },
+              expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+            },
+          }),
+        );
+      }, 150);
+    });
+    try {
+      const cache = new MemoryTokenCache();
+      const p = new PasswordAuth({ authUrl: `${slow.url}/v3`, userId: 'u', password: 'pw-secret' });
+      const ac = new AbortController();
+      const a = cachedAccess(p, { ...ctx, signal: ac.signal }, { cache });
+      const b = cachedAccess(p, ctx, { cache });
+      setTimeout(() => ac.abort(), 20);
+      await assert.rejects(a, (e: unknown) => e instanceof OcxError && e.code === ErrorCode.CANCELLED);
+      assert.equal((await b).token, 'gAAAAAshared-login-1');
+      assert.equal(slow.requests.length, 1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('cache keys differ by credentials and scope and never contain the secret', () => {
     const k = (password: string, scope?: { kind: 'project'; id: string }) =>
       new PasswordAuth({ authUrl: ks.url, userId: 'u-demo', password, scope }).cacheKey();

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ErrorCode } from '../errors/codes.ts';
+import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
 import { registerSecret } from '../transport/redact.ts';
 import { expiresSoon } from './access-info.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from './types.ts';
@@ -67,16 +69,43 @@ export async function cachedAccess(
   }
   const flights = inflight;
   const flightKey = `${key}:${opts.force ? 'force' : ''}`;
-  const running = inflight.get(flightKey) ?? inflight.get(`${key}:`);
-  if (running) return running;
+  const running = flights.get(flightKey) ?? flights.get(`${key}:`);
+  if (running) return untilAborted(running, ctx.signal, { cloud: ctx.cloud, service: 'identity' });
+  // The shared authentication is bounded by the deadline but not by this caller's signal: one caller giving up
+  // must not fail the others waiting on the same login.
   const p = plugin
-    .authenticate(ctx)
+    .authenticate({ ...ctx, signal: undefined })
     .then((access) => {
       registerSecret(access.token);
       cache.set(key, access);
       return access;
     })
     .finally(() => flights.delete(flightKey));
-  inflight.set(flightKey, p);
-  return p;
+  flights.set(flightKey, p);
+  return untilAborted(p, ctx.signal, { cloud: ctx.cloud, service: 'identity' });
+}
+
+/** Wait for `p`, or reject with CANCELLED as soon as `signal` aborts. */
+export function untilAborted<T>(
+  p: Promise<T>,
+  signal: AbortSignal | undefined,
+  context: ErrorContext = {},
+): Promise<T> {
+  if (!signal) return p;
+  const cancelled = () => new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', context);
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

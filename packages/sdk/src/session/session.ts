@@ -1,4 +1,10 @@
-import { type TokenStore, cachedAccess, defaultTokenCache, DEFAULT_REFRESH_MARGIN_MS } from '../auth/cache.ts';
+import {
+  type TokenStore,
+  cachedAccess,
+  defaultTokenCache,
+  DEFAULT_REFRESH_MARGIN_MS,
+  untilAborted,
+} from '../auth/cache.ts';
 import { Keystone2Keystone } from '../auth/k2k.ts';
 import { authFromConfig } from '../auth/plugins.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
@@ -184,11 +190,17 @@ export class CloudSession implements Session {
     const key = `${type}|${base}|${wanted ?? ''}`;
     let p = this.#versions.get(key);
     if (!p) {
-      p = discoverEndpoint(base, type, wanted, (url) => this.#fetchDoc(url, call, type));
+      // Shared by concurrent callers: bounded by this call's deadline, not cancelled by one caller's signal.
+      const shared = { deadline: call.deadline };
+      p = discoverEndpoint(base, type, wanted, (url) => this.#fetchDoc(url, shared, type));
       this.#versions.set(key, p);
       p.catch(() => this.#versions.delete(key));
     }
-    return p;
+    return untilAborted(p, call.signal, {
+      cloud: this.cloud.name,
+      region: this.regionName || undefined,
+      service: type,
+    });
   }
 
   async #send(
