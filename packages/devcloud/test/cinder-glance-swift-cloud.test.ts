@@ -1,8 +1,12 @@
 /** Cinder, Glance and Swift mounted in a real devcloud cloud: Keystone tokens, the catalog, cross-project policy. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cinderModule, cinderV3CatalogModule } from '../src/cinder/index.ts';
 import { glanceModule } from '../src/glance/index.ts';
+import { SqliteDatabase } from '../src/store.ts';
 import { swiftModule } from '../src/swift/index.ts';
 import { type Cloud, issueToken, startTestCloud } from './helpers.ts';
 
@@ -109,5 +113,59 @@ describe('storage services in a devcloud cloud', () => {
     });
     assert.equal(over.status, 413);
     assert.deepEqual(cloud.ctx.internal.quotas.usage(demo.project).volumes, 1);
+  });
+});
+
+describe('storage data with persistent state', () => {
+  it('keeps image and object bytes across a restart on the same SQLite state file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocx-storage-state-'));
+    const services = [glanceModule, swiftModule];
+    let blobDirs: string[] = [];
+    try {
+      const db1 = new SqliteDatabase(join(dir, 'state.db'));
+      const c1 = await startTestCloud({ services, store: db1.forCloud('persist') });
+      const t1 = await issueToken(c1, 'demo');
+      const pid = t1.body.token.project!.id;
+      const h = { 'x-auth-token': t1.token };
+      const img = (await (
+        await fetch(`${c1.baseUrl}/image/v2/images`, {
+          method: 'POST',
+          headers: { ...h, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'kept', disk_format: 'raw', container_format: 'bare' }),
+        })
+      ).json()) as { id: string };
+      await fetch(`${c1.baseUrl}/image/v2/images/${img.id}/file`, {
+        method: 'PUT',
+        headers: { ...h, 'content-type': 'application/octet-stream' },
+        body: 'image bytes',
+      });
+      const acct = `${c1.baseUrl}/object-store/v1/AUTH_${pid}`;
+      await fetch(`${acct}/keep`, { method: 'PUT', headers: h });
+      await fetch(`${acct}/keep/obj`, { method: 'PUT', headers: h, body: 'object bytes' });
+      blobDirs = c1.ctx.store
+        .table<{ id: string; dir: string }>('devcloud_blob_dirs')
+        .all()
+        .map((r) => r.dir);
+      assert.equal(blobDirs.length, 2);
+      await c1.close();
+      db1.close();
+
+      const db2 = new SqliteDatabase(join(dir, 'state.db'));
+      const c2 = await startTestCloud({ services, store: db2.forCloud('persist') });
+      try {
+        const t2 = await issueToken(c2, 'demo');
+        const h2 = { 'x-auth-token': t2.token };
+        const data = await fetch(`${c2.baseUrl}/image/v2/images/${img.id}/file`, { headers: h2 });
+        assert.equal(await data.text(), 'image bytes');
+        const obj = await fetch(`${c2.baseUrl}/object-store/v1/AUTH_${pid}/keep/obj`, { headers: h2 });
+        assert.equal(await obj.text(), 'object bytes');
+      } finally {
+        await c2.close();
+        db2.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      for (const d of blobDirs) rmSync(d, { recursive: true, force: true });
+    }
   });
 });

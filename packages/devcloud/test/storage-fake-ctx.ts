@@ -4,38 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { CloudContext, InternalApis, ServiceModule, StateStore, Table, TokenInfo } from '../src/context.ts';
-
-class MemTable<T extends { id: string }> implements Table<T> {
-  private readonly rows = new Map<string, T>();
-  get(id: string) {
-    return this.rows.get(id);
-  }
-  put(row: T) {
-    this.rows.set(row.id, row);
-  }
-  delete(id: string) {
-    return this.rows.delete(id);
-  }
-  all() {
-    return [...this.rows.values()];
-  }
-  filter(pred: (row: T) => boolean) {
-    return [...this.rows.values()].filter(pred);
-  }
-}
-
-class MemStore implements StateStore {
-  private readonly tables = new Map<string, MemTable<{ id: string }>>();
-  table<T extends { id: string }>(name: string): Table<T> {
-    let t = this.tables.get(name);
-    if (!t) {
-      t = new MemTable();
-      this.tables.set(name, t);
-    }
-    return t as unknown as Table<T>;
-  }
-}
+import type { CloudContext, InternalApis, ServiceModule, TokenInfo } from '../src/context.ts';
+import { MemoryStore } from '../src/store.ts';
 
 export const DEMO = { token: 'tok-demo', projectId: 'p-demo', userId: 'u-demo' };
 export const OTHER = { token: 'tok-other', projectId: 'p-other', userId: 'u-other' };
@@ -75,7 +45,7 @@ export interface FakeCloud {
 /** Mount the given modules on a fresh fastify listening on 127.0.0.1:0. */
 export async function startFake(modules: ServiceModule[], opts: { transitionMs?: number } = {}): Promise<FakeCloud> {
   const overrides = new Map<string, number>();
-  const store = new MemStore();
+  const store = new MemoryStore();
   let baseUrl = '';
   const internal = {
     quotas: { usage: () => ({}) },

@@ -3,12 +3,14 @@
  * temporary file while hashing (md5 + sha512) — never held whole in memory — and renamed into place once complete.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { CloudContext } from '../context.ts';
+import { MemoryStore } from '../store.ts';
 
 export interface StoredBlob {
   /** File name inside the store (not a path; safe to persist). */
@@ -41,6 +43,25 @@ export class BlobStore {
       this.dir = mkdtempSync(join(tmpdir(), `devcloud-${label.replace(/[^a-z0-9-]/gi, '')}-`));
       this.ownsDir = true;
     }
+  }
+
+  /**
+   * The blob store of one service of one cloud. With `ctx.dataDir` (when the framework provides one) the bytes live
+   * under it. With in-memory state they live in a temp dir removed on close. With persistent state (SQLite) the
+   * store remembers its directory in a table, so image and object data survive a restart with the rows.
+   */
+  static forService(ctx: CloudContext, service: string): BlobStore {
+    const dataDir = (ctx as unknown as { dataDir?: string }).dataDir;
+    if (dataDir) return new BlobStore(join(dataDir, ctx.name, service));
+    if (ctx.store instanceof MemoryStore) return new BlobStore(undefined, `${ctx.name}-${service}`);
+    const dirs = ctx.store.table<{ id: string; dir: string }>('devcloud_blob_dirs');
+    const known = dirs.get(service);
+    if (known && existsSync(known.dir)) return new BlobStore(known.dir);
+    const base = join(tmpdir(), 'devcloud-state-blobs');
+    mkdirSync(base, { recursive: true });
+    const dir = mkdtempSync(join(base, `${ctx.name.replace(/[^a-z0-9-]/gi, '')}-${service}-`));
+    dirs.put({ id: service, dir });
+    return new BlobStore(dir);
   }
 
   path(key: string): string {

@@ -4,7 +4,6 @@
  * with `next` links, schemas and the import/stores info documents.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, ServiceModule, TokenInfo } from '../context.ts';
 import { BlobStore, parseRange } from './blob-store.ts';
@@ -311,17 +310,12 @@ function renderMember(img: ImageRow, m: ImageMember) {
   };
 }
 
-function blobDir(ctx: CloudContext): string | undefined {
-  const dataDir = (ctx as unknown as { dataDir?: string }).dataDir;
-  return dataDir ? join(dataDir, ctx.name, 'glance') : undefined;
-}
-
 /** Stores per cloud context, so internal APIs and routes share one. */
 const stores = new WeakMap<CloudContext, BlobStore>();
 function blobStoreFor(ctx: CloudContext): BlobStore {
   let s = stores.get(ctx);
   if (!s) {
-    s = new BlobStore(blobDir(ctx), `${ctx.name}-glance`);
+    s = BlobStore.forService(ctx, 'glance');
     stores.set(ctx, s);
   }
   return s;

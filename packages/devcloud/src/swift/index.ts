@@ -4,7 +4,6 @@
  * static and dynamic large objects, container ACLs and quotas, expiring objects.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudContext, ServiceModule, TokenInfo } from '../context.ts';
 import { BlobStore, BlobTooLargeError, parseRange } from '../glance/blob-store.ts';
@@ -112,11 +111,6 @@ function aclGrants(acl: string | null, tok: TokenInfo | undefined): boolean {
   return false;
 }
 
-function swiftBlobDir(ctx: CloudContext): string | undefined {
-  const dataDir = (ctx as unknown as { dataDir?: string }).dataDir;
-  return dataDir ? join(dataDir, ctx.name, 'swift') : undefined;
-}
-
 function infoDoc() {
   return {
     swift: {
@@ -163,7 +157,7 @@ async function readSmallBody(req: FastifyRequest, max: number): Promise<Buffer> 
 }
 
 async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<void> {
-  const blobs = new BlobStore(swiftBlobDir(ctx), `${ctx.name}-swift`);
+  const blobs = BlobStore.forService(ctx, 'swift');
   const accounts = ctx.store.table<AccountRow>('swift_accounts');
   const containers = ctx.store.table<ContainerRow>('swift_containers');
   const objects = ctx.store.table<ObjectRow>('swift_objects');
