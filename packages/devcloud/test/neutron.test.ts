@@ -294,9 +294,33 @@ describe('devcloud neutron', () => {
     assert.match(fip.floating_ip_address, /^172\.24\.4\.\d+$/);
     assert.equal(fip.port_id, null);
     assert.equal(fip.status, 'DOWN');
+    // As in Neutron: no router joins the port's subnet to the external network yet.
+    const unreachable = await fails(
+      await call(cloud, 'PUT', `${N}/floatingips/${fip.id}`, demo, { floatingip: { port_id: port.id } }),
+      404,
+      'ExternalGatewayForFloatingIPNotFound',
+    );
+    assert.match(
+      unreachable.NeutronError.message,
+      new RegExp(`^External network ${pub.id} is not reachable from subnet`),
+    );
+    const router = (
+      await ok(
+        await call(cloud, 'POST', `${N}/routers`, demo, {
+          router: { name: 'fip-r', external_gateway_info: { network_id: pub.id } },
+        }),
+        201,
+      )
+    ).router;
+    await ok(
+      await call(cloud, 'PUT', `${N}/routers/${router.id}/add_router_interface`, demo, {
+        subnet_id: port.fixed_ips[0].subnet_id,
+      }),
+    );
     const assoc = await ok(
       await call(cloud, 'PUT', `${N}/floatingips/${fip.id}`, demo, { floatingip: { port_id: port.id } }),
     );
+    assert.equal(assoc.floatingip.router_id, router.id);
     assert.equal(assoc.floatingip.port_id, port.id);
     assert.equal(assoc.floatingip.fixed_ip_address, port.fixed_ips[0].ip_address);
     assert.equal(assoc.floatingip.port_details.network_id, net.id);

@@ -256,6 +256,19 @@ describe('devcloud nova', () => {
     await waitServer(created.id, (x) => x?.status === 'ACTIVE');
     const pub = (await ok(await call(cloud, 'GET', `${N}/networks?name=public`, demo))).networks[0];
     const port = (await ok(await call(cloud, 'GET', `${N}/ports?device_id=${created.id}`, demo))).ports[0];
+    const router = (
+      await ok(
+        await call(cloud, 'POST', `${N}/routers`, demo, {
+          router: { name: 'r', external_gateway_info: { network_id: pub.id } },
+        }),
+        201,
+      )
+    ).router;
+    await ok(
+      await call(cloud, 'PUT', `${N}/routers/${router.id}/add_router_interface`, demo, {
+        subnet_id: port.fixed_ips[0].subnet_id,
+      }),
+    );
     const fip = (
       await ok(
         await call(cloud, 'POST', `${N}/floatingips`, demo, {

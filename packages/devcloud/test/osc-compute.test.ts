@@ -93,6 +93,10 @@ describe('python-openstackclient against devcloud (compute + network)', {
     const nets = await json(['network', 'list']);
     assert.ok(nets.some((n: Json) => n.Name === 'osc-net'));
     assert.ok(nets.some((n: Json) => n.Name === 'public'));
+    // As on real Neutron, a floating IP needs a router from the port's subnet to the external network.
+    await osc(['router', 'create', 'osc-router']);
+    await osc(['router', 'set', '--external-gateway', 'public', 'osc-router']);
+    await osc(['router', 'add', 'subnet', 'osc-router', 'osc-sub']);
     const fip = await json(['floating', 'ip', 'create', '--port', 'osc-port', 'public']);
     assert.match(fip.floating_ip_address, /^172\.24\.4\./);
     const fips = await json(['floating', 'ip', 'list']);
@@ -147,7 +151,9 @@ describe('python-openstackclient against devcloud (compute + network)', {
     assert.equal(q.volumes, 10);
   });
 
-  it('cleans up: subnet, network and keypair delete', async () => {
+  it('cleans up: router, subnet, network and keypair delete', async () => {
+    await osc(['router', 'remove', 'subnet', 'osc-router', 'osc-sub']);
+    await osc(['router', 'delete', 'osc-router']);
     await osc(['subnet', 'delete', 'osc-sub']);
     await osc(['network', 'delete', 'osc-net']);
     await osc(['keypair', 'delete', 'osc-kp']);

@@ -1,7 +1,7 @@
 /**
  * Neutron L3: floating IPs (allocate from an external network, associate/disassociate through `port_id`) and
- * routers (external gateway, add/remove interface). Association does not require a router path to the port's
- * network (real Neutron answers 404 ExternalGatewayForFloatingIPNotFound); `router_id` is filled when one exists.
+ * routers (external gateway, add/remove interface). As in Neutron, a floating IP associates only to a port whose
+ * subnet a router joins to the floating IP's external network (else 404 ExternalGatewayForFloatingIPNotFound).
  */
 import type { FastifyInstance } from 'fastify';
 import type { TokenInfo } from '../context.ts';
@@ -79,9 +79,18 @@ function associate(m: NeutronModel, token: TokenInfo, f: FloatingIpRow, portId: 
       `Cannot associate floating IP ${f.floating_ip_address} (${f.id}) with port ${port.id} using fixed IP ${addr}, as that fixed IP already has a floating IP on external network ${other.floating_network_id}.`,
     );
   }
+  const routerId = routerFor(m, port, f.floating_network_id);
+  if (!routerId) {
+    const subnetId = port.fixed_ips.find((ip) => ip.ip_address === addr)?.subnet_id ?? '';
+    throw new NeutronError(
+      404,
+      'ExternalGatewayForFloatingIPNotFound',
+      `External network ${f.floating_network_id} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${port.id} with a Floating IP.`,
+    );
+  }
   f.port_id = port.id;
   f.fixed_ip_address = addr;
-  f.router_id = routerFor(m, port, f.floating_network_id);
+  f.router_id = routerId;
   f.status = 'ACTIVE';
 }
 
