@@ -552,6 +552,30 @@ describe('Cloud: images', () => {
     );
   });
 
+  test('createImageSnapshot: image id from the body (2.45+) or the Location header, then wait for active', async () => {
+    const { fake, st, cloud } = await setup();
+    st.servers.set('s1', novaServer('s1', 'snap-me', { status: 'ACTIVE' }));
+    let n = 0;
+    fake.route('POST', '/compute/v2.1/servers/s1/action', (r) => {
+      const body = r.json() as { createImage: { name: string; metadata: Record<string, string> } };
+      const id = `snap-${++n}`;
+      st.images.set(id, {
+        id,
+        name: body.createImage.name,
+        status: 'active',
+        owner: PROJECT.id,
+        ...body.createImage.metadata,
+      });
+      return n === 1
+        ? { status: 202, json: { image_id: id } }
+        : { status: 202, headers: { location: `${fake.url}/image/v2/images/${id}` } };
+    });
+    const a = await cloud.createImageSnapshot('snap-a', 'snap-me', { wait: true, metadata: { k: 'v' } });
+    assert.deepEqual([a.id, a.name, a.status, a.properties.k], ['snap-1', 'snap-a', 'active', 'v']);
+    const b = await cloud.createImageSnapshot('snap-b', { id: 's1' }, { wait: true });
+    assert.equal(b.id, 'snap-2');
+  });
+
   test('deleteImage by name → true, then false', async () => {
     const { st, cloud } = await setup();
     st.images.set('i1', { id: 'i1', name: 'old', status: 'active', owner: PROJECT.id });

@@ -509,6 +509,49 @@ export class Cloud {
     }
   }
 
+  /** Snapshot a server into an image (nodepool's legacy `create_image_snapshot`); `wait` until active. */
+  async createImageSnapshot(
+    name: string,
+    server: Ref,
+    opts: { metadata?: Record<string, string>; wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Image> {
+    const serverId =
+      refId(server) ??
+      (looksLikeId(server as string)
+        ? (server as string)
+        : await this.resolveId(server, 'server', (n) => this.getServer(n)));
+    const imageId = await this.compute.createServerImage(serverId, name, {
+      metadata: opts.metadata,
+      signal: opts.signal,
+    });
+    this.listCaches.images.invalidate();
+    const base = await this.base();
+    if (!opts.wait) {
+      return (await this.getImageById(imageId)) ?? normalizeImage({ id: imageId, name, status: 'queued' }, base);
+    }
+    const img = await pollUntil(
+      async () => {
+        const cur = await this.getImageById(imageId);
+        if (cur?.status === 'active') return cur;
+        if (cur && (cur.status === 'killed' || cur.status === 'deleted')) {
+          throw new OcxError(ErrorCode.RESOURCE_FAILED, `snapshot ${imageId} went to status ${cur.status}`, {
+            resourceId: imageId,
+          });
+        }
+        return undefined;
+      },
+      {
+        timeoutMs: opts.timeoutMs ?? 3_600_000,
+        intervalMs: this.opts.pollIntervalMs,
+        signal: opts.signal,
+        message: `timeout waiting for snapshot ${name} to become active`,
+        resourceId: imageId,
+      },
+    );
+    this.listCaches.images.invalidate();
+    return img;
+  }
+
   /** False when no such image (or it vanished: 404). */
   async deleteImage(
     nameOrId: Ref,
