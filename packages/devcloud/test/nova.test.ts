@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cinderModule } from '../src/cinder/index.ts';
 import { glanceModule, SEED_IMAGE_NAME } from '../src/glance/index.ts';
 import { neutronService } from '../src/neutron/index.ts';
 import { FAULT_METADATA_KEY, novaService } from '../src/nova/index.ts';
+import { SqliteDatabase } from '../src/store.ts';
 import { type Cloud, call, getToken, projectId, startTestCloud } from './helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON bodies
@@ -648,5 +652,63 @@ describe('devcloud nova', () => {
     assert.ok(svcs.services.some((s: Json) => s.binary === 'nova-compute' && s.state === 'up'));
     const hv = await ok(await call(cloud, 'GET', `${C}/os-hypervisors/detail`, admin));
     assert.equal(hv.hypervisors[0].state, 'up');
+  });
+});
+
+describe('devcloud nova + neutron state in SQLite', () => {
+  it('keeps servers, their ports and keypairs across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocx-nova-state-'));
+    const path = join(dir, 'state.db');
+    try {
+      let db = new SqliteDatabase(path);
+      let cloud = await startTestCloud({ services: [neutronService, novaService], store: db.forCloud('c') });
+      let token = await getToken(cloud, 'demo');
+      const net = (await (
+        await call(cloud, 'POST', `${N}/networks`, token, { network: { name: 'kept' } })
+      ).json()) as Json;
+      await call(cloud, 'POST', `${N}/subnets`, token, {
+        subnet: { network_id: net.network.id, cidr: '10.3.0.0/24', ip_version: 4 },
+      });
+      const res = await call(cloud, 'POST', `${C}/servers`, token, {
+        server: { name: 'survivor', flavorRef: '2', imageRef: 'any', networks: [{ uuid: net.network.id }] },
+      });
+      assert.equal(res.status, 202);
+      const id = ((await res.json()) as Json).server.id;
+      assert.equal(
+        (await call(cloud, 'POST', `${C}/os-keypairs`, token, { keypair: { name: 'kept-kp' } })).status,
+        200,
+      );
+      await cloud.close();
+      db.close();
+
+      db = new SqliteDatabase(path);
+      cloud = await startTestCloud({ services: [neutronService, novaService], store: db.forCloud('c') });
+      try {
+        token = await getToken(cloud, 'demo');
+        const deadline = Date.now() + 5000;
+        let s: Json;
+        for (;;) {
+          s = ((await (await call(cloud, 'GET', `${C}/servers/${id}`, token)).json()) as Json).server;
+          if (s.status === 'ACTIVE' || Date.now() > deadline) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.equal(s.status, 'ACTIVE');
+        assert.equal(s.name, 'survivor');
+        assert.equal(s.flavor.id, '2');
+        assert.match(s.addresses.kept[0].addr, /^10\.3\.0\.\d+$/);
+        const kps = (await (await call(cloud, 'GET', `${C}/os-keypairs`, token)).json()) as Json;
+        assert.deepEqual(
+          kps.keypairs.map((k: Json) => k.keypair.name),
+          ['kept-kp'],
+        );
+        const nets = (await (await call(cloud, 'GET', `${N}/networks`, token)).json()) as Json;
+        assert.deepEqual(nets.networks.map((n: Json) => n.name).sort(), ['kept', 'public']);
+      } finally {
+        await cloud.close();
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
