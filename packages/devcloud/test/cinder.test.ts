@@ -370,6 +370,9 @@ describe('cinder v3', () => {
     const v = await createVolume(DEMO, { size: 1, imageRef: image.id, name: 'boot' });
     assert.equal(v.bootable, 'true');
     assert.equal(v.volume_image_metadata.image_id, image.id);
+    assert.equal(v.volume_image_metadata.image_name, image.name);
+    assert.equal(v.volume_image_metadata.checksum, image.checksum);
+    assert.equal(v.volume_image_metadata.disk_format, image.disk_format);
     const internal = cloud.ctx.internal.volumes;
     const { id } = await internal.create({
       projectId: DEMO.projectId,

@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudContext, Table } from '../context.ts';
+import type { ImageRow as GlanceImageRow } from '../glance/images.ts';
 import { badRequest, notFound, overLimit } from './errors.ts';
 
 export interface PendingTransition {
@@ -338,6 +339,17 @@ export class CinderState {
         min_ram: String(img.minRam),
         size: String(img.size ?? 0),
       };
+      // Glance of the same cloud keeps the rest of what Cinder copies (name, formats, checksum, properties).
+      const row = this.ctx.store.table<GlanceImageRow>('glance_images').get(img.id);
+      if (row) {
+        if (row.name !== null) imageMeta.image_name = row.name;
+        if (row.checksum) imageMeta.checksum = row.checksum;
+        if (row.container_format) imageMeta.container_format = row.container_format;
+        if (row.disk_format) imageMeta.disk_format = row.disk_format;
+        for (const [k, val] of Object.entries(row.properties)) {
+          if (!k.startsWith('devcloud_') && !k.startsWith('owner_specified.')) imageMeta[k] = val;
+        }
+      }
     }
     if (size === undefined || !Number.isInteger(size) || size < 1) {
       throw badRequest(`Invalid input for field/attribute size. Value: ${size}. ${size} is less than the minimum of 1`);
