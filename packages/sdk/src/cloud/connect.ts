@@ -32,7 +32,7 @@ export function connectCloud(opts: ConnectCloudOptions = {}): Cloud {
     cloudConfig = clouds.getCloud(opts.cloud, { region: opts.region });
   }
   let homeCloud: CloudConfig | undefined;
-  if (cloudConfig.federation) {
+  if (cloudConfig.federation && !cloudConfig.federation.home) {
     clouds ??= loadCloudsConfig();
     homeCloud = clouds.getCloud(cloudConfig.federation.homeCloud);
   }

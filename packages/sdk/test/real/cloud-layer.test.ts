@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Cloud, connectCloud } from '../../src/cloud/index.ts';
-import { loadCloudsConfig } from '../../src/config/index.ts';
+import { k2kCloudConfig, loadCloudsConfig } from '../../src/config/index.ts';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import { isOcxError } from '../../src/errors/ocx-error.ts';
 import { NetworkClient } from '../../src/services/index.ts';
@@ -135,3 +135,31 @@ for (const cloudName of CLOUDS) {
     });
   });
 }
+
+describe('cloud layer over K2K (idp → each SP)', {
+  skip: !REAL && 'set OCX_TEST_TARGET=real',
+  timeout: 300_000,
+}, () => {
+  for (const sp of CLOUDS) {
+    test(`idp → ${sp}: flavors, images and servers with a location naming the federated cloud and project`, async () => {
+      const config = loadCloudsConfig({ files: { clouds: [FILE], secure: [], publicClouds: [] }, loadEnv: false });
+      const cloud = connectCloud({
+        cloud: k2kCloudConfig(config.getCloud('idp'), {
+          serviceProvider: sp,
+          remoteProjectName: 'demo',
+          remoteProjectDomainName: 'Default',
+        }),
+      });
+      try {
+        const flavors = await cloud.listFlavors();
+        assert.ok(flavors.length > 0);
+        assert.equal(flavors[0]!.location.cloud, `idp→${sp}`);
+        assert.equal(flavors[0]!.location.project.name, 'demo');
+        assert.ok(Array.isArray(await cloud.listImages()));
+        for (const s of await cloud.listServers()) assert.equal(s.location.project.name, 'demo');
+      } finally {
+        await cloud.close();
+      }
+    });
+  }
+});
