@@ -16,9 +16,15 @@ describe('auth and catalog', () => {
       const access = await t.session(name).getAccess();
       assert.equal(access.project?.name, 'demo');
       assert.equal(access.user.name, 'demo');
-      assert.ok(access.roles.some((r) => r.name === 'member'), 'demo has role member');
+      assert.ok(
+        access.roles.some((r) => r.name === 'member'),
+        'demo has role member',
+      );
       assert.ok(access.expiresAt.getTime() > Date.now());
-      assert.ok(access.catalog.some((e) => e.type === 'identity'), 'catalog lists identity');
+      assert.ok(
+        access.catalog.some((e) => e.type === 'identity'),
+        'catalog lists identity',
+      );
       assert.equal(access.unscoped, false);
     });
   }
@@ -52,7 +58,10 @@ describe('auth and catalog', () => {
     const bad = { ...cfg, auth: { ...cfg.auth, password: 'not-the-password-xyz' } };
     const err = await createSession(bad)
       .getAccess()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isOcxError(err, ErrorCode.AUTH_FAILED), `got ${String(err)}`);
     assert.equal(err.status, 401);
     assert.doesNotMatch(JSON.stringify(err.toJSON()) + err.message, /not-the-password-xyz/);

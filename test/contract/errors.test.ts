@@ -15,7 +15,10 @@ describe('errors', () => {
   it('Nova: a missing server is NOT_FOUND carrying cloud, service, method, URL, request id and the fault', async () => {
     const s = t.session('sp1');
     const compute = new ComputeClient(s.client('compute'));
-    const err = await compute.getServer('00000000-0000-4000-8000-000000000000').then(() => undefined, (e: unknown) => e);
+    const err = await compute.getServer('00000000-0000-4000-8000-000000000000').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
     assert.equal(err.status, 404);
     assert.equal(err.cloud, 'sp1');
@@ -34,7 +37,10 @@ describe('errors', () => {
     const err = await s
       .client('compute')
       .post('/servers', { json: { server: { name: 'x' } } })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isOcxError(err, ErrorCode.BAD_REQUEST), `got ${String(err)}`);
     assert.equal(err.status, 400);
     assert.ok(err.serverMessage);
@@ -60,11 +66,11 @@ describe('errors', () => {
     });
     assert.equal(res.status, 204);
     tokenOnly.invalidate();
-    const err = await compute.getLimits().then(() => undefined, (e: unknown) => e);
-    assert.ok(
-      isOcxError(err, ErrorCode.AUTH_EXPIRED) || isOcxError(err, ErrorCode.AUTH_FAILED),
-      `got ${String(err)}`,
+    const err = await compute.getLimits().then(
+      () => undefined,
+      (e: unknown) => e,
     );
+    assert.ok(isOcxError(err, ErrorCode.AUTH_EXPIRED) || isOcxError(err, ErrorCode.AUTH_FAILED), `got ${String(err)}`);
     await tokenOnly.close();
   });
 
@@ -72,7 +78,10 @@ describe('errors', () => {
     const err = await t
       .session('sp1')
       .endpointFor('no-such-service-type')
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isOcxError(err, ErrorCode.ENDPOINT_NOT_FOUND), `got ${String(err)}`);
     assert.match(err.message, /no-such-service-type/);
   });

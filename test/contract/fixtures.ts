@@ -44,3 +44,15 @@ export function* pseudoRandomChunks(total: number, chunk = 64 * 1024): Generator
     yield buf;
   }
 }
+
+/** An active image to boot from: a tiny raw image this run uploads (real clouds may have none). */
+export async function withBootImage(cloud: import('@ocx/sdk').Cloud, name: string, timeoutMs: number) {
+  const data = Buffer.from(`ocx boot image ${name}\n`.repeat(512));
+  const image = await cloud.createImage(name, { data, diskFormat: 'raw', wait: true, timeoutMs });
+  return {
+    image,
+    async remove() {
+      await cloud.deleteImage(image.id).catch(() => {});
+    },
+  };
+}

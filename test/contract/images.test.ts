@@ -75,7 +75,10 @@ describe('images up and down', () => {
   });
 
   it('a missing image is NOT_FOUND with status 404 and a request id', async () => {
-    const err = await images.getImage('00000000-0000-4000-8000-000000000000').then(() => undefined, (e: unknown) => e);
+    const err = await images.getImage('00000000-0000-4000-8000-000000000000').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
     assert.equal(err.status, 404);
     assert.equal(err.cloud, 'sp1');

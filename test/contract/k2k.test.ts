@@ -19,7 +19,10 @@ describe('K2K federation', () => {
       assert.ok(access.federation, 'the token is federated');
       assert.equal(access.federation.protocol, 'saml2');
       assert.ok(access.methods.includes('token') || access.methods.includes('saml2'));
-      assert.ok(access.catalog.some((e) => e.type === 'image'), "the SP token carries the SP's catalog");
+      assert.ok(
+        access.catalog.some((e) => e.type === 'image'),
+        "the SP token carries the SP's catalog",
+      );
       // The SP's own demo project, not the IdP's.
       const local = await t.session(sp).getAccess();
       assert.equal(access.project?.id, local.project?.id);
@@ -40,7 +43,10 @@ describe('K2K federation', () => {
     });
     const err = await createSession(cfg)
       .getAccess()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isOcxError(err), `got ${String(err)}`);
     assert.ok(
       err.code === ErrorCode.FEDERATION_FAILED || err.code === ErrorCode.NOT_FOUND,
@@ -57,7 +63,10 @@ describe('K2K federation', () => {
     });
     const err = await createSession(cfg)
       .getAccess()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isOcxError(err), `got ${String(err)}`);
     assert.match(err.message, /sp-missing/);
   });

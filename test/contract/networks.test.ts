@@ -17,7 +17,12 @@ describe('networks', () => {
   it('network + subnet + port: the port gets an address from the subnet', async () => {
     const n = await net.createNetwork({ name: `${t.prefix}-net` });
     try {
-      const sub = await net.createSubnet({ network_id: n.id, cidr: '10.77.3.0/24', ip_version: 4, name: `${t.prefix}-sub` });
+      const sub = await net.createSubnet({
+        network_id: n.id,
+        cidr: '10.77.3.0/24',
+        ip_version: 4,
+        name: `${t.prefix}-sub`,
+      });
       assert.equal(sub.gateway_ip, '10.77.3.1');
       const port = await net.createPort({ network_id: n.id, name: `${t.prefix}-port` });
       assert.equal(port.fixed_ips.length, 1);
@@ -31,7 +36,10 @@ describe('networks', () => {
     } finally {
       await net.deleteNetwork(n.id);
     }
-    const err = await net.getNetwork(n.id).then(() => undefined, (e: unknown) => e);
+    const err = await net.getNetwork(n.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
     assert.match(err.serverMessage ?? '', /could not be found/i);
   });
@@ -65,7 +73,12 @@ describe('networks', () => {
     let madeExternal = false;
     if (!external) {
       external = await adminNet.createNetwork({ name: `${t.prefix}-public`, 'router:external': true } as never);
-      await adminNet.createSubnet({ network_id: external.id, cidr: '172.24.77.0/24', ip_version: 4, name: `${t.prefix}-public-sub` });
+      await adminNet.createSubnet({
+        network_id: external.id,
+        cidr: '172.24.77.0/24',
+        ip_version: 4,
+        name: `${t.prefix}-public-sub`,
+      });
       madeExternal = true;
     }
     const http = t.session('sp1').client('network');
@@ -98,7 +111,10 @@ describe('networks', () => {
       }
     } finally {
       if (routerId) {
-        if (subnetId) await http.put(`/routers/${routerId}/remove_router_interface`, { json: { subnet_id: subnetId } }).catch(() => {});
+        if (subnetId)
+          await http
+            .put(`/routers/${routerId}/remove_router_interface`, { json: { subnet_id: subnetId } })
+            .catch(() => {});
         await http.delete(`/routers/${routerId}`).catch(() => {});
       }
       await net.deleteNetwork(n.id).catch(() => {});
@@ -127,7 +143,10 @@ describe('networks', () => {
       const seen: string[] = [];
       for await (const n of net.listNetworks()) seen.push(n.id);
       assert.ok(!seen.includes(hidden.id));
-      const err = await net.getNetwork(hidden.id).then(() => undefined, (e: unknown) => e);
+      const err = await net.getNetwork(hidden.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
     } finally {
       await adminNet.deleteNetwork(hidden.id);

@@ -4,17 +4,22 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode, isOcxError, type Cloud } from '@ocx/sdk';
-import { withNetwork } from './fixtures.ts';
+import { withBootImage, withNetwork } from './fixtures.ts';
 import { startTarget, type Target } from './target.ts';
 
 describe('nodepool surface (cloud layer)', () => {
   let t: Target;
   let cloud: Cloud;
+  let boot: Awaited<ReturnType<typeof withBootImage>>;
   before(async () => {
     t = await startTarget();
     cloud = t.cloud('sp1');
+    boot = await withBootImage(cloud, `${t.prefix}-boot`, t.settleMs);
   });
-  after(() => t.stop());
+  after(async () => {
+    await boot?.remove();
+    await t.stop();
+  });
 
   it('listFlavors returns normalized flavors with a location', async () => {
     const flavors = await cloud.listFlavors();
@@ -63,8 +68,7 @@ describe('nodepool surface (cloud layer)', () => {
     const session = t.session('sp1');
     const net = await withNetwork(session, `${t.prefix}-srvnet`);
     const flavor = (await cloud.listFlavors()).sort((a, b) => a.ram - b.ram)[0]!;
-    const image = (await cloud.listImages()).find((i) => i.status === 'active');
-    assert.ok(image, 'an active image to boot from');
+    const image = boot.image;
     const name = `${t.prefix}-srv`;
     let id: string | undefined;
     try {
@@ -109,13 +113,16 @@ describe('nodepool surface (cloud layer)', () => {
     const session = t.session('sp1');
     const net = await withNetwork(session, `${t.prefix}-ambnet`);
     const flavor = (await cloud.listFlavors()).sort((a, b) => a.ram - b.ram)[0]!;
-    const image = (await cloud.listImages()).find((i) => i.status === 'active')!;
+    const image = boot.image;
     const ids: string[] = [];
     try {
       for (let i = 0; i < 2; i++) {
         ids.push((await cloud.createServer({ name: `${t.prefix}-twin`, image, flavor, network: net.network.id })).id);
       }
-      const err = await cloud.getServer(`${t.prefix}-twin`).then(() => undefined, (e: unknown) => e);
+      const err = await cloud.getServer(`${t.prefix}-twin`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isOcxError(err, ErrorCode.AMBIGUOUS), `got ${String(err)}`);
     } finally {
       for (const id of ids) await cloud.deleteServer(id, { wait: true, timeoutMs: t.settleMs });

@@ -17,7 +17,10 @@ describe('pagination', () => {
     const made: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
-        made.push((await images.createImage({ name: `${t.prefix}-page-${i}`, disk_format: 'raw', container_format: 'bare' })).id);
+        made.push(
+          (await images.createImage({ name: `${t.prefix}-page-${i}`, disk_format: 'raw', container_format: 'bare' }))
+            .id,
+        );
       }
       const seen: string[] = [];
       for await (const img of images.listImages({ pageSize: 2 })) seen.push(img.id);

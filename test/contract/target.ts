@@ -8,14 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Cloud,
-  type CloudsConfig,
-  createSession,
-  k2kCloudConfig,
-  loadCloudsConfig,
-  type Session,
-} from '@ocx/sdk';
+import { Cloud, type CloudsConfig, createSession, k2kCloudConfig, loadCloudsConfig, type Session } from '@ocx/sdk';
 
 export type TargetKind = 'devcloud' | 'real';
 
@@ -48,7 +41,8 @@ export async function startTarget(): Promise<Target> {
   let config: CloudsConfig;
   if (kind === 'real') {
     const file = process.env.OS_CLIENT_CONFIG_FILE;
-    if (!file) throw new Error('OCX_TEST_TARGET=real needs OS_CLIENT_CONFIG_FILE (test/real/openstack.sh up writes it)');
+    if (!file)
+      throw new Error('OCX_TEST_TARGET=real needs OS_CLIENT_CONFIG_FILE (test/real/openstack.sh up writes it)');
     config = loadCloudsConfig({ files: { clouds: [file], secure: [], publicClouds: [] }, loadEnv: false });
   } else {
     const { startDevcloud } = await import('@ocx/devcloud');

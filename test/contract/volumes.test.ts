@@ -61,14 +61,20 @@ describe('volumes', () => {
   });
 
   it('a missing volume is NOT_FOUND with the server message', async () => {
-    const err = await bs.getVolume('00000000-0000-4000-8000-000000000000').then(() => undefined, (e: unknown) => e);
+    const err = await bs.getVolume('00000000-0000-4000-8000-000000000000').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
     assert.equal(err.status, 404);
     assert.match(err.serverMessage ?? '', /could not be found/i);
   });
 
   it('creating a volume with a negative size is BAD_REQUEST', async () => {
-    const err = await bs.createVolume({ size: -1, name: `${t.prefix}-bad` }).then(() => undefined, (e: unknown) => e);
+    const err = await bs.createVolume({ size: -1, name: `${t.prefix}-bad` }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isOcxError(err, ErrorCode.BAD_REQUEST), `got ${String(err)}`);
     assert.equal(err.status, 400);
   });

@@ -52,7 +52,11 @@ export function errorFromStatus(status: number, body: string | undefined, contex
     return new OcxError(ErrorCode.FORBIDDEN, say('forbidden by policy'), ctx);
   }
   if (status === 404) return new OcxError(ErrorCode.NOT_FOUND, say('not found'), ctx);
-  if (status === 409) return new OcxError(ErrorCode.CONFLICT, say('conflict'), ctx);
+  if (status === 409) {
+    // Neutron reports quota exhaustion as 409 OverQuota ("Quota exceeded for resources: ['network']").
+    if (serverMessage && QUOTA_HINT.test(serverMessage)) return new OcxError(ErrorCode.OVER_QUOTA, serverMessage, ctx);
+    return new OcxError(ErrorCode.CONFLICT, say('conflict'), ctx);
+  }
   if (status === 413 || status === 429)
     return new OcxError(ErrorCode.OVER_QUOTA, say('over quota or rate limit'), { ...ctx, retryable: status === 429 });
   if (status >= 400 && status < 500) return new OcxError(ErrorCode.BAD_REQUEST, say(`bad request (${status})`), ctx);
