@@ -392,6 +392,23 @@ describe('Cloud: waitForServer', () => {
   });
 });
 
+describe('Cloud: clouds.yaml behaviour keys', () => {
+  test('image_format, networks[default_interface/routes_externally] shape defaults and addresses', async () => {
+    const { st, cloud } = await setup(
+      {},
+      { image_format: 'raw', networks: [{ name: 'private', routes_externally: true, default_interface: true }] },
+    );
+    const img = await cloud.createImage('fmt', { data: Buffer.from('x') });
+    assert.equal(img.disk_format, 'raw');
+    await cloud.createServer({ name: 'n', image: img, flavor: 'm1.small' });
+    assert.deepEqual(st.createBodies[0]!.networks, [{ uuid: 'net-priv' }]);
+    st.servers.set('s9', novaServer('s9', 's9', { addresses: { private: [{ addr: '10.0.0.99', version: 4 }] } }));
+    const s = (await cloud.listServers()).find((x) => x.id === 's9')!;
+    assert.equal(s.public_v4, '10.0.0.99'); // configured as routing externally
+    assert.equal(s.interface_ip, '10.0.0.99');
+  });
+});
+
 describe('Cloud: createServer request', () => {
   test('resolves image/flavor/network names, encodes userdata, builds a boot-from-volume BDM', async () => {
     const { st, cloud } = await setup();
