@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import pino from 'pino';
 import type {
   CloudContext,
   FaultSpec,
@@ -54,7 +53,7 @@ export interface CreateCloudOptions {
   faults?: Record<string, FaultSpec>;
   users?: BootstrapUser[];
   quotaDefaults?: Partial<Record<QuotaService, Record<string, number>>>;
-  /** pino level for this cloud's log (default: env OCX_DEVCLOUD_LOG or 'warn'). */
+  /** Log level for this cloud's JSON-lines log on stderr (default: env OCX_DEVCLOUD_LOG or 'warn'). */
   logLevel?: string;
   /** Other clouds of the same devcloud, so one cloud's admin API can set faults on another (e.g. a down one). */
   peers?: () => ReadonlyMap<string, Cloud>;
@@ -122,6 +121,18 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+const LEVELS: Record<string, number> = { debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
+
+/** JSON lines on stderr (pino's shape), enough for a simulator and much lighter to load than pino. */
+function jsonLogger(cloud: string, level: string): (lvl: 'info' | 'warn', msg: string, data?: object) => void {
+  const min = LEVELS[level] ?? LEVELS.warn ?? 40;
+  return (lvl, msg, data) => {
+    const n = LEVELS[lvl] ?? 30;
+    if (n < min) return;
+    process.stderr.write(`${JSON.stringify({ level: n, time: Date.now(), cloud, msg, ...data })}\n`);
+  };
+}
+
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
@@ -129,10 +140,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   const region = opts.region ?? 'RegionOne';
   const store = opts.store ?? new MemoryStore();
   const modules = opts.services ?? [];
-  const logger = pino(
-    { level: opts.logLevel ?? process.env.OCX_DEVCLOUD_LOG ?? 'warn', base: { cloud: name } },
-    pino.destination({ fd: 2, sync: false }),
-  );
+  const logger = jsonLogger(name, opts.logLevel ?? process.env.OCX_DEVCLOUD_LOG ?? 'warn');
   const keystone = new Keystone({ store, region, tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600 });
   keystone.bootstrap(opts.users ?? DEFAULT_USERS);
   const federation = new Federation(keystone, store);
@@ -159,8 +167,8 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     transitionMs: opts.transitionMs ?? 1000,
     store,
     log: {
-      info: (msg, data) => logger.info(data ?? {}, msg),
-      warn: (msg, data) => logger.warn(data ?? {}, msg),
+      info: (msg, data) => logger('info', msg, data),
+      warn: (msg, data) => logger('warn', msg, data),
     },
   };
   for (const m of modules) {
@@ -283,7 +291,6 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
       faults.onDownChange = async () => {};
       await closeServer(srv);
       await app.close();
-      logger.flush();
     },
   };
   return cloud;

@@ -4,7 +4,6 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import YAML from 'yaml';
 import { type BootstrapUser, type Cloud, createCloud, DEFAULT_USERS } from './cloud.ts';
 import type { FaultSpec, ServiceModule, StateStore } from './context.ts';
 import { createIdentityProvider, type Federation, RELAY_STATE_PREFIX_K2K } from './keystone/federation.ts';
@@ -114,6 +113,19 @@ export function wireK2K(idp: Cloud, sp: Cloud, idpId = idp.name): void {
   }
 }
 
+/** Block-style YAML for nested objects of strings/numbers/booleans; strings are JSON-quoted (valid YAML). */
+function toYaml(value: Record<string, unknown>, indent: number): string {
+  const pad = ' '.repeat(indent);
+  let out = '';
+  for (const [k, v] of Object.entries(value)) {
+    const key = /^[A-Za-z0-9_.-]+$/.test(k) ? k : JSON.stringify(k);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      out += `${pad}${key}:\n${toYaml(v as Record<string, unknown>, indent + 2)}`;
+    else out += `${pad}${key}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}\n`;
+  }
+  return out;
+}
+
 /** clouds.yaml with `<name>` (demo) and `<name>-admin` (admin) per cloud, like test/real/openstack.sh writes. */
 export function cloudsYaml(
   clouds: { name: string; authUrl: string }[],
@@ -147,7 +159,7 @@ export function cloudsYaml(
   return `# written by OCX devcloud (${new Date().toISOString()}); K2K: ${clouds[0]?.name ?? ''} -> ${clouds
     .slice(1)
     .map((c) => c.name)
-    .join(' ')}\n${YAML.stringify({ clouds: entries })}`;
+    .join(' ')}\n${toYaml({ clouds: entries }, 0)}`;
 }
 
 export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devcloud> {

@@ -10,27 +10,44 @@
  * - slowBodyBytesPerSec: stream the response body at that rate.
  */
 import { Readable } from 'node:stream';
-import { z } from 'zod';
 import type { FaultSpec } from './context.ts';
 import { keystoneErrorBody } from './keystone/errors.ts';
 
-export const faultSpecSchema = z
-  .object({
-    latencyMs: z.number().min(0).max(600_000).optional(),
-    jitterMs: z.number().min(0).max(600_000).optional(),
-    errorRate: z.number().min(0).max(1).optional(),
-    errorStatus: z.number().int().min(400).max(599).optional(),
-    down: z.boolean().optional(),
-    hang: z.boolean().optional(),
-    slowBodyBytesPerSec: z.number().positive().optional(),
-  })
-  .strict();
+const NUMERIC: Record<string, { min: number; max: number; int?: boolean; positive?: boolean }> = {
+  latencyMs: { min: 0, max: 600_000 },
+  jitterMs: { min: 0, max: 600_000 },
+  errorRate: { min: 0, max: 1 },
+  errorStatus: { min: 400, max: 599, int: true },
+  slowBodyBytesPerSec: { min: 0, max: Number.MAX_SAFE_INTEGER, positive: true },
+};
+const BOOLEAN = new Set(['down', 'hang']);
 
+/** Validate a FaultSpec from JSON; throws Error naming the bad field. */
 export function parseFaultSpec(value: unknown): FaultSpec {
-  const parsed = faultSpecSchema.parse(value);
-  const out: FaultSpec = {};
-  for (const [k, v] of Object.entries(parsed)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('a fault spec is a JSON object');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    const num = NUMERIC[k];
+    if (num) {
+      if (
+        typeof v !== 'number' ||
+        !Number.isFinite(v) ||
+        v < num.min ||
+        v > num.max ||
+        (num.int && !Number.isInteger(v)) ||
+        (num.positive && v <= 0)
+      ) {
+        throw new Error(`${k} must be a number in ${num.min}..${num.max}${num.int ? ' (integer)' : ''}`);
+      }
+    } else if (BOOLEAN.has(k)) {
+      if (typeof v !== 'boolean') throw new Error(`${k} must be true or false`);
+    } else {
+      throw new Error(`unknown fault field ${JSON.stringify(k)}`);
+    }
+    out[k] = v;
+  }
+  return out as FaultSpec;
 }
 
 export class Faults {

@@ -15,15 +15,11 @@ import { bodyObject, caller, headerValue, type KeystoneRoutes, requireAdmin } fr
 import { applyMapping, type MappingRule, validateRules } from './mapping.ts';
 import { type Keystone, newId } from './model.ts';
 import { collection, renderTokenBody } from './render.ts';
-import {
-  SamlError,
-  buildResponse,
-  certificatesFromMetadata,
-  ecpEnvelope,
-  idpMetadata,
-  signAssertion,
-  verifyResponse,
-} from './saml.ts';
+import { SamlError } from './saml-error.ts';
+import type { VerifiedAssertion } from './saml.ts';
+
+/** xml-crypto, xmldom and xpath load on the first SAML operation, not at start (memory, start time). */
+const saml = () => import('./saml.ts');
 import { type SigningIdentity, newSigningIdentity } from './x509.ts';
 
 export interface ServiceProvider {
@@ -161,7 +157,7 @@ export class Federation {
       headers: { accept: 'application/samlmetadata+xml, text/xml' },
     });
     if (!res.ok) throw new SamlError(`Could not fetch the identity provider metadata (HTTP ${res.status}).`);
-    const md = certificatesFromMetadata(await res.text());
+    const md = (await saml()).certificatesFromMetadata(await res.text());
     if (md.entityId !== entityId) throw new SamlError('The identity provider metadata names another entity.');
     return md.certs;
   }
@@ -193,7 +189,8 @@ export class Federation {
       spUrls: [this.spUrl()],
       audiences: [this.spUrl(), `${this.v3()}/mellon/metadata`],
     };
-    let verified: Awaited<ReturnType<typeof verifyResponse>>;
+    const { verifyResponse } = await saml();
+    let verified: VerifiedAssertion;
     try {
       verified = await verifyResponse(xml, { ...opts, certsFor: (i) => this.certsFor(i) });
     } catch (err) {
@@ -422,7 +419,9 @@ export function federationRoutes(fed: Federation) {
     // ---------------------------------------------------------- IdP: metadata and assertions
     app.get('/v3/OS-FEDERATION/saml2/metadata', async (_req, reply) => {
       const id = await fed.signingIdentity();
-      return reply.type('text/xml').send(idpMetadata(fed.entityId(), `${r.v3()}/OS-FEDERATION/saml2/sso`, id.certB64));
+      return reply
+        .type('text/xml')
+        .send((await saml()).idpMetadata(fed.entityId(), `${r.v3()}/OS-FEDERATION/saml2/sso`, id.certB64));
     });
 
     const assertion = async (req: FastifyRequest, reply: FastifyReply, ecp: boolean) => {
@@ -471,6 +470,7 @@ export function federationRoutes(fed: Federation) {
       ];
       if (groups.length > 0) attributes.push(['openstack_groups', groups]);
       const signing = await fed.signingIdentity();
+      const { buildResponse, signAssertion, ecpEnvelope } = await saml();
       const unsigned = buildResponse({
         issuer: fed.entityId(),
         recipient: sp.sp_url,

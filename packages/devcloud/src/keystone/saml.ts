@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import xpath from 'xpath';
+import { SamlError } from './saml-error.ts';
 import { certPemFromB64 } from './x509.ts';
 
 export const NS = {
@@ -123,8 +124,7 @@ export function idpMetadata(entityId: string, ssoUrl: string, certB64: string): 
   );
 }
 
-/** Why the SP refused an assertion; the message is safe to show the client. */
-export class SamlError extends Error {}
+export { SamlError };
 
 function parseXml(text: string): Document {
   if (/<!DOCTYPE/i.test(text)) throw new SamlError('SAML message rejected: DOCTYPE is not allowed.');
