@@ -86,6 +86,9 @@ describe('MultiCloud on devcloud (real Session, real K2K)', { timeout: 120_000 }
   it('each failure is told apart: TIMEOUT, SERVICE_ERROR, UNREACHABLE, AUTH_EXPIRED; the healthy cloud still answers', async () => {
     const multi = await connect({ clouds: ['idp', 'sp1', 'sp2', 'sp3'] });
     assert.deepEqual(multi.connectFailures, []);
+    // A long-running program has discovered its endpoints already; warm up so faults hit the list calls.
+    const warm = await multi.call((conn, _n, ctx) => collect(conn.compute.listFlavors({ signal: ctx.signal })));
+    assert.deepEqual(warm.failures, []);
     await dc.setFaults('sp1', 'compute', { hang: true });
     await dc.setFaults('sp2', 'compute', { errorRate: 1, errorStatus: 500 }); // 503 would be retried
     await dc.setFaults('sp3', 'compute', { errorRate: 1, errorStatus: 401 });
