@@ -185,10 +185,14 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
   fake.route('GET', `${N}/floatingips`, (r) => {
     const addr = r.query.get('floating_ip_address');
     const net = r.query.get('floating_network_id');
+    const portIds = r.query.getAll('port_id');
     return {
       json: {
         floatingips: [...st.fips.values()].filter(
-          (f) => (!addr || f.floating_ip_address === addr) && (!net || f.floating_network_id === net),
+          (f) =>
+            (!addr || f.floating_ip_address === addr) &&
+            (!net || f.floating_network_id === net) &&
+            (portIds.length === 0 || portIds.includes(String(f.port_id))),
         ),
       },
     };

@@ -146,6 +146,23 @@ describe('Cloud: listServers and addresses', () => {
     assert.ok(fake.requests.every((r) => r.path !== '/network/v2.0/ports' || !r.query.has('device_id')));
   });
 
+  test('one server by id (useDirectGet): its ports, then only the floating IPs on them', async () => {
+    const { fake, st, cloud } = await setup({ useDirectGet: true });
+    const id = '0a0b0c0d-1111-4222-8333-444455556666';
+    st.servers.set(id, novaServer(id, 'direct', { addresses: { private: [{ addr: '10.0.0.70', version: 4 }] } }));
+    const { portId } = addPort(st, id, { ip: '10.0.0.70', fip: '93.184.216.70' });
+    addPort(st, 'someone-else', { ip: '10.0.0.71', fip: '93.184.216.71' });
+    const s = await cloud.getServer(id);
+    assert.equal(s!.public_v4, '93.184.216.70');
+    assert.equal(fake.count('GET', '/compute/v2.1/servers/detail'), 0);
+    const fipReq = fake.requests.filter((r) => r.path === '/network/v2.0/floatingips');
+    assert.deepEqual(
+      fipReq.map((r) => r.query.getAll('port_id')),
+      [[portId]],
+    );
+    assert.equal(fake.requests.find((r) => r.path === '/network/v2.0/ports')!.query.get('device_id'), id);
+  });
+
   test('a Neutron without the router extension: no floating-IP calls at all', async () => {
     const { fake, st, cloud } = await setup();
     st.noRouter = true;

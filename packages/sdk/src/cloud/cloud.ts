@@ -720,10 +720,21 @@ export class Cloud {
     if (needsSupplement(raw) && (await this.hasFloatingIps().catch(() => false))) {
       try {
         const portQuery = scope ? { device_id: scope.deviceId } : undefined;
-        const [ports, fips] = await Promise.all([
-          collect(this.network.listPorts({ query: portQuery })),
-          collect(this.network.listFloatingIps()),
-        ]);
+        // A whole list: every port and every floating IP, once, in parallel. One server: its ports, then only
+        // the floating IPs on them (Neutron takes repeated port_id filters).
+        let ports: NeutronPort[];
+        let fips: NeutronFloatingIp[];
+        if (scope) {
+          ports = await collect(this.network.listPorts({ query: portQuery }));
+          fips = ports.length
+            ? await collect(this.network.listFloatingIps({ query: { port_id: ports.map((p) => p.id) } }))
+            : [];
+        } else {
+          [ports, fips] = await Promise.all([
+            collect(this.network.listPorts()),
+            collect(this.network.listFloatingIps()),
+          ]);
+        }
         const portsByDevice = new Map<string, NeutronPort[]>();
         for (const p of ports) {
           if (!p.device_id) continue;
