@@ -30,12 +30,14 @@ export interface BootstrapUser {
   password: string;
   project: string;
   roles: string[];
+  /** Make the project the user's default_project_id (an unscoped login is then scoped to it). */
+  defaultProject?: boolean;
 }
 
-/** The users every cloud starts with, as in the real-OpenStack harness. */
+/** The users every cloud starts with, as in the real-OpenStack harness (demo has a default project, admin not). */
 export const DEFAULT_USERS: BootstrapUser[] = [
   { name: 'admin', password: 'admin-secret', project: 'admin', roles: ['admin'] },
-  { name: 'demo', password: 'demo-secret', project: 'demo', roles: ['member', 'reader'] },
+  { name: 'demo', password: 'demo-secret', project: 'demo', roles: ['member', 'reader'], defaultProject: true },
 ];
 
 export interface CreateCloudOptions {

@@ -66,6 +66,16 @@ describe('password auth', () => {
     assert.deepEqual(roles, ['admin', 'member', 'reader']);
   });
 
+  test('without a scope, demo lands in its default project and admin gets an unscoped token (as in the real harness)', async () => {
+    const demo = await issueToken(cloud, 'demo', null);
+    assert.equal(demo.body.token.project?.name, 'demo');
+    const admin = await issueToken(cloud, 'admin', null);
+    assert.equal(admin.body.token.project, undefined);
+    assert.ok(Array.isArray(admin.body.token.service_providers) || admin.body.token.service_providers === undefined);
+    const cat = await call(cloud, 'GET', '/identity/v3/auth/catalog', admin.token);
+    assert.equal(cat.status, 403);
+  });
+
   test('?nocatalog leaves the catalog out', async () => {
     const res = await call(
       cloud,
@@ -134,6 +144,18 @@ describe('password auth', () => {
 });
 
 describe('token validation and revocation', () => {
+  test('demo may validate its own token but not the admin token (403)', async () => {
+    const demo = await getToken(cloud, 'demo');
+    const admin = await getToken(cloud, 'admin');
+    assert.equal(
+      (await call(cloud, 'GET', '/identity/v3/auth/tokens', demo, undefined, { 'x-subject-token': demo })).status,
+      200,
+    );
+    const res = await call(cloud, 'GET', '/identity/v3/auth/tokens', demo, undefined, { 'x-subject-token': admin });
+    assert.equal(res.status, 403);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /identity:validate_token/);
+  });
+
   test('GET /v3/auth/tokens validates; HEAD answers 200; DELETE revokes; then 404 and 401', async () => {
     const admin = await getToken(cloud, 'admin');
     const subject = await getToken(cloud, 'demo');

@@ -187,7 +187,9 @@ export class Keystone {
   // ---------------------------------------------------------------- bootstrap
 
   /** Idempotent: the Default domain, roles admin→member→reader, projects admin/demo, users admin/demo, region. */
-  bootstrap(users: { name: string; password: string; project: string; roles: string[] }[]): void {
+  bootstrap(
+    users: { name: string; password: string; project: string; roles: string[]; defaultProject?: boolean }[],
+  ): void {
     if (!this.domains.get(DEFAULT_DOMAIN_ID)) {
       this.domains.put({ id: DEFAULT_DOMAIN_ID, name: 'Default', description: 'The default domain', enabled: true });
     }
@@ -206,7 +208,7 @@ export class Keystone {
           domain_id: DEFAULT_DOMAIN_ID,
           enabled: true,
           passwordHash: hashSecret(u.password),
-          default_project_id: project.id,
+          ...(u.defaultProject ? { default_project_id: project.id } : {}),
         };
         this.users.put(user);
       }

@@ -1,6 +1,6 @@
 /** Version discovery and /v3/auth/*: issue, validate, revoke tokens; catalog; projects and domains for a token. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { KeystoneError, notFound, unauthorized } from './errors.ts';
+import { forbidden, KeystoneError, notFound, unauthorized } from './errors.ts';
 import { caller, headerValue, type KeystoneRoutes } from './http.ts';
 import { collection, projectBody, renderCatalog, renderTokenBody } from './render.ts';
 
@@ -38,7 +38,7 @@ export function authRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
     const row = ks.lookup(subjectToken);
     if (!row || !ks.tokenInfo(subjectToken)) throw notFound('token', 'the subject token');
     if (!c.info.isAdmin && c.row.userId !== row.userId && !c.info.roles.includes('service')) {
-      throw notFound('token', 'the subject token');
+      throw forbidden('identity:validate_token');
     }
     return { subjectToken, row };
   };
@@ -58,7 +58,7 @@ export function authRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
   app.get('/v3/auth/catalog', async (req) => {
     const c = caller(ks, req);
     if (!c.row.projectId && !c.row.domainId)
-      throw new KeystoneError(403, 'The authenticated token is not scoped; a catalog requires a scoped token.');
+      throw new KeystoneError(403, 'You are not authorized to perform the requested action.');
     return {
       catalog: renderCatalog(ks, c.row.projectId),
       links: { self: `${r.v3()}/auth/catalog`, previous: null, next: null },
