@@ -808,6 +808,16 @@ export class Cloud {
     return (await this.expandServers([raw], await this.base(), { deviceId: raw.id }))[0]!;
   }
 
+  /** One bare GET: true once Nova answers 404 (or DELETED). No address expansion while polling a deletion. */
+  private async serverGone(id: string): Promise<boolean> {
+    try {
+      return (await this.compute.getServer(id)).status === 'DELETED';
+    } catch (err) {
+      if (isNotFound(err)) return true;
+      throw err;
+    }
+  }
+
   private async resolveId(
     ref: Ref,
     kind: string,
@@ -1099,7 +1109,7 @@ export class Cloud {
     }
     if (o.wait) {
       const sid = server.id;
-      await pollUntil(async () => ((await this.getServerById(sid)) === null ? true : undefined), {
+      await pollUntil(async () => ((await this.serverGone(sid)) ? true : undefined), {
         timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
         intervalMs: this.opts.pollIntervalMs,
         signal: o.signal,
