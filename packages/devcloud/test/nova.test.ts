@@ -529,13 +529,44 @@ describe('devcloud nova', () => {
       400,
       'badRequest',
     );
-    await fault(
+    const badRef = await fault(
       await call(cloud, 'POST', `${C}/servers`, demo, {
         server: { name: 'x', flavorRef: '1', imageRef: 'no-such-image' },
       }),
       400,
       'badRequest',
     );
+    assert.match(badRef, /^Invalid input for field\/attribute imageRef\. Value: no-such-image\./);
+    const noImage = await fault(
+      await call(cloud, 'POST', `${C}/servers`, demo, {
+        server: { name: 'x', flavorRef: '1', imageRef: '8a4c8a4c-0000-0000-0000-000000000000' },
+      }),
+      400,
+      'badRequest',
+    );
+    assert.equal(noImage, 'Can not find requested image');
+    const noName = await fault(
+      await call(
+        cloud,
+        'POST',
+        `${C}/servers`,
+        demo,
+        { server: { flavorRef: '1', imageRef: imageId, networks: 'none' } },
+        V('2.37'),
+      ),
+      400,
+      'badRequest',
+    );
+    assert.equal(
+      noName,
+      `Invalid input for field/attribute server. Value: {'flavorRef': '1', 'imageRef': '${imageId}', 'networks': 'none'}. 'name' is a required property`,
+    );
+    const action = await fault(
+      await call(cloud, 'POST', `${C}/servers/8a4c8a4c-0000-0000-0000-000000000000/action`, demo, { 'os-start': null }),
+      404,
+      'itemNotFound',
+    );
+    assert.equal(action, 'Instance 8a4c8a4c-0000-0000-0000-000000000000 has no mapping to a cell.');
     await ok(await call(cloud, 'DELETE', `${C}/servers/${auto.id}`, demo), 204);
   });
 
@@ -670,7 +701,12 @@ describe('devcloud nova + neutron state in SQLite', () => {
         subnet: { network_id: net.network.id, cidr: '10.3.0.0/24', ip_version: 4 },
       });
       const res = await call(cloud, 'POST', `${C}/servers`, token, {
-        server: { name: 'survivor', flavorRef: '2', imageRef: 'any', networks: [{ uuid: net.network.id }] },
+        server: {
+          name: 'survivor',
+          flavorRef: '2',
+          imageRef: '6b8ba6ad-3a2f-4d0e-9a63-1f6a0e2f0c11',
+          networks: [{ uuid: net.network.id }],
+        },
       });
       assert.equal(res.status, 202);
       const id = ((await res.json()) as Json).server.id;

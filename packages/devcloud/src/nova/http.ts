@@ -160,13 +160,36 @@ export function installHttp(app: FastifyInstance, ctx: CloudContext): void {
   });
 }
 
+/** A value as Python prints it: Nova's schema errors quote the request body that way. */
+export function pyRepr(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  }
+  return String(v);
+}
+
+/** Nova's JSON-schema message for a missing property of `field`. */
+export function requiredProperty(field: string, value: unknown, prop: string): NovaError {
+  return badRequest(
+    `Invalid input for field/attribute ${field}. Value: ${pyRepr(value)}. '${prop}' is a required property`,
+  );
+}
+
 /** The `{key: {...}}` object of a request body, or Nova's 400. */
 export function bodyOf(req: FastifyRequest, key: string): Record<string, unknown> {
   const b = req.body as Record<string, unknown> | undefined | null;
   const inner = b && typeof b === 'object' ? b[key] : undefined;
   if (!inner || typeof inner !== 'object' || Array.isArray(inner)) {
     throw badRequest(
-      `Invalid input for field/attribute ${key}. Value: ${JSON.stringify(b ?? null)}. '${key}' is a required property`,
+      `Invalid input for field/attribute ${key}. Value: ${pyRepr(b ?? null)}. '${key}' is a required property`,
     );
   }
   return inner as Record<string, unknown>;

@@ -22,7 +22,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
 
   app.post<{ Params: { id: string } }>('/v2.1/servers/:id/action', async (req, reply) => {
     const token = tokenOf(req);
-    const s = getServer(m, token, req.params.id);
+    const s = getServer(m, token, req.params.id, true);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const action = Object.keys(body)[0];
     if (!action || Object.keys(body).length !== 1) throw badRequest('There is no such action: ');

@@ -20,6 +20,7 @@ import {
   parseLimit,
   projectOf,
   queryOf,
+  requiredProperty,
   tokenOf,
 } from './http.ts';
 import { keypairTable } from './keypairs.ts';
@@ -36,15 +37,18 @@ import {
 import { addressesOf, renderServer, renderServerSummary, serverLinks } from './render.ts';
 
 /** Get a server the token may see (own project; admin: any), settled; 404 like Nova otherwise. */
-export function getServer(m: NovaModel, token: TokenInfo, id: string): ServerRow {
+export function getServer(m: NovaModel, token: TokenInfo, id: string, forAction = false): ServerRow {
+  // Nova words a missing server differently on the action path (it looks up the cell mapping first).
+  const missing = () =>
+    notFound(forAction ? `Instance ${id} has no mapping to a cell.` : `Instance ${id} could not be found.`);
   const s = m.servers.get(id);
-  if (!s || s.deleted || !(token.isAdmin || s.project_id === token.projectId)) {
-    throw notFound(`Instance ${id} could not be found.`);
-  }
+  if (!s || s.deleted || !(token.isAdmin || s.project_id === token.projectId)) throw missing();
   m.settle(s);
-  if (s.deleted) throw notFound(`Instance ${id} could not be found.`);
+  if (s.deleted) throw missing();
   return s;
 }
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function imageIdFromRef(ref: unknown): string {
   const s = String(ref ?? '');
@@ -73,7 +77,7 @@ function checkImage(
     if (e instanceof InternalError && e.status === 503) return;
     throw e;
   }
-  if (!img) throw badRequest(`Image ${imageId} could not be found.`);
+  if (!img) throw badRequest('Can not find requested image');
   if (img.status !== 'active') throw badRequest(`Image ${imageId} is not active.`);
   if (img.minRam > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
   if (!bootFromVolume && flavor.disk > 0) {
@@ -159,11 +163,11 @@ export function nextDevice(s: ServerRow): string {
 
 type NetRequest = { networkId?: string; portId?: string; fixedIp?: string };
 
-function parseNetworks(req: FastifyRequest, raw: unknown): NetRequest[] | 'auto' | 'none' {
+function parseNetworks(req: FastifyRequest, body: Record<string, unknown>): NetRequest[] | 'auto' | 'none' {
+  const raw = body.networks;
   const v = mv(req);
   if (raw === undefined) {
-    if (v >= 37)
-      throw badRequest("Invalid input for field/attribute server. Value: {...}. 'networks' is a required property");
+    if (v >= 37) throw requiredProperty('server', body, 'networks');
     return 'auto';
   }
   if (raw === 'auto' || raw === 'none') {
@@ -194,11 +198,21 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
     const b = bodyOf(req, 'server');
     const v = mv(req);
     const name = b.name;
+    if (name === undefined) throw requiredProperty('server', b, 'name');
     if (typeof name !== 'string' || name.trim() === '' || name.length > 255) {
       throw badRequest(`Invalid input for field/attribute name. Value: ${String(name)}.`);
     }
-    if (b.flavorRef === undefined)
-      throw badRequest("Invalid input for field/attribute server. 'flavorRef' is a required property");
+    if (b.flavorRef === undefined) throw requiredProperty('server', b, 'flavorRef');
+    if (
+      typeof b.imageRef === 'string' &&
+      b.imageRef !== '' &&
+      !UUID_RE.test(b.imageRef) &&
+      !/^https?:\/\//.test(b.imageRef)
+    ) {
+      throw badRequest(
+        `Invalid input for field/attribute imageRef. Value: ${b.imageRef}. '${b.imageRef}' is not valid under any of the given schemas`,
+      );
+    }
     const flavorId = flavorIdFromRef(b.flavorRef);
     const flavor = flavors.get(flavorId);
     if (!flavor || !flavorVisible(token, flavor)) throw badRequest(`Flavor ${flavorId} could not be found.`);
@@ -264,7 +278,7 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
     if (!Number.isInteger(minCount) || !Number.isInteger(maxCount) || minCount < 1 || maxCount < minCount) {
       throw badRequest('Invalid input for field/attribute min_count/max_count.');
     }
-    const networks = parseNetworks(req, b.networks);
+    const networks = parseNetworks(req, b);
     if (maxCount > 1 && Array.isArray(networks) && networks.some((n) => n.portId)) {
       throw badRequest(
         'Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.',
