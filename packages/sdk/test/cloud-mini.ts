@@ -178,6 +178,33 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
     },
   }));
   fake.route('GET', `${N}/networks`, () => ({ json: { networks: st.networks } }));
+  fake.route('GET', `${N}/security-groups`, () => ({
+    json: {
+      security_groups: [
+        {
+          id: 'sg-1',
+          name: 'default',
+          description: 'Default security group',
+          project_id: PROJECT.id,
+          stateful: true,
+          security_group_rules: [
+            {
+              id: 'r-1',
+              security_group_id: 'sg-1',
+              direction: 'ingress',
+              ethertype: 'IPv4',
+              protocol: 'tcp',
+              port_range_min: 22,
+              port_range_max: 22,
+              remote_ip_prefix: '0.0.0.0/0',
+              remote_group_id: null,
+              project_id: PROJECT.id,
+            },
+          ],
+        },
+      ],
+    },
+  }));
   fake.route('GET', `${N}/ports`, (r) => {
     const dev = r.query.get('device_id');
     return { json: { ports: st.ports.filter((p) => !dev || p.device_id === dev) } };

@@ -667,6 +667,25 @@ describe('Cloud: keypairs, limits, zones, volumes, flavors', () => {
     assert.equal(await cloud.getVolume('data'), null);
   });
 
+  test('security groups are normalized with their rules (oaktree model)', async () => {
+    const { cloud } = await setup();
+    const sg = await cloud.getSecurityGroup('default');
+    assert.equal(sg!.description, 'Default security group');
+    assert.equal(sg!.properties.stateful, true);
+    assert.deepEqual(
+      sg!.security_group_rules.map((r) => [
+        r.direction,
+        r.protocol,
+        r.port_range_min,
+        r.port_range_max,
+        r.remote_ip_prefix,
+      ]),
+      [['ingress', 'tcp', 22, 22, '0.0.0.0/0']],
+    );
+    assert.equal(sg!.security_group_rules[0]!.location.project.name, 'demo');
+    assert.equal(await cloud.getSecurityGroup('nope'), null);
+  });
+
   test('flavors: smallest flavor with enough RAM; networks by name', async () => {
     const { cloud } = await setup();
     assert.equal((await cloud.getFlavorByRam(4096))!.name, 'm1.large');

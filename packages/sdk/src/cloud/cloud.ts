@@ -42,6 +42,7 @@ import {
   normalizeKeypair,
   normalizeNetwork,
   normalizePort,
+  normalizeSecurityGroup,
   normalizeServer,
   normalizeVolume,
 } from './normalize.ts';
@@ -55,6 +56,7 @@ import type {
   Location,
   Network,
   Port,
+  SecurityGroup,
   Server,
   Volume,
 } from './types.ts';
@@ -663,6 +665,24 @@ export class Cloud {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  // ---------------------------------------------------------------- security groups
+
+  async listSecurityGroups(filters?: Filters): Promise<SecurityGroup[]> {
+    const base = await this.base();
+    const groups = (await collect(this.network.listSecurityGroups())).map((g) => normalizeSecurityGroup(g, base));
+    return filterList(groups, undefined, filters);
+  }
+
+  async searchSecurityGroups(nameOrId?: string, filters?: Filters): Promise<SecurityGroup[]> {
+    return filterList(await this.listSecurityGroups(), nameOrId, filters);
+  }
+
+  /** null when missing; AMBIGUOUS when several groups share the name (common: one 'default' per project as admin). */
+  async getSecurityGroup(nameOrId: Ref, filters?: Filters): Promise<SecurityGroup | null> {
+    if (typeof nameOrId === 'object') return nameOrId as SecurityGroup;
+    return single(await this.searchSecurityGroups(nameOrId, filters), 'security group', nameOrId);
   }
 
   // ---------------------------------------------------------------- floating IPs

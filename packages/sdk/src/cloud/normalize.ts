@@ -4,7 +4,13 @@
 import type { CinderVolume } from '../services/block-storage.ts';
 import type { NovaFlavor, NovaKeypair, NovaLimits, NovaServer } from '../services/compute.ts';
 import type { GlanceImage } from '../services/image.ts';
-import type { NeutronFloatingIp, NeutronNetwork, NeutronPort } from '../services/network.ts';
+import type {
+  NeutronFloatingIp,
+  NeutronNetwork,
+  NeutronPort,
+  NeutronSecurityGroup,
+  NeutronSecurityGroupRule,
+} from '../services/network.ts';
 import type {
   ComputeLimits,
   Flavor,
@@ -15,6 +21,8 @@ import type {
   LocationProject,
   Network,
   Port,
+  SecurityGroup,
+  SecurityGroupRule,
   Server,
   ServerAddress,
   Volume,
@@ -394,4 +402,45 @@ export function normalizeComputeLimits(raw: NovaLimits, base: LocationBase): Com
     else out.properties[k] = v;
   }
   return out;
+}
+
+const RULE_KEYS = [
+  'id',
+  'direction',
+  'ethertype',
+  'port_range_min',
+  'port_range_max',
+  'protocol',
+  'remote_ip_prefix',
+  'security_group_id',
+  'remote_group_id',
+  'project_id',
+  'tenant_id',
+];
+
+export function normalizeSecurityGroupRule(raw: NeutronSecurityGroupRule, base: LocationBase): SecurityGroupRule {
+  return {
+    id: raw.id,
+    location: makeLocation(base, str(raw.project_id ?? raw.tenant_id)),
+    direction: raw.direction,
+    ethertype: raw.ethertype ?? 'IPv4',
+    port_range_min: numOrNull(raw.port_range_min),
+    port_range_max: numOrNull(raw.port_range_max),
+    protocol: raw.protocol ?? null,
+    remote_ip_prefix: raw.remote_ip_prefix ?? null,
+    security_group_id: raw.security_group_id,
+    remote_group_id: raw.remote_group_id ?? null,
+    properties: rest(raw, RULE_KEYS),
+  };
+}
+
+export function normalizeSecurityGroup(raw: NeutronSecurityGroup, base: LocationBase): SecurityGroup {
+  return {
+    id: raw.id,
+    name: raw.name,
+    location: makeLocation(base, str(raw.project_id ?? raw.tenant_id)),
+    description: raw.description ?? '',
+    security_group_rules: (raw.security_group_rules ?? []).map((r) => normalizeSecurityGroupRule(r, base)),
+    properties: rest(raw, ['id', 'name', 'description', 'security_group_rules', 'project_id', 'tenant_id']),
+  };
 }

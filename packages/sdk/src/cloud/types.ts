@@ -152,6 +152,25 @@ export interface Port extends Normalized {
   status: string;
 }
 
+export interface SecurityGroupRule {
+  id: string;
+  location: Location;
+  direction: 'ingress' | 'egress';
+  ethertype: string;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  protocol: string | null;
+  remote_ip_prefix: string | null;
+  security_group_id: string;
+  remote_group_id: string | null;
+  properties: Record<string, unknown>;
+}
+
+export interface SecurityGroup extends Normalized {
+  description: string;
+  security_group_rules: SecurityGroupRule[];
+}
+
 export interface VolumeAttachment {
   server_id: string;
   device?: string;
