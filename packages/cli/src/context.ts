@@ -23,6 +23,23 @@ export interface GlobalOptions {
   osRemoteProjectId?: string;
   osRemoteProjectDomainName?: string;
   osRemoteProjectDomainId?: string;
+  osAuthUrl?: string;
+  osAuthType?: string;
+  osUsername?: string;
+  osUserId?: string;
+  osPassword?: string;
+  osUserDomainName?: string;
+  osUserDomainId?: string;
+  osProjectName?: string;
+  osProjectId?: string;
+  osProjectDomainName?: string;
+  osProjectDomainId?: string;
+  osToken?: string;
+  osApplicationCredentialId?: string;
+  osApplicationCredentialSecret?: string;
+  osInterface?: string;
+  osCacert?: string;
+  insecure?: boolean;
   /** Per-cloud deadline in seconds. */
   timeout?: string;
   concurrency?: string;

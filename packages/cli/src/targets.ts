@@ -5,6 +5,7 @@ import {
   ErrorCode,
   loadCloudsConfig,
   MultiCloud,
+  overridesFromEnv,
   OcxError,
 } from '@ocx/sdk';
 import type { CliContext, GlobalOptions } from './context.ts';
@@ -38,8 +39,44 @@ function concurrencyOf(g: GlobalOptions): number {
   return n;
 }
 
-export function loadConfig(ctx: CliContext): CloudsConfig {
-  return loadCloudsConfig({ env: ctx.env, cwd: ctx.cwd });
+/** `--os-*` auth options as the OS_* variables they stand for (python-openstackclient reads one or the other). */
+const FLAG_ENV: Array<[keyof GlobalOptions, string]> = [
+  ['osAuthUrl', 'OS_AUTH_URL'],
+  ['osAuthType', 'OS_AUTH_TYPE'],
+  ['osUsername', 'OS_USERNAME'],
+  ['osUserId', 'OS_USER_ID'],
+  ['osPassword', 'OS_PASSWORD'],
+  ['osUserDomainName', 'OS_USER_DOMAIN_NAME'],
+  ['osUserDomainId', 'OS_USER_DOMAIN_ID'],
+  ['osProjectName', 'OS_PROJECT_NAME'],
+  ['osProjectId', 'OS_PROJECT_ID'],
+  ['osProjectDomainName', 'OS_PROJECT_DOMAIN_NAME'],
+  ['osProjectDomainId', 'OS_PROJECT_DOMAIN_ID'],
+  ['osToken', 'OS_TOKEN'],
+  ['osApplicationCredentialId', 'OS_APPLICATION_CREDENTIAL_ID'],
+  ['osApplicationCredentialSecret', 'OS_APPLICATION_CREDENTIAL_SECRET'],
+  ['osInterface', 'OS_INTERFACE'],
+  ['osCacert', 'OS_CACERT'],
+];
+
+/** The flags given on the command line, as OS_* variables. */
+export function flagEnv(g: Partial<GlobalOptions>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [flag, name] of FLAG_ENV) {
+    const v = g[flag];
+    if (typeof v === 'string' && v !== '') out[name] = v;
+  }
+  if (g.insecure) out.OS_INSECURE = 'true';
+  return out;
+}
+
+/** The environment ocx reads clouds from: the process's, with `--os-*` flags winning over OS_* variables. */
+export function effectiveEnv(g: Partial<GlobalOptions>, ctx: CliContext): Record<string, string | undefined> {
+  return { ...ctx.env, ...flagEnv(g) };
+}
+
+export function loadConfig(ctx: CliContext, g: Partial<GlobalOptions> = {}): CloudsConfig {
+  return loadCloudsConfig({ env: effectiveEnv(g, ctx), cwd: ctx.cwd });
 }
 
 /**
@@ -50,7 +87,7 @@ export function loadConfig(ctx: CliContext): CloudsConfig {
  * `--os-service-provider SP` (repeatable) reaches SP through the chosen (home) cloud's Keystone by K2K instead.
  */
 export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise<Targets> {
-  const config = loadConfig(ctx);
+  const config = loadConfig(ctx, g);
   const deadlineMs = deadlineOf(g);
   const concurrency = concurrencyOf(g);
   const region = g.osRegionName ?? ctx.env.OS_REGION_NAME ?? undefined;
@@ -81,7 +118,12 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
       // Let the loader explain (no clouds at all, or several and none chosen).
       config.getCloud();
     }
-    specs = names.map((name) => ({ cloud: name, region }));
+    // As python-openstackclient does for its one cloud, OS_* variables and --os-* flags are laid over the chosen
+    // cloud (they win over clouds.yaml). Over several clouds only the explicit flags are: one OS_AUTH_URL left in
+    // the environment must not point every cloud at the same Keystone.
+    const envKey = ctx.env.OS_CLOUD_NAME || 'envvars';
+    const overrides = names.length === 1 ? overridesFromEnv(effectiveEnv(g, ctx)) : overridesFromEnv(flagEnv(g));
+    specs = names.map((name) => ({ cloud: name, region, overrides: name === envKey ? undefined : overrides }));
   }
 
   if (g.osServiceProvider.length > 0) {

@@ -193,6 +193,38 @@ describe('ocx list commands on one cloud (python-openstackclient output)', () =>
     });
   });
 
+  it('OS_* variables and --os-* flags fill in and win over the chosen cloud, as with openstack', async () => {
+    const nopw = writeClouds(
+      `clouds:\n  east:\n    auth:\n      auth_url: ${east.url}/identity/v3\n      username: demo\n      project_name: demo\n    region_name: RegionOne\n`,
+    );
+    try {
+      const missing = await runOcx(['image', 'list', '--os-cloud', 'east', '-f', 'value', '-c', 'ID'], nopw.env);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /key 'auth\.password': expected a password/);
+      const fromEnv = await runOcx(['image', 'list', '--os-cloud', 'east', '-f', 'value', '-c', 'ID'], {
+        ...nopw.env,
+        OS_PASSWORD: 'secret',
+      });
+      assert.equal(fromEnv.stdout, 'img-1\nimg-2\n', fromEnv.stderr);
+      const fromFlag = await runOcx(
+        ['image', 'list', '--os-cloud', 'east', '--os-password', 'secret', '-f', 'value', '-c', 'ID'],
+        { ...nopw.env, OS_PASSWORD: 'wrong' },
+      );
+      assert.equal(fromFlag.stdout, 'img-1\nimg-2\n', 'the flag wins over the variable');
+    } finally {
+      nopw.cleanup();
+    }
+    // Over several clouds a stray OS_AUTH_URL in the environment does not redirect them all.
+    const several = await runOcx(
+      ['image', 'list', '--os-cloud', 'east', '--os-cloud', 'west', '-f', 'value', '-c', 'ID'],
+      {
+        ...files.env,
+        OS_AUTH_URL: 'http://127.0.0.1:9/identity/v3',
+      },
+    );
+    assert.equal(several.stdout, 'img-1\nimg-2\nimg-w\n', several.stderr);
+  });
+
   it('OS_CLOUD chooses the cloud when no --os-cloud is given', async () => {
     const r = await runOcx(['image', 'list', '-f', 'value', '-c', 'ID'], { ...files.env, OS_CLOUD: 'west' });
     assert.equal(r.stdout, 'img-w\n');

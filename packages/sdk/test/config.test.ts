@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { canonicalServiceType, cloudFromEnv, k2kCloudConfig, loadCloudsConfig } from '../src/config/index.ts';
+import {
+  canonicalServiceType,
+  cloudFromEnv,
+  k2kCloudConfig,
+  loadCloudsConfig,
+  overridesFromEnv,
+} from '../src/config/index.ts';
 import { ConfigSandbox } from './config-helpers.ts';
 
 const sandboxes: ConfigSandbox[] = [];
@@ -561,6 +567,41 @@ describe('OS_* environment', () => {
       (e: Error & { code?: string }) =>
         e.code === 'CONFIG_INVALID' && /cloud 'other' is not defined \(defined: alpha/.test(e.message),
     );
+  });
+});
+
+describe('overrides (python-openstackclient --os-* options and OS_* over --os-cloud)', () => {
+  it('win over clouds.yaml, inside auth too, and can switch the auth type', () => {
+    const s = sandbox();
+    s.write('cwd/clouds.yaml', SIMPLE('https://file.example/v3'));
+    const loaded = loadCloudsConfig(s.opts());
+    const c = loaded.getCloud('alpha', {
+      overrides: { password: 'from-flag', project_name: 'other', interface: 'internal', compute_api_version: '2.60' },
+    });
+    assert.equal(c.auth.password, 'from-flag');
+    assert.equal(c.auth.project_name, 'other');
+    assert.equal(c.auth.username, 'ada', 'what the override does not name stays');
+    assert.equal(c.interface, 'internal');
+    assert.equal(c.services.compute?.apiVersion, '2.60');
+    const t = loaded.getCloud('alpha', { overrides: { auth_type: 'token', token: 'tok' } });
+    assert.equal(t.authType, 'token');
+    assert.equal(t.auth.token, 'tok');
+    assert.equal(loaded.getCloud('alpha').auth.password, 'pw-a', 'the loaded config itself is unchanged');
+  });
+
+  it('a clouds.yaml without the password works with the password from OS_PASSWORD', () => {
+    const s = sandbox();
+    s.write(
+      'cwd/clouds.yaml',
+      `clouds:\n  nopw:\n    auth: {auth_url: 'https://k.example/v3', username: u, project_name: p}\n`,
+    );
+    const env = { OS_PASSWORD: 'env-secret', OS_CLOUD: 'nopw' };
+    const loaded = loadCloudsConfig(s.opts(env));
+    assert.throws(
+      () => loaded.getCloud('nopw'),
+      (e: Error & { key?: string }) => e.key === 'auth.password',
+    );
+    assert.equal(loaded.getCloud('nopw', { overrides: overridesFromEnv(env) }).auth.password, 'env-secret');
   });
 });
 

@@ -30,7 +30,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     const g = cmd.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
     let config: ReturnType<typeof loadConfig>;
     try {
-      config = loadConfig(ctx);
+      config = loadConfig(ctx, g);
     } catch (err) {
       reportFatal(ctx, err);
       return;

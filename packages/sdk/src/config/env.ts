@@ -48,3 +48,11 @@ export function envVarForKey(key: string): string {
   const last = key.split('.').pop() ?? key;
   return `OS_${last.replace(/\[\d+\]$/, '').toUpperCase()}`;
 }
+
+/**
+ * The OS_* variables as clouds.yaml settings to lay over a chosen cloud (python-openstackclient reads its
+ * `--os-*` option defaults from them): `{}` when none describe a cloud.
+ */
+export function overridesFromEnv(env: Record<string, string | undefined>): Dict {
+  return envCloudSettings(env) ?? {};
+}

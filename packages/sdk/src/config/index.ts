@@ -8,4 +8,5 @@ export {
   k2kCloudConfig,
   loadCloudsConfig,
 } from './loader.ts';
+export { overridesFromEnv } from './env.ts';
 export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from './service-types.ts';

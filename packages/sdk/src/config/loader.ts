@@ -30,6 +30,12 @@ export interface LoadCloudsConfigOptions {
 export interface GetCloudOptions {
   /** Region to resolve for; must be one the cloud declares (when it declares any). Default: its first region. */
   region?: string | undefined;
+  /**
+   * Settings applied on top of the cloud's own (clouds.yaml keys: `password`, `project_name`, `auth_url`,
+   * `interface`, `compute_api_version`, ...), as python-openstackclient applies its `--os-*` options and OS_*
+   * variables to the `--os-cloud` it loads. They win over every file.
+   */
+  overrides?: Record<string, unknown> | undefined;
 }
 
 /** The loaded clouds.yaml world: names, defaults and per-cloud × region resolution. */
@@ -151,7 +157,7 @@ export function loadCloudsConfig(opts: LoadCloudsConfigOptions = {}): CloudsConf
         { file: cloudsFile?.path },
       );
     }
-    return resolveCloud(sources, chosen, o.region);
+    return resolveCloud(sources, chosen, o.region, new Set(), o.overrides);
   };
 
   return {

@@ -166,6 +166,7 @@ export function resolveCloud(
   name: string,
   requestedRegion: string | undefined,
   resolving: Set<string> = new Set(),
+  overrides: Dict | undefined = undefined,
 ): CloudConfig {
   const rawEntry = src.clouds[name];
   const origin = originOf(src, name);
@@ -217,6 +218,7 @@ export function resolveCloud(
   delete config.cloud;
   authUpdate(config, normalizeKeys(region.values));
   config.region_name = region.name;
+  if (overrides) applyOverrides(config, normalizeKeys(overrides));
   magicFixes(config);
   config.auth_type ??= 'password';
 
@@ -353,6 +355,40 @@ export function resolveCloud(
   if (federation) result.federation = federation;
   if (origin.file) result.sourceFile = origin.file;
   return result;
+}
+
+/** Spellings whose top-level value already beats the one in `auth` (see normalize.ts fixBackwardsAuth). */
+const TOP_LEVEL_WINS = new Set([
+  'domain_id',
+  'domain_name',
+  'user_domain_id',
+  'user_domain_name',
+  'project_domain_id',
+  'project_domain_name',
+  'token',
+  'auth_token',
+  'project_id',
+  'project_name',
+  'tenant_id',
+  'tenant_name',
+]);
+
+/**
+ * Settings given on top of a cloud (python-openstackclient's `--os-*` options and OS_* variables next to
+ * `--os-cloud`): they win over clouds.yaml, auth options included. `region_name` is chosen by the caller instead.
+ */
+function applyOverrides(config: Dict, overrides: Dict): void {
+  const auth = config.auth as Dict;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined || v === null || v === '' || k === 'region_name' || k === 'cloud' || k === 'cloud_name')
+      continue;
+    if (k === 'auth' && isDict(v)) Object.assign(auth, v);
+    else if (TOP_LEVEL_WINS.has(k)) config[k] = v;
+    else if (AUTH_OPTIONS.includes(k)) {
+      auth[k] = v;
+      delete config[k];
+    } else config[k] = v;
+  }
 }
 
 function checkAuth(

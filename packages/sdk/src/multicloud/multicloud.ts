@@ -116,7 +116,8 @@ export class MultiCloud {
       if (regions.length === 0) regions = [''];
       for (const region of regions) {
         try {
-          const resolved = cfg.getCloud(cloud, region ? { region } : {});
+          const overrides = typeof spec === 'string' ? undefined : spec.overrides;
+          const resolved = cfg.getCloud(cloud, { region: region || undefined, overrides });
           planned.push({ config: resolved, cloud, region: resolved.regionName });
         } catch (err) {
           planned.push({ error: toOcxError(err, {}, { cloud, region }), cloud, region });

@@ -116,8 +116,14 @@ export type SessionFactory = (
   ctx: { home?: Session | undefined; transport?: Transport | undefined },
 ) => Session | Promise<Session>;
 
-/** A cloud to connect: a clouds.yaml name (all its regions, or the one given), or a ready CloudConfig. */
-export type CloudSpec = string | { cloud: string; region?: string | undefined } | CloudConfig;
+/**
+ * A cloud to connect: a clouds.yaml name (all its regions), a name with a region and/or settings laid over it
+ * (see GetCloudOptions.overrides), or a ready CloudConfig.
+ */
+export type CloudSpec =
+  | string
+  | { cloud: string; region?: string | undefined; overrides?: Record<string, unknown> | undefined }
+  | CloudConfig;
 
 export interface K2KOptions {
   /** Service provider ids to reach through the home Keystone. Default: every SP the home token lists. */
