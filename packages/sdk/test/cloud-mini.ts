@@ -8,8 +8,10 @@ import { type FakeCloud, novaServer, PROJECT } from './cloud-fake.ts';
 
 export interface MiniState {
   servers: Map<string, Record<string, unknown>>;
-  /** Server create bodies as Nova received them. */
+  /** Server create bodies as Nova received them (the `server` object). */
   createBodies: Record<string, unknown>[];
+  /** `os:scheduler_hints` of each create (undefined when absent). */
+  createHints: unknown[];
   flavors: Record<string, unknown>[];
   images: Map<string, Record<string, unknown>>;
   imageData: Map<string, Buffer>;
@@ -35,6 +37,7 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
   const st: MiniState = {
     servers: new Map(),
     createBodies: [],
+    createHints: [],
     flavors: [
       { id: 'f1', name: 'm1.small', ram: 2048, vcpus: 1, disk: 20, 'os-flavor-access:is_public': true },
       { id: 'f2', name: 'm1.large', ram: 8192, vcpus: 4, disk: 80, 'os-flavor-access:is_public': true },
@@ -66,8 +69,10 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
     return { status: 204 };
   });
   fake.route('POST', `${C}/servers`, (r) => {
-    const body = (r.json() as { server: Record<string, unknown> }).server;
+    const whole = r.json() as { server: Record<string, unknown>; 'os:scheduler_hints'?: unknown };
+    const body = whole.server;
     st.createBodies.push(body);
+    st.createHints.push(whole['os:scheduler_hints']);
     const id = randomUUID();
     const server = novaServer(id, String(body.name), {
       status: 'BUILD',
@@ -77,6 +82,9 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
     st.onCreate?.(server);
     return { status: 202, json: { server: { id, adminPass: 'generated-pass', links: [] } } };
   });
+  fake.route('GET', `${C}/os-server-groups`, () => ({
+    json: { server_groups: [{ id: 'sg-aa', name: 'spread', policies: ['anti-affinity'], members: [] }] },
+  }));
   fake.route('GET', `${C}/flavors/detail`, () => ({ json: { flavors: st.flavors } }));
   fake.route('GET', `${C}/os-keypairs`, () => ({
     json: { keypairs: [...st.keypairs.values()].map((keypair) => ({ keypair })) },

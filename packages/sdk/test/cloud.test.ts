@@ -464,6 +464,17 @@ describe('Cloud: createServer request', () => {
     ]);
     assert.equal(server.status, 'BUILD');
     assert.deepEqual(server.metadata, { nodepool_provider_name: 'p1', nodepool_node_id: '42' });
+    assert.equal(st.createHints[0], undefined);
+    await cloud.createServer({
+      name: 'grouped',
+      image: 'debian',
+      flavor: 'm1.small',
+      group: 'spread',
+      schedulerHints: { same_host: ['x'] },
+      nics: [{ 'net-name': 'private', 'v4-fixed-ip': '10.0.0.50' }],
+    });
+    assert.deepEqual(st.createHints[1], { same_host: ['x'], group: 'sg-aa' });
+    assert.deepEqual(st.createBodies[1]!.networks, [{ uuid: 'net-priv', fixed_ip: '10.0.0.50' }]);
     await assert.rejects(
       cloud.createServer({ name: 'x', image: 'no-such-image', flavor: 'm1.small' }),
       isCode(ErrorCode.NOT_FOUND),

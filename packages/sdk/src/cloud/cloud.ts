@@ -110,7 +110,10 @@ export interface CreateServerOptions {
   availabilityZone?: string | undefined;
   configDrive?: boolean | undefined;
   adminPass?: string | undefined;
+  /** Sent as `os:scheduler_hints`. */
   schedulerHints?: Record<string, unknown> | undefined;
+  /** Server group (name, id or object): becomes the `group` scheduler hint. */
+  group?: Ref | undefined;
   /** Create a volume from the image and boot from it. */
   bootFromVolume?: boolean | undefined;
   /** GiB of the boot volume (default 50). */
@@ -964,7 +967,17 @@ export class Cloud {
     }
     if (bdm.length) body.block_device_mapping_v2 = bdm;
 
-    const created = await this.compute.createServer(body, { signal: o.signal, microversion: o.microversion });
+    const hints: Record<string, unknown> = { ...(o.schedulerHints ?? {}) };
+    if (o.group) {
+      hints.group = await this.resolveId(o.group, 'server group', async (n) =>
+        single(filterList(await collect(this.compute.listServerGroups()), n), 'server group', n),
+      );
+    }
+    const created = await this.compute.createServer(body, {
+      signal: o.signal,
+      microversion: o.microversion,
+      schedulerHints: hints,
+    });
     const adminPass = created.adminPass ?? o.adminPass;
     let server: Server;
     if (o.wait) {

@@ -132,15 +132,21 @@ export class ComputeClient {
     return unwrap(await this.http.get(`/servers/${seg(id)}`, callOpts(opts)), 'server');
   }
 
+  /** `POST /servers`; scheduler hints travel beside the server object as `os:scheduler_hints`. */
   async createServer(
     server: CreateServerRequest,
-    opts?: CallOptions & { microversion?: string },
+    opts?: CallOptions & { microversion?: string; schedulerHints?: Record<string, unknown> },
   ): Promise<CreatedServer> {
-    const res = await this.http.post(
-      '/servers',
-      callOpts(opts, { json: { server }, microversion: opts?.microversion }),
-    );
+    const json: Record<string, unknown> = { server };
+    if (opts?.schedulerHints && Object.keys(opts.schedulerHints).length)
+      json['os:scheduler_hints'] = opts.schedulerHints;
+    const res = await this.http.post('/servers', callOpts(opts, { json, microversion: opts?.microversion }));
     return unwrap(res, 'server');
+  }
+
+  /** Server groups (`GET /os-server-groups`). */
+  listServerGroups(opts?: ListOptions): AsyncIterable<ApiObject & { id: string; name: string; policies?: string[] }> {
+    return pages(this.http, '/os-server-groups', 'server_groups', opts);
   }
 
   async updateServer(
