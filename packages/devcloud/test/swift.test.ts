@@ -279,6 +279,33 @@ describe('swift', () => {
     assert.equal((await call(acct, '/segs/part1', { method: 'HEAD', token: DEMO.token })).status, 404);
   });
 
+  it('SLO segments may carry a byte range and may themselves be manifests', async () => {
+    await put('/nest', '');
+    await put('/nest/s1', 'abcdef');
+    await put('/nest/s2', 'XYZ');
+    const inner = [{ path: '/nest/s1', range: '1-3' }, { path: '/nest/s2' }];
+    assert.equal((await put('/nest/inner?multipart-manifest=put', JSON.stringify(inner))).status, 201);
+    const outer = [{ path: '/nest/inner' }, { path: '/nest/s2', range: '-1' }];
+    assert.equal((await put('/nest/outer?multipart-manifest=put', JSON.stringify(outer))).status, 201);
+    const res = await call(acct, '/nest/outer', { token: DEMO.token });
+    assert.equal(await res.text(), 'bcdXYZZ');
+    assert.equal(res.headers.get('content-length'), '7');
+  });
+
+  it('listings honour Accept: application/json and format=xml', async () => {
+    const json = await call(acct, '/list?prefix=c', { token: DEMO.token, headers: { accept: 'application/json' } });
+    assert.equal(json.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(((await json.json()) as { name: string }[])[0]!.name, 'c');
+    const xml = await call(acct, '/list?prefix=c&format=xml', { token: DEMO.token });
+    assert.equal(xml.headers.get('content-type'), 'application/xml; charset=utf-8');
+    const text = await xml.text();
+    assert.match(
+      text,
+      /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<container name="list"><object><hash>[0-9a-f]{32}<\/hash>/,
+    );
+    assert.match(text, /<name>c<\/name>/);
+  });
+
   it('dynamic large objects concatenate segments under a prefix', async () => {
     await put('/dlo', '');
     await put('/dlo/seg/2', 'world');
