@@ -151,7 +151,8 @@ export function neutronInternal(ctx: CloudContext): Partial<InternalApis> {
       }
     },
   };
-  return { network };
+  // Usage for the cloud's quota accounting (network, subnet, port, router, floatingip, security_group, ...).
+  return { network, quotas: { usage: (projectId: string) => m.usage(projectId) } };
 }
 
 export const neutronService: ServiceModule = {

@@ -419,7 +419,11 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
       };
       m.begin(s, pendingBuild, 'spawning');
       created.push(s);
-      if (volumeBdms.length) void buildVolumes(ctx, m, s.id, projectId, token.userId, volumeBdms);
+      if (volumeBdms.length) {
+        buildVolumes(ctx, m, s.id, projectId, token.userId, volumeBdms).catch((e: unknown) =>
+          ctx.log.warn('nova: boot-from-volume build failed', { server: s.id, error: String(e) }),
+        );
+      }
     }
     const firstServer = created[0]!;
     reply.header('location', serverLinks(ctx, firstServer.id)[0]!.href);
