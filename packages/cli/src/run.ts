@@ -1,8 +1,8 @@
 import type { CallFailure, Connection, FanOutContext } from '@ocx/sdk';
 import { isOcxError } from '@ocx/sdk';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CliContext, GlobalOptions } from './context.ts';
-import { FORMATS, type Format, type OutputOptions, renderList, renderOne, type Row } from './output.ts';
+import { FORMATS, type Format, type OutputOptions, type Row, renderList, renderOne } from './output.ts';
 import { closeTargets, connectTargets } from './targets.ts';
 
 /** The column naming the cloud a row came from, added when a command talks to more than one cloud. */

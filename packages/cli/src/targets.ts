@@ -5,8 +5,8 @@ import {
   ErrorCode,
   loadCloudsConfig,
   MultiCloud,
-  overridesFromEnv,
   OcxError,
+  overridesFromEnv,
 } from '@ocx/sdk';
 import type { CliContext, GlobalOptions } from './context.ts';
 

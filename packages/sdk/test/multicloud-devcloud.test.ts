@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
-import { collect } from '../src/services/index.ts';
 import { type CloudsConfig, loadCloudsConfig } from '../src/config/index.ts';
 import { MultiCloud } from '../src/multicloud/index.ts';
+import { collect } from '../src/services/index.ts';
 
 describe('MultiCloud on devcloud (real Session, real K2K)', { timeout: 120_000 }, () => {
   let dc: Devcloud;

@@ -1,7 +1,7 @@
 import type { CloudConfig } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
-import { renderList, type Row } from '../output.ts';
+import { type Row, renderList } from '../output.ts';
 import { outputOptions, reportFatal, withOutputOptions } from '../run.ts';
 import { loadConfig } from '../targets.ts';
 

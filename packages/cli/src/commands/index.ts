@@ -5,12 +5,12 @@
  */
 import type { RegisterCommands } from '../context.ts';
 import { register as cloud } from './cloud.ts';
-import { passthrough as devcloudPassthrough, register as devcloud } from './devcloud.ts';
+import { register as devcloud, passthrough as devcloudPassthrough } from './devcloud.ts';
 import { register as flavor } from './flavor.ts';
 import { register as image } from './image.ts';
 import { register as network } from './network.ts';
 import type { Passthrough } from './passthrough.ts';
-import { passthrough as proxyPassthrough, register as proxy } from './proxy.ts';
+import { register as proxy, passthrough as proxyPassthrough } from './proxy.ts';
 import { register as server } from './server.ts';
 import { register as token } from './token.ts';
 import { register as volume } from './volume.ts';

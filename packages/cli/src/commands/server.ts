@@ -1,4 +1,4 @@
-import { collect, type Connection, type FanOutContext } from '@ocx/sdk';
+import { type Connection, collect, type FanOutContext } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';

@@ -1,12 +1,13 @@
 // Public exports of config/ (owned by the engineer working on config/).
-export type * from './types.ts';
+
+export { overridesFromEnv } from './env.ts';
 export {
   type CloudsConfig,
-  type GetCloudOptions,
-  type LoadCloudsConfigOptions,
   cloudFromEnv,
+  type GetCloudOptions,
   k2kCloudConfig,
+  type LoadCloudsConfigOptions,
   loadCloudsConfig,
 } from './loader.ts';
-export { overridesFromEnv } from './env.ts';
 export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from './service-types.ts';
+export type * from './types.ts';

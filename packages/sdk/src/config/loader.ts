@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { envCloudSettings } from './env.ts';
 import { configError, locate } from './errors.ts';
 import { type ConfigFile, candidateFiles, loadFirst } from './files.ts';
-import { deepMerge, type Dict, isDict } from './normalize.ts';
+import { type Dict, deepMerge, isDict } from './normalize.ts';
 import { type ConfigSources, ENV_SOURCE, findProfile, knownRegions, resolveCloud } from './resolve.ts';
 import { cloudsFileSchema, keyPath, publicCloudsFileSchema } from './schema.ts';
 import type { CloudConfig, FederationConfig } from './types.ts';

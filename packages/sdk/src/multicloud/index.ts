@@ -1,14 +1,15 @@
 // Public exports of multicloud/ (owned by the engineer working on multicloud/).
-export type * from './types.ts';
-export { MultiCloud, allFailed } from './multicloud.ts';
+
 export { CloudConnection } from './connection.ts';
 export {
-  fanOut,
-  toOcxError,
   DEFAULT_CONCURRENCY,
   DEFAULT_DEADLINE_MS,
   type FanOutContext,
   type FanOutOptions,
+  fanOut,
   type Settled,
+  toOcxError,
 } from './fanout.ts';
+export { allFailed, MultiCloud } from './multicloud.ts';
 export { defaultSessionFactory } from './session-factory.ts';
+export type * from './types.ts';
