@@ -21,6 +21,8 @@ type Json = any;
 
 describe('python-openstackclient against devcloud (compute + network)', {
   skip: !present && !required ? `${OSC} not installed` : false,
+  // Each `openstack` run costs 1.5-5 s of Python start-up; the whole lifecycle is ~30 runs.
+  timeout: 600_000,
 }, () => {
   let dc: Devcloud;
   let dir: string;
