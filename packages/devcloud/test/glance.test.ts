@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { glanceBlobDir, glanceModule, SEED_IMAGE_NAME } from '../src/glance/index.ts';
 import { ADMIN, call, DEMO, type FakeCloud, OTHER, startFake } from './storage-fake-ctx.ts';
@@ -145,6 +146,34 @@ describe('glance v2', () => {
     const again = await upload(DEMO.token, img.id, data);
     assert.equal(again.status, 409);
     assert.match(await again.text(), /Image status transition from active to saving is not allowed/);
+  });
+
+  it('an upload cut off by the client leaves the image queued, with no partial file, ready for a retry', async () => {
+    const img = await createImage(DEMO.token, { name: 'cut', disk_format: 'raw', container_format: 'bare' });
+    const u = new URL(`${base}/v2/images/${img.id}/file`);
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(Number(u.port), u.hostname, () => {
+        sock.write(
+          `PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nX-Auth-Token: ${DEMO.token}\r\n` +
+            'Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n',
+        );
+        sock.write(Buffer.alloc(5000, 1), () => setTimeout(() => sock.destroy(), 50));
+      });
+      sock.on('close', () => resolve());
+      sock.on('error', reject);
+    });
+    const deadline = Date.now() + 10_000;
+    let status = '';
+    while (Date.now() < deadline) {
+      status = ((await (await call(base, `/v2/images/${img.id}`, { token: DEMO.token })).json()) as { status: string })
+        .status;
+      if (status === 'queued') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(status, 'queued');
+    assert.ok(!readdirSync(glanceBlobDir(cloud.ctx)).some((f) => f.endsWith('.part')), 'no partial file is left');
+    const retry = await upload(DEMO.token, img.id, Buffer.from('complete'));
+    assert.equal(retry.status, 204);
   });
 
   it('requires disk and container formats before data, and application/octet-stream', async () => {

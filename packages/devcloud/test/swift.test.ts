@@ -120,6 +120,23 @@ describe('swift', () => {
     assert.match(statusLine, /^HTTP\/1\.1 411 /);
   });
 
+  it('an object upload cut off by the client creates nothing and keeps the previous version', async () => {
+    await put('/c1/keep', 'old version');
+    const u = new URL(`${acct}/c1/keep`);
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(Number(u.port), u.hostname, () => {
+        sock.write(
+          `PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nX-Auth-Token: ${DEMO.token}\r\nContent-Length: 100000\r\n\r\n`,
+        );
+        sock.write(Buffer.alloc(5000, 1), () => setTimeout(() => sock.destroy(), 50));
+      });
+      sock.on('close', () => resolve());
+      sock.on('error', reject);
+    });
+    const res = await call(acct, '/c1/keep', { token: DEMO.token });
+    assert.equal(await res.text(), 'old version');
+  });
+
   it('GETs and HEADs objects with metadata, content type guess, Range and multiple ranges', async () => {
     const get = await call(acct, '/c1/hello.txt', { token: DEMO.token });
     assert.equal(get.status, 200);
