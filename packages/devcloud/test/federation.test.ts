@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Devcloud, startDevcloud } from '../src/devcloud.ts';
 import { applyMapping, validateRules } from '../src/keystone/mapping.ts';
 import { buildResponse, certificatesFromMetadata, ecpEnvelope, signAssertion } from '../src/keystone/saml.ts';
+import type { Json } from './helpers.ts';
 import { newSigningIdentity } from '../src/keystone/x509.ts';
 
 let dc: Devcloud;
@@ -16,7 +17,7 @@ const url = (cloud: string) => dc.cloud(cloud).authUrl;
 const json = (o: unknown) => JSON.stringify(o);
 const deadline = () => AbortSignal.timeout(5000);
 
-async function login(cloud: string, user = 'demo', project = 'demo'): Promise<{ token: string; body: any }> {
+async function login(cloud: string, user = 'demo', project = 'demo'): Promise<{ token: string; body: Json }> {
   const res = await fetch(`${url(cloud)}/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -177,7 +178,7 @@ describe('K2K service provider side', () => {
     const fed = await fetch(sp.auth_url, { headers: { cookie }, signal: deadline() });
     assert.equal(fed.status, 201);
     const unscoped = fed.headers.get('x-subject-token') as string;
-    const t = ((await fed.json()) as { token: Record<string, any> }).token;
+    const t = ((await fed.json()) as { token: Record<string, Json> }).token;
     assert.deepEqual(t.methods, ['saml2']);
     assert.equal(t.user.name, 'demo');
     assert.equal(t.user['OS-FEDERATION'].identity_provider.id, 'idp');
@@ -204,7 +205,7 @@ describe('K2K service provider side', () => {
     });
     assert.equal(scoped.status, 201);
     const scopedToken = scoped.headers.get('x-subject-token') as string;
-    const st = ((await scoped.json()) as { token: Record<string, any> }).token;
+    const st = ((await scoped.json()) as { token: Record<string, Json> }).token;
     assert.deepEqual(st.roles.map((r: { name: string }) => r.name).sort(), ['member', 'reader']);
     assert.ok(Array.isArray(st.catalog) && st.catalog.length > 0);
     const info = dc.cloud('sp1').ctx.validateToken(scopedToken);

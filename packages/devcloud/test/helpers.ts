@@ -85,3 +85,7 @@ export function call(
     signal: AbortSignal.timeout(5000),
   });
 }
+
+/** A parsed JSON body whose shape the test asserts field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the wire, checked by the assertions that read it
+export type Json = any;

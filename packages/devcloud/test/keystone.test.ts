@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Cloud, call, getToken, issueToken, startTestCloud } from './helpers.ts';
+import { type Cloud, call, getToken, issueToken, type Json, startTestCloud } from './helpers.ts';
 
 let cloud: Cloud;
 before(async () => {
@@ -34,7 +34,7 @@ describe('password auth', () => {
   test('project-scoped token: 201, X-Subject-Token, body like Keystone', async () => {
     const { token, body } = await issueToken(cloud, 'demo', 'demo');
     assert.ok(token.length >= 40, 'token is long and random');
-    const t = body.token as Record<string, unknown> & Record<string, any>;
+    const t = body.token as Record<string, Json>;
     assert.deepEqual(t.methods, ['password']);
     assert.equal(t.user.name, 'demo');
     assert.deepEqual(t.user.domain, { id: 'default', name: 'Default' });
@@ -205,7 +205,7 @@ describe('token validation and revocation', () => {
       },
     });
     assert.equal(res.status, 201);
-    const t = ((await res.json()) as { token: Record<string, any> }).token;
+    const t = ((await res.json()) as { token: Record<string, Json> }).token;
     assert.deepEqual(t.methods, ['token', 'password']);
     assert.equal(t.expires_at, body.token.expires_at);
     assert.equal(t.audit_ids[1], (body.token.audit_ids as string[])[0]);
@@ -358,7 +358,7 @@ describe('application credentials', () => {
     });
     assert.equal(byId.status, 201);
     const acToken = byId.headers.get('x-subject-token') as string;
-    const t = ((await byId.json()) as { token: Record<string, any> }).token;
+    const t = ((await byId.json()) as { token: Record<string, Json> }).token;
     assert.deepEqual(t.methods, ['application_credential']);
     assert.equal(t.project.id, ac.project_id);
     assert.equal(t.application_credential.id, ac.id);

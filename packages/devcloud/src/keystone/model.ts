@@ -415,7 +415,7 @@ export class Keystone {
         );
       if (domain) user = this.findUserByName(ref.name, domain.id);
     } else throw badRequest('Expecting to find id or name in user.');
-    if (!user || !user.enabled) throw unauthorized();
+    if (!user?.enabled) throw unauthorized();
     return user;
   }
 
@@ -502,7 +502,7 @@ export class Keystone {
       if (!appCred || !checkSecret(ac.secret, appCred.secretHash)) throw unauthorized();
       if (appCred.expires_at && new Date(appCred.expires_at).getTime() <= now.getTime()) throw unauthorized();
       const user = this.users.get(appCred.user_id);
-      if (!user || !user.enabled) throw unauthorized();
+      if (!user?.enabled) throw unauthorized();
       userId = user.id;
       tokenMethods = ['application_credential'];
       if (scope !== undefined) throw unauthorized('Application credentials cannot request a scope.');
@@ -587,10 +587,10 @@ export class Keystone {
     if (!row) return undefined;
     if (new Date(row.expiresAt).getTime() <= Date.now()) return undefined;
     const user = this.users.get(row.userId);
-    if (!user || !user.enabled) return undefined;
+    if (!user?.enabled) return undefined;
     if (row.projectId) {
       const p = this.projects.get(row.projectId);
-      if (!p || !p.enabled) return undefined;
+      if (!p?.enabled) return undefined;
     }
     if (row.appCredId && !this.appCreds.get(row.appCredId)) return undefined;
     return row;
