@@ -55,6 +55,15 @@ describe('search path', () => {
     assert.equal(loaded.getCloud('alpha').auth.auth_url, 'https://explicit.example.net/v3');
   });
 
+  it('an explicit file list is used as given, even with OS_CLIENT_CONFIG_FILE set', () => {
+    const s = sandbox();
+    const fromEnv = s.write('elsewhere/env-clouds.yaml', SIMPLE('https://env-file.example/v3'));
+    const explicit = s.write('elsewhere/explicit.yaml', SIMPLE('https://explicit-list.example/v3'));
+    const loaded = loadCloudsConfig({ ...s.opts({ OS_CLIENT_CONFIG_FILE: fromEnv }), files: { clouds: [explicit] } });
+    assert.equal(loaded.cloudsFile, explicit);
+    assert.equal(loaded.getCloud('alpha').auth.auth_url, 'https://explicit-list.example/v3');
+  });
+
   it('reads clouds.yml and clouds.json too', () => {
     const s = sandbox();
     s.write(

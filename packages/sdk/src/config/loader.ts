@@ -10,7 +10,8 @@ import type { CloudConfig, FederationConfig } from './types.ts';
 export interface LoadCloudsConfigOptions {
   /**
    * Candidate files tried in order instead of openstacksdk's search path (`.`, `~/.config/openstack`,
-   * `/etc/openstack`). OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE are still tried first.
+   * `/etc/openstack`). An explicit list is the caller's choice: OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE
+   * (which go first on the default search path) are not added to it. `[]` means "no such file".
    */
   files?: { clouds?: string[]; secure?: string[]; publicClouds?: string[] };
   /** Environment to read OS_* from (default: process.env). */
@@ -58,10 +59,6 @@ export interface CloudsConfig {
   getAllClouds(): CloudConfig[];
 }
 
-function asList(value: string | undefined): string[] {
-  return value ? [value] : [];
-}
-
 function readFile(candidates: string[], kind: 'clouds' | 'public'): ConfigFile | undefined {
   const file = loadFirst(candidates);
   if (!file) return undefined;
@@ -94,13 +91,11 @@ export function loadCloudsConfig(opts: LoadCloudsConfigOptions = {}): CloudsConf
     const override = envGet('OS_CLIENT_CONFIG_FILE');
     const secureOverride = envGet('OS_CLIENT_SECURE_FILE');
     cloudsFile = readFile(
-      opts.files?.clouds ? [...asList(override), ...opts.files.clouds] : candidateFiles('clouds', search, override),
+      opts.files?.clouds ? [...opts.files.clouds] : candidateFiles('clouds', search, override),
       'clouds',
     );
     secureFile = readFile(
-      opts.files?.secure
-        ? [...asList(secureOverride), ...opts.files.secure]
-        : candidateFiles('secure', search, secureOverride),
+      opts.files?.secure ? [...opts.files.secure] : candidateFiles('secure', search, secureOverride),
       'clouds',
     );
     publicFile = readFile(opts.files?.publicClouds ?? candidateFiles('clouds-public', search), 'public');
