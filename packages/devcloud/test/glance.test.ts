@@ -176,6 +176,68 @@ describe('glance v2', () => {
     assert.equal(retry.status, 204);
   });
 
+  it('imports staged data with glance-direct, and downloads from a URL with web-download', async () => {
+    const img = await createImage(DEMO.token, { name: 'imported', disk_format: 'raw', container_format: 'bare' });
+    const early = await call(base, `/v2/images/${img.id}/import`, {
+      method: 'POST',
+      token: DEMO.token,
+      json: { method: { name: 'glance-direct' } },
+    });
+    assert.equal(early.status, 409);
+    const stage = await call(base, `/v2/images/${img.id}/stage`, {
+      method: 'PUT',
+      token: DEMO.token,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: 'staged bytes',
+    });
+    assert.equal(stage.status, 204);
+    const staged = (await (await call(base, `/v2/images/${img.id}`, { token: DEMO.token })).json()) as {
+      status: string;
+    };
+    assert.equal(staged.status, 'uploading');
+    const imp = await call(base, `/v2/images/${img.id}/import`, {
+      method: 'POST',
+      token: DEMO.token,
+      json: { method: { name: 'glance-direct' } },
+    });
+    assert.equal(imp.status, 202);
+    const active = await waitForStatus(img.id, 'active');
+    assert.equal(active.checksum, createHash('md5').update('staged bytes').digest('hex'));
+    // web-download pulls the bytes from a URL: a small HTTP server on loopback.
+    const { createServer } = await import('node:http');
+    const srv = createServer((_q, r) => r.end('downloaded bytes'));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (srv.address() as { port: number }).port;
+      const img2 = await createImage(DEMO.token, { name: 'web', disk_format: 'raw', container_format: 'bare' });
+      const wd = await call(base, `/v2/images/${img2.id}/import`, {
+        method: 'POST',
+        token: DEMO.token,
+        json: { method: { name: 'web-download', uri: `http://127.0.0.1:${port}/disk.img` } },
+      });
+      assert.equal(wd.status, 202);
+      const got = await waitForStatus(img2.id, 'active');
+      assert.equal(got.size, 'downloaded bytes'.length);
+      const data = await call(base, `/v2/images/${img2.id}/file`, { token: DEMO.token });
+      assert.equal(await data.text(), 'downloaded bytes');
+    } finally {
+      srv.close();
+    }
+  });
+
+  async function waitForStatus(id: string, want: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const cur = (await (await call(base, `/v2/images/${id}`, { token: DEMO.token })).json()) as Record<
+        string,
+        unknown
+      >;
+      if (cur.status === want) return cur;
+      if (Date.now() > deadline) assert.fail(`image ${id} never became ${want} (is ${String(cur.status)})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   it('requires disk and container formats before data, and application/octet-stream', async () => {
     const img = await createImage(DEMO.token, { name: 'noformat' });
     const res = await upload(DEMO.token, img.id, Buffer.from('abc'));

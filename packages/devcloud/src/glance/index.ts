@@ -22,6 +22,7 @@ import {
   setAttr,
   sortValue,
 } from './images.ts';
+import { registerImportRoutes } from './import.ts';
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from './schemas.ts';
 
 export const IMAGES_TABLE = 'glance_images';
@@ -590,6 +591,11 @@ async function glancePlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
     if (img.protected) throw new GlanceError(403, `Image ${img.id} is protected and cannot be deleted.`);
     table.delete(img.id);
     await blobs.remove(img.blob);
+    const stagedRow = ctx.store.table<{ id: string; key: string }>('glance_staging').get(img.id);
+    if (stagedRow) {
+      ctx.store.table('glance_staging').delete(img.id);
+      await blobs.remove(stagedRow.key);
+    }
     return reply.code(204).send();
   });
 
@@ -667,6 +673,12 @@ async function glancePlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
     }
     reply.header('content-length', size);
     return reply.send(blobs.read(img.blob));
+  });
+
+  registerImportRoutes(app, ctx, {
+    table,
+    blobs,
+    modifiable: (req, id, action) => modifiable(ctx, req, id, action),
   });
 
   app.put<{ Params: { id: string; tag: string } }>('/v2/images/:id/tags/:tag', async (req, reply) => {
