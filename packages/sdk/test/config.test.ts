@@ -614,6 +614,73 @@ describe('overrides (python-openstackclient --os-* options and OS_* over --os-cl
   });
 });
 
+describe('networks (openstacksdk network-config)', () => {
+  it('normalizes the documented networks list and the legacy external/internal_network keys', () => {
+    const s = sandbox();
+    s.write(
+      'cwd/clouds.yaml',
+      `clouds:
+  colourful:
+    auth: {auth_url: 'https://k.example/v3', username: u, password: p}
+    networks:
+    - name: blue
+      routes_externally: true
+    - name: purple
+      routes_externally: true
+      default_interface: true
+    - name: yellow
+      routes_externally: false
+      nat_destination: true
+    - name: chartreuse
+      routes_ipv6_externally: 'true'
+  legacy:
+    auth: {auth_url: 'https://k.example/v3', username: u, password: p}
+    external_network: ext-net
+    internal_network: int-net
+  twodefaults:
+    auth: {auth_url: 'https://k.example/v3', username: u, password: p}
+    networks:
+    - {name: a, default_interface: true}
+    - {name: b, default_interface: true}
+  noname:
+    auth: {auth_url: 'https://k.example/v3', username: u, password: p}
+    networks:
+    - {routes_externally: true}
+`,
+    );
+    const loaded = loadCloudsConfig(s.opts());
+    const nets = loaded.getCloud('colourful').extra.networks as Array<Record<string, unknown>>;
+    assert.deepEqual(nets[0], {
+      name: 'blue',
+      routes_externally: true,
+      routes_ipv4_externally: true,
+      routes_ipv6_externally: true,
+      nat_source: false,
+      nat_destination: false,
+      default_interface: false,
+    });
+    assert.equal(nets[1]?.default_interface, true);
+    assert.equal(nets[2]?.nat_destination, true);
+    assert.deepEqual([nets[3]?.routes_ipv4_externally, nets[3]?.routes_ipv6_externally], [false, true]);
+    const legacy = loaded.getCloud('legacy').extra.networks as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      legacy.map((n) => [n.name, n.routes_externally, n.nat_destination, n.default_interface]),
+      [
+        ['ext-net', true, false, true],
+        ['int-net', false, true, false],
+      ],
+    );
+    assert.throws(
+      () => loaded.getCloud('twodefaults'),
+      (e: Error & { key?: string }) => e.key === 'networks[1].default_interface' && /only one network/.test(e.message),
+    );
+    assert.throws(
+      () => loaded.getCloud('noname'),
+      (e: Error & { key?: string }) => e.key === 'networks[0].name' && /expected the name/.test(e.message),
+    );
+  });
+});
+
 describe('per-service settings', () => {
   it('api versions, endpoint overrides, service type/name and interface, keyed by canonical service type', () => {
     const s = sandbox();

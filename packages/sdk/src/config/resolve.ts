@@ -337,6 +337,8 @@ export function resolveCloud(
     if (apiTimeout === 0) apiTimeout = undefined; // 0 means "no timeout" in clouds.yaml: use the SDK default deadline
   }
 
+  normalizeNetworks(extra, (key, problem) => fail(origin, name, key, problem));
+
   const result: CloudConfig = {
     name,
     regionName: region.name,
@@ -355,6 +357,59 @@ export function resolveCloud(
   if (federation) result.federation = federation;
   if (origin.file) result.sourceFile = origin.file;
   return result;
+}
+
+/**
+ * `networks:` as openstacksdk reads it: booleans default to false, routes_ipv4/ipv6_externally default to
+ * routes_externally, the deprecated external_network / internal_network become entries, every entry needs a name
+ * and at most one network may be default_interface / nat_destination / nat_source.
+ */
+function normalizeNetworks(extra: Dict, fail: (key: string, problem: string) => OcxError): void {
+  const legacy = (['external_network', 'internal_network'] as const).filter((k) => extra[k] !== undefined);
+  if (extra.networks === undefined && legacy.length === 0) return;
+  if (extra.networks !== undefined && legacy.length > 0)
+    throw fail(legacy[0] as string, `use either ${legacy[0]} or networks, not both (networks replaces it)`);
+  const raw = Array.isArray(extra.networks) ? (extra.networks as unknown[]) : [];
+  const out: Dict[] = raw.map((entry, i) => {
+    if (!isDict(entry) || typeof entry.name !== 'string' || entry.name === '')
+      throw fail(`networks[${i}].name`, 'expected the name (or id) of the network');
+    const routes = toBoolean(entry.routes_externally);
+    return {
+      ...entry,
+      name: entry.name,
+      routes_externally: routes,
+      routes_ipv4_externally:
+        entry.routes_ipv4_externally === undefined ? routes : toBoolean(entry.routes_ipv4_externally),
+      routes_ipv6_externally:
+        entry.routes_ipv6_externally === undefined ? routes : toBoolean(entry.routes_ipv6_externally),
+      nat_source: toBoolean(entry.nat_source),
+      nat_destination: toBoolean(entry.nat_destination),
+      default_interface: toBoolean(entry.default_interface),
+    };
+  });
+  for (const key of legacy) {
+    const external = key === 'external_network';
+    out.push({
+      name: String(extra[key]),
+      routes_externally: external,
+      routes_ipv4_externally: external,
+      routes_ipv6_externally: external,
+      nat_source: false,
+      nat_destination: !external,
+      default_interface: external,
+    });
+  }
+  for (const flag of ['default_interface', 'nat_destination', 'nat_source']) {
+    const flagged = out.map((n, i) => [n, i] as const).filter(([n]) => n[flag] === true);
+    if (flagged.length > 1) {
+      const [second, i] = flagged[1] as readonly [Dict, number];
+      throw fail(
+        `networks[${i}].${flag}`,
+        `only one network may be ${flag}; both '${String(flagged[0]?.[0].name)}' and '${String(second.name)}' are`,
+      );
+    }
+  }
+  extra.networks = out;
 }
 
 /** Spellings whose top-level value already beats the one in `auth` (see normalize.ts fixBackwardsAuth). */
