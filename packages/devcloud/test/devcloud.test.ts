@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { parseDevcloudArgs, runDevcloudCommand } from '../src/cli.ts';
 import { startDevcloud } from '../src/devcloud.ts';
 import { MemoryStore, SqliteDatabase } from '../src/store.ts';
+import { k2kToken } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocx-devcloud-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +85,23 @@ describe('startDevcloud', () => {
         1,
         'bootstrap is idempotent',
       );
+    } finally {
+      await dc2.stop();
+    }
+  });
+
+  test('--state: K2K keeps working after a restart on new ports (same IdP key, SP re-pointed)', async () => {
+    const statePath = join(dir, 'k2k.db');
+    const dc1 = await startDevcloud({ clouds: ['idp', 'sp1'], statePath, services: [], logLevel: 'silent' });
+    const before = await k2kToken(dc1.cloud('idp').authUrl, 'sp1');
+    assert.equal(dc1.cloud('sp1').ctx.validateToken(before)?.federated?.identityProvider, 'idp');
+    const cert1 = (await dc1.cloud('idp').federation.signingIdentity()).certB64;
+    await dc1.stop();
+    const dc2 = await startDevcloud({ clouds: ['idp', 'sp1'], statePath, services: [], logLevel: 'silent' });
+    try {
+      assert.equal((await dc2.cloud('idp').federation.signingIdentity()).certB64, cert1, 'the IdP key survived');
+      const after = await k2kToken(dc2.cloud('idp').authUrl, 'sp1');
+      assert.equal(dc2.cloud('sp1').ctx.validateToken(after)?.projectName, 'demo');
     } finally {
       await dc2.stop();
     }

@@ -65,6 +65,14 @@ describe('fault injection', () => {
     assert.equal((await get('sp1', '/identity/v3')).status, 200);
   });
 
+  test('down on one service resets its connections; the rest of the cloud answers', async () => {
+    await dc.setFaults('sp1', 'nova', { down: true });
+    await assert.rejects(get('sp1', '/compute/v2.1/ping'));
+    assert.equal((await get('sp1', '/identity/v3')).status, 200);
+    await dc.setFaults('sp1', 'nova', null);
+    assert.equal((await get('sp1', '/compute/v2.1/ping')).status, 200);
+  });
+
   test('hang: the request is accepted and never answered', async () => {
     await dc.setFaults('sp1', 'compute', { hang: true });
     await assert.rejects(get('sp1', '/compute/v2.1/ping', 300), (err: Error) => err.name === 'TimeoutError');

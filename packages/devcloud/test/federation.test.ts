@@ -117,6 +117,26 @@ describe('K2K identity provider side', () => {
     assert.equal(missing.status, 404);
   });
 
+  test('POST /v3/auth/OS-FEDERATION/saml2 returns the bare, signed samlp:Response', async () => {
+    const { token } = await login('idp');
+    const res = await fetch(`${url('idp')}/auth/OS-FEDERATION/saml2`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      body: json({
+        auth: { identity: { methods: ['token'], token: { id: token } }, scope: { service_provider: { id: 'sp2' } } },
+      }),
+      signal: deadline(),
+    });
+    assert.equal(res.status, 200);
+    const xml = await res.text();
+    assert.match(xml, /^<samlp:Response /);
+    assert.doesNotMatch(xml, /Envelope/);
+    assert.match(xml, /<ds:SignatureValue>/);
+    // The bare Response is accepted by the SP it was made for.
+    const posted = await present(dc.cloud('sp2').federation.spUrl(), xml);
+    assert.equal(posted.status, 303);
+  });
+
   test('metadata publishes the signing certificate', async () => {
     const res = await fetch(`${url('idp')}/OS-FEDERATION/saml2/metadata`, { signal: deadline() });
     assert.equal(res.status, 200);

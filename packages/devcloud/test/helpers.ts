@@ -89,3 +89,65 @@ export function call(
 /** A parsed JSON body whose shape the test asserts field by field. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the wire, checked by the assertions that read it
 export type Json = any;
+
+/**
+ * The whole K2K exchange over HTTP, as keystoneauth does it: password login at the IdP (project demo), ECP
+ * assertion for `sp`, POST to the SP's sp_url (no redirects), cookie → auth_url (unscoped), rescope to `project`.
+ * Returns the SP's project-scoped token.
+ */
+export async function k2kToken(idpAuthUrl: string, sp: string, project = 'demo', user = 'demo'): Promise<string> {
+  const t = AbortSignal.timeout(10_000);
+  const login = await fetch(`${idpAuthUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: user, domain: { id: 'default' }, password: PASSWORDS[user] ?? '' } },
+        },
+        scope: { project: { name: user, domain: { id: 'default' } } },
+      },
+    }),
+    signal: t,
+  });
+  if (login.status !== 201) throw new Error(`IdP login: HTTP ${login.status}`);
+  const idpToken = login.headers.get('x-subject-token') as string;
+  const ecp = await fetch(`${idpAuthUrl}/auth/OS-FEDERATION/saml2/ecp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': idpToken },
+    body: JSON.stringify({
+      auth: { identity: { methods: ['token'], token: { id: idpToken } }, scope: { service_provider: { id: sp } } },
+    }),
+    signal: t,
+  });
+  if (ecp.status !== 200) throw new Error(`ECP: HTTP ${ecp.status} ${await ecp.text()}`);
+  const spUrl = ecp.headers.get('x-sp-url') as string;
+  const authUrl = ecp.headers.get('x-auth-url') as string;
+  const posted = await fetch(spUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.paos+xml' },
+    body: await ecp.text(),
+    redirect: 'manual',
+    signal: t,
+  });
+  if (posted.status !== 303) throw new Error(`SP assertion consumer: HTTP ${posted.status} ${await posted.text()}`);
+  const cookie = (posted.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  const fed = await fetch(authUrl, { headers: { cookie }, signal: t });
+  if (fed.status !== 201) throw new Error(`SP federated auth: HTTP ${fed.status} ${await fed.text()}`);
+  const unscoped = fed.headers.get('x-subject-token') as string;
+  const spBase = authUrl.slice(0, authUrl.indexOf('/OS-FEDERATION/'));
+  const scoped = await fetch(`${spBase}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['token'], token: { id: unscoped } },
+        scope: { project: { name: project, domain: { id: 'default' } } },
+      },
+    }),
+    signal: t,
+  });
+  if (scoped.status !== 201) throw new Error(`SP rescope: HTTP ${scoped.status} ${await scoped.text()}`);
+  return scoped.headers.get('x-subject-token') as string;
+}
