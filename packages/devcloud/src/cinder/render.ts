@@ -139,7 +139,7 @@ export function attachmentBody(a: AttachmentRow, detail: boolean): Record<string
   };
 }
 
-export function typeBody(t: TypeRow, view: View, list: boolean): Record<string, unknown> {
+export function typeBody(t: TypeRow, view: View): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: t.id,
     name: t.name,
@@ -147,7 +147,7 @@ export function typeBody(t: TypeRow, view: View, list: boolean): Record<string, 
     description: t.description,
     extra_specs: view.isAdmin ? { ...t.extraSpecs } : {},
   };
-  if (list || view.isAdmin) out['os-volume-type-access:is_public'] = t.isPublic;
+  out['os-volume-type-access:is_public'] = t.isPublic;
   if (view.isAdmin) out.qos_specs_id = null;
   return out;
 }

@@ -303,13 +303,13 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
       if (pub !== null && pub !== 'None' && t.isPublic !== truthy(pub)) return false;
       return true;
     });
-    return { volume_types: rows.map((t) => typeBody(t, view, true)) };
+    return { volume_types: rows.map((t) => typeBody(t, view)) };
   });
   app.get(`${P}/types/default`, async (req) => {
     requireMv(req, 62);
     const { view } = rs(req);
     const t = state.defaultType();
-    const out = typeBody(t, view, false);
+    const out = typeBody(t, view);
     delete out['os-volume-type-access:is_public'];
     delete out.qos_specs_id;
     return { volume_type: out };
@@ -318,7 +318,7 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
     const { view } = rs(req);
     const t = req.params.id === 'default' ? state.defaultType() : state.types.get(req.params.id);
     if (!t || (!view.isAdmin && !t.isPublic)) throw notFound(`Volume type ${req.params.id} could not be found.`);
-    return { volume_type: typeBody(t, view, false) };
+    return { volume_type: typeBody(t, view) };
   });
   app.get<{ Params: { id: string } }>(`${P}/types/:id/extra_specs`, async (req) => {
     const { view } = rs(req);
@@ -347,7 +347,7 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
       isDefault: false,
     };
     state.types.put(t);
-    return { volume_type: typeBody(t, view, false) };
+    return { volume_type: typeBody(t, view) };
   });
   app.delete<{ Params: { id: string } }>(`${P}/types/:id`, async (req, reply) => {
     const { view } = rs(req);
