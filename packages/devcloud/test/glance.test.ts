@@ -466,6 +466,9 @@ describe('glance v2', () => {
       (await list('color=red')).images.map((i) => i.name),
       ['pg-c'],
     );
+    const future = new Date(Date.now() + 3600_000).toISOString().slice(0, 19);
+    assert.equal((await list(`created_at=gt:${future}Z&name=in:pg-a,pg-b`)).images.length, 0);
+    assert.equal((await list(`created_at=lt:${future}Z&name=in:pg-a,pg-b`)).images.length, 2);
     assert.equal((await call(base, '/v2/images?sort=name:asc&sort_key=id', { token: OTHER.token })).status, 400);
     assert.equal((await call(base, '/v2/images?sort=bogus:asc', { token: OTHER.token })).status, 400);
     // Walk pages of 3 following `next` exactly as a client would.

@@ -119,6 +119,30 @@ function matchValue(actual: string | null, wanted: string): boolean {
   return actual === wanted;
 }
 
+/** Glance's time filters: `gt:`, `gte:`, `lt:`, `lte:`, `eq:`, `neq:` followed by an ISO 8601 time. */
+function matchTime(actualIso: string, filter: string): boolean {
+  const m = /^(gt|gte|lt|lte|eq|neq):(.+)$/.exec(filter);
+  const op = m ? m[1] : 'eq';
+  const when = Date.parse(m ? m[2]! : filter);
+  if (Number.isNaN(when)) throw new GlanceError(400, `Unable to filter on a datetime: invalid time ${filter}`);
+  // Glance stores times to the second.
+  const actual = Math.floor(Date.parse(actualIso) / 1000) * 1000;
+  switch (op) {
+    case 'gt':
+      return actual > when;
+    case 'gte':
+      return actual >= when;
+    case 'lt':
+      return actual < when;
+    case 'lte':
+      return actual <= when;
+    case 'neq':
+      return actual !== when;
+    default:
+      return actual === when;
+  }
+}
+
 interface ListQuery {
   params: URLSearchParams;
 }
@@ -261,6 +285,10 @@ function listImages(ctx: CloudContext, req: FastifyRequest, { params }: ListQuer
           break;
         case 'size_min':
         case 'size_max':
+          break;
+        case 'created_at':
+        case 'updated_at':
+          if (!matchTime(img[key], value)) return false;
           break;
         default:
           if (img.properties[key] === undefined || !matchValue(img.properties[key]!, value)) return false;
