@@ -148,6 +148,13 @@ export function mergePages(
 }
 
 export function listAggregation(): Extension {
+  // Clients that page with `marker=<last id>` (novaclient, cinderclient) instead of following our next link:
+  // remember the composite cursor each page ended with, by its last item, so such a marker continues the merge.
+  const pageEnds = new Map<string, Cursors>();
+  const remember = (key: string, c: Cursors) => {
+    if (pageEnds.size >= 10_000) pageEnds.delete(pageEnds.keys().next().value as string);
+    pageEnds.set(key, c);
+  };
   return {
     name: 'list-aggregation',
     routes: [{ method: 'GET', service: '*', path: /^\/[^/]+(\/detail)?$/ }],
@@ -158,7 +165,7 @@ export function listAggregation(): Extension {
       const marker = ctx.query.get('marker');
       let cursors: Cursors = {};
       if (marker) {
-        const decoded = decodeMarker(marker);
+        const decoded = decodeMarker(marker) ?? pageEnds.get(`${ctx.user.userId}|${collection}|${marker}`);
         if (!decoded) {
           // A plain marker (an id) belongs to one target: page through that target alone.
           ctx.target = (await ctx.locate(collection, marker)) ?? ctx.homeId;
@@ -241,6 +248,8 @@ export function listAggregation(): Extension {
         ),
       );
       const body: Record<string, unknown> = { [key]: merged.items.map((x) => x.item) };
+      const lastId = merged.items[merged.items.length - 1]?.item.id;
+      if (typeof lastId === 'string') remember(`${ctx.user.userId}|${collection}|${lastId}`, merged.cursors);
       const more = Object.values(merged.cursors).some((c) => c !== null);
       const firstOk = results.find((r) => r.ok);
       const firstPage = firstOk?.ok ? (firstOk.result.json as Record<string, unknown> | undefined) : undefined;
