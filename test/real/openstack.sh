@@ -88,6 +88,8 @@ health() {
   local urls=() c
   for c in $KS_INSTANCES; do urls+=("$(ks_url "$c")"); done
   # called from step's `||` context, where set -e is off: check each status explicitly
+  # a crashed nova/cinder service shows as "down" in the API only after ~60 s: check our pids too
+  local out; out=$(status 2>&1) || { grep STOPPED <<<"$out" >&2; echo "ERROR: processes not running (see above)" >&2; return 1; }
   admin health "${urls[@]}" || return 1
   [ -z "$FED_SPS" ] || admin k2k "$(ks_url "$FED_IDP")" $FED_SPS || return 1
 }

@@ -94,6 +94,13 @@ pyrun() { local ep=$1; shift
   python3 -c "import sys; from ${ep%%:*} import ${ep##*:} as m; sys.argv[0]='${ep##*.}'; sys.exit(m())" "$@"; }
 # admin helper (keystoneauth based, no openstack CLI start-up cost)
 admin() { python3 "$LIB/ocx_admin.py" "$@"; }
+ks_stamp_key() { # ks_stamp_key INSTANCE...: changes whenever one of these keystones is re-bootstrapped
+  local i; for i in "$@"; do printf '%s:%s ' "$(ks_url "$i")" "$(stat -c %Y "$(ks_dir "$i")/.bootstrapped" 2>/dev/null)"; done; }
+once() { # once STAMPFILE KEY cmd...: run cmd unless STAMPFILE already holds KEY; record KEY on success
+  local f=$1 k=$2; shift 2
+  [ -f "$f" ] && [ "$(cat "$f")" = "$k" ] && return 0
+  "$@" && mkdir -p "$(dirname "$f")" && echo "$k" > "$f"
+}
 register_once() { # register_once USER NAME TYPE URL: catalog entry + service user in $CLOUD's keystone.
   # Skipped when already done against this keystone database (stamp keyed by its bootstrap time).
   local stamp="$STATE_DIR/$CLOUD/.registered-$3" key

@@ -174,8 +174,12 @@ case "${1:-status}" in
     "$0" prepare
     restart_changed
     "$LIB/keystone.sh" start $FED_IDP $FED_SPS >/dev/null
-    idp_register
-    for sp in $FED_SPS; do admin fed-sp "$(ks_url "$sp")" "$IDP_ID_ON_SP" "$(idp_entity)" "$FED_PROTOCOL" MELLON_; done
+    # federation objects in the keystones: once per keystone database
+    once "$STATE_DIR/keystone/.fed-idp" "$(ks_stamp_key $FED_IDP $FED_SPS)|$FED_PROTOCOL" idp_register
+    for sp in $FED_SPS; do
+      once "$(ks_dir "$sp")/.fed-sp" "$(ks_stamp_key $sp $FED_IDP)|$FED_PROTOCOL|$IDP_ID_ON_SP" \
+        admin fed-sp "$(ks_url "$sp")" "$IDP_ID_ON_SP" "$(idp_entity)" "$FED_PROTOCOL" MELLON_
+    done
     apache_start ;;
   down)
     # apache removes its pid file on exit: keep our own copy to wait on

@@ -107,7 +107,8 @@ case "$cmd" in
     start $SEL
     "$0" seed $SEL ;;
   start) start $SEL ;;
-  seed) urls=(); for i in $SEL; do urls+=("$(ks_url "$i")"); done; admin seed "${urls[@]}" ;;
+  seed) urls=(); for i in $SEL; do urls+=("$(ks_url "$i")"); done
+        once "$STATE_DIR/keystone/.seeded" "$(ks_stamp_key $SEL)" admin seed "${urls[@]}" ;;
   down) for i in $SEL; do stop "$i"; done; echo "keystone stopped: $SEL" ;;
   restart) for i in $SEL; do stop "$i"; done; start $SEL ;;
   status) for i in $SEL; do pid_status "keystone $i" "$(ks_dir "$i")/uwsgi.pid" "$(ks_url "$i")"; done ;;
