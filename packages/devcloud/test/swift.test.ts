@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { swiftModule } from '../src/swift/index.ts';
@@ -348,6 +348,64 @@ describe('swift', () => {
       headers: { 'x-container-write': `${OTHER.projectId}:*` },
     });
     assert.equal((await put('/public/x', 'x', {}, OTHER.token)).status, 201);
+  });
+
+  it('temporary URLs: a signed GET/PUT works without a token until it expires; a bad signature is 401', async () => {
+    await call(acct, '', { method: 'POST', token: DEMO.token, headers: { 'x-account-meta-temp-url-key': 'sekrit' } });
+    await put('/tmp', '');
+    await put('/tmp/shared.txt', Buffer.from('temp url bytes'));
+    const sign = (method: string, expires: number, path: string, digest = 'sha256') =>
+      createHmac(digest, 'sekrit').update(`${method}\n${expires}\n${path}`).digest('hex');
+    const path = `/v1/AUTH_${DEMO.projectId}/tmp/shared.txt`;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const get = await call(acct, `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, path)}&temp_url_expires=${exp}`);
+    assert.equal(get.status, 200);
+    assert.equal(await get.text(), 'temp url bytes');
+    assert.match(get.headers.get('content-disposition') ?? '', /^attachment; filename="shared.txt"/);
+    const sha1 = await call(
+      acct,
+      `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, path, 'sha1')}&temp_url_expires=${exp}`,
+      {
+        method: 'HEAD',
+      },
+    );
+    assert.equal(sha1.status, 200, 'HEAD accepts a GET signature');
+    const bad = await call(
+      acct,
+      `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, `${path}x`)}&temp_url_expires=${exp}`,
+    );
+    assert.equal(bad.status, 401);
+    const past = Math.floor(Date.now() / 1000) - 1;
+    const expired = await call(
+      acct,
+      `/tmp/shared.txt?temp_url_sig=${sign('GET', past, path)}&temp_url_expires=${past}`,
+    );
+    assert.equal(expired.status, 401);
+    const wrongMethod = await call(
+      acct,
+      `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, path)}&temp_url_expires=${exp}`,
+      {
+        method: 'DELETE',
+      },
+    );
+    assert.equal(wrongMethod.status, 401);
+    const upPath = `/v1/AUTH_${DEMO.projectId}/tmp/upload.bin`;
+    const up = await call(acct, `/tmp/upload.bin?temp_url_sig=${sign('PUT', exp, upPath)}&temp_url_expires=${exp}`, {
+      method: 'PUT',
+      body: 'uploaded',
+    });
+    assert.equal(up.status, 201);
+    const prefixSig = sign('GET', exp, `prefix:/v1/AUTH_${DEMO.projectId}/tmp/up`);
+    const viaPrefix = await call(
+      acct,
+      `/tmp/upload.bin?temp_url_sig=${prefixSig}&temp_url_expires=${exp}&temp_url_prefix=up`,
+    );
+    assert.equal(await viaPrefix.text(), 'uploaded');
+    const outside = await call(
+      acct,
+      `/tmp/shared.txt?temp_url_sig=${prefixSig}&temp_url_expires=${exp}&temp_url_prefix=up`,
+    );
+    assert.equal(outside.status, 401);
   });
 
   it('enforces container quotas with 413', async () => {

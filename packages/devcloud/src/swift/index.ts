@@ -35,8 +35,13 @@ import {
   type SloSegment,
   xTimestamp,
 } from './model.ts';
+import { TEMPURL_METHODS, tempUrlAllows } from './tempurl.ts';
 
+const TEMPURL_DENIED =
+  '<html><h1>Unauthorized</h1><p>This server could not verify that you are authorized to access the document you requested.</p></html>';
 const tokens = new WeakMap<FastifyRequest, TokenInfo>();
+/** Requests authorized by a valid temp URL signature for their object. */
+const tempUrlGrants = new WeakSet<FastifyRequest>();
 
 function transId(): string {
   return `tx${randomBytes(11).toString('hex').slice(0, 21)}-${Math.floor(Date.now() / 1000)
@@ -140,6 +145,10 @@ function infoDoc() {
       min_segment_size: 1,
       allow_async_delete: false,
     },
+    tempurl: {
+      methods: TEMPURL_METHODS,
+      allowed_digests: ['sha1', 'sha256', 'sha512'],
+    },
     account_quotas: {},
     container_quotas: {},
   };
@@ -234,6 +243,7 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
   ): void {
     if (!account.startsWith('AUTH_')) deny(req);
     if (owner(req, account)) return;
+    if (op !== 'list' && tempUrlGrants.has(req)) return;
     if (!c) deny(req);
     const t = tokens.get(req);
     if (op === 'write') {
@@ -938,6 +948,36 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
     const cname = j < 0 ? rest : rest.slice(0, j);
     const name = j < 0 ? '' : rest.slice(j + 1);
     if (name === '') return container(req, reply, acct, cname);
+    const q = req.query as Record<string, string | undefined>;
+    if (q.temp_url_sig !== undefined) {
+      const keys = [
+        accounts.get(acct)?.meta['temp-url-key'],
+        accounts.get(acct)?.meta['temp-url-key-2'],
+        getContainer(acct, cname)?.meta['temp-url-key'],
+        getContainer(acct, cname)?.meta['temp-url-key-2'],
+      ].filter((k): k is string => typeof k === 'string' && k !== '');
+      const swiftPath = `/v1/${acct}/${cname}`;
+      const allowed = tempUrlAllows({
+        method: req.method,
+        query: q,
+        objectName: name,
+        paths: [`${swiftPath}/${name}`, `/object-store${swiftPath}/${name}`],
+        containerPaths: [swiftPath, `/object-store${swiftPath}`],
+        keys,
+      });
+      if (!allowed) throw new SwiftError(401, TEMPURL_DENIED);
+      tempUrlGrants.add(req);
+      if (req.method === 'GET') {
+        const filename = q.filename ?? name.split('/').pop() ?? name;
+        const inline = q.inline !== undefined;
+        reply.header(
+          'content-disposition',
+          inline && q.filename === undefined
+            ? 'inline'
+            : `${inline ? 'inline' : 'attachment'}; filename="${filename.replaceAll('"', '')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+        );
+      }
+    }
     return object(req, reply, acct, cname, name);
   }
   const methods = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY'];
