@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { adminRoutes } from './admin.ts';
 import type {
   CloudContext,
   FaultSpec,
@@ -16,10 +17,9 @@ import type {
   TokenInfo,
 } from './context.ts';
 import { InternalError } from './context.ts';
-import { adminRoutes } from './admin.ts';
 import { Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
-import { KEYSTONE_MOUNT, type KeystoneRouteSet, keystonePlugin } from './keystone/index.ts';
 import { Federation } from './keystone/federation.ts';
+import { KEYSTONE_MOUNT, type KeystoneRouteSet, keystonePlugin } from './keystone/index.ts';
 import { Keystone } from './keystone/model.ts';
 import { keystoneRouteSets } from './keystone/route-sets.ts';
 import { type QuotaService, Quotas } from './quotas.ts';

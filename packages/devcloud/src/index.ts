@@ -1,3 +1,4 @@
+export { banner, DEVCLOUD_USAGE, parseDevcloudArgs, runDevcloud, runDevcloudCommand, runUpCommand } from './cli.ts';
 export type { BootstrapUser, Cloud, CreateCloudOptions } from './cloud.ts';
 export { createCloud, DEFAULT_USERS } from './cloud.ts';
 export * from './context.ts';
@@ -6,4 +7,3 @@ export { cloudsYaml, startDevcloud, wireK2K } from './devcloud.ts';
 export { Faults, parseFaultSpec } from './faults.ts';
 export { SERVICES } from './services.ts';
 export { MemoryStore, SqliteDatabase } from './store.ts';
-export { banner, DEVCLOUD_USAGE, parseDevcloudArgs, runDevcloud, runDevcloudCommand, runUpCommand } from './cli.ts';

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { type Devcloud, startDevcloud } from '../src/devcloud.ts';
 import { applyMapping, validateRules } from '../src/keystone/mapping.ts';
 import { buildResponse, certificatesFromMetadata, ecpEnvelope, signAssertion } from '../src/keystone/saml.ts';
-import type { Json } from './helpers.ts';
 import { newSigningIdentity } from '../src/keystone/x509.ts';
+import type { Json } from './helpers.ts';
 
 let dc: Devcloud;
 before(async () => {

@@ -10,17 +10,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KeystoneError, badRequest, conflict, forbidden, notFound, unauthorized } from './errors.ts';
+import { badRequest, conflict, forbidden, KeystoneError, notFound, unauthorized } from './errors.ts';
 import { bodyObject, caller, headerValue, type KeystoneRoutes, requireAdmin } from './http.ts';
 import { applyMapping, type MappingRule, validateRules } from './mapping.ts';
 import { type Keystone, newId } from './model.ts';
 import { collection, renderTokenBody } from './render.ts';
-import { SamlError } from './saml-error.ts';
 import type { VerifiedAssertion } from './saml.ts';
+import { SamlError } from './saml-error.ts';
 
 /** xml-crypto, xmldom and xpath load on the first SAML operation, not at start (memory, start time). */
 const saml = () => import('./saml.ts');
-import { type SigningIdentity, newSigningIdentity } from './x509.ts';
+
+import { newSigningIdentity, type SigningIdentity } from './x509.ts';
 
 export interface ServiceProvider {
   id: string;

@@ -2,7 +2,7 @@
  * A self-signed X.509 certificate for the SAML IdP signing key, built in DER by hand (node:crypto makes keys
  * but not certificates; no openssl binary needed). RSA-SHA256, version 3, no extensions.
  */
-import { type KeyObject, X509Certificate, createPublicKey, generateKeyPair, randomBytes, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 
 function derLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
