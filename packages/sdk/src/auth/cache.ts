@@ -70,7 +70,7 @@ export async function cachedAccess(
   const flights = inflight;
   const flightKey = `${key}:${opts.force ? 'force' : ''}`;
   const running = flights.get(flightKey) ?? flights.get(`${key}:`);
-  if (running) return untilAborted(running, ctx.signal, { cloud: ctx.cloud, service: 'identity' });
+  if (running) return untilAborted(running, ctx.signal, { cloud: ctx.cloud, service: 'identity' }, ctx.deadline);
   // The shared authentication is bounded by the deadline but not by this caller's signal: one caller giving up
   // must not fail the others waiting on the same login.
   const p = plugin
@@ -82,28 +82,51 @@ export async function cachedAccess(
     })
     .finally(() => flights.delete(flightKey));
   flights.set(flightKey, p);
-  return untilAborted(p, ctx.signal, { cloud: ctx.cloud, service: 'identity' });
+  return untilAborted(p, ctx.signal, { cloud: ctx.cloud, service: 'identity' }, ctx.deadline);
 }
 
-/** Wait for `p`, or reject with CANCELLED as soon as `signal` aborts. */
+/**
+ * Wait for a promise shared with other callers, but only as long as this caller may: reject with CANCELLED as soon
+ * as `signal` aborts, or with TIMEOUT when this caller's own `deadline` (epoch ms) passes. The shared work goes on
+ * for the others either way.
+ */
 export function untilAborted<T>(
   p: Promise<T>,
   signal: AbortSignal | undefined,
   context: ErrorContext = {},
+  deadline?: number,
 ): Promise<T> {
-  if (!signal) return p;
+  if (!signal && deadline === undefined) return p;
   const cancelled = () => new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', context);
-  if (signal.aborted) return Promise.reject(cancelled());
+  if (signal?.aborted) return Promise.reject(cancelled());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              reject(
+                new OcxError(ErrorCode.TIMEOUT, 'the deadline passed while waiting for a shared request', {
+                  ...context,
+                  retryable: true,
+                }),
+              ),
+            Math.max(0, deadline - Date.now()),
+          );
+    timer?.unref?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(e);
       },
     );

@@ -196,11 +196,12 @@ export class CloudSession implements Session {
       this.#versions.set(key, p);
       p.catch(() => this.#versions.delete(key));
     }
-    return untilAborted(p, call.signal, {
-      cloud: this.cloud.name,
-      region: this.regionName || undefined,
-      service: type,
-    });
+    return untilAborted(
+      p,
+      call.signal,
+      { cloud: this.cloud.name, region: this.regionName || undefined, service: type },
+      call.deadline,
+    );
   }
 
   async #send(
