@@ -672,6 +672,58 @@ describe('devcloud nova', () => {
     await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
   });
 
+  it('attaches and detaches network interfaces through os-interface', async () => {
+    const created = await boot({ name: 'ifaces', networks: [{ uuid: netId }] });
+    await waitServer(created.id, (x) => x?.status === 'ACTIVE');
+    const first = await ok(await call(cloud, 'GET', `${C}/servers/${created.id}/os-interface`, demo));
+    assert.equal(first.interfaceAttachments.length, 1);
+    assert.equal(first.interfaceAttachments[0].net_id, netId);
+    assert.equal(first.interfaceAttachments[0].port_state, 'ACTIVE');
+    const extra = (
+      await ok(await call(cloud, 'POST', `${N}/ports`, demo, { port: { network_id: netId, name: 'byo' } }), 201)
+    ).port;
+    const att = await ok(
+      await call(cloud, 'POST', `${C}/servers/${created.id}/os-interface`, demo, {
+        interfaceAttachment: { port_id: extra.id },
+      }),
+    );
+    assert.equal(att.interfaceAttachment.port_id, extra.id);
+    const viaNet = await ok(
+      await call(cloud, 'POST', `${C}/servers/${created.id}/os-interface`, demo, {
+        interfaceAttachment: { net_id: netId },
+      }),
+    );
+    const s = (await ok(await call(cloud, 'GET', `${C}/servers/${created.id}`, demo))).server;
+    assert.equal(s.addresses.private.length, 3);
+    await fault(
+      await call(cloud, 'POST', `${C}/servers/${created.id}/os-interface`, demo, {
+        interfaceAttachment: { net_id: netId, port_id: extra.id },
+      }),
+      400,
+      'badRequest',
+    );
+    // Detach: the port Nova made is deleted, the user's port is unbound and kept.
+    await ok(
+      await call(
+        cloud,
+        'DELETE',
+        `${C}/servers/${created.id}/os-interface/${viaNet.interfaceAttachment.port_id}`,
+        demo,
+      ),
+      202,
+    );
+    assert.equal((await call(cloud, 'GET', `${N}/ports/${viaNet.interfaceAttachment.port_id}`, demo)).status, 404);
+    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}/os-interface/${extra.id}`, demo), 202);
+    const kept = (await ok(await call(cloud, 'GET', `${N}/ports/${extra.id}`, demo))).port;
+    assert.equal(kept.device_id, '');
+    await fault(
+      await call(cloud, 'GET', `${C}/servers/${created.id}/os-interface/${extra.id}`, demo),
+      404,
+      'itemNotFound',
+    );
+    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
+  });
+
   it('lists availability zones, and services/hypervisors for admins only', async () => {
     const az = await ok(await call(cloud, 'GET', `${C}/os-availability-zone`, demo));
     assert.deepEqual(az.availabilityZoneInfo, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);

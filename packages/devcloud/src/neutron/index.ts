@@ -63,6 +63,29 @@ function neutronPlugin(app: FastifyInstance, ctx: CloudContext): void {
   tagRoutes(app, m);
 }
 
+/** Detach one port from its server: delete it if Nova made it, else unbind it (floating IPs are released too). */
+function releasePort(m: NeutronModel, portId: string): void {
+  const p = m.ports.get(portId);
+  if (!p) return;
+  if (p._novaCreated) {
+    m.deletePort(p);
+    return;
+  }
+  p.device_id = '';
+  p.device_owner = '';
+  p['binding:host_id'] = '';
+  p['binding:vif_type'] = 'unbound';
+  p['binding:vif_details'] = {};
+  p.status = 'DOWN';
+  touch(p);
+  m.ports.put(p);
+}
+
+/** Nova's interface detach (os-interface DELETE) for one port of a server. */
+export function releaseServerPort(ctx: CloudContext, portId: string): void {
+  releasePort(new NeutronModel(ctx), portId);
+}
+
 function toInternal(e: unknown): never {
   if (e instanceof NeutronError) throw new InternalError(e.status, e.message);
   throw e;
@@ -135,20 +158,7 @@ export function neutronInternal(ctx: CloudContext): Partial<InternalApis> {
         }));
     },
     releaseDevice(serverId) {
-      for (const p of m.ports.filter((x) => x.device_id === serverId)) {
-        if (p._novaCreated) {
-          m.deletePort(p);
-          continue;
-        }
-        p.device_id = '';
-        p.device_owner = '';
-        p['binding:host_id'] = '';
-        p['binding:vif_type'] = 'unbound';
-        p['binding:vif_details'] = {};
-        p.status = 'DOWN';
-        touch(p);
-        m.ports.put(p);
-      }
+      for (const p of m.ports.filter((x) => x.device_id === serverId)) releasePort(m, p.id);
     },
   };
   // Usage for the cloud's quota accounting (network, subnet, port, router, floatingip, security_group, ...).
