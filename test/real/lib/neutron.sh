@@ -1,6 +1,6 @@
 #!/bin/bash
-# Neutron server (python3-neutron, Zed): ML2 (flat/vlan/vxlan, port_security), no agents, no L3/DHCP,
-# MariaDB + RabbitMQ from infra.sh, in $CLOUD's catalog. Mechanism driver "ocx" (../pylib) binds
+# Neutron server (python3-neutron, Zed): ML2 (flat/vlan/vxlan, port_security) + the L3 router service plugin (API only:
+# routers and floating IPs, no L3 agent), # MariaDB + RabbitMQ from infra.sh, in $CLOUD's catalog. Mechanism driver "ocx" (../pylib) binds
 # every port so nova's fake driver can boot servers on networks (NEUTRON_MECH_DRIVERS="" = none).
 # Usage: CLOUD=sp1 neutron.sh up|down|status
 set -euo pipefail
@@ -17,7 +17,7 @@ configure() {
 bind_host = $BIND_IP
 bind_port = $PORT
 core_plugin = ml2
-service_plugins =
+service_plugins = router
 auth_strategy = keystone
 transport_url = $(rmq_url)
 api_workers = 1
