@@ -1,6 +1,6 @@
 #!/bin/bash
 # Neutron server (python3-neutron, Zed): ML2 (flat/vlan/vxlan, port_security) + the L3 router service plugin (API only:
-# routers and floating IPs, no L3 agent), # MariaDB + RabbitMQ from infra.sh, in $CLOUD's catalog. Mechanism driver "ocx" (../pylib) binds
+# routers and floating IPs, no L3 agent), MariaDB + RabbitMQ from infra.sh, in $CLOUD's catalog. Mechanism driver "ocx" (../pylib) binds
 # every port so nova's fake driver can boot servers on networks (NEUTRON_MECH_DRIVERS="" = none).
 # Usage: CLOUD=sp1 neutron.sh up|down|status
 set -euo pipefail
