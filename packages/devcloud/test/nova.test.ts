@@ -317,7 +317,9 @@ describe('devcloud nova', () => {
       'conflictingRequest',
     );
     assert.equal(start, `Cannot 'start' instance ${created.id} while it is in vm_state active`);
-    await ok(await call(cloud, 'POST', `${C}/servers/${created.id}/action`, demo, { 'os-stop': null }), 202);
+    const stop = await call(cloud, 'POST', `${C}/servers/${created.id}/action`, demo, { 'os-stop': null });
+    await ok(stop, 202);
+    const stopRequest = stop.headers.get('x-openstack-request-id');
     const stopped = (await waitServer(created.id, (x) => x?.status === 'SHUTOFF'))!;
     assert.equal(stopped['OS-EXT-STS:power_state'], 4);
     await ok(await call(cloud, 'POST', `${C}/servers/${created.id}/action`, demo, { 'os-start': null }), 202);
@@ -332,6 +334,25 @@ describe('devcloud nova', () => {
       'badRequest',
     );
     await fault(await call(cloud, 'POST', `${C}/servers/${created.id}/action`, demo, { fly: {} }), 400, 'badRequest');
+    // The action log, newest first, with the request ids the API answered with.
+    const log = await ok(await call(cloud, 'GET', `${C}/servers/${created.id}/os-instance-actions`, demo));
+    assert.deepEqual(
+      log.instanceActions.map((a: Json) => a.action),
+      ['reboot', 'start', 'stop', 'create'],
+    );
+    assert.equal(log.instanceActions[2].request_id, stopRequest);
+    const one = await ok(
+      await call(
+        cloud,
+        'GET',
+        `${C}/servers/${created.id}/os-instance-actions/${stopRequest}`,
+        demo,
+        undefined,
+        V('2.51'),
+      ),
+    );
+    assert.equal(one.instanceAction.events[0].event, 'compute_stop_instance');
+    assert.equal(one.instanceAction.events[0].result, 'Success');
   });
 
   it('keeps server metadata', async () => {

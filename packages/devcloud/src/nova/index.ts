@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CloudContext, InternalApis, ServiceModule } from '../context.ts';
 import { flavorRoutes } from './flavors.ts';
 import { installHttp } from './http.ts';
+import { instanceActionRoutes } from './instance-actions.ts';
 import { interfaceRoutes } from './interfaces.ts';
 import { keypairRoutes } from './keypairs.ts';
 import { miscRoutes } from './misc.ts';
@@ -28,6 +29,7 @@ function novaPlugin(app: FastifyInstance, ctx: CloudContext): void {
   serverRoutes(app, ctx, m);
   serverActionRoutes(app, ctx, m);
   interfaceRoutes(app, ctx, m);
+  instanceActionRoutes(app, ctx, m);
 }
 
 /** Compute usage for the cloud's quota accounting (instances, cores, ram). */

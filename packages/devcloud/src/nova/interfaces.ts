@@ -7,7 +7,7 @@ import type { CloudContext } from '../context.ts';
 import { InternalError } from '../context.ts';
 import { releaseServerPort } from '../neutron/index.ts';
 import { badRequest, bodyOf, conflict, mv, NovaError, notFound, tokenOf } from './http.ts';
-import type { NovaModel } from './model.ts';
+import { type NovaModel, recordAction } from './model.ts';
 import { getServer } from './servers.ts';
 
 interface PortView {
@@ -48,7 +48,7 @@ export function interfaceRoutes(app: FastifyInstance, ctx: CloudContext, m: Nova
     return { interfaceAttachment: render(req, p) };
   });
 
-  app.post<{ Params: { id: string } }>('/v2.1/servers/:id/os-interface', async (req) => {
+  app.post<{ Params: { id: string } }>('/v2.1/servers/:id/os-interface', async (req, reply) => {
     const token = tokenOf(req);
     const s = getServer(m, token, req.params.id);
     const b = bodyOf(req, 'interfaceAttachment');
@@ -79,6 +79,7 @@ export function interfaceRoutes(app: FastifyInstance, ctx: CloudContext, m: Nova
       throw e;
     }
     s.updated = Date.now();
+    recordAction(s, 'attach_interface', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId);
     m.servers.put(s);
     const p = ports().get(bound.id);
     if (!p) throw notFound(`Port ${bound.id} could not be found.`);
@@ -86,13 +87,15 @@ export function interfaceRoutes(app: FastifyInstance, ctx: CloudContext, m: Nova
   });
 
   app.delete<{ Params: { id: string; port: string } }>('/v2.1/servers/:id/os-interface/:port', async (req, reply) => {
-    const s = getServer(m, tokenOf(req), req.params.id);
+    const token = tokenOf(req);
+    const s = getServer(m, token, req.params.id);
     const p = mine(s.id).find((x) => x.id === req.params.port);
     if (!p) throw notFound(`Port ${req.params.port} is not attached`);
     if (s.task_state)
       throw conflict(`Cannot 'detach_interface' instance ${s.id} while it is in task_state ${s.task_state}`);
     // As Nova: a port Nova made for the server is deleted, a port the user brought is unbound and kept.
     releaseServerPort(ctx, p.id);
+    recordAction(s, 'detach_interface', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId);
     s.updated = Date.now();
     m.servers.put(s);
     return reply.code(202).send();

@@ -40,6 +40,18 @@ export interface Pending {
   fault?: Fault;
 }
 
+/** One entry of a server's action log (`os-instance-actions`). */
+export interface InstanceAction {
+  action: string;
+  request_id: string;
+  user_id: string;
+  project_id: string;
+  start: number;
+  message: string | null;
+  event: string;
+  result: 'Success' | 'Error';
+}
+
 export interface ServerRow {
   id: string;
   name: string;
@@ -75,6 +87,43 @@ export interface ServerRow {
   pending: Pending | null;
   deleted: boolean;
   deleted_at: number | null;
+  /** Action log, newest last (absent on rows from older state files). */
+  actions?: InstanceAction[];
+}
+
+/** Nova's event names for the actions devcloud records. */
+const EVENTS: Record<string, string> = {
+  create: 'compute__do_build_and_run_instance',
+  delete: 'compute_terminate_instance',
+  stop: 'compute_stop_instance',
+  start: 'compute_start_instance',
+  reboot: 'compute_reboot_instance',
+  pause: 'compute_pause_instance',
+  unpause: 'compute_unpause_instance',
+  suspend: 'compute_suspend_instance',
+  resume: 'compute_resume_instance',
+  rebuild: 'compute_rebuild_instance',
+  attach_volume: 'compute_attach_volume',
+  detach_volume: 'compute_detach_volume',
+  attach_interface: 'compute_attach_interface',
+  detach_interface: 'compute_detach_interface',
+  lock: 'api_lock',
+  unlock: 'api_unlock',
+};
+
+/** Append to a server's action log (the caller persists the row). */
+export function recordAction(s: ServerRow, action: string, requestId: string, userId: string, failed = false): void {
+  s.actions = s.actions ?? [];
+  s.actions.push({
+    action,
+    request_id: requestId,
+    user_id: userId,
+    project_id: s.project_id,
+    start: Date.now(),
+    message: failed ? 'Error' : null,
+    event: EVENTS[action] ?? `compute_${action}`,
+    result: failed ? 'Error' : 'Success',
+  });
 }
 
 export function hostId(projectId: string): string {

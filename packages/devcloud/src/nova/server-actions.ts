@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CloudContext, TokenInfo } from '../context.ts';
 import { InternalError } from '../context.ts';
 import { badRequest, bodyOf, conflict, forbidden, mv, NovaError, notFound, tokenOf } from './http.ts';
-import { type NovaModel, POWER, type ServerRow } from './model.ts';
+import { type NovaModel, POWER, recordAction, type ServerRow } from './model.ts';
 import { getServer, nextDevice } from './servers.ts';
 
 function stateConflict(action: string, s: ServerRow): NovaError {
@@ -27,6 +27,22 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
     const action = Object.keys(body)[0];
     if (!action || Object.keys(body).length !== 1) throw badRequest('There is no such action: ');
     const arg = body[action] as Record<string, unknown> | null;
+    const rid = String(reply.getHeader('x-openstack-request-id') ?? '');
+    const LOG: Record<string, string> = {
+      reboot: 'reboot',
+      'os-stop': 'stop',
+      'os-start': 'start',
+      pause: 'pause',
+      unpause: 'unpause',
+      suspend: 'suspend',
+      resume: 'resume',
+      rebuild: 'rebuild',
+    };
+    /** Start a transition and log it as the instance action Nova would record. */
+    const go = (task: string, vmState: string, power: number) => {
+      recordAction(s, LOG[action] ?? action, rid, token.userId);
+      transition(s, task, vmState, power);
+    };
     const requireState = (name: string, states: string[]) => {
       if (s.task_state || !states.includes(s.vm_state)) throw stateConflict(name, s);
     };
@@ -41,45 +57,47 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
         }
         if (type === 'SOFT') requireState('reboot', ['active']);
         else requireState('reboot', ['active', 'stopped', 'paused', 'suspended', 'error']);
-        transition(s, type === 'SOFT' ? 'rebooting' : 'rebooting_hard', 'active', POWER.RUNNING);
+        go(type === 'SOFT' ? 'rebooting' : 'rebooting_hard', 'active', POWER.RUNNING);
         return reply.code(202).send();
       }
       case 'os-stop':
         checkLock(token, s);
         requireState('stop', ['active', 'error']);
-        transition(s, 'powering-off', 'stopped', POWER.SHUTDOWN);
+        go('powering-off', 'stopped', POWER.SHUTDOWN);
         return reply.code(202).send();
       case 'os-start':
         checkLock(token, s);
         requireState('start', ['stopped']);
-        transition(s, 'powering-on', 'active', POWER.RUNNING);
+        go('powering-on', 'active', POWER.RUNNING);
         return reply.code(202).send();
       case 'pause':
         checkLock(token, s);
         requireState('pause', ['active']);
-        transition(s, 'pausing', 'paused', POWER.PAUSED);
+        go('pausing', 'paused', POWER.PAUSED);
         return reply.code(202).send();
       case 'unpause':
         checkLock(token, s);
         requireState('unpause', ['paused']);
-        transition(s, 'unpausing', 'active', POWER.RUNNING);
+        go('unpausing', 'active', POWER.RUNNING);
         return reply.code(202).send();
       case 'suspend':
         checkLock(token, s);
         requireState('suspend', ['active']);
-        transition(s, 'suspending', 'suspended', POWER.SHUTDOWN);
+        go('suspending', 'suspended', POWER.SHUTDOWN);
         return reply.code(202).send();
       case 'resume':
         checkLock(token, s);
         requireState('resume', ['suspended']);
-        transition(s, 'resuming', 'active', POWER.RUNNING);
+        go('resuming', 'active', POWER.RUNNING);
         return reply.code(202).send();
       case 'lock':
+        recordAction(s, 'lock', rid, token.userId);
         s.locked = true;
         s.locked_reason = mv(req) >= 73 && typeof arg?.locked_reason === 'string' ? arg.locked_reason : null;
         m.servers.put(s);
         return reply.code(202).send();
       case 'unlock':
+        recordAction(s, 'unlock', rid, token.userId);
         s.locked = false;
         s.locked_reason = null;
         m.servers.put(s);
@@ -115,7 +133,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
         if (typeof arg?.name === 'string') s.name = arg.name;
         if (arg?.metadata && typeof arg.metadata === 'object')
           s.metadata = { ...(arg.metadata as Record<string, string>) };
-        transition(s, 'rebuilding', 'active', POWER.RUNNING);
+        go('rebuilding', 'active', POWER.RUNNING);
         return reply.code(202).send({ server: { id: s.id } });
       }
       default:
@@ -260,7 +278,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
     if (!v) throw notFound(`Volume ${req.params.vol} is not attached to the instance ${s.id}`);
     return { volumeAttachment: renderAttachment(req, s, v) };
   });
-  app.post<{ Params: { id: string } }>('/v2.1/servers/:id/os-volume_attachments', async (req) => {
+  app.post<{ Params: { id: string } }>('/v2.1/servers/:id/os-volume_attachments', async (req, reply) => {
     const token = tokenOf(req);
     const s = getServer(m, token, req.params.id);
     checkLock(token, s);
@@ -301,6 +319,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
       tag: mv(req) >= 49 && typeof b.tag === 'string' ? b.tag : null,
     };
     s.volumes.push(entry);
+    recordAction(s, 'attach_volume', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId);
     s.updated = Date.now();
     m.servers.put(s);
     return { volumeAttachment: renderAttachment(req, s, entry) };
@@ -322,6 +341,7 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
         throw e;
       }
       s.volumes = s.volumes.filter((x) => x.id !== v.id);
+      recordAction(s, 'detach_volume', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId);
       s.updated = Date.now();
       m.servers.put(s);
       return reply.code(202).send();

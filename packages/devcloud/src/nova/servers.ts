@@ -29,6 +29,7 @@ import {
   type NovaModel,
   POWER,
   randomPassword,
+  recordAction,
   type ServerRow,
   type ServerVolume,
   STATUS_FILTER,
@@ -417,6 +418,7 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
             }
           : {}),
       };
+      recordAction(s, 'create', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId, fault);
       m.begin(s, pendingBuild, 'spawning');
       created.push(s);
       if (volumeBdms.length) {
@@ -643,6 +645,7 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
     const s = getServer(m, token, req.params.id);
     if (s.locked && !token.isAdmin) throw conflict(`Instance ${s.id} is locked`);
     if (s.pending?.kind !== 'delete') {
+      recordAction(s, 'delete', String(reply.getHeader('x-openstack-request-id') ?? ''), token.userId);
       m.begin(
         s,
         { kind: 'delete', until: Date.now() + ctx.transitionMs, vm_state: s.vm_state, power_state: s.power_state },
