@@ -683,6 +683,8 @@ async function glancePlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
     if (!img.blob || img.size === null || (img.status !== 'active' && img.status !== 'deactivated')) {
       return reply.code(204).send();
     }
+    // Data gone from the store (e.g. a state file kept but its blob directory removed): Glance answers 204.
+    if (!(await blobs.exists(img.blob))) return reply.code(204).send();
     const size = img.size;
     const ranges = parseRange(req.headers.range, size);
     reply.header('content-type', 'application/octet-stream');

@@ -586,6 +586,9 @@ async function swiftPlugin(app: FastifyInstance, ctx: CloudContext): Promise<voi
       return req.method === 'HEAD' ? reply.code(200).send() : reply.code(200).send(text);
     }
     const body = resolveBody(objects, o);
+    for (const piece of body.pieces) {
+      if (!(await blobs.exists(piece.key))) throw new SwiftError(404);
+    }
     setObjectHeaders(reply, o, body);
     const cond = conditional(req, body.etag, o.timestamp);
     if (cond === 304) return reply.code(304).send();
