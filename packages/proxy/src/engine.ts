@@ -21,7 +21,15 @@ import { matches } from './extensions/types.ts';
 import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { type ParsedPath, parsePath, pathFor, resourceOf, SERVICE_PREFIX, singularKey } from './paths.ts';
+import {
+  type ParsedPath,
+  parsePath,
+  pathFor,
+  resourceOf,
+  SERVICE_PREFIX,
+  serviceOfType,
+  singularKey,
+} from './paths.ts';
 import type { LearnedResource, ResourceMappings } from './resource-mappings.ts';
 import { type LinkMap, publicOrigin, rewriteJson, rewriteUrl } from './rewrite.ts';
 import type { RemoteCredential, TokenMappings } from './token-mappings.ts';
@@ -299,6 +307,10 @@ export class Engine {
     const ref = p.version ? resourceOf(p) : undefined;
     if (!target && ref && !st.proxyList.length) {
       target = await this.o.resources.find(ref.type, ref.id);
+      // An injected location is only usable with the token it was injected for; others get the home cloud.
+      if (target?.startsWith('via:') && !(await this.o.tokens.forTarget(st.token, st.hash, target))) {
+        target = this.o.homeId;
+      }
       if (!target) {
         // A create of a named resource (PUT container) has nothing to find: it goes to the default target.
         const isCreate = st.service === 'object-store' && st.method === 'PUT' && ref.exact;
@@ -349,10 +361,19 @@ export class Engine {
     const ac = new AbortController();
     const signal = AbortSignal.any([ac.signal, st.signal]);
     const failed: string[] = [];
+    // Ask the service the resource belongs to (an attach request to Nova locates a Cinder volume).
+    const service =
+      st.parsed.version && resourceOf(st.parsed)?.type === type ? st.service : (serviceOfType(type) ?? st.service);
     const probePath =
-      st.service === 'object-store'
-        ? { method: 'HEAD', path: `/${encodeURIComponent(id.slice(id.indexOf('/') + 1))}` }
-        : { method: 'GET', path: `/${type}/${encodeURIComponent(id)}` };
+      service === 'object-store'
+        ? { method: 'HEAD', path: `/${encodeURIComponent(id.slice(id.indexOf('/') + 1))}`, service }
+        : { method: 'GET', path: `/${type}/${encodeURIComponent(id)}`, service };
+    const probeHeaders =
+      service === st.service
+        ? microversionHeaders(st.req)
+        : type === 'attachments'
+          ? { 'openstack-api-version': 'volume 3.27' }
+          : {};
     const winner = await new Promise<string | undefined>((resolve) => {
       let pending = targets.length;
       const done = () => {
@@ -364,7 +385,7 @@ export class Engine {
           done();
           continue;
         }
-        this.callTarget(st, t, { ...probePath, headers: microversionHeaders(st.req) }, this.o.floodTimeoutMs, signal)
+        this.callTarget(st, t, { ...probePath, headers: probeHeaders }, this.o.floodTimeoutMs, signal)
           .then((r) => {
             if (r.status >= 200 && r.status < 300) resolve(t);
             else if (r.status >= 500) failed.push(t);

@@ -59,6 +59,8 @@ export const SERVICE_ALIASES: Record<string, string[]> = {
   image: ['image'],
   network: ['network'],
   'object-store': ['object-store'],
+  /** A federation proxy in front of this cloud's services (where token injection is delivered). */
+  'federation-proxy': ['federation-proxy'],
 };
 
 /**

@@ -178,3 +178,28 @@ export function singularKey(collection: string): string {
   if (k.endsWith('s')) return k.slice(0, -1);
   return k;
 }
+
+const TYPE_SERVICE: Record<string, string> = {
+  servers: 'compute',
+  flavors: 'compute',
+  'os-keypairs': 'compute',
+  volumes: 'block-storage',
+  snapshots: 'block-storage',
+  backups: 'block-storage',
+  attachments: 'block-storage',
+  types: 'block-storage',
+  images: 'image',
+  networks: 'network',
+  subnets: 'network',
+  ports: 'network',
+  floatingips: 'network',
+  routers: 'network',
+  'security-groups': 'network',
+  'security-group-rules': 'network',
+  containers: 'object-store',
+};
+
+/** The service a resource type belongs to (for locating it from a request to another service). */
+export function serviceOfType(type: string): string | undefined {
+  return TYPE_SERVICE[type];
+}

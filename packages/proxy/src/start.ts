@@ -132,15 +132,20 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     // A proxy in front of the target's services is found where its catalog sends block-storage (or compute).
     const cred = await engine.credential(st, targetId, Date.now() + timeoutMs);
     let root: string | undefined;
-    for (const svc of ['block-storage', 'compute', 'image', 'network']) {
-      const ep = cred.endpoints[svc];
-      if (!ep) continue;
-      const candidate = ep.replace(/\/(volume|compute|image|network|object-store)$/, '');
+    // Registered as such in the target's catalog (service type federation-proxy), else found where the
+    // catalog sends block storage or compute (a proxy answers /.ocx-proxy).
+    const candidates = [
+      cred.endpoints['federation-proxy'],
+      ...['block-storage', 'compute', 'image', 'network'].map((svc) =>
+        cred.endpoints[svc]?.replace(/\/(volume|compute|image|network|object-store)$/, ''),
+      ),
+    ].filter((c): c is string => !!c);
+    for (const candidate of [...new Set(candidates)]) {
       try {
         const r = await fetch(`${candidate}/.ocx-proxy`, { signal: AbortSignal.timeout(5_000) });
         if (r.ok) {
           const info = (await r.json()) as { ocx_proxy?: { id?: string } };
-          if (info.ocx_proxy?.id) {
+          if (info.ocx_proxy?.id && info.ocx_proxy.id !== proxyId) {
             root = candidate;
             break;
           }

@@ -48,7 +48,11 @@ test('a resource created through one replica is found by the other from the shar
   assert.equal(((await viaB.json()) as { network: { name: string } }).network.name, 'replica-net');
   assert.equal(await lookups(b, 'resource', 'flood_hit'), 0, 'replica B did not flood');
   assert.ok((await lookups(b, 'resource', 'hit')) >= 1);
-  assert.equal(await lookups(b, 'token', 'miss'), 0, 'replica B ran no K2K: the sealed sp2 token came from the database');
+  assert.equal(
+    await lookups(b, 'token', 'miss'),
+    0,
+    'replica B ran no K2K: the sealed sp2 token came from the database',
+  );
   assert.ok((await lookups(b, 'token', 'hit')) >= 1);
 });
 
@@ -57,7 +61,19 @@ test('kill -9 of a proxy process under load loses no mapping it acknowledged', a
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child: ChildProcess = spawn(
     process.execPath,
-    [main, '--home-cloud', 'idp-admin', '--clouds-file', w.cloudsYaml, '--listen', '127.0.0.1:0', '--db', db, '--log-level', 'silent'],
+    [
+      main,
+      '--home-cloud',
+      'idp-admin',
+      '--clouds-file',
+      w.cloudsYaml,
+      '--listen',
+      '127.0.0.1:0',
+      '--db',
+      db,
+      '--log-level',
+      'silent',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
@@ -79,10 +95,15 @@ test('kill -9 of a proxy process under load loses no mapping it acknowledged', a
         try {
           const r = await fetch(`${url}/network/v2.0/networks`, {
             method: 'POST',
-            headers: { 'x-auth-token': w.token, 'content-type': 'application/json', 'mm-service-provider': target === 'idp-admin' ? 'default' : target },
+            headers: {
+              'x-auth-token': w.token,
+              'content-type': 'application/json',
+              'mm-service-provider': target === 'idp-admin' ? 'default' : target,
+            },
             body: JSON.stringify({ network: { name: `load-${n}-${i}` } }),
           });
-          if (r.status === 201) acked.push({ id: ((await r.json()) as { network: { id: string } }).network.id, target });
+          if (r.status === 201)
+            acked.push({ id: ((await r.json()) as { network: { id: string } }).network.id, target });
           else await r.body?.cancel();
         } catch {
           return; // the process is gone
@@ -96,10 +117,12 @@ test('kill -9 of a proxy process under load loses no mapping it acknowledged', a
     await Promise.all(workers);
     const sql = new DatabaseSync(db);
     const rows = new Map(
-      (sql.prepare("SELECT resource_id, target_id FROM resource_mappings WHERE resource_type = 'networks'").all() as {
-        resource_id: string;
-        target_id: string;
-      }[]).map((r) => [r.resource_id, r.target_id]),
+      (
+        sql.prepare("SELECT resource_id, target_id FROM resource_mappings WHERE resource_type = 'networks'").all() as {
+          resource_id: string;
+          target_id: string;
+        }[]
+      ).map((r) => [r.resource_id, r.target_id]),
     );
     sql.close();
     assert.ok(acked.length >= 40);
