@@ -89,6 +89,9 @@ describe('devcloud neutron', () => {
     const bad = await fails(await call(cloud, 'GET', `${N}/networks?foo=bar`, demo), 400, 'HTTPBadRequest');
     assert.equal(bad.NeutronError.message, "['foo'] is invalid attribute for filtering");
     await fails(await call(cloud, 'GET', `${N}/networks?sort_key=name&sort_dir=up`, demo), 400, 'HTTPBadRequest');
+    // Like Neutron, all_tenants is no filter (admins see every project anyway) — also on an empty collection.
+    const empty = await fails(await call(cloud, 'GET', `${N}/floatingips?all_tenants=1`, admin), 400, 'HTTPBadRequest');
+    assert.equal(empty.NeutronError.message, "['all_tenants'] is invalid attribute for filtering");
     const res = await fetch(`${cloud.baseUrl}${N}/networks`, {
       method: 'POST',
       headers: { 'x-auth-token': demo, 'content-type': 'application/json' },

@@ -104,6 +104,18 @@ export function rejectUnknown(body: Record<string, unknown>, allowed: readonly s
   if (bad.length) throw badRequest(`Unrecognized attribute(s) '${bad.join(', ')}'`);
 }
 
+/** Attributes every standard-attribute resource has. */
+export const STD_ATTRS = [
+  'id',
+  'project_id',
+  'tenant_id',
+  'description',
+  'tags',
+  'created_at',
+  'updated_at',
+  'revision_number',
+];
+
 export function nowIso(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -142,6 +154,8 @@ export interface ListOptions {
   path: string;
   /** Custom filters: return true/false to decide, or undefined to fall back to attribute matching. */
   customFilter?: (row: Record<string, unknown>, key: string, values: string[]) => boolean | undefined;
+  /** The collection's attributes, for filter validation when the list is empty. */
+  attributes?: readonly string[];
   /** Extra accepted filter names that are not attributes of the rendered body. */
   extraFilters?: readonly string[];
   notFound: (id: string) => NeutronError;
@@ -173,8 +187,9 @@ export function sendList(
   const known = new Set<string>(opts.extraFilters ?? []);
   for (const r of rendered) for (const k of Object.keys(r)) known.add(k);
   if (rendered.length === 0) {
-    // Without a row to learn attributes from, accept any filter (empty result either way).
-    for (const k of Object.keys(q)) known.add(k);
+    // Without a row to learn attributes from: the collection's declared attributes, else accept any filter.
+    if (opts.attributes) for (const k of opts.attributes) known.add(k);
+    else for (const k of Object.keys(q)) known.add(k);
   }
   const filters = Object.keys(q).filter((k) => !CONTROL_PARAMS.has(k));
   const invalid = filters.filter(

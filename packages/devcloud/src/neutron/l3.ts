@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { TokenInfo } from '../context.ts';
-import { badRequest, bodyOf, fieldsOf, NeutronError, rejectUnknown, sendList, tokenOf } from './http.ts';
+import { badRequest, bodyOf, fieldsOf, NeutronError, rejectUnknown, STD_ATTRS, sendList, tokenOf } from './http.ts';
 import { parseIp } from './ipam.ts';
 import {
   type FloatingIpRow,
@@ -106,6 +106,18 @@ export function l3Routes(app: FastifyInstance, m: NeutronModel): void {
       collection: 'floatingips',
       path: '/network/v2.0/floatingips',
       notFound: fipNotFound,
+      attributes: [
+        ...STD_ATTRS,
+        'floating_network_id',
+        'floating_ip_address',
+        'port_id',
+        'fixed_ip_address',
+        'router_id',
+        'status',
+        'port_details',
+        'port_forwardings',
+        'qos_policy_id',
+      ],
     });
   });
 
@@ -251,6 +263,15 @@ export function l3Routes(app: FastifyInstance, m: NeutronModel): void {
       collection: 'routers',
       path: '/network/v2.0/routers',
       notFound: routerNotFound,
+      attributes: [
+        ...STD_ATTRS,
+        'name',
+        'admin_state_up',
+        'status',
+        'external_gateway_info',
+        'routes',
+        'availability_zone_hints',
+      ],
     });
   });
 

@@ -1,7 +1,17 @@
 /** Neutron ports: fixed IP allocation, MACs, security groups, device binding, and fixed_ips filters. */
 import type { FastifyInstance } from 'fastify';
 import type { TokenInfo } from '../context.ts';
-import { badRequest, bodyOf, fieldsOf, NeutronError, policyDenied, rejectUnknown, sendList, tokenOf } from './http.ts';
+import {
+  badRequest,
+  bodyOf,
+  fieldsOf,
+  NeutronError,
+  policyDenied,
+  rejectUnknown,
+  STD_ATTRS,
+  sendList,
+  tokenOf,
+} from './http.ts';
 import { type NeutronModel, type PortRow, renderRow, touch } from './model.ts';
 
 const ADMIN_ONLY = ['binding:host_id', 'binding:vif_type', 'binding:profile', 'binding:vif_details'] as const;
@@ -63,6 +73,7 @@ export function portRoutes(app: FastifyInstance, m: NeutronModel): void {
       path: '/network/v2.0/ports',
       notFound,
       customFilter: fixedIpsFilter,
+      attributes: [...STD_ATTRS, ...CREATE_ATTRS, 'status', ...ADMIN_ONLY],
       extraFilters: ['fixed_ips', 'security_groups'],
     });
   });
