@@ -115,6 +115,7 @@ describe('K2K identity provider side', () => {
     const { token } = await login('idp');
     const missing = await ecp(token, 'nope');
     assert.equal(missing.status, 404);
+    assert.equal(await errorMessage(missing), 'Could not find Service Provider: nope.');
   });
 
   test('POST /v3/auth/OS-FEDERATION/saml2 returns the bare, signed samlp:Response', async () => {

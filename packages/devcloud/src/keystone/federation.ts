@@ -233,7 +233,7 @@ export class Federation {
     session: SamlSession,
   ): { token: string; row: import('./model.ts').TokenRow } {
     const idp = this.identityProviders.get(idpId);
-    if (!idp) throw notFound('identity provider', idpId);
+    if (!idp) throw notFound('Identity Provider', idpId);
     if (!idp.enabled) throw forbidden('identity:authenticate (identity provider disabled)');
     if (!idp.remote_ids.includes(session.issuer)) {
       throw unauthorized('The assertion was issued by an identity provider other than this one (remote_ids).');
@@ -372,7 +372,7 @@ export function federationRoutes(fed: Federation) {
       requireAdmin(caller(ks, req), 'get_service_provider');
       const { id } = req.params as { id: string };
       const sp = fed.serviceProviders.get(id);
-      if (!sp) throw notFound('service provider', id);
+      if (!sp) throw notFound('Service Provider', id);
       return { service_provider: spBody(sp, r.v3()) };
     });
     app.put(`${SPS}/:id`, async (req, reply) => {
@@ -397,7 +397,7 @@ export function federationRoutes(fed: Federation) {
       requireAdmin(caller(ks, req), 'update_service_provider');
       const { id } = req.params as { id: string };
       const sp = fed.serviceProviders.get(id);
-      if (!sp) throw notFound('service provider', id);
+      if (!sp) throw notFound('Service Provider', id);
       const b = bodyObject(req, 'service_provider');
       const next: ServiceProvider = {
         ...sp,
@@ -413,7 +413,7 @@ export function federationRoutes(fed: Federation) {
     app.delete(`${SPS}/:id`, async (req, reply) => {
       requireAdmin(caller(ks, req), 'delete_service_provider');
       const { id } = req.params as { id: string };
-      if (!fed.serviceProviders.delete(id)) throw notFound('service provider', id);
+      if (!fed.serviceProviders.delete(id)) throw notFound('Service Provider', id);
       return reply.code(204).send();
     });
 
@@ -449,7 +449,7 @@ export function federationRoutes(fed: Federation) {
       if (!row || !info) throw unauthorized();
       if (!row.projectId) throw forbidden('Use a project scoped token when attempting to create a SAML assertion');
       const sp = fed.serviceProviders.get(spId);
-      if (!sp) throw notFound('service provider', spId);
+      if (!sp) throw notFound('Service Provider', spId);
       if (!sp.enabled) throw new KeystoneError(403, `Service provider ${spId} is disabled.`);
       const user = ks.users.get(row.userId);
       const project = ks.projects.get(row.projectId);
@@ -501,7 +501,7 @@ export function federationRoutes(fed: Federation) {
       requireAdmin(caller(ks, req), 'get_identity_provider');
       const { idp } = req.params as { idp: string };
       const row = fed.identityProviders.get(idp);
-      if (!row) throw notFound('identity provider', idp);
+      if (!row) throw notFound('Identity Provider', idp);
       return { identity_provider: idpBody(row, r.v3()) };
     });
     app.put(`${IDPS}/:idp`, async (req, reply) => {
@@ -516,7 +516,7 @@ export function federationRoutes(fed: Federation) {
       requireAdmin(caller(ks, req), 'update_identity_provider');
       const { idp } = req.params as { idp: string };
       const row = fed.identityProviders.get(idp);
-      if (!row) throw notFound('identity provider', idp);
+      if (!row) throw notFound('Identity Provider', idp);
       const b = bodyObject(req, 'identity_provider');
       const next: IdentityProvider = {
         ...row,
@@ -530,7 +530,7 @@ export function federationRoutes(fed: Federation) {
     app.delete(`${IDPS}/:idp`, async (req, reply) => {
       requireAdmin(caller(ks, req), 'delete_identity_provider');
       const { idp } = req.params as { idp: string };
-      if (!fed.identityProviders.delete(idp)) throw notFound('identity provider', idp);
+      if (!fed.identityProviders.delete(idp)) throw notFound('Identity Provider', idp);
       for (const p of fed.protocols.filter((x) => x.idp_id === idp)) fed.protocols.delete(p.id);
       ks.revokeWhere((t) => t.federated?.idpId === idp);
       return reply.code(204).send();
@@ -586,7 +586,7 @@ export function federationRoutes(fed: Federation) {
     app.get(PROTOS, async (req) => {
       requireAdmin(caller(ks, req), 'list_protocols');
       const { idp } = req.params as { idp: string };
-      if (!fed.identityProviders.get(idp)) throw notFound('identity provider', idp);
+      if (!fed.identityProviders.get(idp)) throw notFound('Identity Provider', idp);
       return collection(
         'protocols',
         fed.protocols.filter((p) => p.idp_id === idp).map((p) => protocolBody(p, r.v3())),
@@ -603,7 +603,7 @@ export function federationRoutes(fed: Federation) {
     app.put(`${PROTOS}/:proto`, async (req, reply) => {
       requireAdmin(caller(ks, req), 'create_protocol');
       const { idp, proto } = req.params as { idp: string; proto: string };
-      if (!fed.identityProviders.get(idp)) throw notFound('identity provider', idp);
+      if (!fed.identityProviders.get(idp)) throw notFound('Identity Provider', idp);
       if (fed.protocols.get(`${idp}:${proto}`))
         throw conflict('federation_protocol', `Duplicate entry found with ID ${proto}`);
       const b = bodyObject(req, 'protocol');
