@@ -29,6 +29,18 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/** Temp dirs owned by live stores: removed at process exit even when nobody closed the cloud. */
+const ownedDirs = new Set<string>();
+let exitHookInstalled = false;
+function trackOwnedDir(dir: string): void {
+  ownedDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const d of ownedDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 export class BlobStore {
   readonly dir: string;
   private readonly ownsDir: boolean;
@@ -42,6 +54,7 @@ export class BlobStore {
     } else {
       this.dir = mkdtempSync(join(tmpdir(), `devcloud-${label.replace(/[^a-z0-9-]/gi, '')}-`));
       this.ownsDir = true;
+      trackOwnedDir(this.dir);
     }
   }
 
@@ -124,7 +137,9 @@ export class BlobStore {
   }
 
   close(): void {
-    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+    if (!this.ownsDir) return;
+    rmSync(this.dir, { recursive: true, force: true });
+    ownedDirs.delete(this.dir);
   }
 }
 
