@@ -10,6 +10,8 @@ if [ "$("$_ocx_node_dir/bin/node" -v 2>/dev/null)" != "v$OCX_NODE_VERSION" ]; th
 fi
 export PATH="$_ocx_node_dir/bin:$OCX_ROOT/node_modules/.bin:$PATH"
 export npm_config_nodedir="$_ocx_node_dir"
+# V8's on-disk compile cache: faster start-up, and ~20 MiB less resident memory for a 3-cloud devcloud.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$OCX_ROOT/.tools/compile-cache}"
 # Install dependencies when the lock file changed since the last install. `npm install` (not `npm ci`): the
 # registry here lacks some platform-only optional packages (e.g. @biomejs/cli-android-*), which `npm ci` rejects
 # as missing from the lock; `npm install` honours the lock and skips them.
