@@ -168,4 +168,40 @@ describe('storage data with persistent state', () => {
       for (const d of blobDirs) rmSync(d, { recursive: true, force: true });
     }
   });
+
+  it('a volume still creating when the cloud stops is available after a restart (and nothing fires after close)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocx-storage-state-'));
+    const services = [cinderModule, cinderV3CatalogModule];
+    try {
+      const db1 = new SqliteDatabase(join(dir, 'state.db'));
+      const c1 = await startTestCloud({ services, store: db1.forCloud('persist'), transitionMs: 50 });
+      const t1 = await issueToken(c1, 'demo');
+      const pid = t1.body.token.project!.id;
+      const res = await fetch(`${c1.baseUrl}/volume/v3/${pid}/volumes`, {
+        method: 'POST',
+        headers: { 'x-auth-token': t1.token, 'content-type': 'application/json' },
+        body: JSON.stringify({ volume: { size: 1, name: 'mid-flight' } }),
+      });
+      const { volume } = (await res.json()) as { volume: { id: string; status: string } };
+      assert.equal(volume.status, 'creating');
+      await c1.close();
+      db1.close();
+      // Past the transition: a timer writing to the closed database would crash this process.
+      await new Promise((r) => setTimeout(r, 120));
+      const db2 = new SqliteDatabase(join(dir, 'state.db'));
+      const c2 = await startTestCloud({ services, store: db2.forCloud('persist'), transitionMs: 50 });
+      try {
+        const t2 = await issueToken(c2, 'demo');
+        const shown = await fetch(`${c2.baseUrl}/volume/v3/${pid}/volumes/${volume.id}`, {
+          headers: { 'x-auth-token': t2.token },
+        });
+        assert.equal(((await shown.json()) as { volume: { status: string } }).volume.status, 'available');
+      } finally {
+        await c2.close();
+        db2.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

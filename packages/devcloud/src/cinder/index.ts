@@ -227,6 +227,10 @@ function filteredVolumes(state: CinderState, req: FastifyRequest): VolumeRow[] {
 async function cinderPlugin(app: FastifyInstance, ctx: CloudContext): Promise<void> {
   const state = cinderState(ctx);
   const apiBase = () => `${ctx.baseUrl}/volume`;
+  app.addHook('onClose', async () => {
+    state.dispose();
+    states.delete(ctx);
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     let status = 500;

@@ -110,6 +110,7 @@ export class CinderState {
   readonly transfers: Table<TransferRow>;
   readonly types: Table<TypeRow>;
   private readonly ctx: CloudContext;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(ctx: CloudContext) {
     this.ctx = ctx;
@@ -139,6 +140,12 @@ export class CinderState {
       extraSpecs: {},
       isDefault: false,
     });
+  }
+
+  /** Stop pending transition timers (the cloud is closing; rows settle lazily on the next start). */
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   get transitionMs(): number {
@@ -175,7 +182,16 @@ export class CinderState {
   schedule<T extends { pending: PendingTransition | null; id: string }>(table: Table<T>, row: T, next: string): void {
     row.pending = { status: next, at: Date.now() + this.transitionMs };
     table.put(row);
-    setTimeout(() => this.settle(), this.transitionMs + 1).unref();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      try {
+        this.settle();
+      } catch (err) {
+        this.ctx.log.warn('cinder: settling a transition failed', { error: String(err) });
+      }
+    }, this.transitionMs + 1);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   type(idOrName: string): TypeRow | undefined {

@@ -52,6 +52,10 @@ function fail(deps: ImportDeps, id: string, ctx: CloudContext, why: string): voi
 }
 
 export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, deps: ImportDeps): void {
+  const timers = new Set<NodeJS.Timeout>();
+  app.addHook('onClose', async () => {
+    for (const t of timers) clearTimeout(t);
+  });
   /** Staged data per image id (blob keys), until imported. */
   const staged = ctx.store.table<{ id: string; key: string; size: number; md5: string; sha512: string }>(
     'glance_staging',
@@ -100,7 +104,16 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
       img.properties.os_glance_importing_to_stores = 'fs';
       deps.table.put(img);
       staged.delete(img.id);
-      setTimeout(() => activate(deps, img.id, stage), ctx.transitionMs).unref();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        try {
+          activate(deps, img.id, stage);
+        } catch (err) {
+          ctx.log.warn('glance: finishing an import failed', { image: img.id, error: String(err) });
+        }
+      }, ctx.transitionMs);
+      timer.unref();
+      timers.add(timer);
       return reply.code(202).send();
     }
     if (name === 'web-download') {
@@ -125,7 +138,11 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
           const stored = await deps.blobs.write(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream));
           activate(deps, id, stored);
         } catch (err) {
-          fail(deps, id, ctx, String(err));
+          try {
+            fail(deps, id, ctx, String(err));
+          } catch (inner) {
+            ctx.log.warn('glance: recording a failed import failed', { image: id, error: String(inner) });
+          }
         }
       })();
       return reply.code(202).send();
