@@ -424,6 +424,17 @@ describe('devcloud nova', () => {
       ),
     );
     assert.equal(future.servers.length, 0);
+    const backwards = await fault(
+      await call(
+        cloud,
+        'GET',
+        `${C}/servers/detail?changes-since=2030-01-01T00:00:00Z&changes-before=2020-01-01T00:00:00Z`,
+        demo,
+      ),
+      400,
+      'badRequest',
+    );
+    assert.equal(backwards, 'The value of changes-since must be less than or equal to changes-before.');
   });
 
   it('keeps projects apart; admin lists everything with all_tenants', async () => {

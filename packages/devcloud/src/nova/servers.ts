@@ -457,6 +457,9 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
     const changesBefore = first(q['changes-before']);
     const since = changesSince !== undefined ? parseIsoTime(changesSince, 'changes-since') : undefined;
     const before = changesBefore !== undefined ? parseIsoTime(changesBefore, 'changes-before') : undefined;
+    if (since !== undefined && before !== undefined && since > before) {
+      throw badRequest('The value of changes-since must be less than or equal to changes-before.');
+    }
     const deletedRaw = first(q.deleted);
     const includeDeleted = since !== undefined || before !== undefined || (token.isAdmin && deletedRaw === 'true');
     let rows = m.settleAll(m.servers.all());
@@ -582,7 +585,8 @@ export function serverRoutes(app: FastifyInstance, ctx: CloudContext, m: NovaMod
       if (i < 0) throw badRequest(`marker [${marker}] not found`);
       rows = rows.slice(i + 1);
     }
-    const limit = parseLimit(first(q.limit));
+    // Nova caps every page at its max_limit (1000) and links to the rest, with or without `limit`.
+    const limit = parseLimit(first(q.limit)) ?? (rows.length > 1000 ? 1000 : undefined);
     if (limit !== undefined) rows = rows.slice(0, limit);
     const body: Record<string, unknown> = {
       servers: rows.map((s) => (detail ? renderServer(ctx, req, token, s) : renderServerSummary(ctx, s))),
