@@ -15,3 +15,4 @@ export type { RemoteTokenSource, RemoteToken, RemoteTokenRequest } from './k2k.t
 export { K2KTokenSource } from './k2k.ts';
 export { openDatabase, type OpenedDatabase } from './db/open.ts';
 export { sealRemoteToken, openRemoteToken, tokenHash } from './crypto.ts';
+export { runProxyCommand } from './cli.ts';

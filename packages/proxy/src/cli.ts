@@ -1,0 +1,73 @@
+/**
+ * `ocx proxy --home-cloud NAME [--listen 127.0.0.1:9913] [--db PATH|postgres://…]` (the CLI hands its argv here).
+ * Prints `listening <url>` on stdout once ready and runs until SIGINT/SIGTERM. Exit status: 0 after a clean stop,
+ * 2 on bad usage, 1 when the proxy cannot start.
+ */
+import { parseArgs } from 'node:util';
+import { isOcxError } from '@ocx/sdk';
+import { startProxy } from './start.ts';
+
+const USAGE = `usage: ocx proxy --home-cloud NAME [--listen HOST:PORT] [--db PATH|postgres://...]
+
+Run the federation proxy: compute, block storage, image, network and object storage of the home cloud and of
+every Keystone-to-Keystone service provider its Keystone lists, behind one set of endpoints:
+  /compute/v2.1  /volume/v3/<project_id>  /image  /network  /object-store/v1/AUTH_<project_id>
+
+  --home-cloud NAME   clouds.yaml entry: the proxy's service account on the home Keystone (required)
+  --listen HOST:PORT  where to listen (default 127.0.0.1:9913)
+  --db PATH|URL       SQLite file (default ./ocx-proxy.sqlite), or postgres://... for replicas sharing state
+  --clouds-file PATH  clouds.yaml to read (default: openstacksdk's search path)
+  --log-level LEVEL   pino level (default info; env OCX_LOG_LEVEL)
+`;
+
+export async function runProxyCommand(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'home-cloud': { type: 'string' },
+        listen: { type: 'string', default: '127.0.0.1:9913' },
+        db: { type: 'string', default: 'ocx-proxy.sqlite' },
+        'clouds-file': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof values['home-cloud'] !== 'string') {
+    process.stderr.write(`--home-cloud is required\n${USAGE}`);
+    return 2;
+  }
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy({
+      homeCloud: values['home-cloud'],
+      listen: values.listen as string,
+      db: values.db as string,
+      cloudsFile: values['clouds-file'] as string | undefined,
+      logLevel: values['log-level'] as string | undefined,
+    });
+  } catch (err) {
+    process.stderr.write(`ocx proxy: ${isOcxError(err) ? err.summary() : (err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`listening ${proxy.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      proxy.stop().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
