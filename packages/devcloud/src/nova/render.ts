@@ -108,7 +108,10 @@ export function renderServer(
   } else if (v >= 90) {
     out['OS-EXT-SRV-ATTR:hostname'] = s.hostname;
   }
-  if (!s.deleted) out.security_groups = s.security_groups.map((name) => ({ name }));
+  // Nova reads security groups from the server's Neutron ports: no ports, no `security_groups` key.
+  if (!s.deleted && Object.keys(out.addresses as object).length > 0) {
+    out.security_groups = s.security_groups.map((name) => ({ name }));
+  }
   out['OS-EXT-STS:task_state'] = s.task_state;
   out['OS-EXT-STS:vm_state'] = s.vm_state;
   out['OS-EXT-STS:power_state'] = s.power_state;
