@@ -308,6 +308,42 @@ describe('cinder v3', () => {
     assert.equal(typeof limits.body.limits.absolute.totalVolumesUsed, 'number');
   });
 
+  it('backups: create → available, counted in quota usage, restore to a new volume, delete', async () => {
+    const v = await createVolume(OTHER, { size: 1, name: 'to-back-up' });
+    await settled(OTHER, `/volumes/${v.id}`, 'volume', 'available');
+    const created = await json(OTHER, '/backups', {
+      method: 'POST',
+      json: { backup: { volume_id: v.id, name: 'b1' } },
+    });
+    assert.equal(created.status, 202);
+    assert.deepEqual(Object.keys(created.body.backup).sort(), ['id', 'links', 'name']);
+    const id = created.body.backup.id as string;
+    const backup = await settled(OTHER, `/backups/${id}`, 'backup', 'available');
+    assert.equal(backup.volume_id, v.id);
+    assert.equal(backup.size, 1);
+    await settled(OTHER, `/volumes/${v.id}`, 'volume', 'available');
+    const q = await json(OTHER, `/os-quota-sets/${OTHER.projectId}?usage=true`);
+    assert.equal(q.body.quota_set.backups.in_use, 1);
+    assert.equal(q.body.quota_set.backup_gigabytes.in_use, 1);
+    const restore = await json(OTHER, `/backups/${id}/restore`, {
+      method: 'POST',
+      json: { restore: { name: 'restored' } },
+    });
+    assert.equal(restore.status, 202);
+    assert.equal(restore.body.restore.backup_id, id);
+    assert.equal(restore.body.restore.volume_name, 'restored');
+    const restored = await settled(OTHER, `/volumes/${restore.body.restore.volume_id}`, 'volume', 'available');
+    assert.equal(restored.size, 1);
+    await settled(OTHER, `/backups/${id}`, 'backup', 'available');
+    assert.equal((await req(OTHER, `/backups/${id}`, { method: 'DELETE' })).status, 202);
+    const deadline = Date.now() + 10_000;
+    while ((await req(OTHER, `/backups/${id}`)).status !== 404) {
+      if (Date.now() > deadline) assert.fail('backup was never deleted');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((await json(DEMO, `/backups/${id}`)).status, 404);
+  });
+
   it('transfers a volume to another project with its auth key', async () => {
     const v = await createVolume(DEMO, { size: 1, name: 'gift' });
     await settled(DEMO, `/volumes/${v.id}`, 'volume', 'available');

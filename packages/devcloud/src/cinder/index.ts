@@ -713,8 +713,8 @@ function internalVolumes(ctx: CloudContext): Partial<InternalApis> {
           volumes: u.volumes!,
           gigabytes: u.gigabytes!,
           snapshots: u.snapshots!,
-          backups: 0,
-          backup_gigabytes: 0,
+          backups: u.backups!,
+          backup_gigabytes: u.backup_gigabytes!,
         };
       },
     },

@@ -6,6 +6,7 @@ import { badRequest, CinderError, forbidden, notFound } from './errors.ts';
 import { body, findVolume, optString, requireMv, rs, truthy } from './index.ts';
 import { paginate, queryParams } from './list.ts';
 import { attachmentBody, snapshotBody, transferBody, typeBody } from './render.ts';
+import { registerBackupRoutes } from './routes-backups.ts';
 import { type AttachmentRow, type CinderState, nowIso, type SnapshotRow, type TransferRow } from './state.ts';
 
 const P = '/v3/:project_id';
@@ -153,6 +154,8 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
       `There is no such action: ${Object.keys(b)[0] ?? ''}. Verify the request body and Content-Type header and try again.`,
     );
   });
+
+  registerBackupRoutes(app, state);
 
   // ---- attachments (3.27+) ---------------------------------------------------------------------------------
   function findAttachment(req: FastifyRequest, id: string): AttachmentRow {
@@ -440,8 +443,8 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
           totalVolumesUsed: used.volumes,
           totalGigabytesUsed: used.gigabytes,
           totalSnapshotsUsed: used.snapshots,
-          totalBackupsUsed: 0,
-          totalBackupGigabytesUsed: 0,
+          totalBackupsUsed: used.backups,
+          totalBackupGigabytesUsed: used.backup_gigabytes,
         },
       },
     };

@@ -79,6 +79,24 @@ export interface TransferRow {
   createdAt: string;
 }
 
+export interface BackupRow {
+  id: string;
+  projectId: string;
+  userId: string;
+  volumeId: string;
+  snapshotId: string | null;
+  name: string | null;
+  description: string | null;
+  size: number;
+  status: string;
+  incremental: boolean;
+  metadata: Record<string, string>;
+  createdAt: string;
+  updatedAt: string | null;
+  dataTimestamp: string;
+  pending: PendingTransition | null;
+}
+
 export interface TypeRow {
   id: string;
   name: string;
@@ -109,6 +127,7 @@ export class CinderState {
   readonly attachments: Table<AttachmentRow>;
   readonly transfers: Table<TransferRow>;
   readonly types: Table<TypeRow>;
+  readonly backups: Table<BackupRow>;
   private readonly ctx: CloudContext;
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -119,6 +138,7 @@ export class CinderState {
     this.attachments = ctx.store.table<AttachmentRow>('cinder_attachments');
     this.transfers = ctx.store.table<TransferRow>('cinder_transfers');
     this.types = ctx.store.table<TypeRow>('cinder_types');
+    this.backups = ctx.store.table<BackupRow>('cinder_backups');
     this.seedTypes();
   }
 
@@ -165,6 +185,16 @@ export class CinderState {
       v.pending = null;
       v.updatedAt = nowIso();
       this.volumes.put(v);
+    }
+    for (const b of this.backups.filter((r) => r.pending !== null && r.pending.at <= now)) {
+      if (b.pending!.status === 'deleted') {
+        this.backups.delete(b.id);
+        continue;
+      }
+      b.status = b.pending!.status;
+      b.pending = null;
+      b.updatedAt = nowIso();
+      this.backups.put(b);
     }
     for (const s of this.snapshots.filter((r) => r.pending !== null && r.pending.at <= now)) {
       if (s.pending!.status === 'deleted') {
@@ -240,13 +270,24 @@ export class CinderState {
         out[`gigabytes_${tn}`]! += s.size;
       }
     }
+    for (const b of this.backups.filter((r) => r.projectId === projectId)) {
+      out.backups! += 1;
+      out.backup_gigabytes! += b.size;
+    }
     return out;
   }
 
   /** Throw Cinder's 413 if adding these resources would exceed the project's quota. */
   checkQuota(
     projectId: string,
-    add: { volumes?: number; snapshots?: number; gigabytes?: number; size?: number },
+    add: {
+      volumes?: number;
+      snapshots?: number;
+      gigabytes?: number;
+      size?: number;
+      backups?: number;
+      backupGigabytes?: number;
+    },
   ): void {
     const used = this.usage(projectId);
     const limit = (r: string) => this.ctx.quotaLimit('volume', projectId, r);
@@ -266,6 +307,20 @@ export class CinderState {
       const l = limit('snapshots');
       if (l >= 0 && used.snapshots! + add.snapshots > l) {
         throw overLimit(`SnapshotLimitExceeded: Maximum number of snapshots allowed (${l}) exceeded`);
+      }
+    }
+    if (add.backups) {
+      const l = limit('backups');
+      if (l >= 0 && used.backups! + add.backups > l) {
+        throw overLimit(`BackupLimitExceeded: Maximum number of backups allowed (${l}) exceeded`);
+      }
+    }
+    if (add.backupGigabytes) {
+      const l = limit('backup_gigabytes');
+      if (l >= 0 && used.backup_gigabytes! + add.backupGigabytes > l) {
+        throw overLimit(
+          `VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup gigabytes quota. Requested ${add.backupGigabytes}G, quota is ${l}G and ${used.backup_gigabytes}G has been consumed.`,
+        );
       }
     }
     if (add.gigabytes) {
