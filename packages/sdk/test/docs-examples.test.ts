@@ -15,6 +15,7 @@ import {
   ComputeClient,
   collect,
   connectCloud,
+  createLogger,
   createSession,
   ErrorCode,
   ImageClient,
@@ -24,6 +25,7 @@ import {
   MultiCloud,
   NetworkClient,
   OcxError,
+  type RequestMetric,
 } from '@ocx/sdk';
 
 describe('docs/sdk.md examples on devcloud', { timeout: 120_000 }, () => {
@@ -292,5 +294,35 @@ describe('docs/sdk.md examples on devcloud', { timeout: 120_000 }, () => {
       return;
     }
     assert.fail('a bad auth_url must be CONFIG_INVALID');
+  });
+  it('docs/configuration.md: transport settings (timeouts, retries, rate limits, logger, metrics)', async () => {
+    const seen: RequestMetric[] = [];
+    const lines: string[] = [];
+    const destination = { write: (line: string) => lines.push(line) };
+    const clouds = config;
+    // example: transport
+    const session = createSession(clouds.getCloud('sp1'), {
+      transportOptions: {
+        timeoutMs: 30_000,
+        retry: { maxRetries: 4, retryStatuses: [429, 503] },
+        rateLimits: { compute: { callsPerSecond: 5, concurrency: 4 }, '*': { concurrency: 16 } },
+        logger: createLogger({ level: 'debug', destination }),
+        metrics: { onRequest: (m) => seen.push(m) },
+      },
+    });
+    // example end
+    try {
+      await collect(ComputeClient.fromSession(session).listFlavors());
+      const token = await session.getToken();
+      assert.ok(seen.some((m) => m.service === 'compute' && m.status === 200));
+      assert.ok(
+        seen.every((m) => /^http:\/\/127\.0\.0\.1:\d+$/.test(m.origin)),
+        'origin only, no path or ids',
+      );
+      assert.ok(lines.some((l) => l.includes('"service":"compute"') && l.includes('http response')));
+      assert.ok(lines.every((l) => !l.includes(token) && !l.includes('demo-secret')));
+    } finally {
+      await session.close();
+    }
   });
 });
