@@ -122,6 +122,35 @@ describe('networks', () => {
     }
   });
 
+  it('a floating IP cannot reach a port whose subnet no router joins to the external network', async () => {
+    const adminNet = new NetworkClient(t.session('sp1-admin').client('network'));
+    let external = (await collectAll(adminNet.listNetworks({ query: { 'router:external': true } })))[0];
+    let madeExternal = false;
+    if (!external) {
+      external = await adminNet.createNetwork({ name: `${t.prefix}-public2`, 'router:external': true } as never);
+      await adminNet.createSubnet({ network_id: external.id, cidr: '172.24.78.0/24', ip_version: 4 });
+      madeExternal = true;
+    }
+    const n = await net.createNetwork({ name: `${t.prefix}-norouter` });
+    try {
+      await net.createSubnet({ network_id: n.id, cidr: '10.77.5.0/24', ip_version: 4 });
+      const port = await net.createPort({ network_id: n.id });
+      const err = await net.createFloatingIp({ floating_network_id: external.id, port_id: port.id }).then(
+        (f) => {
+          void net.deleteFloatingIp(f.id).catch(() => {});
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      assert.ok(isOcxError(err, ErrorCode.NOT_FOUND), `got ${String(err)}`);
+      assert.match(err.serverMessage ?? '', /not reachable/i);
+      await net.deletePort(port.id);
+    } finally {
+      await net.deleteNetwork(n.id).catch(() => {});
+      if (madeExternal) await adminNet.deleteNetwork(external.id).catch(() => {});
+    }
+  });
+
   it('quota details report used and limit for networks', async () => {
     const s = t.session('sp1');
     const projectId = (await s.projectId())!;
