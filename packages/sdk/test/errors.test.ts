@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemoryTokenCache } from '../src/auth/index.ts';
-import { ErrorCode, OcxError, errorFromStatus } from '../src/errors/index.ts';
+import { ErrorCode, errorFromStatus, OcxError } from '../src/errors/index.ts';
 import { createSession, type Session } from '../src/session/index.ts';
+import { rejectsWith } from './assert-errors.ts';
 import { type Cloud, startCloud } from './session-fixtures.ts';
 import { closedPort, startServer } from './transport-helpers.ts';
 
@@ -19,17 +20,6 @@ after(async () => {
   await s.close();
   await cloud.close();
 });
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OcxError, `expected OcxError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected rejection with ${code}`);
-}
 
 describe('errors: HTTP statuses from a service become typed errors with full context', () => {
   const cases: Array<[string, string, number, RegExp]> = [

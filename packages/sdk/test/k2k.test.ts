@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Keystone2Keystone, MemoryTokenCache, PasswordAuth, remoteIdentityUrl } from '../src/auth/index.ts';
 import type { AuthContext } from '../src/auth/index.ts';
-import { ErrorCode, OcxError } from '../src/errors/index.ts';
+import { Keystone2Keystone, MemoryTokenCache, PasswordAuth, remoteIdentityUrl } from '../src/auth/index.ts';
 import { k2kCloudConfig } from '../src/config/index.ts';
+import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import { createSession } from '../src/session/index.ts';
 import { createTransport } from '../src/transport/index.ts';
-import { FakeKeystone, catalogFor } from './auth-fixtures.ts';
+import { rejectsWith } from './assert-errors.ts';
+import { catalogFor, FakeKeystone } from './auth-fixtures.ts';
 import { closedPort } from './transport-helpers.ts';
 
 let idp: FakeKeystone;
@@ -53,17 +54,6 @@ const idpPlugin = () =>
     password: 'demo-secret',
     scope: { kind: 'project', name: 'demo', domainId: 'default' },
   });
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OcxError, `expected OcxError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected rejection with ${code}`);
-}
 
 describe('K2K: the exchange on the wire', () => {
   it('IdP token → ECP assertion → SP (no redirect) → cookie → auth_url → projects → rescope', async () => {

@@ -4,9 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryTokenCache } from '../src/auth/index.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import { createSession, type Session } from '../src/session/index.ts';
+import { rejectsWith } from './assert-errors.ts';
 import { FakeKeystone } from './auth-fixtures.ts';
-import { startServer } from './transport-helpers.ts';
 import { type Cloud, startCloud } from './session-fixtures.ts';
+import { startServer } from './transport-helpers.ts';
 
 let cloud: Cloud;
 before(async () => {
@@ -21,17 +22,6 @@ const tokenPosts = (ks: FakeKeystone) =>
 
 function session(extra: Parameters<typeof createSession>[1] = {}): Session {
   return createSession(cloud.config, { tokenCache: new MemoryTokenCache(), ...extra });
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OcxError, `expected OcxError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected rejection with ${code}`);
 }
 
 type Echo = { headers: Record<string, string>; method: string; query: string; body: string };

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MockAgent } from 'undici';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
-import { createLogger, createTransport, parseRetryAfter } from '../src/transport/index.ts';
 import type { RequestMetric } from '../src/transport/index.ts';
+import { createLogger, createTransport, parseRetryAfter } from '../src/transport/index.ts';
+import { rejectsWith } from './assert-errors.ts';
 import { captureStream, closedPort, sendJson, startServer, type TestServer } from './transport-helpers.ts';
 
 const servers: TestServer[] = [];
@@ -14,17 +15,6 @@ async function server(route: Parameters<typeof startServer>[0]): Promise<TestSer
   const s = await startServer(route);
   servers.push(s);
   return s;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<OcxError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OcxError, `expected OcxError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected rejection with ${code}`);
 }
 
 describe('transport: a plain call', () => {
