@@ -877,12 +877,10 @@ export class Engine {
         return undefined;
       },
       call(targetId, spec) {
-        return engine.callTarget(
-          st,
-          targetId,
-          { ...spec, headers: { ...microversionHeaders(st.req), ...(spec.headers ?? {}) } },
-          engine.o.upstreamTimeoutMs,
-        );
+        // The client's microversion only means something to the service it called (Cinder refuses "compute 2.37").
+        const same = (spec.service ?? st.service) === st.service;
+        const headers = { ...(same ? microversionHeaders(st.req) : {}), ...(spec.headers ?? {}) };
+        return engine.callTarget(st, targetId, { ...spec, headers }, engine.o.upstreamTimeoutMs);
       },
       fanout(targetIds, spec, deadlineMs) {
         return engine.fanout(st, targetIds, spec, deadlineMs ?? engine.o.fanoutTimeoutMs);

@@ -88,7 +88,15 @@ export function volumeCreateOnBoot(opts: { waitMs?: number; pollMs?: number } = 
           };
         }
         await ctx.learn([{ type: 'volumes', id, targetId: vt }]);
-        await waitAvailable(ctx, vt, id, waitMs, pollMs);
+        try {
+          await waitAvailable(ctx, vt, id, waitMs, pollMs);
+        } catch (err) {
+          // Leave nothing behind: the server will not be created.
+          await ctx
+            .call(vt, { service: 'block-storage', method: 'DELETE', path: `/volumes/${id}` })
+            .catch(() => undefined);
+          throw err;
+        }
         const rewritten: Bdm = { ...bdm, source_type: 'volume', destination_type: 'volume', uuid: id };
         delete rewritten.service_provider;
         delete rewritten.volume_size;
