@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import {
   allFailed,
+  authFromConfig,
   type CloudsConfig,
   ComputeClient,
   collect,
@@ -20,6 +21,7 @@ import {
   ErrorCode,
   ImageClient,
   isOcxError,
+  Keystone2Keystone,
   k2kCloudConfig,
   loadCloudsConfig,
   MultiCloud,
@@ -192,6 +194,22 @@ describe('docs/sdk.md examples on devcloud', { timeout: 120_000 }, () => {
     // example end
     assert.equal(sp2.name, 'idp→sp2');
     assert.ok(flavors.some((f) => f.name === 'm1.tiny'));
+
+    // The lower level the doc mentions: a Keystone2Keystone plugin given to a session as `auth`.
+    const plugin = new Keystone2Keystone({
+      idp: authFromConfig(home),
+      serviceProvider: 'sp1',
+      target: { projectName: 'demo', projectDomainName: 'Default' },
+    });
+    const viaPlugin = createSession(k2kCloudConfig(home, { serviceProvider: 'sp1' }), { auth: plugin });
+    try {
+      const access = await viaPlugin.getAccess();
+      assert.ok(access.federation);
+      assert.equal(access.project?.name, 'demo');
+      assert.ok((await collect(ImageClient.fromSession(viaPlugin).listImages())).length > 0);
+    } finally {
+      await viaPlugin.close();
+    }
   });
 
   it('MultiCloud: home + K2K, select, call, list, failures', async () => {
