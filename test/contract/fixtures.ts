@@ -16,15 +16,19 @@ export async function withNetwork(session: Session, name: string) {
     network,
     subnet,
     async remove() {
-      // Ports of deleted servers may linger for a moment on real Neutron.
-      for (let i = 0; i < 20; i++) {
+      // Ports of deleted servers may linger for a moment on real Neutron; a port that never goes away is a bug
+      // (a leaked port), so after the retries the last error is thrown, not swallowed.
+      let last: unknown;
+      for (let i = 0; i < 30; i++) {
         try {
           await net.deleteNetwork(network.id);
           return;
-        } catch {
+        } catch (err) {
+          last = err;
           await new Promise((r) => setTimeout(r, 1000));
         }
       }
+      throw last;
     },
   };
 }
