@@ -16,3 +16,4 @@ export { K2KTokenSource } from './k2k.ts';
 export { openDatabase, type OpenedDatabase } from './db/open.ts';
 export { sealRemoteToken, openRemoteToken, tokenHash } from './crypto.ts';
 export { runProxyCommand } from './cli.ts';
+export { SdkK2KTokenSource } from './sdk-k2k.ts';

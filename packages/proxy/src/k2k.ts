@@ -16,6 +16,8 @@ import { rootsFromCatalog } from './keystone.ts';
 export interface RemoteTokenRequest {
   /** The user's token at the home Keystone (project-scoped). Never logged. */
   localToken: string;
+  /** The local token's project (the IdP token must stay scoped to it). */
+  localProjectId?: string | undefined;
   localProjectName: string | undefined;
   localProjectDomainName: string | undefined;
   sp: ServiceProviderRef;

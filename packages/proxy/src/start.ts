@@ -17,6 +17,7 @@ import { builtinExtensions } from './extensions/builtin.ts';
 import type { Extension } from './extensions/types.ts';
 import { createAgent } from './http.ts';
 import { K2KTokenSource, type RemoteTokenSource } from './k2k.ts';
+import { SdkK2KTokenSource } from './sdk-k2k.ts';
 import { HomeKeystone } from './keystone.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { ResourceMappings } from './resource-mappings.ts';
@@ -111,7 +112,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
 
   const timeoutMs = opts.upstreamTimeoutMs ?? 60_000;
   const keystone = new HomeKeystone({ cloud: home, dispatcher: agent, timeoutMs: Math.min(timeoutMs, 30_000) });
-  const source = opts.remoteTokenSource ?? new K2KTokenSource({ identityUrl: keystone.identityUrl, dispatcher: agent });
+  const source =
+    opts.remoteTokenSource ??
+    (process.env.OCX_PROXY_K2K === 'builtin'
+      ? new K2KTokenSource({ identityUrl: keystone.identityUrl, dispatcher: agent })
+      : new SdkK2KTokenSource({ identityUrl: keystone.identityUrl }));
   const tokens = new TokenMappings({ db, pepper, source, metrics });
   for (const m of opts.projectMappings ?? [])
     await tokens.setProjectMapping(m.localProjectId, m.targetId, m.remoteProjectId);

@@ -139,6 +139,7 @@ export class TokenMappings {
       p = (async () => {
         const remote = await this.source.obtain({
           localToken: args.localToken,
+          localProjectId: args.user.projectId,
           localProjectName: args.user.projectName,
           localProjectDomainName: args.user.projectDomainName,
           sp: args.sp,

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import {
   type Extension,
-  K2KTokenSource,
+  SdkK2KTokenSource,
   type RemoteTokenRequest,
   type RemoteTokenSource,
   type RunningProxy,
@@ -18,15 +18,12 @@ import {
 } from '../src/index.ts';
 import { anyImage, createServer, createVolume, login, startWorld, waitFor, type World } from './helpers.ts';
 
-/** Real K2K, recording the remote tokens so the test can play Nova in sp1. */
+/** Real K2K (the SDK's), recording the remote tokens so the test can play Nova in sp1. */
 class RecordingK2K implements RemoteTokenSource {
   identityUrl = '';
   readonly tokens: Record<string, { token: string; projectId: string }> = {};
   async obtain(req: RemoteTokenRequest) {
-    const inner = new K2KTokenSource({
-      identityUrl: this.identityUrl,
-      dispatcher: new (await import('undici')).Agent(),
-    });
+    const inner = new SdkK2KTokenSource({ identityUrl: this.identityUrl });
     const t = await inner.obtain(req);
     this.tokens[req.sp.id] = { token: t.token, projectId: t.projectId };
     return t;

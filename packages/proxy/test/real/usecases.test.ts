@@ -14,9 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCloudsConfig } from '@ocx/sdk';
-import { Agent } from 'undici';
 import {
-  K2KTokenSource,
+  SdkK2KTokenSource,
   type RemoteTokenRequest,
   type RemoteTokenSource,
   type RunningProxy,
@@ -30,9 +29,9 @@ const SLOW = 240_000;
 
 class RecordingK2K implements RemoteTokenSource {
   readonly tokens: Record<string, { token: string; projectId: string }> = {};
-  readonly inner: K2KTokenSource;
+  readonly inner: SdkK2KTokenSource;
   constructor(identityUrl: string) {
-    this.inner = new K2KTokenSource({ identityUrl, dispatcher: new Agent() });
+    this.inner = new SdkK2KTokenSource({ identityUrl });
   }
   async obtain(req: RemoteTokenRequest) {
     const t = await this.inner.obtain(req);

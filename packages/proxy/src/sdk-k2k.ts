@@ -1,0 +1,67 @@
+/**
+ * RemoteTokenSource on the SDK's Keystone2Keystone plugin (the team's one K2K implementation): the user's home
+ * token is the IdP credential (TokenAuth, project scope), the target is the explicit remote project id or the
+ * local project's name + domain name (never "the only/first one"). The SDK transport carries the deadline.
+ */
+import {
+  type AccessInfo,
+  ErrorCode,
+  Keystone2Keystone,
+  MemoryTokenCache,
+  OcxError,
+  TokenAuth,
+  type Transport,
+  createTransport,
+} from '@ocx/sdk';
+import type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
+import { rootsFromCatalog } from './keystone.ts';
+
+export class SdkK2KTokenSource implements RemoteTokenSource {
+  private readonly identityUrl: string;
+  private readonly transport: Transport;
+
+  constructor(opts: { identityUrl: string; transport?: Transport }) {
+    this.identityUrl = opts.identityUrl;
+    // No retries: the proxy's caller decides; the deadline comes with each exchange.
+    this.transport = opts.transport ?? createTransport({ retry: false, timeoutMs: 60_000 });
+  }
+
+  async obtain(req: RemoteTokenRequest): Promise<RemoteToken> {
+    if (!req.remoteProjectId && !req.localProjectName) {
+      throw new OcxError(ErrorCode.FORBIDDEN, `no remote project can be chosen at ${req.sp.id} for an unscoped token`, {
+        cloud: req.sp.id,
+      });
+    }
+    const k2k = new Keystone2Keystone({
+      idp: new TokenAuth({
+        authUrl: this.identityUrl,
+        token: req.localToken,
+        ...(req.localProjectId ? { scope: { kind: 'project' as const, id: req.localProjectId } } : {}),
+      }),
+      serviceProvider: req.sp.id,
+      target: req.remoteProjectId
+        ? { projectId: req.remoteProjectId }
+        : { projectName: req.localProjectName, projectDomainName: req.localProjectDomainName },
+      // One exchange, one IdP token: nothing to share with other users.
+      idpTokenCache: new MemoryTokenCache(),
+    });
+    const access: AccessInfo = await k2k.authenticate({
+      transport: this.transport,
+      deadline: req.deadline,
+      ...(req.signal ? { signal: req.signal } : {}),
+      cloud: req.sp.id,
+    });
+    if (!access.project) {
+      throw new OcxError(ErrorCode.FEDERATION_FAILED, `K2K to ${req.sp.id} gave no project-scoped token`, {
+        cloud: req.sp.id,
+      });
+    }
+    return {
+      token: access.token,
+      expiresAt: access.expiresAt,
+      projectId: access.project.id,
+      projectName: access.project.name,
+      endpoints: rootsFromCatalog(access.catalog),
+    };
+  }
+}
