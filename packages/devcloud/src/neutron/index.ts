@@ -16,9 +16,24 @@ import { securityGroupRoutes } from './security-groups.ts';
 import { subnetRoutes } from './subnets.ts';
 import { tagRoutes } from './tags.ts';
 
+/** devstack's projects and their `private` subnets (distinct per project, /26 like devstack's FIXED_RANGE). */
+export const SEEDED_PROJECT_CIDRS: Readonly<Record<string, string>> = { demo: '10.0.0.0/26', admin: '10.0.0.64/26' };
+
+/** Seed `public` and, for the `demo` and `admin` projects Keystone knows, `private` + `private-subnet` + `router1`. */
+export function seedDevstackNetworks(m: NeutronModel, ctx: CloudContext): void {
+  m.ensurePublicNetwork();
+  const projects = ctx.store.table<{ id: string; name?: string; domain_id?: string }>('keystone_projects');
+  for (const [name, cidr] of Object.entries(SEEDED_PROJECT_CIDRS)) {
+    const p = projects.filter((x) => x.name === name && (x.domain_id ?? 'default') === 'default')[0];
+    if (p) m.ensureProjectTopology(p.id, cidr);
+  }
+}
+
 function neutronPlugin(app: FastifyInstance, ctx: CloudContext): void {
   const m = new NeutronModel(ctx);
   installHttp(app, ctx);
+  // Eagerly, so Nova finds the project's network even before anyone has called Neutron.
+  seedDevstackNetworks(m, ctx);
   let seeded = false;
   app.addHook('preHandler', async (req) => {
     if (!seeded) {

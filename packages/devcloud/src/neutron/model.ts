@@ -257,6 +257,97 @@ export class NeutronModel {
     });
   }
 
+  /**
+   * devstack's per-project topology, made once per project (a marker row remembers it, so a user who deletes it
+   * does not see it come back): network `private`, subnet `private-subnet` (`cidr`), router `router1` with its
+   * gateway on the external `public` network and an interface on the subnet's gateway IP, so servers booted without
+   * `--network` land on `private` and floating IPs from `public` associate to their ports.
+   */
+  ensureProjectTopology(projectId: string, cidr: string): void {
+    const marks = this.ctx.store.table<{ id: string; network_id: string }>('neutron_seeded_projects');
+    if (!projectId || marks.get(projectId)) return;
+    // A state file from before the seed existed, where the project already has networks: leave it as it is.
+    const own = this.networks.filter((n) => n.project_id === projectId && !n['router:external'])[0];
+    if (own) {
+      marks.put({ id: projectId, network_id: own.id });
+      return;
+    }
+    this.ensurePublicNetwork();
+    const pub = this.networks.filter((n) => n.name === 'public' && n['router:external'])[0];
+    this.ensureDefaultSecurityGroup(projectId);
+    const net: NetworkRow = {
+      ...newStd(projectId),
+      name: 'private',
+      admin_state_up: true,
+      mtu: 1450,
+      status: 'ACTIVE',
+      shared: false,
+      'router:external': false,
+      port_security_enabled: true,
+      availability_zone_hints: [],
+      'provider:network_type': 'vxlan',
+      'provider:physical_network': null,
+      'provider:segmentation_id': Math.floor(Math.random() * 16000) + 1,
+      revision_number: 1,
+    };
+    this.networks.put(net);
+    const c = parseCidr(cidr) as Cidr;
+    const gw = defaultGateway(c);
+    const subnet: SubnetRow = {
+      ...newStd(projectId),
+      name: 'private-subnet',
+      network_id: net.id,
+      ip_version: 4,
+      cidr,
+      gateway_ip: gw === undefined ? null : formatIp(4, gw),
+      allocation_pools: defaultPools(c, gw).map((p) => ({ start: formatIp(4, p.start), end: formatIp(4, p.end) })),
+      enable_dhcp: true,
+      dns_nameservers: [],
+      host_routes: [],
+      ipv6_ra_mode: null,
+      ipv6_address_mode: null,
+      subnetpool_id: null,
+      service_types: [],
+      revision_number: 1,
+    };
+    this.subnets.put(subnet);
+    const router: RouterRow = {
+      ...newStd(projectId),
+      name: 'router1',
+      admin_state_up: true,
+      status: 'ACTIVE',
+      external_gateway_info: null,
+      routes: [],
+      availability_zone_hints: [],
+      revision_number: 1,
+    };
+    if (pub) {
+      // The gateway port belongs to no project, as in Neutron (not counted in the project's port quota).
+      const gwPort = this.createPort('', pub.id, {
+        device_id: router.id,
+        device_owner: 'network:router_gateway',
+        status: 'ACTIVE',
+        security_groups: [],
+      });
+      router.external_gateway_info = {
+        network_id: pub.id,
+        enable_snat: true,
+        external_fixed_ips: gwPort.fixed_ips.map((ip) => ({ subnet_id: ip.subnet_id, ip_address: ip.ip_address })),
+      };
+    }
+    this.routers.put(router);
+    if (subnet.gateway_ip) {
+      this.createPort(projectId, net.id, {
+        device_id: router.id,
+        device_owner: 'network:router_interface',
+        status: 'ACTIVE',
+        security_groups: [],
+        fixed_ips_request: [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip }],
+      });
+    }
+    marks.put({ id: projectId, network_id: net.id });
+  }
+
   /** Neutron creates a project's `default` security group the first time the project uses the API. */
   ensureDefaultSecurityGroup(projectId: string | undefined): SecurityGroupRow | undefined {
     if (!projectId) return undefined;
