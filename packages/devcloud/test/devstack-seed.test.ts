@@ -79,14 +79,14 @@ describe('devstack-like seed', () => {
       await ok(await call(cloud, 'GET', `${N}/ports?device_id=${r.id}&device_owner=network:router_interface`, demo))
     ).ports as Json[];
     assert.equal(ifaces.length, 1);
-    assert.deepEqual(ifaces[0].fixed_ips, [{ subnet_id: subnets[0].id, ip_address: '10.0.0.1' }]);
+    assert.deepEqual(ifaces[0]?.fixed_ips, [{ subnet_id: subnets[0].id, ip_address: '10.0.0.1' }]);
   });
 
   it('gives admin its own private network with a distinct CIDR', async () => {
     const nets = (await ok(await call(cloud, 'GET', `${N}/networks?name=private`, admin))).networks as Json[];
     const mine = nets.filter((n) => n.project_id === projectId(cloud, 'admin'));
     assert.equal(mine.length, 1);
-    const sub = (await ok(await call(cloud, 'GET', `${N}/subnets?network_id=${mine[0].id}`, admin))).subnets[0];
+    const sub = (await ok(await call(cloud, 'GET', `${N}/subnets?network_id=${mine[0]?.id}`, admin))).subnets[0];
     assert.equal(sub.cidr, '10.0.0.64/26');
   });
 
