@@ -796,6 +796,50 @@ export class Engine {
     }
   }
 
+  /** A service the home cloud lacks: learn a service provider's root with the caller's token (K2K). */
+  private async rootFromProviders(
+    req: IncomingMessage,
+    p: ParsedPath,
+    token: string,
+    origin: string,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    const hash = this.o.tokens.hash(token);
+    const user = await this.validate(token, hash, signal);
+    if (!user) return undefined;
+    const st: RequestState = {
+      req,
+      started: performance.now(),
+      service: p.service,
+      method: 'GET',
+      parsed: p,
+      query: new URLSearchParams(),
+      token,
+      hash,
+      user,
+      proxyList: [],
+      explicitTarget: undefined,
+      explicitProject: undefined,
+      publicOrigin: origin,
+      body: undefined,
+      json: undefined,
+      bodyChanged: false,
+      extraHeaders: {},
+      creds: new Map(),
+      signal,
+    };
+    for (const sp of user.serviceProviders) {
+      if (!this.o.breakers.allow(sp.id)) continue;
+      try {
+        const cred = await this.credential(st, sp.id, Date.now() + this.o.upstreamTimeoutMs);
+        if (cred.endpoints[p.service]) return cred.endpoints[p.service];
+      } catch {
+        // try the next provider
+      }
+    }
+    return undefined;
+  }
+
   private async forwardVersionDocument(
     req: IncomingMessage,
     res: ServerResponse,
@@ -806,7 +850,9 @@ export class Engine {
   ): Promise<number> {
     const roots = await this.o.keystone.homeRoots();
     // The home cloud's document when it runs the service, else one a service provider runs.
-    const root = roots[p.service] ?? this.knownRoots.get(p.service);
+    let root = roots[p.service] ?? this.knownRoots.get(p.service);
+    const token = header(req, 'x-auth-token');
+    if (!root && token) root = await this.rootFromProviders(req, p, token, origin, signal);
     if (!root) {
       this.send(res, errorResponse(p.service, 404, `the home cloud has no ${p.service} service`));
       return 404;

@@ -191,6 +191,17 @@ async function flavorAndImage(cloud: string): Promise<{ flavor: string; image: s
   return { flavor, image: images[cloud]! };
 }
 
+test('version documents of services only the SPs run (idp has no Nova) come from an SP, pointing at the proxy', {
+  skip,
+  timeout: SLOW,
+}, async () => {
+  const r = await viaA('/compute/');
+  assert.equal(r.status, 200);
+  const body = await json<{ versions: { id: string; links: { href: string }[] }[] }>(r);
+  assert.ok(body.versions.some((v) => v.id === 'v2.1'));
+  for (const v of body.versions) for (const l of v.links) assert.ok(l.href.startsWith(`${a.url}/compute/`), l.href);
+});
+
 test('lists through the proxy hold the servers and volumes of sp1 and sp2', { skip, timeout: SLOW * 2 }, async () => {
   for (const [path, key, type] of [
     ['/compute/v2.1/servers', 'servers', 'compute'],
