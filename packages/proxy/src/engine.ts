@@ -719,7 +719,47 @@ export class Engine {
       }
       return status;
     }
-    const text = await upstream.body.text();
+    // Buffer JSON for rewriting, but never more than maxRewriteBytes (a chunked answer has no length up front):
+    // past the cap, what was read goes out as is and the rest streams behind it.
+    const parts: Buffer[] = [];
+    let size = 0;
+    const upBody = upstream.body;
+    const overflow = await new Promise<boolean>((resolve, reject) => {
+      const cleanup = () => {
+        upBody.off('data', onData);
+        upBody.off('end', onEnd);
+        upBody.off('error', onError);
+      };
+      const onData = (chunk: Buffer) => {
+        parts.push(chunk);
+        size += chunk.length;
+        if (size > this.o.maxRewriteBytes) {
+          upBody.pause();
+          cleanup();
+          resolve(true);
+        }
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(false);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      upBody.on('data', onData);
+      upBody.on('end', onEnd);
+      upBody.on('error', onError);
+    });
+    if (overflow) {
+      await this.learn(st, targetId, status, undefined, ref);
+      delete outHeaders['content-length'];
+      res.writeHead(status, outHeaders);
+      for (const part of parts) res.write(part);
+      await pipeline(upstream.body, res);
+      return status;
+    }
+    const text = Buffer.concat(parts).toString('utf8');
     const hooks = exts.filter((e) => e.onResponse);
     const needJson =
       hooks.length > 0 ||

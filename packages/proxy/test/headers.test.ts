@@ -28,6 +28,14 @@ function echo(name: string): Promise<string> {
   const self = { url: '' };
   return listen((req, res) => {
     seen[name] = req.headers;
+    if (req.url?.endsWith('/big')) {
+      // Chunked JSON larger than the proxy's rewrite cap, with an upstream link inside.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"link": "${self.url}/v2.1/x", "pad": "`);
+      for (let i = 0; i < 20; i++) res.write('x'.repeat(1000));
+      res.end('"}');
+      return;
+    }
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify({
@@ -89,6 +97,7 @@ before(async () => {
     listen: '127.0.0.1:0',
     db: join(dir, 'p.sqlite'),
     logLevel: 'silent',
+    maxRewriteBytes: 8 * 1024,
     remoteTokenSource: {
       async obtain() {
         return {
@@ -180,4 +189,12 @@ test('back to the client: Location and links rewritten, ETag and request ids kep
   assert.notEqual(r.headers.get('keep-alive'), 'timeout=5');
   const body = (await r.json()) as { server: { links: { href: string }[] } };
   assert.equal(body.server.links[0]!.href, `${proxy.url}/compute/v2.1/servers/abc`);
+});
+
+test('a chunked JSON answer larger than the rewrite cap streams through whole, unrewritten', async () => {
+  const r = await fetch(`${proxy.url}/compute/v2.1/big`, { headers: { 'x-auth-token': USER } });
+  assert.equal(r.status, 200);
+  const body = (await r.json()) as { link: string; pad: string };
+  assert.equal(body.pad.length, 20_000);
+  assert.ok(!body.link.startsWith(proxy.url), 'past the cap the body is not rewritten');
 });
