@@ -115,4 +115,31 @@ describe('MultiCloud on devcloud (real Session, real K2K)', { timeout: 120_000 }
       await dc.clearFaults();
     }
   });
+
+  it('a cloud that hangs during its first discovery answers as soon as the hang is gone (nothing stuck is kept)', async () => {
+    const multi = await connect({ clouds: ['sp1', 'sp2'] });
+    assert.deepEqual(multi.connectFailures, []);
+    // No warm-up: the hang hits sp1's version discovery, which the session shares between callers and caches.
+    await dc.setFaults('sp1', 'compute', { hang: true });
+    try {
+      const hung = await multi.call((conn, _n, ctx) => collect(conn.compute.listFlavors({ signal: ctx.signal })), {
+        deadlineMs: 1000,
+      });
+      assert.deepEqual(
+        hung.failures.map((f) => [f.cloud, f.error.code]),
+        [['sp1', 'TIMEOUT']],
+      );
+      await dc.clearFaults('sp1');
+      const again = await multi.call((conn, _n, ctx) => collect(conn.compute.listFlavors({ signal: ctx.signal })), {
+        deadlineMs: 10_000,
+      });
+      assert.deepEqual(again.failures, []);
+      assert.deepEqual(
+        again.results.map((r) => r.location.cloud),
+        ['sp1', 'sp2'],
+      );
+    } finally {
+      await dc.clearFaults();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
 import { registerSecret } from '../transport/redact.ts';
+import { SharedFlight } from '../transport/shared-flight.ts';
 import { expiresSoon } from './access-info.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from './types.ts';
 
@@ -42,7 +43,7 @@ export const defaultTokenCache = new MemoryTokenCache();
 export const DEFAULT_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** In-flight authentications per cache (so two caches never share one result), keyed by plugin key. */
-const inflightByCache = new WeakMap<TokenStore, Map<string, Promise<AccessInfo>>>();
+const inflightByCache = new WeakMap<TokenStore, Map<string, SharedFlight<AccessInfo>>>();
 
 /**
  * The cached token of `plugin`, authenticating (once, even with many concurrent callers) when there is none,
@@ -69,20 +70,27 @@ export async function cachedAccess(
   }
   const flights = inflight;
   const flightKey = `${key}:${opts.force ? 'force' : ''}`;
+  const where = { cloud: ctx.cloud, service: 'identity' };
   const running = flights.get(flightKey) ?? flights.get(`${key}:`);
-  if (running) return untilAborted(running, ctx.signal, { cloud: ctx.cloud, service: 'identity' }, ctx.deadline);
-  // The shared authentication is bounded by the deadline but not by this caller's signal: one caller giving up
-  // must not fail the others waiting on the same login.
-  const p = plugin
-    .authenticate({ ...ctx, signal: undefined })
-    .then((access) => {
-      registerSecret(access.token);
-      cache.set(key, access);
-      return access;
-    })
-    .finally(() => flights.delete(flightKey));
-  flights.set(flightKey, p);
-  return untilAborted(p, ctx.signal, { cloud: ctx.cloud, service: 'identity' }, ctx.deadline);
+  if (running) return running.join(ctx.signal, ctx.deadline, where);
+  // The shared login is bounded by the first caller's deadline and runs under its own signal: one caller giving up
+  // does not fail the others, and when all of them gave up (a Keystone that hangs) it is aborted and forgotten, so
+  // the next call logs in afresh instead of waiting on a request that will never be answered.
+  const drop = () => {
+    if (flights.get(flightKey) === flight) flights.delete(flightKey);
+  };
+  const flight: SharedFlight<AccessInfo> = new SharedFlight(
+    (signal) =>
+      plugin.authenticate({ ...ctx, signal }).then((access) => {
+        registerSecret(access.token);
+        cache.set(key, access);
+        return access;
+      }),
+    drop,
+  );
+  flights.set(flightKey, flight);
+  flight.promise.then(drop, drop);
+  return flight.join(ctx.signal, ctx.deadline, where);
 }
 
 /**

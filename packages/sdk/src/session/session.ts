@@ -1,10 +1,4 @@
-import {
-  type TokenStore,
-  cachedAccess,
-  defaultTokenCache,
-  DEFAULT_REFRESH_MARGIN_MS,
-  untilAborted,
-} from '../auth/cache.ts';
+import { cachedAccess, DEFAULT_REFRESH_MARGIN_MS, defaultTokenCache, type TokenStore } from '../auth/cache.ts';
 import { Keystone2Keystone } from '../auth/k2k.ts';
 import { authFromConfig } from '../auth/plugins.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
@@ -12,11 +6,12 @@ import type { CloudConfig, FederationConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { safeUrl } from '../transport/errors.ts';
+import { SharedFlight } from '../transport/shared-flight.ts';
 import { createTransport } from '../transport/transport.ts';
 import type { HttpResponse, RequestBody, Transport } from '../transport/types.ts';
 import { expandEndpointTemplate, selectEndpoint } from './catalog.ts';
 import { discoverEndpoint } from './discovery.ts';
-import { SessionServiceClient, type SessionInternals } from './service-client.ts';
+import { type SessionInternals, SessionServiceClient } from './service-client.ts';
 import { canonicalServiceType } from './service-types.ts';
 import type { EndpointVersion, ServiceClient, ServiceClientOptions, Session, SessionOptions } from './types.ts';
 
@@ -50,7 +45,7 @@ export class CloudSession implements Session {
   readonly #cache: TokenStore;
   readonly #margin: number;
   readonly #clients = new Map<string, ServiceClient>();
-  readonly #versions = new Map<string, Promise<EndpointVersion>>();
+  readonly #versions = new Map<string, SharedFlight<EndpointVersion>>();
   readonly #internals: SessionInternals;
 
   constructor(cloud: CloudConfig, opts: SessionOptions = {}) {
@@ -188,20 +183,28 @@ export class CloudSession implements Session {
     const base = await this.endpointFor(type, { ...opts, signal: call.signal, deadline: call.deadline });
     const wanted = opts.apiVersion ?? this.cloud.services?.[type]?.apiVersion;
     const key = `${type}|${base}|${wanted ?? ''}`;
-    let p = this.#versions.get(key);
-    if (!p) {
-      // Shared by concurrent callers: bounded by this call's deadline, not cancelled by one caller's signal.
-      const shared = { deadline: call.deadline };
-      p = discoverEndpoint(base, type, wanted, (url) => this.#fetchDoc(url, shared, type));
-      this.#versions.set(key, p);
-      p.catch(() => this.#versions.delete(key));
+    let flight = this.#versions.get(key);
+    if (!flight) {
+      // Shared by concurrent callers and bounded by this call's deadline; one caller giving up does not cancel it for
+      // the others. When they all gave up (a service that hangs), it is aborted and forgotten, so the next call
+      // discovers afresh instead of joining a request that will never be answered. A success is kept.
+      const deadline = call.deadline;
+      const drop = () => {
+        if (this.#versions.get(key) === created) this.#versions.delete(key);
+      };
+      const created: SharedFlight<EndpointVersion> = new SharedFlight(
+        (signal) => discoverEndpoint(base, type, wanted, (url) => this.#fetchDoc(url, { signal, deadline }, type)),
+        drop,
+      );
+      created.promise.catch(drop);
+      this.#versions.set(key, created);
+      flight = created;
     }
-    return untilAborted(
-      p,
-      call.signal,
-      { cloud: this.cloud.name, region: this.regionName || undefined, service: type },
-      call.deadline,
-    );
+    return flight.join(call.signal, call.deadline, {
+      cloud: this.cloud.name,
+      region: this.regionName || undefined,
+      service: type,
+    });
   }
 
   async #send(
