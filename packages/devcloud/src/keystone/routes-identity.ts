@@ -712,11 +712,14 @@ export function identityRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
     const iface = reqStr(b.interface, 'endpoint/interface');
     if (!['public', 'internal', 'admin'].includes(iface))
       throw badRequest("Invalid input for field 'endpoint/interface'.");
+    const regionId = optStr(b.region_id ?? b.region, 'endpoint/region_id') ?? ks.region;
+    // As Keystone does: an endpoint in a region that does not exist yet creates the region.
+    if (!ks.regions.get(regionId)) ks.regions.put({ id: regionId, description: '', parent_region_id: null });
     const e = {
       id: newId(),
       service_id: serviceId,
       interface: iface as 'public' | 'internal' | 'admin',
-      region_id: optStr(b.region_id ?? b.region, 'endpoint/region_id') ?? ks.region,
+      region_id: regionId,
       url: reqStr(b.url, 'endpoint/url'),
       enabled: optBool(b.enabled, 'endpoint/enabled') ?? true,
     };
@@ -732,6 +735,30 @@ export function identityRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
   app.get('/v3/regions', async (req) => {
     caller(ks, req);
     return collection('regions', ks.regions.all().map(regionBody), `${v3()}/regions`);
+  });
+  app.post('/v3/regions', async (req, reply) => {
+    requireAdmin(caller(ks, req), 'create_region');
+    const b = bodyObject(req, 'region');
+    const id = optStr(b.id, 'region/id') ?? newId();
+    if (ks.regions.get(id)) throw conflict('region', `Duplicate ID, ${id}.`);
+    const parent = optStr(b.parent_region_id, 'region/parent_region_id') ?? null;
+    if (parent) need(ks.regions.get(parent), 'region', parent);
+    const r = { id, description: optStr(b.description, 'region/description') ?? '', parent_region_id: parent };
+    ks.regions.put(r);
+    return reply.code(201).send({ region: regionBody(r) });
+  });
+  app.delete('/v3/regions/:id', async (req, reply) => {
+    requireAdmin(caller(ks, req), 'delete_region');
+    const id = params(req).id as string;
+    need(ks.regions.get(id), 'region', id);
+    if (ks.endpoints.filter((e) => e.region_id === id).length > 0) {
+      throw new KeystoneError(
+        403,
+        `Unable to delete region ${id} because it or its child regions have associated endpoints.`,
+      );
+    }
+    ks.regions.delete(id);
+    return reply.code(204).send();
   });
   app.get('/v3/regions/:id', async (req) => {
     caller(ks, req);
