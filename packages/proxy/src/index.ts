@@ -17,3 +17,4 @@ export { openDatabase, type OpenedDatabase } from './db/open.ts';
 export { sealRemoteToken, openRemoteToken, tokenHash } from './crypto.ts';
 export { runProxyCommand } from './cli.ts';
 export { SdkK2KTokenSource } from './sdk-k2k.ts';
+export { registerProxyRegion, unregisterProxyRegion } from './catalog-region.ts';
