@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { startDevcloud } from '@ocx/devcloud';
 
 type Devcloud = Awaited<ReturnType<typeof startDevcloud>>;
+
 import { pino } from 'pino';
 import { type RunningProxy, type StartProxyOptions, startProxy } from '../src/index.ts';
 
@@ -191,50 +192,5 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/**
- * Put the proxy into the home catalog the way mixmatch's deployment does, but as a separate region so other
- * users of the cloud are not affected: region `ocx-proxy` gets compute, block storage, image, network and
- * object storage endpoints at the proxy. Clients choose it with `region_name: ocx-proxy`.
- */
-export async function registerProxyRegion(authUrl: string, proxyUrl: string, region = 'ocx-proxy'): Promise<void> {
-  const admin = await login(authUrl, 'admin', 'admin-secret', 'admin');
-  const h = { 'x-auth-token': admin.token, 'content-type': 'application/json' };
-  const reg = await fetch(`${authUrl}/regions`, {
-    method: 'POST',
-    headers: h,
-    body: JSON.stringify({ region: { id: region } }),
-  });
-  // Keystone wants the region first; a Keystone without region creation takes endpoints in any region.
-  if (reg.status !== 201 && reg.status !== 409 && reg.status !== 404 && reg.status !== 405) {
-    throw new Error(`region create: ${reg.status} ${await reg.text()}`);
-  }
-  await reg.body?.cancel();
-  const services = (
-    (await (await fetch(`${authUrl}/services`, { headers: h })).json()) as {
-      services: { id: string; type: string }[];
-    }
-  ).services;
-  const paths: Record<string, string> = {
-    compute: '/compute/v2.1',
-    volumev3: '/volume/v3/$(project_id)s',
-    'block-storage': '/volume/v3/$(project_id)s',
-    image: '/image',
-    network: '/network',
-    'object-store': '/object-store/v1/AUTH_$(project_id)s',
-  };
-  for (const s of services) {
-    const path = paths[s.type];
-    if (!path) continue;
-    const r = await fetch(`${authUrl}/endpoints`, {
-      method: 'POST',
-      headers: h,
-      body: JSON.stringify({
-        endpoint: { service_id: s.id, interface: 'public', region_id: region, url: `${proxyUrl}${path}` },
-      }),
-    });
-    if (r.status !== 201) throw new Error(`endpoint create for ${s.type}: ${r.status} ${await r.text()}`);
   }
 }

@@ -10,7 +10,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { createServer, createVolume, registerProxyRegion, startWorld, waitFor, type World } from './helpers.ts';
+import { loadCloudsConfig } from '@ocx/sdk';
+import { registerProxyRegion } from '../src/index.ts';
+import { createServer, createVolume, startWorld, type World, waitFor } from './helpers.ts';
 
 const OSC = '/usr/bin/openstack';
 const have = existsSync(OSC);
@@ -44,7 +46,8 @@ async function osc(...args: string[]): Promise<string> {
 before(async () => {
   if (!have) return;
   w = await startWorld();
-  await registerProxyRegion(w.direct.idp!.authUrl, w.proxy.url);
+  const admin = loadCloudsConfig({ files: { clouds: [w.cloudsYaml], secure: [], publicClouds: [] }, loadEnv: false });
+  await registerProxyRegion(admin.getCloud('idp-admin'), w.proxy.url);
   oscYaml = join(w.dir, 'osc-clouds.yaml');
   writeFileSync(
     oscYaml,
