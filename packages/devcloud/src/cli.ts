@@ -189,8 +189,3 @@ export async function runDevcloudCommand(argv: string[], io: CliIo = defaultIo()
   await dc.stop();
   return 0;
 }
-
-/** `ocx up` / `npm start`: devcloud with its defaults (the proxy joins in front when it lands). */
-export function runUpCommand(argv: string[], io: CliIo = defaultIo()): Promise<number> {
-  return runDevcloudCommand(argv, io);
-}
