@@ -172,10 +172,13 @@ export class Engine {
         return this.send(res, errorResponse(undefined, 404, `no service at ${url.pathname}`));
       }
       service = firstParse.service;
-      const proxyList = (header(req, 'mm-proxy-list') ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const listHeader = header(req, 'mm-proxy-list');
+      const proxyList = listHeader
+        ? listHeader
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       if (proxyList.includes(this.o.proxyId)) {
         status = 508;
         return this.send(res, errorResponse(service, 508, 'request loop between federation proxies (MM-PROXY-LIST)'));
@@ -195,7 +198,11 @@ export class Engine {
         status = 401;
         return this.send(res, unauthorized(this.o.keystone.identityUrl));
       }
-      const parsed = parsePath(url.pathname, user.projectId) ?? firstParse;
+      // The token's project only matters for recognising a project segment of Cinder/Nova paths.
+      const parsed =
+        user.projectId && (service === 'block-storage' || service === 'compute')
+          ? (parsePath(url.pathname, user.projectId) ?? firstParse)
+          : firstParse;
       const explicit = header(req, 'mm-service-provider');
       const st: RequestState = {
         req,
@@ -235,7 +242,9 @@ export class Engine {
     } finally {
       const secs = (performance.now() - started) / 1000;
       this.o.metrics.request(service, method, status, secs);
-      this.o.logger.info({ method, path: url.pathname, service, status, ms: Math.round(secs * 1000) }, 'request');
+      if (this.o.logger.isLevelEnabled('info')) {
+        this.o.logger.info({ method, path: url.pathname, service, status, ms: Math.round(secs * 1000) }, 'request');
+      }
     }
   }
 
@@ -289,21 +298,24 @@ export class Engine {
     const p = st.parsed;
     const matchPath = `/${p.segments.join('/')}`;
     const exts = this.o.extensions.filter((e) => matches(e, st.service, st.method, matchPath));
-    const ctx = this.extensionContext(st);
-    for (const ext of exts) {
-      if (!ext.onRequest) continue;
-      const answer = await ext.onRequest(ctx);
-      st.bodyChanged = true;
-      if (answer) {
-        this.send(res, this.fromExtension(answer));
-        return answer.status;
+    // No extension on this route (a plain pass-through): no extension context to build.
+    const ctx = exts.length ? this.extensionContext(st) : undefined;
+    if (ctx) {
+      for (const ext of exts) {
+        if (!ext.onRequest) continue;
+        const answer = await ext.onRequest(ctx);
+        st.bodyChanged = true;
+        if (answer) {
+          this.send(res, this.fromExtension(answer));
+          return answer.status;
+        }
       }
+      st.query = ctx.query;
+      st.json = ctx.json;
+      Object.assign(st.extraHeaders, ctx.headers);
     }
-    st.query = ctx.query;
-    st.json = ctx.json;
-    Object.assign(st.extraHeaders, ctx.headers);
 
-    let target = ctx.target ?? st.explicitTarget;
+    let target = ctx?.target ?? st.explicitTarget;
     const ref = p.version ? resourceOf(p) : undefined;
     if (!target && ref && !st.proxyList.length) {
       target = await this.o.resources.find(ref.type, ref.id);
@@ -491,21 +503,18 @@ export class Engine {
     extra: Record<string, string> = {},
   ): Record<string, string> {
     const out: Record<string, string> = {};
-    const connectionNamed = new Set(
-      (header(st.req, 'connection') ?? '')
-        .toLowerCase()
-        .split(',')
-        .map((s) => s.trim()),
-    );
-    for (const [k, v] of Object.entries(st.req.headers)) {
-      if (v === undefined || HOP_BY_HOP.has(k) || CONSUMED_REQUEST_HEADERS.has(k) || connectionNamed.has(k)) continue;
+    const connectionNamed = namedByConnection(header(st.req, 'connection'));
+    const inHeaders = st.req.headers;
+    for (const k in inHeaders) {
+      const v = inHeaders[k];
+      if (v === undefined || HOP_BY_HOP.has(k) || CONSUMED_REQUEST_HEADERS.has(k) || connectionNamed?.has(k)) continue;
       out[k] = Array.isArray(v) ? v.join(', ') : v;
     }
     out['x-auth-token'] = cred.token;
     // A service token is only valid in the cloud that issued it (the home cloud).
     const serviceToken = header(st.req, 'x-service-token');
     if (serviceToken && cred.kind === 'home') out['x-service-token'] = serviceToken;
-    out['mm-proxy-list'] = [...st.proxyList, this.o.proxyId].join(',');
+    out['mm-proxy-list'] = st.proxyList.length ? [...st.proxyList, this.o.proxyId].join(',') : this.o.proxyId;
     const xff = header(st.req, 'x-forwarded-for');
     const peer = st.req.socket.remoteAddress ?? '';
     out['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer;
@@ -639,7 +648,7 @@ export class Engine {
     res: ServerResponse,
     targetId: string,
     exts: Extension[],
-    ctx: ExtensionContext,
+    ctx: ExtensionContext | undefined,
   ): Promise<number> {
     if (!this.o.breakers.allow(targetId)) {
       return this.sendAndCount(
@@ -759,20 +768,21 @@ export class Engine {
       await pipeline(upstream.body, res);
       return status;
     }
-    const text = Buffer.concat(parts).toString('utf8');
+    const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const hooks = exts.filter((e) => e.onResponse);
     const needJson =
       hooks.length > 0 ||
       (st.method === 'POST' && status < 300) ||
-      (map.upstreamRoot !== '' && text.includes(map.upstreamRoot));
+      (map.upstreamRoot !== '' && raw.includes(map.upstreamRoot));
     if (!needJson) {
-      // Nothing to rewrite or learn from the body: send it as it came.
+      // Nothing to rewrite or learn from the body: send the bytes as they came (no decode, no re-encode).
       await this.learn(st, targetId, status, undefined, ref);
-      outHeaders['content-length'] = String(Buffer.byteLength(text));
+      outHeaders['content-length'] = String(raw.length);
       res.writeHead(status, outHeaders);
-      res.end(text);
+      res.end(raw);
       return status;
     }
+    const text = raw.toString('utf8');
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -782,7 +792,7 @@ export class Engine {
     if (json !== undefined) rewriteJson(json, map);
     await this.learn(st, targetId, status, json, ref);
     const answer: ExtensionResponse & { targetId: string } = { status, headers: outHeaders, json, targetId };
-    for (const ext of hooks) await ext.onResponse!(ctx, answer);
+    for (const ext of hooks) await ext.onResponse!(ctx!, answer);
     const bodyOut = answer.json !== undefined ? JSON.stringify(answer.json) : text;
     const h = { ...(answer.headers ?? {}) };
     delete h['content-length'];
@@ -1155,20 +1165,25 @@ function microversionHeaders(req: IncomingMessage): Record<string, string> {
 
 function responseHeaders(h: Record<string, string | string[] | undefined>, map: LinkMap): Record<string, string> {
   const out: Record<string, string> = {};
-  const connectionNamed = new Set(
-    String(h.connection ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((s) => s.trim()),
-  );
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || connectionNamed.has(k) || k === 'content-length') continue;
+  const c = h.connection;
+  const connectionNamed = namedByConnection(Array.isArray(c) ? c.join(',') : c);
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || connectionNamed?.has(k) || k === 'content-length') continue;
     if (k === 'set-cookie') continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   if (out.location) out.location = rewriteUrl(out.location, map);
   if (out['content-location']) out['content-location'] = rewriteUrl(out['content-location'], map);
   return out;
+}
+
+/** Header names a Connection header lists (hop-by-hop for this message); undefined for the usual keep-alive/close. */
+function namedByConnection(value: string | undefined): Set<string> | undefined {
+  if (!value) return undefined;
+  const v = value.toLowerCase();
+  if (v === 'keep-alive' || v === 'close') return undefined; // already hop-by-hop names
+  return new Set(v.split(',').map((s) => s.trim()));
 }
 
 function hasJsonBody(req: IncomingMessage, method: string, service: string): boolean {

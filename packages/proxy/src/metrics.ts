@@ -53,15 +53,46 @@ export class ProxyMetrics {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
+  // Label children are bound once per label set and kept: prom-client hashes the label object on every
+  // unbound inc/observe, which showed in the pass-through profile. Label sets are few (service × method ×
+  // status, target × service × outcome), so these maps stay small.
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+  private readonly upstreamChildren = new Map<string, { observe(v: number): void }>();
+  private readonly lookupChildren = new Map<string, { inc(): void }>();
+
   request(service: string, method: string, status: number, seconds: number): void {
-    this.requests.inc({ service, method, status: String(status) });
-    this.duration.observe({ service }, seconds);
+    const key = `${service}\u0000${method}\u0000${status}`;
+    let c = this.requestChildren.get(key);
+    if (!c) {
+      c = this.requests.labels({ service, method, status: String(status) });
+      this.requestChildren.set(key, c);
+    }
+    c.inc();
+    let d = this.durationChildren.get(service);
+    if (!d) {
+      d = this.duration.labels({ service });
+      this.durationChildren.set(service, d);
+    }
+    d.observe(seconds);
   }
   upstreamCall(target: string, service: string, outcome: string, seconds: number): void {
-    this.upstream.observe({ target, service, outcome }, seconds);
+    const key = `${target}\u0000${service}\u0000${outcome}`;
+    let c = this.upstreamChildren.get(key);
+    if (!c) {
+      c = this.upstream.labels({ target, service, outcome });
+      this.upstreamChildren.set(key, c);
+    }
+    c.observe(seconds);
   }
   mappingLookup(kind: 'token' | 'resource', result: string): void {
-    this.lookups.inc({ kind, result });
+    const key = `${kind}\u0000${result}`;
+    let c = this.lookupChildren.get(key);
+    if (!c) {
+      c = this.lookups.labels({ kind, result });
+      this.lookupChildren.set(key, c);
+    }
+    c.inc();
   }
   breakerState(target: string, state: 0 | 1 | 2): void {
     this.breaker.set({ target }, state);
