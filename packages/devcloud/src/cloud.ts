@@ -3,8 +3,11 @@
  * modules at their prefixes, a CloudContext shared by them, fault injection and the /_devcloud admin API.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { adminRoutes } from './admin.ts';
 import type {
@@ -47,6 +50,11 @@ export interface CreateCloudOptions {
   region?: string;
   services?: ServiceModule[];
   store?: StateStore;
+  /**
+   * Directory for this cloud's files (image data, objects). Default: the store's `dataDir` (beside a SQLite state
+   * file), else a private temp dir removed on close.
+   */
+  dataDir?: string;
   /** BUILD/creating → settled delay, ms (default 1000). */
   transitionMs?: number;
   /** Token lifetime, seconds (default 3600). */
@@ -137,10 +145,29 @@ function jsonLogger(cloud: string, level: string): (lvl: 'info' | 'warn', msg: s
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
+/** Temp data dirs of clouds still open: removed at process exit even when nobody closed the cloud. */
+const tempDataDirs = new Set<string>();
+let exitHook = false;
+function tempDataDir(cloud: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `devcloud-${cloud.replace(/[^A-Za-z0-9_-]/g, '_')}-data-`));
+  tempDataDirs.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of tempDataDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+function removeTempDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDataDirs.delete(dir);
+}
+
 export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   const name = opts.name;
   const region = opts.region ?? 'RegionOne';
-  const store = opts.store ?? new MemoryStore();
+  const store: StateStore = opts.store ?? new MemoryStore();
   const modules = opts.services ?? [];
   const logger = jsonLogger(name, opts.logLevel ?? process.env.OCX_DEVCLOUD_LOG ?? 'warn');
   const keystone = new Keystone({ store, region, tokenTtlSeconds: opts.tokenTtlSeconds ?? 3600 });
@@ -148,6 +175,9 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   const federation = new Federation(keystone, store);
   const quotas = new Quotas(store, opts.quotaDefaults);
   const faults = new Faults();
+  const persistentDataDir = opts.dataDir ?? store.dataDir;
+  const dataDir = persistentDataDir ?? tempDataDir(name);
+  if (persistentDataDir) mkdirSync(persistentDataDir, { recursive: true });
   let baseUrl = '';
   let port = opts.port ?? 0;
 
@@ -168,6 +198,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     internal,
     transitionMs: opts.transitionMs ?? 1000,
     store,
+    dataDir,
     log: {
       info: (msg, data) => logger('info', msg, data),
       warn: (msg, data) => logger('warn', msg, data),
@@ -262,6 +293,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     port = await listen(srv, port);
   } catch (err) {
     await app.close().catch(() => undefined);
+    if (!persistentDataDir) removeTempDataDir(dataDir);
     throw err;
   }
   baseUrl = `http://127.0.0.1:${port}`;
@@ -293,6 +325,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
       faults.onDownChange = async () => {};
       await closeServer(srv);
       await app.close();
+      if (!persistentDataDir) removeTempDataDir(dataDir);
     },
   };
   return cloud;

@@ -137,12 +137,20 @@ export interface CloudContext {
   readonly transitionMs: number;
   /** Persistent key/value tables for service state (memory, or SQLite with --state). */
   readonly store: StateStore;
+  /**
+   * This cloud's directory for files (Glance image data, Swift objects): `<state file>.data/<cloud>/` next to the
+   * `--state` file when state is on disk, else a private temp dir removed when the cloud closes. Services keep
+   * their files in a subdirectory named for themselves. `createCloud` always sets it.
+   */
+  readonly dataDir?: string;
   readonly log: { info(msg: string, data?: object): void; warn(msg: string, data?: object): void };
 }
 
 /** A tiny typed table store: each service keeps its records in named tables. */
 export interface StateStore {
   table<T extends { id: string }>(name: string): Table<T>;
+  /** Where files that belong with this state live (set by on-disk stores; the cloud's `dataDir` default). */
+  readonly dataDir?: string;
 }
 
 export interface Table<T extends { id: string }> {

@@ -5,6 +5,7 @@
  * Both stores keep the live objects in memory; always call `put()` after changing a row so it is persisted.
  * One SQLite file holds every cloud: each cloud's tables are namespaced `<cloud>__<table>`.
  */
+import { basename, dirname, join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StateStore, Table } from './context.ts';
 
@@ -72,14 +73,24 @@ class SqliteTable<T extends { id: string }> extends MemoryTable<T> {
 /** One SQLite database shared by all clouds of a devcloud; `forCloud(name)` gives that cloud's StateStore. */
 export class SqliteDatabase {
   readonly db: DatabaseSync;
+  /** The database file (undefined for `:memory:`). */
+  readonly path: string | undefined;
   constructor(path: string) {
+    this.path = path === ':memory:' || path === '' ? undefined : resolve(path);
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000');
+  }
+  /** A cloud's file directory beside the database: `<dir>/<file>.data/<cloud>` (undefined for `:memory:`). */
+  dataDirFor(cloud: string): string | undefined {
+    if (!this.path) return undefined;
+    return join(dirname(this.path), `${basename(this.path)}.data`, cloud.replace(/[^A-Za-z0-9_-]/g, '_'));
   }
   forCloud(cloud: string): StateStore {
     const tables = new Map<string, SqliteTable<{ id: string }>>();
     const db = this.db;
+    const dataDir = this.dataDirFor(cloud);
     return {
+      ...(dataDir ? { dataDir } : {}),
       table<T extends { id: string }>(name: string): Table<T> {
         let t = tables.get(name);
         if (!t) {

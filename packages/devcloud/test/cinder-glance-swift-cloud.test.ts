@@ -1,6 +1,6 @@
 /** Cinder, Glance and Swift mounted in a real devcloud cloud: Keystone tokens, the catalog, cross-project policy. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -120,7 +120,6 @@ describe('storage data with persistent state', () => {
   it('keeps image and object bytes across a restart on the same SQLite state file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ocx-storage-state-'));
     const services = [glanceModule, swiftModule];
-    let blobDirs: string[] = [];
     try {
       const db1 = new SqliteDatabase(join(dir, 'state.db'));
       const c1 = await startTestCloud({ services, store: db1.forCloud('persist') });
@@ -142,12 +141,13 @@ describe('storage data with persistent state', () => {
       const acct = `${c1.baseUrl}/object-store/v1/AUTH_${pid}`;
       await fetch(`${acct}/keep`, { method: 'PUT', headers: h });
       await fetch(`${acct}/keep/obj`, { method: 'PUT', headers: h, body: 'object bytes' });
-      blobDirs = c1.ctx.store
-        .table<{ id: string; dir: string }>('devcloud_blob_dirs')
-        .all()
-        .map((r) => r.dir);
-      assert.equal(blobDirs.length, 2);
+      // The bytes live beside the state file (<file>.data/<cloud>/<service>), not in a temp dir.
+      const dataDir = join(dir, 'state.db.data', 'persist');
+      assert.equal(c1.ctx.dataDir, dataDir);
+      assert.ok(readdirSync(join(dataDir, 'glance')).length >= 2, 'seed image + uploaded image');
+      assert.equal(readdirSync(join(dataDir, 'swift')).length, 1);
       await c1.close();
+      assert.equal(readdirSync(join(dataDir, 'swift')).length, 1, 'kept after close');
       db1.close();
 
       const db2 = new SqliteDatabase(join(dir, 'state.db'));
@@ -165,8 +165,56 @@ describe('storage data with persistent state', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      for (const d of blobDirs) rmSync(d, { recursive: true, force: true });
     }
+  });
+
+  it('moves blobs of a state file from before dataDir (devcloud_blob_dirs) into the data dir', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ocx-storage-legacy-'));
+    const legacyDir = mkdtempSync(join(tmpdir(), 'ocx-legacy-swift-'));
+    const services = [swiftModule];
+    try {
+      const db1 = new SqliteDatabase(join(dir, 'state.db'));
+      const c1 = await startTestCloud({ services, store: db1.forCloud('old') });
+      const t1 = await issueToken(c1, 'demo');
+      const acct = `${c1.baseUrl}/object-store/v1/AUTH_${t1.body.token.project!.id}`;
+      const h = { 'x-auth-token': t1.token };
+      await fetch(`${acct}/keep`, { method: 'PUT', headers: h });
+      await fetch(`${acct}/keep/obj`, { method: 'PUT', headers: h, body: 'old layout bytes' });
+      await c1.close();
+      // Rewrite the state into the old layout: blobs in a temp dir recorded in devcloud_blob_dirs.
+      const swiftDir = join(dir, 'state.db.data', 'old', 'swift');
+      for (const f of readdirSync(swiftDir)) renameSync(join(swiftDir, f), join(legacyDir, f));
+      rmSync(join(dir, 'state.db.data'), { recursive: true, force: true });
+      db1.forCloud('old').table<{ id: string; dir: string }>('devcloud_blob_dirs').put({ id: 'swift', dir: legacyDir });
+      db1.close();
+
+      const db2 = new SqliteDatabase(join(dir, 'state.db'));
+      const c2 = await startTestCloud({ services, store: db2.forCloud('old') });
+      try {
+        const t2 = await issueToken(c2, 'demo');
+        const obj = await fetch(`${acct.replace(c1.baseUrl, c2.baseUrl)}/keep/obj`, {
+          headers: { 'x-auth-token': t2.token },
+        });
+        assert.equal(await obj.text(), 'old layout bytes');
+        assert.equal(existsSync(legacyDir), false, 'the old temp dir is gone');
+        assert.equal(c2.ctx.store.table<{ id: string }>('devcloud_blob_dirs').all().length, 0);
+      } finally {
+        await c2.close();
+        db2.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(legacyDir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps in-memory clouds' data in a temp dir removed on close", async () => {
+    const c = await startTestCloud({ services: [glanceModule, swiftModule] });
+    const dataDir = c.ctx.dataDir!;
+    assert.ok(existsSync(join(dataDir, 'glance')));
+    assert.ok(dataDir.startsWith(tmpdir()));
+    await c.close();
+    assert.equal(existsSync(dataDir), false);
   });
 
   it('a volume still creating when the cloud stops is available after a restart (and nothing fires after close)', async () => {

@@ -3,14 +3,16 @@
  * temporary file while hashing (md5 + sha512) — never held whole in memory — and renamed into place once complete.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CloudContext } from '../context.ts';
-import { MemoryStore } from '../store.ts';
+
+/** Where state files from before `CloudContext.dataDir` recorded each service's blob directory. */
+export const LEGACY_BLOB_DIRS_TABLE = 'devcloud_blob_dirs';
 
 export interface StoredBlob {
   /** File name inside the store (not a path; safe to persist). */
@@ -59,21 +61,25 @@ export class BlobStore {
   }
 
   /**
-   * The blob store of one service of one cloud. With `ctx.dataDir` (when the framework provides one) the bytes live
-   * under it. With in-memory state they live in a temp dir removed on close. With persistent state (SQLite) the
-   * store remembers its directory in a table, so image and object data survive a restart with the rows.
+   * The blob store of one service of one cloud: `<ctx.dataDir>/<service>` (the cloud owns and cleans up its data
+   * dir). A context without a data dir (hand-made in tests) gets a private temp dir removed by `close()`.
+   *
+   * State files written before `dataDir` existed kept their blobs in a temp dir named in the
+   * `devcloud_blob_dirs` table: those files are moved into the data dir on first use and the row is dropped.
    */
   static forService(ctx: CloudContext, service: string): BlobStore {
-    const dataDir = (ctx as unknown as { dataDir?: string }).dataDir;
-    if (dataDir) return new BlobStore(join(dataDir, ctx.name, service));
-    if (ctx.store instanceof MemoryStore) return new BlobStore(undefined, `${ctx.name}-${service}`);
-    const dirs = ctx.store.table<{ id: string; dir: string }>('devcloud_blob_dirs');
-    const known = dirs.get(service);
-    if (known && existsSync(known.dir)) return new BlobStore(known.dir);
-    const base = join(tmpdir(), 'devcloud-state-blobs');
-    mkdirSync(base, { recursive: true });
-    const dir = mkdtempSync(join(base, `${ctx.name.replace(/[^a-z0-9-]/gi, '')}-${service}-`));
-    dirs.put({ id: service, dir });
+    if (!ctx.dataDir) return new BlobStore(undefined, `${ctx.name}-${service}`);
+    const dir = join(ctx.dataDir, service);
+    const legacy = ctx.store.table<{ id: string; dir: string }>(LEGACY_BLOB_DIRS_TABLE);
+    const old = legacy.get(service);
+    if (old) {
+      if (old.dir !== dir && existsSync(old.dir)) {
+        mkdirSync(dir, { recursive: true });
+        cpSync(old.dir, dir, { recursive: true, force: false, errorOnExist: false });
+        rmSync(old.dir, { recursive: true, force: true });
+      }
+      legacy.delete(service);
+    }
     return new BlobStore(dir);
   }
 
