@@ -252,7 +252,9 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     reply.header('x-openstack-request-id', `req-${randomUUID()}`);
     if (req.url.startsWith('/_devcloud/')) return;
     const mount = mountFor(req.url);
-    const spec = faults.effective(mount ? [mount.type, mount.name] : []);
+    // Every catalog entry served at this prefix (Cinder is both block-storage/cinder and volumev3/cinderv3).
+    const keys = mount ? mounts.filter((m) => m.prefix === mount.prefix).flatMap((m) => [m.type, m.name]) : [];
+    const spec = faults.effective(keys);
     if (!spec) return;
     if (spec.down) {
       req.raw.socket.destroy();

@@ -107,3 +107,26 @@ describe('fault injection', () => {
     assert.match(injectedErrorBody('volumev3', 413).body, /"overLimit"/);
   });
 });
+
+describe('faults on a service with two catalog entries', () => {
+  test('volumev3 / cinderv3 keys hit Cinder as block-storage / cinder do (both entries are /volume)', async () => {
+    const { cinderModule, cinderV3CatalogModule } = await import('../src/cinder/index.ts');
+    const { startTestCloud } = await import('./helpers.ts');
+    const cloud = await startTestCloud({ services: [cinderModule, cinderV3CatalogModule] });
+    try {
+      const versions = () => fetch(`${cloud.baseUrl}/volume/`, { signal: AbortSignal.timeout(5000) });
+      assert.equal((await versions()).status, 300);
+      for (const key of ['volumev3', 'cinderv3', 'block-storage', 'cinder']) {
+        await cloud.setFaults(key, { errorRate: 1, errorStatus: 503 });
+        const res = await versions();
+        assert.equal(res.status, 503, key);
+        assert.deepEqual(await res.json(), { serviceUnavailable: { code: 503, message: 'devcloud injected fault.' } });
+        assert.equal((await fetch(`${cloud.baseUrl}/identity/v3`)).status, 200, `${key}: Keystone untouched`);
+        await cloud.setFaults(key, null);
+        assert.equal((await versions()).status, 300, `${key} cleared`);
+      }
+    } finally {
+      await cloud.close();
+    }
+  });
+});
