@@ -102,7 +102,7 @@ function defaultInternal(): InternalApis {
       detach: () => missing('volume'),
       delete: () => missing('volume'),
     },
-    images: { get: () => missing('image') },
+    images: { get: () => missing('image'), create: async () => missing('image') },
     network: {
       bindPort: () => missing('network'),
       portsForDevice: () => missing('network'),

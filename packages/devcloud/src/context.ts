@@ -61,6 +61,17 @@ export interface InternalApis {
     get(
       imageId: string,
     ): { id: string; status: string; minDisk: number; minRam: number; size: number | null } | undefined;
+    /**
+     * A server snapshot (Nova's createImage): a private image owned by `projectId` whose bytes are those of
+     * `sourceImageId` (empty when there is none or it has no data, e.g. a volume-backed server), with the source's
+     * formats and minimums and `properties` on top. Resolves once the image is active.
+     */
+    create(args: {
+      projectId: string;
+      name: string;
+      sourceImageId?: string;
+      properties: Record<string, string>;
+    }): Promise<{ id: string }>;
   };
   network: {
     /** Create (or bind an existing) port for a server on a network; returns the port with its fixed IPs. */

@@ -820,6 +820,47 @@ async function glancePlugin(app: FastifyInstance, ctx: CloudContext): Promise<vo
   });
 }
 
+/** `internal.images.create`: copy the source image's bytes (if any) into a new active private image. */
+async function createSnapshotImage(
+  ctx: CloudContext,
+  args: { projectId: string; name: string; sourceImageId?: string; properties: Record<string, string> },
+): Promise<{ id: string }> {
+  const table = ctx.store.table<ImageRow>(IMAGES_TABLE);
+  const blobs = blobStoreFor(ctx);
+  const src = args.sourceImageId ? table.get(args.sourceImageId) : undefined;
+  const hasData = Boolean(src?.blob && (await blobs.exists(src.blob)));
+  const stored =
+    src?.blob && hasData ? await blobs.write(blobs.read(src.blob)) : await blobs.writeBuffer(Buffer.alloc(0));
+  const { devcloud_seed: _seed, ...inherited } = src?.properties ?? {};
+  const now = nowIso();
+  const row: ImageRow = {
+    id: randomUUID(),
+    name: args.name,
+    status: 'active',
+    visibility: 'private',
+    protected: false,
+    os_hidden: false,
+    owner: args.projectId,
+    min_disk: src?.min_disk ?? 0,
+    min_ram: src?.min_ram ?? 0,
+    size: stored.size,
+    virtual_size: src?.virtual_size ?? null,
+    checksum: stored.md5,
+    os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512,
+    container_format: src?.container_format ?? 'bare',
+    disk_format: src?.disk_format ?? 'qcow2',
+    created_at: now,
+    updated_at: now,
+    tags: [],
+    properties: { ...inherited, ...args.properties },
+    members: [],
+    blob: stored.key,
+  };
+  table.put(row);
+  return { id: row.id };
+}
+
 export const glanceModule: ServiceModule = {
   mount: { type: 'image', name: 'glance', prefix: '/image', catalogPath: '/image' },
   plugin: glancePlugin,
@@ -830,6 +871,7 @@ export const glanceModule: ServiceModule = {
         if (!img) return undefined;
         return { id: img.id, status: img.status, minDisk: img.min_disk, minRam: img.min_ram, size: img.size };
       },
+      create: (args) => createSnapshotImage(ctx, args),
     },
   }),
 };

@@ -3,7 +3,18 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CloudContext, TokenInfo } from '../context.ts';
 import { InternalError } from '../context.ts';
-import { badRequest, bodyOf, conflict, forbidden, mv, NovaError, notFound, tokenOf } from './http.ts';
+import {
+  badRequest,
+  bodyOf,
+  conflict,
+  forbidden,
+  mv,
+  NovaError,
+  notFound,
+  pyRepr,
+  requiredProperty,
+  tokenOf,
+} from './http.ts';
 import { type NovaModel, POWER, recordAction, type ServerRow } from './model.ts';
 import { getServer, nextDevice } from './servers.ts';
 
@@ -135,6 +146,60 @@ export function serverActionRoutes(app: FastifyInstance, ctx: CloudContext, m: N
           s.metadata = { ...(arg.metadata as Record<string, string>) };
         go('rebuilding', 'active', POWER.RUNNING);
         return reply.code(202).send({ server: { id: s.id } });
+      }
+      case 'createImage': {
+        // Snapshot: Glance gets a private image of the server's source image bytes (empty for boot from volume).
+        if (!arg || typeof arg !== 'object' || Array.isArray(arg)) {
+          throw badRequest(
+            `Invalid input for field/attribute createImage. Value: ${pyRepr(arg)}. ${pyRepr(arg)} is not of type 'object'`,
+          );
+        }
+        if (arg.name === undefined) throw requiredProperty('createImage', arg, 'name');
+        const name = typeof arg.name === 'string' ? arg.name.trim() : '';
+        if (typeof arg.name !== 'string' || name === '' || arg.name.length > 255) {
+          throw badRequest(`Invalid input for field/attribute name. Value: ${pyRepr(arg.name)}.`);
+        }
+        const meta: Record<string, string> = {};
+        if (arg.metadata !== undefined) {
+          if (!arg.metadata || typeof arg.metadata !== 'object' || Array.isArray(arg.metadata)) {
+            throw badRequest(`Invalid input for field/attribute metadata. Value: ${pyRepr(arg.metadata)}.`);
+          }
+          for (const [k, v] of Object.entries(arg.metadata as Record<string, unknown>)) {
+            if (typeof v !== 'string' || !k || k.length > 255 || v.length > 255) {
+              throw badRequest(`Invalid input for field/attribute metadata. Value: ${pyRepr(arg.metadata)}.`);
+            }
+            meta[k] = v;
+          }
+        }
+        requireState('createImage', ['active', 'stopped', 'paused', 'suspended']);
+        const volumeBacked = !s.image_id;
+        const properties: Record<string, string> = {
+          ...meta,
+          image_type: 'snapshot',
+          instance_uuid: s.id,
+          user_id: token.userId,
+          base_image_ref: s.image_id,
+          owner_project_name: ctx.projectName(s.project_id) ?? '',
+          owner_user_name: token.userName,
+          boot_roles: token.roles.join(','),
+          ...(volumeBacked ? { bdm_v2: 'True', root_device_name: '/dev/vda' } : {}),
+        };
+        let image: { id: string };
+        try {
+          image = await ctx.internal.images.create({
+            projectId: s.project_id,
+            name,
+            ...(s.image_id ? { sourceImageId: s.image_id } : {}),
+            properties,
+          });
+        } catch (e) {
+          if (e instanceof InternalError) throw new NovaError(e.status === 503 ? 400 : e.status, e.message);
+          throw e;
+        }
+        go('image_snapshot', s.vm_state, s.power_state);
+        if (mv(req) >= 45) return reply.code(202).send({ image_id: image.id });
+        reply.header('location', `${ctx.baseUrl}/image/images/${image.id}`);
+        return reply.code(202).send();
       }
       default:
         throw badRequest(`There is no such action: ${action}`);
