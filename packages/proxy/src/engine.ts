@@ -3,6 +3,7 @@
  * forward with true streaming, rewrite links, learn mappings, answer errors in the service's own body shape.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, OcxError } from '@ocx/sdk';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import type {
 import { matches } from './extensions/types.ts';
 import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
+import { noteStreamed } from './memory.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import {
   type ParsedPath,
@@ -661,7 +663,7 @@ export class Engine {
     const cred = await this.credential(st, targetId, deadline);
     const url = this.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
     const headers = this.upstreamHeaders(st, cred);
-    let body: Buffer | IncomingMessage | undefined;
+    let body: Buffer | AsyncIterable<Buffer> | undefined;
     if (st.body !== undefined) {
       body = st.bodyChanged && st.json !== undefined ? Buffer.from(JSON.stringify(st.json)) : st.body;
       headers['content-length'] = String(body.length);
@@ -670,7 +672,7 @@ export class Engine {
       st.method !== 'HEAD' &&
       (st.req.headers['content-length'] || st.req.headers['transfer-encoding'])
     ) {
-      body = st.req; // streamed as it arrives, never buffered
+      body = countedBody(st.req); // streamed as it arrives, never buffered
     } else {
       delete headers['content-length'];
     }
@@ -682,7 +684,8 @@ export class Engine {
         dispatcher: this.o.agent,
         method: st.method as Dispatcher.HttpMethod,
         headers,
-        body,
+        // undici takes async iterables as bodies (documented) though its typings list only Readable.
+        body: body as Buffer | Readable | undefined,
         signal: st.signal,
         headersTimeout: Math.max(1, remaining),
         bodyTimeout: this.o.bodyIdleTimeoutMs,
@@ -724,7 +727,7 @@ export class Engine {
         upstream.body.resume();
         res.end();
       } else {
-        await pipeline(upstream.body, res);
+        await streamBody(upstream.body, res);
       }
       return status;
     }
@@ -765,7 +768,7 @@ export class Engine {
       delete outHeaders['content-length'];
       res.writeHead(status, outHeaders);
       for (const part of parts) res.write(part);
-      await pipeline(upstream.body, res);
+      await streamBody(upstream.body, res);
       return status;
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -1176,6 +1179,21 @@ function responseHeaders(h: Record<string, string | string[] | undefined>, map: 
   if (out.location) out.location = rewriteUrl(out.location, map);
   if (out['content-location']) out['content-location'] = rewriteUrl(out['content-location'], map);
   return out;
+}
+
+/** Pipe a streamed upstream body to the client (backpressure by pipeline), counting bytes for noteStreamed. */
+function streamBody(body: Dispatcher.ResponseData['body'], res: ServerResponse): Promise<void> {
+  const done = pipeline(body, res);
+  body.on('data', (chunk: Buffer) => noteStreamed(chunk.length)); // flowing already: pipeline piped it
+  return done;
+}
+
+/** A streamed request body as undici reads it (it waits for the upstream socket to drain between chunks). */
+async function* countedBody(req: IncomingMessage): AsyncGenerator<Buffer> {
+  for await (const chunk of req) {
+    noteStreamed((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
 }
 
 /** Header names a Connection header lists (hop-by-hop for this message); undefined for the usual keep-alive/close. */
