@@ -77,7 +77,11 @@ export function serviceRoot(endpointUrl: string): string {
   return `${u.origin}${rootPath}`;
 }
 
-/** serviceType → service root, from a catalog (public interface, optional region). */
+/**
+ * serviceType → service root, from a catalog (public interface, optional region). With a region, endpoints of other
+ * regions are never used (as keystoneauth): the proxy's own `ocx-proxy` region in the home catalog must not become
+ * the home cloud's endpoint, or the proxy would forward to itself.
+ */
 export function rootsFromCatalog(catalog: CatalogEntryLike[] | undefined, region?: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!catalog) return out;
@@ -88,7 +92,7 @@ export function rootsFromCatalog(catalog: CatalogEntryLike[] | undefined, region
       const eps = entry.endpoints.filter(
         (e) => e.interface === 'public' && (!region || e.region === region || e.region_id === region),
       );
-      const ep = eps[0] ?? entry.endpoints.find((e) => e.interface === 'public');
+      const ep = eps[0] ?? (region ? undefined : entry.endpoints.find((e) => e.interface === 'public'));
       if (ep) {
         out[canonical] = serviceRoot(ep.url);
         break;
