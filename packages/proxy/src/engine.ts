@@ -158,7 +158,7 @@ export class Engine {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(req.url ?? '/', 'http://proxy');
+    const url = requestTarget(req.url ?? '/');
     const token = header(req, 'x-auth-token');
     let service = 'unknown';
     let status = 500;
@@ -680,8 +680,8 @@ export class Engine {
     const remaining = deadline - Date.now();
     let upstream: Dispatcher.ResponseData;
     try {
-      upstream = await request(url, {
-        dispatcher: this.o.agent,
+      upstream = await this.o.agent.request({
+        ...originAndPath(url),
         method: st.method as Dispatcher.HttpMethod,
         headers,
         // undici takes async iterables as bodies (documented) though its typings list only Readable.
@@ -1179,6 +1179,37 @@ function responseHeaders(h: Record<string, string | string[] | undefined>, map: 
   if (out.location) out.location = rewriteUrl(out.location, map);
   if (out['content-location']) out['content-location'] = rewriteUrl(out['content-location'], map);
   return out;
+}
+
+/** Characters that need nothing from WHATWG URL parsing in a request target (no dot segments checked here). */
+const PLAIN_TARGET = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$/;
+
+/**
+ * The path and query of a request target. A plain target (the usual case) is split as is; anything else
+ * (dot segments, characters URL would escape, '//' at the start, a fragment) goes through WHATWG URL as before,
+ * which normalises it.
+ */
+function requestTarget(raw: string): { pathname: string; searchParams: URLSearchParams } {
+  // WHATWG URL treats %2e like '.' in dot segments: such targets take the URL path too.
+  if (PLAIN_TARGET.test(raw) && !raw.includes('/.') && !/%2e/i.test(raw)) {
+    const q = raw.indexOf('?');
+    if (q < 0) return { pathname: raw, searchParams: new URLSearchParams() };
+    const pathname = raw.slice(0, q);
+    if (!pathname.includes('?')) return { pathname, searchParams: new URLSearchParams(raw.slice(q + 1)) };
+  }
+  const u = new URL(raw, 'http://proxy');
+  return { pathname: u.pathname, searchParams: u.searchParams };
+}
+
+/** undici's origin + path for an absolute http(s) URL built from a catalog root (split once, not re-parsed). */
+function originAndPath(url: string): { origin: string; path: string } {
+  const start = url.indexOf('://');
+  const slash = start < 0 ? -1 : url.indexOf('/', start + 3);
+  if (start < 0 || /[\s\\#]|\/\./.test(url)) {
+    const u = new URL(url);
+    return { origin: u.origin, path: `${u.pathname}${u.search}` };
+  }
+  return slash < 0 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
 /** Pipe a streamed upstream body to the client (backpressure by pipeline), counting bytes for noteStreamed. */
