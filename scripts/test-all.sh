@@ -12,6 +12,12 @@ if [ "${OCX_SKIP_REAL:-}" != 1 ]; then
   echo "== install Debian packages (OpenStack services, python3-openstackclient)"
   bash test/real/lib/install.sh all
   export OCX_REQUIRE_OSC=1
+  # PostgreSQL for the proxy's shared-state tests (replicas on one database); SQLite is tested either way.
+  echo "== PostgreSQL for the proxy's replica tests"
+  OCX_TEST_PG_URL=$(bash scripts/pg-test-db.sh up | tail -1)
+  export OCX_TEST_PG_URL
+  cleanup_pg() { bash scripts/pg-test-db.sh down || true; }
+  trap cleanup_pg EXIT
 fi
 bash scripts/test-fast.sh
 echo "== contract suite against devcloud"
@@ -21,7 +27,7 @@ if [ "${OCX_SKIP_REAL:-}" = 1 ]; then
 fi
 echo "== real OpenStack: install and start"
 bash test/real/ci.sh up
-trap 'bash test/real/ci.sh down || true' EXIT
+trap 'bash test/real/ci.sh down || true; cleanup_pg' EXIT
 echo "== contract suite against real OpenStack"
 OCX_TEST_TARGET=real OS_CLIENT_CONFIG_FILE="${OCX_REAL_STATE_DIR:-/tmp/ocx-real}/clouds.yaml" \
   node --test --test-concurrency=1 --test-timeout=600000 'test/contract/**/*.test.ts' 'packages/*/test/real/**/*.test.ts'
