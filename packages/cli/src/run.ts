@@ -41,54 +41,23 @@ export function reportFatal(ctx: CliContext, err: unknown): void {
 
 export type RowFetcher = (conn: Connection, ctx: FanOutContext) => Promise<Row[]>;
 
-/**
- * A list command over the chosen clouds: fan out, merge rows (with a Cloud column when there are several clouds),
- * print them, print one line per failed cloud on stderr, exit non-zero only when every cloud failed.
- */
-export async function runList(command: Command, ctx: CliContext, columns: string[], fetch: RowFetcher): Promise<void> {
-  const g = command.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
-  const output = outputOptions(g);
-  let targets: Awaited<ReturnType<typeof connectTargets>>;
-  try {
-    targets = await connectTargets(g, ctx);
-  } catch (err) {
-    reportFatal(ctx, err);
-    return;
-  }
-  try {
-    const outcome = await targets.multi.call((conn, _name, fctx) => fetch(conn, fctx), {
-      deadlineMs: targets.deadlineMs,
-      concurrency: targets.concurrency,
-    });
-    const failures = [...targets.connectFailures, ...outcome.failures];
-    const cloudCount = targets.multi.names().length + targets.connectFailures.length;
-    const several = cloudCount > 1;
-    const rows: Row[] = outcome.results.flatMap((r) =>
-      r.value.map((row) => (several ? { [CLOUD_COLUMN]: r.location.name, ...row } : row)),
-    );
-    const cols = several ? [CLOUD_COLUMN, ...columns] : columns;
-    try {
-      ctx.out(renderList(cols, rows, output));
-    } catch (err) {
-      reportFatal(ctx, err);
-      return;
-    }
-    for (const f of failures) ctx.err(failureLine(f));
-    if (outcome.results.length === 0 && failures.length > 0) ctx.exitCode = 1;
-  } finally {
-    await closeTargets(targets);
-  }
+type Output = ReturnType<typeof outputOptions>;
+interface FanOutView<T> {
+  results: { location: { name: string }; value: T }[];
+  /** More than one cloud was asked (a Cloud column is shown). */
+  several: boolean;
+  output: Output;
 }
 
 /**
- * A show-one command per cloud (`token issue`): one cloud prints OSC's Field/Value form; several print one row per
- * cloud with a Cloud column.
+ * Shared by every read command over the chosen clouds: connect, fan out, render what came back, print one line per
+ * failed cloud on stderr, exit non-zero only when every cloud failed, and always close the connections.
  */
-export async function runShowOne(
+async function runOverClouds<T>(
   command: Command,
   ctx: CliContext,
-  fields: string[],
-  fetch: (conn: Connection, ctx: FanOutContext) => Promise<Row>,
+  fetch: (conn: Connection, ctx: FanOutContext) => Promise<T>,
+  render: (view: FanOutView<T>) => string | undefined,
 ): Promise<void> {
   const g = command.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
   const output = outputOptions(g);
@@ -107,11 +76,8 @@ export async function runShowOne(
     const failures = [...targets.connectFailures, ...outcome.failures];
     const several = targets.multi.names().length + targets.connectFailures.length > 1;
     try {
-      if (!several && outcome.results[0]) ctx.out(renderOne(fields, outcome.results[0].value, output));
-      else if (several) {
-        const rows = outcome.results.map((r) => ({ [CLOUD_COLUMN]: r.location.name, ...r.value }));
-        ctx.out(renderList([CLOUD_COLUMN, ...fields], rows, output));
-      }
+      const text = render({ results: outcome.results, several, output });
+      if (text !== undefined) ctx.out(text);
     } catch (err) {
       reportFatal(ctx, err);
       return;
@@ -121,4 +87,36 @@ export async function runShowOne(
   } finally {
     await closeTargets(targets);
   }
+}
+
+/**
+ * A list command over the chosen clouds: fan out, merge rows (with a Cloud column when there are several clouds),
+ * print them, print one line per failed cloud on stderr, exit non-zero only when every cloud failed.
+ */
+export function runList(command: Command, ctx: CliContext, columns: string[], fetch: RowFetcher): Promise<void> {
+  return runOverClouds(command, ctx, fetch, ({ results, several, output }) => {
+    const rows: Row[] = results.flatMap((r) =>
+      r.value.map((row) => (several ? { [CLOUD_COLUMN]: r.location.name, ...row } : row)),
+    );
+    return renderList(several ? [CLOUD_COLUMN, ...columns] : columns, rows, output);
+  });
+}
+
+/**
+ * A show-one command per cloud (`token issue`): one cloud prints OSC's Field/Value form; several print one row per
+ * cloud with a Cloud column.
+ */
+export function runShowOne(
+  command: Command,
+  ctx: CliContext,
+  fields: string[],
+  fetch: (conn: Connection, ctx: FanOutContext) => Promise<Row>,
+): Promise<void> {
+  return runOverClouds(command, ctx, fetch, ({ results, several, output }) => {
+    if (several) {
+      const rows = results.map((r) => ({ [CLOUD_COLUMN]: r.location.name, ...r.value }));
+      return renderList([CLOUD_COLUMN, ...fields], rows, output);
+    }
+    return results[0] ? renderOne(fields, results[0].value, output) : undefined;
+  });
 }
