@@ -6,8 +6,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { banner, DEVCLOUD_USAGE, type Devcloud, parseDevcloudArgs, startDevcloud } from '@ocx/devcloud';
-import { registerProxyRegion, type RunningProxy, startProxy } from '@ocx/proxy';
+import { banner, DEVCLOUD_USAGE, type Devcloud, parseDevcloudArgs, startDevcloud, stopSignals } from '@ocx/devcloud';
+import { type RunningProxy, registerProxyRegion, startProxy } from '@ocx/proxy';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { parse, stringify } from 'yaml';
 
@@ -68,22 +68,6 @@ function addProxyCloud(cloudsYamlPath: string, home: string, region: string): st
   return name;
 }
 
-function signals(): { promise: Promise<string>; dispose(): void } {
-  let handler: (sig: string) => void = () => {};
-  const promise = new Promise<string>((res) => {
-    handler = res;
-  });
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
 export async function runUp(argv: string[], io: UpIo): Promise<number> {
   let opts: UpOptions;
   let dcOpts: ReturnType<typeof parseDevcloudArgs>;
@@ -98,7 +82,7 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
     io.out(UP_USAGE);
     return 0;
   }
-  const sig = io.untilStopped ? undefined : signals();
+  const sig = io.untilStopped ? undefined : stopSignals();
   let dc: Devcloud | undefined;
   let proxy: RunningProxy | undefined;
   let tempDir: string | undefined;

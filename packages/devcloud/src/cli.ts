@@ -135,7 +135,8 @@ export function banner(dc: Devcloud, statePath?: string): string {
   return lines.join('\n');
 }
 
-function signals(): { promise: Promise<string>; dispose(): void } {
+/** Resolves on the first SIGINT or SIGTERM; dispose() removes the handlers (also used by `ocx up`). */
+export function stopSignals(): { promise: Promise<string>; dispose(): void } {
   let handler: (sig: string) => void = () => {};
   const promise = new Promise<string>((res) => {
     handler = res;
@@ -171,7 +172,7 @@ export async function runDevcloudCommand(argv: string[], io: CliIo = defaultIo()
     io.out(DEVCLOUD_USAGE);
     return 0;
   }
-  const sig = io.untilStopped ? undefined : signals();
+  const sig = io.untilStopped ? undefined : stopSignals();
   let dc: Devcloud;
   try {
     dc = await runDevcloud(opts, io);

@@ -1,4 +1,4 @@
-export { banner, DEVCLOUD_USAGE, parseDevcloudArgs, runDevcloud, runDevcloudCommand } from './cli.ts';
+export { banner, DEVCLOUD_USAGE, parseDevcloudArgs, runDevcloud, runDevcloudCommand, stopSignals } from './cli.ts';
 export type { BootstrapUser, Cloud, CreateCloudOptions } from './cloud.ts';
 export { createCloud, DEFAULT_USERS } from './cloud.ts';
 export * from './context.ts';
