@@ -1,10 +1,11 @@
 /**
- * `startProxy(opts)`: the federation proxy as a node:http server (node:http rather than a framework so request
- * and response bodies stream untouched: client → undici → upstream and back, never buffered).
+ * `startProxy(opts)`: the federation proxy. Its listener is the lean HTTP/1.1 front end (front/server.ts), which
+ * answers body-less pass-through calls itself over raw upstream connections and relays everything else to a
+ * node:http handler (not bound to any port) whose bodies stream untouched through undici, never buffered.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { CloudConfig } from '@ocx/sdk';
 import { createLogger, loadCloudsConfig } from '@ocx/sdk';
 import { type Logger, pino } from 'pino';
@@ -12,6 +13,8 @@ import { Breakers } from './breaker.ts';
 import { openDatabase } from './db/open.ts';
 import { Engine, type RequestState } from './engine.ts';
 import { errorResponse } from './errors.ts';
+import { UpstreamPool } from './front/pool.ts';
+import { createFront } from './front/server.ts';
 import { listAggregation } from './extensions/aggregate.ts';
 import { builtinExtensions } from './extensions/builtin.ts';
 import type { Extension } from './extensions/types.ts';
@@ -106,6 +109,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     });
   const metrics = new ProxyMetrics({ defaultMetrics: false });
   const agent = createAgent();
+  const pool = new UpstreamPool({ connectTimeoutMs: 10_000 });
   const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite');
   const db = database.db;
 
@@ -189,6 +193,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     metrics,
     logger,
     agent,
+    pool,
     extensions: [listAggregation(), ...builtinExtensions(), ...(opts.extensions ?? [])],
     listenOrigin: `http://${host}:${port}`,
     upstreamTimeoutMs: timeoutMs,
@@ -237,10 +242,27 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     void engine.handle(req, res);
   };
 
-  const server: Server = createServer(
+  // node:http serves what the front end relays to it over in-memory connections; it never listens itself.
+  const internal: Server = createServer(
     { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
     onRequest,
   );
+  const server = createFront({
+    internal,
+    fast: {
+      accepts: (h) =>
+        (h.method === 'GET' || h.method === 'HEAD') &&
+        h.headers['x-auth-token'] !== undefined &&
+        h.headers.expect === undefined &&
+        h.headers.upgrade === undefined,
+      handle: (x) => engine.handleFast(x),
+    },
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -272,8 +294,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (logFlusher) clearInterval(logFlusher);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+        internal.closeAllConnections();
       });
+      pool.close();
       await agent.close().catch(() => undefined);
       await database.close();
       if (ownDestination) {
