@@ -44,6 +44,8 @@ export class SpRoots {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly lastTried = new Map<string, number>();
   private warnedUnscoped = false;
+  /** Aborted by close(): exchanges still running end, and nothing more is written. */
+  private readonly closing = new AbortController();
 
   constructor(opts: SpRootsOptions) {
     this.o = opts;
@@ -83,8 +85,14 @@ export class SpRoots {
     return this.pick(sps, service);
   }
 
+  /** Stop: running exchanges are abandoned and learn nothing more (call before the database closes). */
+  close(): void {
+    this.closing.abort(new Error('the proxy is stopping'));
+  }
+
   /** Roots seen in a catalog of `spId` (a user's K2K, or discovery): new or changed ones are stored. Never rejects. */
   async learn(spId: string, endpoints: Record<string, string>): Promise<void> {
+    if (this.closing.signal.aborted) return;
     let known = this.roots.get(spId);
     const changed = Object.entries(endpoints).filter(([svc, root]) => known?.get(svc) !== root);
     if (changed.length === 0) return;
@@ -104,6 +112,7 @@ export class SpRoots {
       }
       this.o.logger.info({ target: spId, services: Object.fromEntries(changed) }, 'learned service provider endpoints');
     } catch (err) {
+      if (this.closing.signal.aborted) return;
       this.o.logger.warn(
         { target: spId, err: { message: (err as Error).message } },
         'could not store service provider endpoints',
@@ -183,10 +192,12 @@ export class SpRoots {
         sp,
         catalogOnly: true,
         deadline: Date.now() + this.o.discoveryTimeoutMs,
+        signal: this.closing.signal,
       });
       this.o.metrics.spDiscovery(sp.id, 'ok');
       await this.learn(sp.id, remote.endpoints);
     } catch (err) {
+      if (this.closing.signal.aborted) return;
       this.o.metrics.spDiscovery(sp.id, 'failed');
       this.o.logger.warn(
         {

@@ -283,6 +283,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
+      spRoots.close();
       if (logFlusher) clearInterval(logFlusher);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
