@@ -250,3 +250,23 @@ test('python-openstackclient: the first commands a fresh proxy ever sees work (s
     [ids.vol2],
   );
 });
+
+test('several projects at an SP: the one named like the service account’s home project, else discovery fails', async () => {
+  // sp1: the federated users also get `admin` (the service account's home project name); sp2: another project.
+  for (const [sp, project] of [
+    ['sp1', 'admin'],
+    ['sp2', 'other'],
+  ] as const) {
+    const ks = w.dc.cloud(sp).keystone;
+    const group = ks.ensureGroup('federated_users', 'default');
+    const member = ks.findRoleByName('member')!;
+    ks.grant('group', group.id, 'project', ks.ensureProject(project, 'default').id, member.id);
+  }
+  const p = await freshProxy('several.sqlite');
+  await assertServedFromSp(p.url, '/compute', 'sp1');
+  const counts = await waitFor('both discoveries to finish', async () => {
+    const c = await discoveries(p);
+    return c['sp1 ok'] && c['sp2 failed'] ? c : undefined;
+  });
+  assert.deepEqual(counts, { 'sp1 ok': 1, 'sp2 failed': 1 });
+});
