@@ -38,6 +38,7 @@ import {
 } from './paths.ts';
 import type { LearnedResource, ResourceMappings } from './resource-mappings.ts';
 import { type LinkMap, publicOrigin, rewriteJson, rewriteUrl } from './rewrite.ts';
+import type { SpRoots } from './sp-roots.ts';
 import type { RemoteCredential, TokenMappings } from './token-mappings.ts';
 
 export interface EngineOptions {
@@ -47,6 +48,8 @@ export interface EngineOptions {
   keystone: HomeKeystone;
   tokens: TokenMappings;
   resources: ResourceMappings;
+  /** Service providers' service roots (version documents of services the home cloud lacks). */
+  spRoots: SpRoots;
   breakers: Breakers;
   metrics: ProxyMetrics;
   logger: Logger;
@@ -153,8 +156,6 @@ class HttpError extends Error {
 export class Engine {
   private readonly o: EngineOptions;
   private readonly validations = new Map<string, ValidationEntry>();
-  /** Service roots seen in any service provider's catalog (for version documents the home cloud lacks). */
-  private readonly knownRoots = new Map<string, string>();
 
   constructor(opts: EngineOptions) {
     this.o = opts;
@@ -668,8 +669,7 @@ export class Engine {
       deadline,
       signal: st.signal,
     });
-    for (const [svc, root] of Object.entries(c.endpoints))
-      if (!this.knownRoots.has(svc)) this.knownRoots.set(svc, root);
+    void this.o.spRoots.learn(targetId, c.endpoints);
     return {
       targetId,
       kind: 'sp',
@@ -1150,8 +1150,9 @@ export class Engine {
     signal: AbortSignal,
   ): Promise<number> {
     const roots = await this.o.keystone.homeRoots();
-    // The home cloud's document when it runs the service, else one a service provider runs.
-    let root = roots[p.service] ?? this.knownRoots.get(p.service);
+    // The home cloud's document when it runs the service, else one a service provider runs: known (stored,
+    // learned) or discovered with the proxy's service account, else with the caller's own K2K.
+    let root = roots[p.service] ?? (await this.o.spRoots.rootFor(p.service, signal))?.root;
     const token = header(req, 'x-auth-token');
     if (!root && token) root = await this.rootFromProviders(req, p, token, origin, signal);
     if (!root) {

@@ -24,6 +24,7 @@ import { SdkK2KTokenSource } from './sdk-k2k.ts';
 import { HomeKeystone } from './keystone.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { ResourceMappings } from './resource-mappings.ts';
+import { SpRoots } from './sp-roots.ts';
 import { TokenMappings } from './token-mappings.ts';
 
 export interface StartProxyOptions {
@@ -41,6 +42,8 @@ export interface StartProxyOptions {
   bodyIdleTimeoutMs?: number | undefined;
   /** Deadline of an aggregated list's fan-out (default 10 s). */
   fanoutTimeoutMs?: number | undefined;
+  /** Deadline of the service account's K2K to one SP, to learn its endpoints (default min(upstream, 30 s)). */
+  spDiscoveryTimeoutMs?: number | undefined;
   /** Deadline of one flood (locating an unknown id) (default 10 s). */
   floodTimeoutMs?: number | undefined;
   /** How long a validated token is trusted before asking Keystone again (default 15 s). */
@@ -144,6 +147,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     openMs: opts.breakerOpenMs ?? 30_000,
     metrics,
   });
+  const spRoots = new SpRoots({
+    db,
+    keystone,
+    source,
+    logger,
+    metrics,
+    discoveryTimeoutMs: opts.spDiscoveryTimeoutMs ?? Math.min(timeoutMs, 30_000),
+    rediscoverMs: 30_000,
+    allow: (id) => !breakers.isOpen(id),
+  });
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:9913');
   const homeId = home.name;
 
@@ -189,6 +202,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     keystone,
     tokens,
     resources,
+    spRoots,
     breakers,
     metrics,
     logger,
@@ -291,6 +305,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
+      spRoots.close();
       if (logFlusher) clearInterval(logFlusher);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
