@@ -87,6 +87,8 @@ export interface ExchangeOptions {
   onInterim?: (head: ResponseHead) => void;
   /** Aborting drops the connection (the caller went away). */
   signal?: AbortSignal;
+  /** Receives this exchange's cancel function (an alternative to `signal`). */
+  bind?: (cancel: () => void) => void;
 }
 
 export class ExchangeError extends Error {
@@ -168,6 +170,7 @@ export class OutgoingConnection {
         signal.addEventListener('abort', onAbort, { once: true });
         this.detach = () => signal.removeEventListener('abort', onAbort);
       }
+      opts.bind?.(() => this.fail(new ExchangeError('ABORTED', 'cancelled', !this.gotBytes)));
       const s = this.socket;
       if (body?.length) {
         s.cork();

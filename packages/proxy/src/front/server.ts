@@ -22,6 +22,7 @@ import {
   LAST_CHUNK,
   MAX_HEAD_BYTES,
   parseRequestHead,
+  reason,
   type RequestHead,
   requestFraming,
   responseHead,
@@ -33,8 +34,10 @@ import {
 export interface ClientExchange {
   readonly head: RequestHead;
   readonly remoteAddress: string;
-  /** Aborted when the client goes away. */
+  /** Aborted when the client goes away (made on first use). */
   readonly signal: AbortSignal;
+  /** Called once if the client goes away before the answer is complete (cheaper than a signal listener). */
+  onGone(cancel: () => void): void;
   /** Whether a response head went out already. */
   readonly headersSent: boolean;
   /** Hand this request to the node:http handler instead (before anything was sent). */
@@ -77,7 +80,8 @@ class ClientConnection {
   /** While a request body is relayed to the internal handler. */
   private uploadFramer: BodyFramer | undefined;
   private uploadDone: (() => void) | undefined;
-  private abort: AbortController | undefined;
+  /** Called if the client goes away during the current request. */
+  private gone: (() => void) | undefined;
 
   constructor(socket: Socket, o: FrontOptions) {
     this.socket = socket;
@@ -90,7 +94,8 @@ class ClientConnection {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      this.abort?.abort(new Error('client went away'));
+      this.gone?.();
+      this.gone = undefined;
       this.internal?.destroy();
     });
   }
@@ -113,6 +118,10 @@ class ClientConnection {
       if (buf.length > MAX_HEAD_BYTES) this.reject(431, 'request head too large');
       return;
     }
+    if (end > MAX_HEAD_BYTES) {
+      this.reject(431, 'request head too large');
+      return;
+    }
     let head: RequestHead;
     let framing: Framing;
     try {
@@ -130,7 +139,7 @@ class ClientConnection {
     this.buf = end < buf.length ? buf.subarray(end) : undefined;
     const done = (close: boolean) => {
       this.busy = false;
-      this.abort = undefined;
+      this.gone = undefined;
       if (close || !keepAlive) {
         this.closing = true;
         this.socket.end();
@@ -148,7 +157,7 @@ class ClientConnection {
 
   private reject(status: number, message: string): void {
     this.closing = true;
-    const body = JSON.stringify({ error: { code: status, title: 'Bad Request', message } });
+    const body = JSON.stringify({ error: { code: status, title: reason(status), message } });
     this.socket.end(
       responseHead(status, {
         'content-type': 'application/json',
@@ -161,8 +170,14 @@ class ClientConnection {
   // ───────── fast path ─────────
 
   private async fast(rawHead: Buffer, head: RequestHead, keepAlive: boolean): Promise<boolean> {
-    const ac = new AbortController();
-    this.abort = ac;
+    let ac: AbortController | undefined;
+    let cancels: Array<() => void> | undefined;
+    let gone = false;
+    this.gone = () => {
+      gone = true;
+      ac?.abort(new Error('client went away'));
+      if (cancels) for (const c of cancels) c();
+    };
     const socket = this.socket;
     let sent = false;
     let relayedClose: boolean | undefined;
@@ -174,7 +189,15 @@ class ClientConnection {
     const x: ClientExchange = {
       head,
       remoteAddress: socket.remoteAddress ?? '',
-      signal: ac.signal,
+      get signal() {
+        ac ??= new AbortController();
+        if (gone && !ac.signal.aborted) ac.abort(new Error('client went away'));
+        return ac.signal;
+      },
+      onGone(cancel) {
+        cancels ??= [];
+        cancels.push(cancel);
+      },
       get headersSent() {
         return sent;
       },
@@ -195,14 +218,19 @@ class ClientConnection {
         delete h['content-length'];
         delete h['transfer-encoding'];
         const noBody = head.method === 'HEAD' || status === 204 || status === 304;
+        // Unknown length: chunked for HTTP/1.1; HTTP/1.0 has no chunked coding, so the close ends the body.
+        const untilClose = contentLength === undefined && !noBody && head.minor === 0;
         if (contentLength !== undefined) h['content-length'] = String(contentLength);
-        else if (!noBody) h['transfer-encoding'] = 'chunked';
+        else if (untilClose) {
+          h.connection = 'close';
+          relayedClose = true;
+        } else if (!noBody) h['transfer-encoding'] = 'chunked';
         socket.write(responseHead(status, h), 'latin1');
         if (noBody) {
           body.abandon();
           return Promise.resolve();
         }
-        return pipeBody(body, socket, prefix, contentLength === undefined);
+        return pipeBody(body, socket, prefix, contentLength === undefined && !untilClose);
       },
     };
     await this.o.fast.handle(x);
@@ -248,7 +276,8 @@ class ClientConnection {
     }
     const r = await response;
     const close = this.writeRelayed(r.head, head, keepAlive);
-    await pipeBody(r.body, socket, [], !('content-length' in r.head.headers) && hasBody(head.method, r.head));
+    const chunked = !('content-length' in r.head.headers) && hasBody(head.method, r.head) && head.minor === 1;
+    await pipeBody(r.body, socket, [], chunked);
     if (this.uploadFramer) {
       // Answered before the whole body came (413, 401 …): the rest of it is not read; the connection ends.
       this.uploadFramer = undefined;
@@ -293,10 +322,13 @@ class ClientConnection {
   private writeRelayed(r: ResponseHead, req: RequestHead, keepAlive: boolean): boolean {
     const h: Record<string, string> = {};
     for (const k in r.headers) if (!DROP_FROM_INTERNAL.has(k)) h[k] = r.headers[k]!;
-    const close = !keepAlive || (r.headers.connection ?? '').toLowerCase().includes('close');
+    const known = 'content-length' in r.headers;
+    // HTTP/1.0 has no chunked coding: an answer of unknown length ends with the connection.
+    const untilClose = !known && req.minor === 0 && hasBody(req.method, r);
+    const close = !keepAlive || untilClose || (r.headers.connection ?? '').toLowerCase().includes('close');
     if (close) h.connection = 'close';
-    if ('content-length' in r.headers) h['content-length'] = r.headers['content-length']!;
-    else if (hasBody(req.method, r)) h['transfer-encoding'] = 'chunked';
+    if (known) h['content-length'] = r.headers['content-length']!;
+    else if (hasBody(req.method, r) && !untilClose) h['transfer-encoding'] = 'chunked';
     this.socket.write(responseHead(r.status, h), 'latin1');
     return close;
   }

@@ -320,9 +320,14 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
+/** The reason phrase of a status code. */
+export function reason(status: number): string {
+  return REASONS[status] ?? 'Status';
+}
+
 /** Serialise a response head. Values with CR/LF are dropped (never split a head on an upstream's say-so). */
 export function responseHead(status: number, headers: Record<string, string | string[]>): string {
-  let out = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Status'}\r\n`;
+  let out = `HTTP/1.1 ${status} ${reason(status)}\r\n`;
   for (const name in headers) {
     const v = headers[name]!;
     for (const one of Array.isArray(v) ? v : [v]) {
