@@ -5,7 +5,8 @@
  * minimal home Keystone stand in for the cloud, so the proxy's own overhead is measured rather than Glance's.
  * In the same run:
  *   1. pass-through GET /v2/images/{id}: direct, through nginx `proxy_pass` (Debian's nginx, started here with a
- *      temporary config, 1 worker, upstream keepalive, access log on as by default), and through the proxy started
+ *      temporary config, 1 worker, upstream keepalive, access log on as by default), through a bare Node relay
+ *      (bench/reference-relay.ts: the floor for any proxy written in Node, as a reference), and through the proxy started
  *      the way a user starts it (`ocx proxy` via packages/cli/bin/ocx.js, default log level, log to a file):
  *      p50/p99 latency at concurrency 1 (undici loop, µs clock; 3 interleaved rounds of 1000 calls per target
  *      after 300 warm-up calls each, so drift in a shared machine hits all three alike) and req/s at
@@ -149,6 +150,23 @@ async function keystone(imageUrl: string, sps: string[]): Promise<string> {
   });
   self.url = url;
   return url;
+}
+
+/** The reference relay (bench/reference-relay.ts) in its own process, like nginx and the proxy. */
+async function startReferenceRelay(upstream: string): Promise<string> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'reference-relay.ts'), upstream], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+      else reject(new Error(`reference relay said: ${d}`));
+    });
+    child.once('exit', (code) => reject(new Error(`reference relay exited ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
 }
 
 function startNginx(upstream: string): Promise<string> {
@@ -339,6 +357,7 @@ async function main(): Promise<void> {
   const ks = await keystone(home, []);
   const ksAgg = await keystone(homeSlow, ['sp1', 'sp2']);
   const nginx = await startNginx(home);
+  const relay = await startReferenceRelay(home);
   const proxy = await startProxyCli(ks);
   const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
   const auth = { 'x-auth-token': TOKEN };
@@ -353,6 +372,7 @@ async function main(): Promise<void> {
   const paths = {
     direct: `${home}/v2/images/img-1`,
     nginx: `${nginx}/v2/images/img-1`,
+    relay: `${relay}/v2/images/img-1`,
     proxy: `${proxy.url}/image/v2/images/img-1`,
   };
   const times: Record<string, number[]> = {};
@@ -369,8 +389,12 @@ async function main(): Promise<void> {
   }
   const nginxAdded = lat.nginx!.p50 - lat.direct!.p50;
   const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
+  const relayAdded = lat.relay!.p50 - lat.direct!.p50;
   console.log(
-    `added p50: nginx ${f(nginxAdded)}, proxy ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)}`,
+    `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)}`,
+  );
+  console.log(
+    `floor: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy adds ${(proxyAdded / relayAdded).toFixed(2)}× the bare relay's`,
   );
 
   console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
