@@ -732,6 +732,47 @@ describe('front end, end to end on raw sockets', () => {
     );
   });
 
+  test('an upload answered early (401) says Connection: close, and the proxy does not keep taking the body', {
+    todo: 'bug: after an early answer the relay closes without Connection: close, and buffers whatever the client keeps sending (front/server.ts onData while closing)',
+  }, async () => {
+    // A client like python-requests: it sends the whole body before it reads, and keeps its side open.
+    const u = new URL(w.proxy.url);
+    const s = connect({ host: u.hostname, port: Number(u.port), allowHalfOpen: true });
+    await once(s, 'connect');
+    let head = '';
+    let gone = false;
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+    });
+    s.on('error', () => {
+      gone = true;
+    });
+    s.on('close', () => {
+      gone = true;
+    });
+    try {
+      s.write(
+        `PUT ${account}/front/denied.bin HTTP/1.1\r\nHost: ${host()}\r\nX-Auth-Token: not-a-token\r\n` +
+          `Content-Length: ${1024 * 1024 * 1024}\r\n\r\n`,
+      );
+      const block = Buffer.alloc(256 * 1024, 1);
+      const until = Date.now() + 5_000;
+      while (!gone && Date.now() < until) {
+        if (!s.write(block)) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.match(head, /^HTTP\/1\.1 401 /);
+      const responseHead = head.slice(0, head.indexOf('\r\n\r\n') + 2);
+      // Both parts at once, so a failure shows which is still wrong.
+      assert.deepEqual(
+        { saysClose: /\r\nconnection: close\r\n/i.test(responseHead), droppedTheRest: gone },
+        { saysClose: true, droppedTheRest: true },
+      );
+    } finally {
+      s.destroy();
+    }
+  });
+
   test('a client that disconnects mid-download does not break the proxy', async () => {
     for (let round = 0; round < 3; round++) {
       const c = await RawClient.open(w.proxy.url);
