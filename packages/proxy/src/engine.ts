@@ -226,34 +226,12 @@ export class Engine {
         status = 401;
         return this.send(res, unauthorized(this.o.keystone.identityUrl));
       }
-      // The token's project only matters for recognising a project segment of Cinder/Nova paths.
-      const parsed =
-        user.projectId && (service === 'block-storage' || service === 'compute')
-          ? (parsePath(url.pathname, user.projectId) ?? firstParse)
-          : firstParse;
-      const explicit = header(req, 'mm-service-provider');
-      const st: RequestState = {
-        req,
-        upload: req,
-        started,
-        service,
-        method,
-        parsed,
-        query: url.searchParams,
-        token,
-        hash,
-        user,
-        proxyList,
-        explicitTarget: explicit ? this.resolveTargetName(explicit, user, service) : undefined,
-        explicitProject: header(req, 'mm-project-id'),
-        publicOrigin: origin,
-        body: undefined,
-        json: undefined,
-        bodyChanged: false,
-        extraHeaders: {},
-        creds: new Map(),
-        signal: ac.signal,
-      };
+      const signal = ac.signal;
+      const st = this.requestState(
+        { req, upload: req, started, method, url, firstParse, token, hash, user },
+        () => signal,
+      );
+      st.proxyList = proxyList;
       if (hasJsonBody(req, method, service)) {
         st.body = await readLimited(req, this.o.maxJsonBodyBytes, service);
         try {
@@ -310,40 +288,16 @@ export class Engine {
         status = 401;
         return this.respond(x, unauthorized(this.o.keystone.identityUrl));
       }
-      const parsed =
-        user.projectId && (service === 'block-storage' || service === 'compute')
-          ? (parsePath(url.pathname, user.projectId) ?? firstParse)
-          : firstParse;
-      const matchPath = `/${parsed.segments.join('/')}`;
+      // The client's abort signal is made only when something waits on it.
+      const st = this.requestState(
+        { req, upload: undefined, started, method, url, firstParse, token, hash, user },
+        () => x.signal,
+      );
+      const matchPath = `/${st.parsed.segments.join('/')}`;
       if (this.o.extensions.some((e) => matches(e, service, method, matchPath))) {
         relayed = true;
         return await x.relay();
       }
-      const explicit = header(req, 'mm-service-provider');
-      const st: RequestState = {
-        req,
-        upload: undefined,
-        started,
-        service,
-        method,
-        parsed,
-        query: url.searchParams,
-        token,
-        hash,
-        user,
-        proxyList: [],
-        explicitTarget: explicit ? this.resolveTargetName(explicit, user, service) : undefined,
-        explicitProject: header(req, 'mm-project-id'),
-        publicOrigin: publicOrigin(req, this.o.listenOrigin),
-        body: undefined,
-        json: undefined,
-        bodyChanged: false,
-        extraHeaders: {},
-        creds: new Map(),
-        get signal() {
-          return x.signal; // made only when something waits on it
-        },
-      };
       const chosen = await this.chooseTarget(st, st.explicitTarget);
       if (typeof chosen !== 'string') {
         status = chosen.status;
@@ -363,6 +317,55 @@ export class Engine {
     } finally {
       if (!relayed) this.finished(started, service, method, url.pathname, status);
     }
+  }
+
+  /** The state of an authenticated request, for both entry points (`handle`, `handleFast`). */
+  private requestState(
+    a: {
+      req: RequestLike;
+      upload: IncomingMessage | undefined;
+      started: number;
+      method: string;
+      url: { pathname: string; searchParams: URLSearchParams };
+      firstParse: ParsedPath;
+      token: string;
+      hash: string;
+      user: ValidatedToken;
+    },
+    signal: () => AbortSignal,
+  ): RequestState {
+    const { req, user, firstParse } = a;
+    const service = firstParse.service;
+    // The token's project only matters for recognising a project segment of Cinder/Nova paths.
+    const parsed =
+      user.projectId && (service === 'block-storage' || service === 'compute')
+        ? (parsePath(a.url.pathname, user.projectId) ?? firstParse)
+        : firstParse;
+    const explicit = header(req, 'mm-service-provider');
+    return {
+      req,
+      upload: a.upload,
+      started: a.started,
+      service,
+      method: a.method,
+      parsed,
+      query: a.url.searchParams,
+      token: a.token,
+      hash: a.hash,
+      user,
+      proxyList: [],
+      explicitTarget: explicit ? this.resolveTargetName(explicit, user, service) : undefined,
+      explicitProject: header(req, 'mm-project-id'),
+      publicOrigin: publicOrigin(req, this.o.listenOrigin),
+      body: undefined,
+      json: undefined,
+      bodyChanged: false,
+      extraHeaders: {},
+      creds: new Map(),
+      get signal() {
+        return signal();
+      },
+    };
   }
 
   private respond(x: ClientExchange, r: ProxyResponse): void {
@@ -1075,7 +1078,7 @@ export class Engine {
     const projectId = st.user.projectId ?? '';
     const ok = status >= 200 && status < 300;
     try {
-      if (ref && ref.exact && st.method === 'DELETE' && (ok || status === 404)) {
+      if (ref?.exact && st.method === 'DELETE' && (ok || status === 404)) {
         await this.o.resources.forget(ref.type, ref.id);
         return;
       }
@@ -1404,23 +1407,9 @@ function defaultBase(service: string, projectId: string): string {
 
 /** A failed raw exchange as the OcxError the rest of the engine knows. */
 function exchangeError(err: unknown, what: string, url: string, signal: AbortSignal): OcxError {
-  if (err instanceof OcxError) return err;
-  const ctx = { url: safeUrl(url), method: what };
-  if (signal.aborted) return new OcxError(ErrorCode.CANCELLED, `${what} cancelled`, ctx, { cause: err });
-  if (err instanceof ExchangeError && (err.code === 'HEADERS_TIMEOUT' || err.code === 'CONNECT_TIMEOUT')) {
-    return new OcxError(
-      ErrorCode.TIMEOUT,
-      `${what}: no answer before the deadline`,
-      { ...ctx, retryable: true },
-      { cause: err },
-    );
-  }
-  return new OcxError(
-    ErrorCode.UNREACHABLE,
-    `${what}: ${(err as Error)?.message ?? String(err)}`,
-    { ...ctx, retryable: true },
-    { cause: err },
-  );
+  const timedOut = err instanceof ExchangeError && (err.code === 'HEADERS_TIMEOUT' || err.code === 'CONNECT_TIMEOUT');
+  const e = timedOut ? Object.assign(new Error((err as Error).message, { cause: err }), { name: 'TimeoutError' }) : err;
+  return toOcxError(e, what, url, signal);
 }
 
 function viaCredential(c: RemoteCredential): Credential {

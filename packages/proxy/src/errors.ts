@@ -4,27 +4,13 @@
  * Glance and Swift webob-style text, Keystone `{"error": {...}}` for authentication failures.
  */
 import { ErrorCode, type OcxError } from '@ocx/sdk';
+import { reason } from './front/wire.ts';
 
 export interface ProxyResponse {
   status: number;
   headers: Record<string, string>;
   body: string | Buffer;
 }
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Request Entity Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  508: 'Loop Detected',
-};
 
 /** Nova/Cinder fault names by status. */
 const NOVA_FAULTS: Record<number, string> = {
@@ -58,7 +44,7 @@ const NEUTRON_TYPES: Record<number, string> = {
 };
 
 export function errorResponse(service: string | undefined, status: number, message: string): ProxyResponse {
-  const title = TITLES[status] ?? 'Error';
+  const title = reason(status);
   const json = (v: unknown): ProxyResponse => ({
     status,
     headers: { 'content-type': 'application/json' },

@@ -68,6 +68,9 @@ export interface FrontOptions {
   keepAliveTimeoutMs?: number;
 }
 
+/** How long an ending connection still drains what a client sends before it is cut. */
+const LINGER_MS = 2_000;
+
 const DROP_FROM_INTERNAL = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 class ClientConnection {
@@ -101,6 +104,7 @@ class ClientConnection {
   }
 
   private onData(d: Buffer): void {
+    if (this.closing) return; // answered and ending: whatever else comes is dropped
     if (this.uploadFramer) {
       this.relayUpload(d);
       return;
@@ -141,8 +145,7 @@ class ClientConnection {
       this.busy = false;
       this.gone = undefined;
       if (close || !keepAlive) {
-        this.closing = true;
-        this.socket.end();
+        this.close();
         return;
       }
       this.socket.resume();
@@ -155,16 +158,24 @@ class ClientConnection {
     }
   }
 
-  private reject(status: number, message: string): void {
+  /** End after the answer; a client still sending gets a little while to read it before the socket goes. */
+  private close(): void {
+    if (this.closing) return;
     this.closing = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  }
+
+  private reject(status: number, message: string): void {
     const body = JSON.stringify({ error: { code: status, title: reason(status), message } });
-    this.socket.end(
+    this.socket.write(
       responseHead(status, {
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(body)),
         connection: 'close',
       }) + body,
     );
+    this.close();
   }
 
   // ───────── fast path ─────────
@@ -275,11 +286,12 @@ class ClientConnection {
       this.relayUpload(pending);
     }
     const r = await response;
-    const close = this.writeRelayed(r.head, head, keepAlive);
+    // Answered before the whole body came (401, 413 …): the rest of the body is not read; the connection ends.
+    const early = this.uploadFramer !== undefined;
+    const close = this.writeRelayed(r.head, head, keepAlive && !early);
     const chunked = !('content-length' in r.head.headers) && hasBody(head.method, r.head) && head.minor === 1;
     await pipeBody(r.body, socket, [], chunked);
     if (this.uploadFramer) {
-      // Answered before the whole body came (413, 401 …): the rest of it is not read; the connection ends.
       this.uploadFramer = undefined;
       this.uploadDone = undefined;
       this.internal?.destroy();

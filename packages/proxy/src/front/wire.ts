@@ -318,11 +318,12 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
+  508: 'Loop Detected',
 };
 
 /** The reason phrase of a status code. */
 export function reason(status: number): string {
-  return REASONS[status] ?? 'Status';
+  return REASONS[status] ?? 'Error';
 }
 
 /** Serialise a response head. Values with CR/LF are dropped (never split a head on an upstream's say-so). */
