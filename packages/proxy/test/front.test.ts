@@ -329,6 +329,24 @@ class RawClient {
     return new RawClient(s);
   }
 
+  /**
+   * Resolves when the proxy has closed the connection; throws if it is still open after `timeoutMs` (well under
+   * the proxy's 65 s idle timeout, so a connection left open fails the test instead of ending late).
+   */
+  async closedByProxy(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.closedP,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the proxy kept the connection open')), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   write(data: string | Buffer): void {
     this.socket.write(data);
   }
@@ -485,7 +503,7 @@ describe('front end, end to end on raw sockets', () => {
     const r = await c.read();
     assert.equal(r.status, 400);
     assert.match(r.headers.connection ?? '', /close/i);
-    await c.closedP;
+    await c.closedByProxy();
     assert.equal(c.pending.length, 0);
   });
 
@@ -498,7 +516,7 @@ describe('front end, end to end on raw sockets', () => {
     );
     const r = await c.read('POST');
     assert.equal(r.status, 400);
-    await c.closedP;
+    await c.closedByProxy();
     assert.equal(c.pending.length, 0, 'nothing answered after the 400');
   });
 
@@ -510,9 +528,31 @@ describe('front end, end to end on raw sockets', () => {
     );
     const r = await c.read('PUT');
     assert.equal(r.status, 400);
-    await c.closedP;
+    await c.closedByProxy();
     assert.equal(c.pending.length, 0, 'nothing answered after the 400');
     assert.equal((await sp1Object('/front/lf.txt')).status, 404);
+  });
+
+  test('an HTTP/1.1 request without Host, or with two, gets 400 and a close (RFC 9112 §3.2), on either path', {
+    todo: 'bug: the fast path serves a GET without Host or with two Host fields (the relay refuses them through node:http)',
+  }, async () => {
+    const cases = {
+      'fast, no Host': `GET ${account}/front/a.txt HTTP/1.1\r\nX-Auth-Token: ${w.token}\r\n\r\n`,
+      'fast, two Hosts': `GET ${account}/front/a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\nX-Auth-Token: ${w.token}\r\n\r\n`,
+      'relay, no Host': `PUT ${account}/front/nohost.txt HTTP/1.1\r\nX-Auth-Token: ${w.token}\r\nContent-Length: 1\r\n\r\nx`,
+    };
+    const got: Record<string, number> = {};
+    for (const [name, request] of Object.entries(cases)) {
+      const c = await RawClient.open(w.proxy.url);
+      try {
+        c.write(request);
+        got[name] = (await c.read(request.slice(0, 3))).status;
+        if (got[name] === 400) await c.closedByProxy(); // (a wrongly served request leaves the connection open)
+      } finally {
+        c.close();
+      }
+    }
+    assert.deepEqual(got, { 'fast, no Host': 400, 'fast, two Hosts': 400, 'relay, no Host': 400 });
   });
 
   test('an unsupported HTTP version gets 505', async () => {
@@ -520,7 +560,7 @@ describe('front end, end to end on raw sockets', () => {
     c.write(`GET ${account}/front/a.txt HTTP/2.0\r\nHost: x\r\n\r\n`);
     const r = await c.read();
     assert.equal(r.status, 505);
-    await c.closedP;
+    await c.closedByProxy();
   });
 
   test('a 70 KiB header sent in pieces gets 431 and a close', async () => {
@@ -535,7 +575,7 @@ describe('front end, end to end on raw sockets', () => {
     if (!c.closed) c.write('\r\n');
     const r = await c.read();
     assert.equal(r.status, 431);
-    await c.closedP;
+    await c.closedByProxy();
   });
 
   test('a 70 KiB header that arrives whole gets 431 too', async () => {
@@ -547,7 +587,7 @@ describe('front end, end to end on raw sockets', () => {
       // From the proxy itself, not an upstream that was sent the 70 KiB head (that answer names its cloud).
       assert.equal(r.headers['x-ocx-service-provider'], undefined, 'the head was forwarded upstream');
       assert.match(r.headers.connection ?? '', /close/i);
-      await c.closedP;
+      await c.closedByProxy();
     } finally {
       c.close();
     }
@@ -560,7 +600,7 @@ describe('front end, end to end on raw sockets', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.toString(), 'AAAA first object');
     assert.match(r.headers.connection ?? '', /close/i);
-    await c.closedP;
+    await c.closedByProxy();
     assert.equal(c.pending.length, 0);
   });
 
@@ -573,7 +613,7 @@ describe('front end, end to end on raw sockets', () => {
     const r = await c.read('PUT');
     assert.equal(r.status, 201);
     assert.match(r.headers.connection ?? '', /close/i);
-    await c.closedP;
+    await c.closedByProxy();
     assert.equal((await sp1Object('/front/c.txt')).body.toString(), 'ccc');
   });
 
@@ -584,7 +624,7 @@ describe('front end, end to end on raw sockets', () => {
       const r = await c.read();
       assert.equal(r.status, 200, path);
       assert.equal(r.headers['transfer-encoding'], undefined, `${path}: no chunked coding to an HTTP/1.0 client`);
-      await c.closedP;
+      await c.closedByProxy();
       if (path.endsWith('a.txt')) assert.equal(r.body.toString(), 'AAAA first object');
       else assert.ok((JSON.parse(r.body.toString()) as { name: string }[]).some((o) => o.name === 'a.txt'));
     }
@@ -714,7 +754,7 @@ describe('front end, end to end on raw sockets', () => {
     c.write(Buffer.concat([b('10000\r\n'), Buffer.alloc(0x10000, 7), b('\r\n8000\r\n'), Buffer.alloc(100, 1)]));
     await new Promise((r) => setTimeout(r, 100));
     c.close();
-    await c.closedP;
+    await c.closedByProxy();
     // The proxy answers on a new connection; the cut upload left no object behind.
     assert.equal(await (await w.call(`${account}/front/a.txt`)).text(), 'AAAA first object');
     assert.equal((await sp1Object('/front/partial.bin')).status, 404);
@@ -912,7 +952,7 @@ describe('fast path against an upstream with quirks (the home cloud’s object s
   test('an HTTP/1.0 client gets an upstream answer of unknown length without chunked coding', async () => {
     const c = await RawClient.open(w.proxy.url);
     c.write(get('chunked', '1.0'));
-    await c.closedP;
+    await c.closedByProxy();
     const r = await c.read();
     assert.equal(r.status, 200);
     assert.equal(r.headers['transfer-encoding'], undefined, 'HTTP/1.0 has no chunked coding (RFC 9112 §6.1)');
