@@ -829,11 +829,15 @@ describe('front end, end to end on raw sockets', () => {
     for (let round = 0; round < 3; round++) {
       const c = await RawClient.open(w.proxy.url);
       c.write(get(`${account}/front/big.bin`));
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no 256 KiB of the download within 15 s')), 15_000);
         let n = 0;
         c.socket.on('data', (d: Buffer) => {
           n += d.length;
-          if (n > 256 * 1024) resolve();
+          if (n > 256 * 1024) {
+            clearTimeout(t);
+            resolve();
+          }
         });
       });
       c.close();
@@ -1086,7 +1090,8 @@ describe('UpstreamPool / OutgoingConnection against raw upstreams', () => {
     for (const p of pools) p.close();
     for (const u of opened) await u.close();
   });
-  const opts = { method: 'GET', headersTimeoutMs: 5_000 };
+  // Deadlines so a wrong framing fails the test instead of hanging it.
+  const opts = { method: 'GET', headersTimeoutMs: 5_000, bodyIdleTimeoutMs: 5_000 };
 
   test('a chunked response (extensions, trailers, odd writes) is decoded, and the connection reused', async () => {
     const u = await up((_h, s, n) => {
