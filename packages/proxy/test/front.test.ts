@@ -649,6 +649,20 @@ describe('front end, end to end on raw sockets', () => {
     }
   });
 
+  test('HEAD without a token is relayed: 401 with no body, and the connection carries the next request', async () => {
+    const c = await RawClient.open(w.proxy.url);
+    try {
+      c.write(`HEAD ${account}/front/a.txt HTTP/1.1\r\nHost: ${host()}\r\n\r\n${get(`${account}/front/b.txt`)}`);
+      const h = await c.read('HEAD');
+      assert.equal(h.status, 401);
+      const next = await c.read();
+      assert.equal(next.status, 200, 'no body bytes of the HEAD answer leaked into the next one');
+      assert.equal(next.body.toString(), 'BBBB the second one');
+    } finally {
+      c.close();
+    }
+  });
+
   test('a chunked PUT to Swift through the relay arrives intact; the connection carries the next request', async () => {
     const data = Buffer.alloc(300_001);
     for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
@@ -935,6 +949,20 @@ describe('fast path against an upstream with quirks (the home cloud’s object s
       assert.equal(j.status, 200);
       assert.deepEqual(JSON.parse(j.body.toString()), { objects: ['one', 'two'] });
       assert.equal((await c.read()).body.toString(), 'one-two-three');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('HEAD of an upstream answer of unknown length: no body, no framing headers, the connection goes on', async () => {
+    const c = await RawClient.open(w.proxy.url);
+    try {
+      c.write(`HEAD ${account}/q/chunked HTTP/1.1\r\nHost: proxy\r\nX-Auth-Token: ${w.token}\r\n\r\n${get('json')}`);
+      const h = await c.read('HEAD');
+      assert.equal(h.status, 200);
+      assert.equal(h.headers['transfer-encoding'], undefined);
+      const j = await c.read();
+      assert.deepEqual(JSON.parse(j.body.toString()), { objects: ['one', 'two'] });
     } finally {
       c.close();
     }
