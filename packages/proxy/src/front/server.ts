@@ -16,6 +16,7 @@ import { noteStreamed } from '../memory.ts';
 import { type IncomingBody, OutgoingConnection } from './outgoing.ts';
 import {
   BodyFramer,
+  checkHost,
   chunk,
   type Framing,
   headEnd,
@@ -130,6 +131,7 @@ class ClientConnection {
     let framing: Framing;
     try {
       head = parseRequestHead(buf, 0, end);
+      checkHost(head);
       framing = requestFraming(head);
     } catch (err) {
       this.reject(err instanceof WireError ? err.status : 400, (err as Error).message);

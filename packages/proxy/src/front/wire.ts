@@ -114,6 +114,14 @@ function isChunked(h: Headers): boolean | undefined {
   return true;
 }
 
+/** RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field (repeated fields were joined with ", "). */
+export function checkHost(h: RequestHead): void {
+  const host = h.headers.host;
+  if (h.minor === 1 && (host === undefined || host.includes(','))) {
+    throw new WireError(400, host === undefined ? 'missing Host header' : 'more than one Host header');
+  }
+}
+
 /** How a request's body is framed (RFC 9112 §6.3); a request without either header has none. */
 export function requestFraming(h: RequestHead): Framing {
   const chunked = isChunked(h.headers);
