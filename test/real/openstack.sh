@@ -135,7 +135,7 @@ logs() {
   [ -d "$STATE_DIR" ] || die "no state dir $STATE_DIR"
   if [ -z "$w" ]; then
     find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) | sort | while read -r f; do
-      printf '%8s  %4s errors  %s\n' "$(du -h "$f" | cut -f1)" "$(grep -c -E ' ERROR |Traceback' "$f" || true)" "$f"; done
+      printf '%8s  %4s errors  %s\n' "$(du -h "$f" | cut -f1)" "$(grep -c -E ' ERROR |Traceback|"level":(50|60)' "$f" || true)" "$f"; done
   else
     find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) -path "*$w*" | sort | while read -r f; do
       echo "----- $f"; tail -n "${LINES:-40}" "$f"; done
