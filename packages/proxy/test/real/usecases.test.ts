@@ -346,3 +346,68 @@ test('token injection: Alice attaches BS1 (sp2) to VM1 (sp1) through the IdP pro
   );
   assert.deepEqual(left.volumeAttachments, []);
 });
+
+test('volume create on boot in another cloud: the volume is made in sp2, real Nova in sp1 boots with it through the sp1 proxy', {
+  skip,
+  timeout: SLOW * 4,
+}, async () => {
+  const { flavor, image } = await flavorAndImage('sp1');
+  const d2 = sp.sp2!;
+  const inSp2 = (id: string) => fetch(`${d2.ep.volumev3}/volumes/${id}`, { headers: { 'x-auth-token': d2.token } });
+  const r = await viaA('/compute/v2.1/servers', {
+    method: 'POST',
+    headers: { 'mm-service-provider': 'sp1', 'openstack-api-version': 'compute 2.37' },
+    json: {
+      server: {
+        name: 'ocx-proxy-bfv-sp2',
+        flavorRef: flavor,
+        imageRef: image,
+        networks: 'none',
+        block_device_mapping_v2: [
+          { source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0, delete_on_termination: true },
+          {
+            source_type: 'blank',
+            destination_type: 'volume',
+            volume_size: 1,
+            service_provider: 'sp2',
+            delete_on_termination: true,
+          },
+        ],
+      },
+    },
+  });
+  const text = await r.text();
+  assert.equal(r.status, 202, text);
+  assert.equal(r.headers.get('x-ocx-service-provider'), 'sp1');
+  const id = (JSON.parse(text) as { server: { id: string } }).server.id;
+  cleanup.push(() => viaA(`/compute/v2.1/servers/${id}`, { method: 'DELETE' }));
+  const server = await until('server ACTIVE in sp1', async () => {
+    const s = await json<{
+      server: { status: string; fault?: unknown; 'os-extended-volumes:volumes_attached': { id: string }[] };
+    }>(await viaA(`/compute/v2.1/servers/${id}`));
+    if (s.server.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.server.fault)}`);
+    return s.server.status === 'ACTIVE' ? s.server : undefined;
+  });
+  const volId = server['os-extended-volumes:volumes_attached'][0]?.id;
+  assert.ok(volId, 'the server has the new volume');
+  cleanup.push(() => viaA(`/volume/v3/${user.projectId}/volumes/${volId}`, { method: 'DELETE' }));
+  const vol = await json<VolumeShow & { volume: { name: string } }>(await inSp2(volId));
+  assert.equal(vol.volume.name, 'ocx-proxy-bfv-sp2-bdm1');
+  const inUse = await until('the new volume in-use in sp2', async () => {
+    const v = (await json<VolumeShow>(await inSp2(volId))).volume;
+    return v.status === 'in-use' ? v : undefined;
+  });
+  assert.deepEqual(
+    inUse.attachments.map((x) => x.server_id),
+    [id],
+  );
+
+  // Deleting the server: Nova in sp1 detaches the volume and, delete_on_termination, deletes it in sp2.
+  const del = await viaA(`/compute/v2.1/servers/${id}`, { method: 'DELETE' });
+  assert.equal(del.status, 204, await del.text());
+  await until('the volume deleted in sp2', async () => {
+    const v = await inSp2(volId);
+    await v.body?.cancel();
+    return v.status === 404 ? true : undefined;
+  });
+});
