@@ -25,6 +25,8 @@ export interface DevcloudOptions {
   tokenTtlSeconds?: number;
   /** Services besides Keystone (default: the registry in services.ts). */
   services?: ServiceModule[];
+  /** Services of one cloud by name, instead of `services` (e.g. `{ idp: [] }`: a Keystone-only IdP, as in test/real). */
+  servicesFor?: Record<string, ServiceModule[]>;
   users?: BootstrapUser[];
   logLevel?: string;
   region?: string;
@@ -177,7 +179,7 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
       return createCloud({
         name,
         port: opts.basePort ? opts.basePort + i : 0,
-        services,
+        services: opts.servicesFor?.[name] ?? services,
         store,
         peers: () => byName,
         ...(opts.region ? { region: opts.region } : {}),

@@ -2,7 +2,7 @@
  * The request engine: authenticate, route (header → extension rule → resource mapping → flooding → home),
  * forward with true streaming, rewrite links, learn mappings, answer errors in the service's own body shape.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, OcxError } from '@ocx/sdk';
@@ -19,6 +19,10 @@ import type {
   UpstreamResult,
 } from './extensions/types.ts';
 import { matches } from './extensions/types.ts';
+import type { ClientExchange } from './front/server.ts';
+import { ExchangeError } from './front/outgoing.ts';
+import { UpstreamPool } from './front/pool.ts';
+import { requestHead } from './front/wire.ts';
 import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
 import { noteStreamed } from './memory.ts';
@@ -34,6 +38,7 @@ import {
 } from './paths.ts';
 import type { LearnedResource, ResourceMappings } from './resource-mappings.ts';
 import { type LinkMap, publicOrigin, rewriteJson, rewriteUrl } from './rewrite.ts';
+import type { SpRoots } from './sp-roots.ts';
 import type { RemoteCredential, TokenMappings } from './token-mappings.ts';
 
 export interface EngineOptions {
@@ -43,10 +48,14 @@ export interface EngineOptions {
   keystone: HomeKeystone;
   tokens: TokenMappings;
   resources: ResourceMappings;
+  /** Service providers' service roots (version documents of services the home cloud lacks). */
+  spRoots: SpRoots;
   breakers: Breakers;
   metrics: ProxyMetrics;
   logger: Logger;
   agent: Agent;
+  /** Raw keep-alive connections for the fast path's upstream calls. */
+  pool: UpstreamPool;
   extensions: Extension[];
   /** Fallback public origin (http://127.0.0.1:9913) when the request has no Host. */
   listenOrigin: string;
@@ -97,9 +106,19 @@ export interface Credential {
   endpoints: Record<string, string>;
 }
 
+/** What the engine reads of a request's head (a node:http request, or one parsed by the front end). */
+export interface RequestLike {
+  method?: string | undefined;
+  url?: string | undefined;
+  headers: IncomingHttpHeaders;
+  socket: { remoteAddress?: string | undefined };
+}
+
 /** Everything known about one request while it is handled. */
 export interface RequestState {
-  req: IncomingMessage;
+  req: RequestLike;
+  /** The request as a body stream (node:http requests only; the fast path never has a body). */
+  upload: IncomingMessage | undefined;
   started: number;
   service: string;
   method: string;
@@ -137,8 +156,6 @@ class HttpError extends Error {
 export class Engine {
   private readonly o: EngineOptions;
   private readonly validations = new Map<string, ValidationEntry>();
-  /** Service roots seen in any service provider's catalog (for version documents the home cloud lacks). */
-  private readonly knownRoots = new Map<string, string>();
 
   constructor(opts: EngineOptions) {
     this.o = opts;
@@ -208,6 +225,7 @@ export class Engine {
       const explicit = header(req, 'mm-service-provider');
       const st: RequestState = {
         req,
+        upload: req,
         started,
         service,
         method,
@@ -242,12 +260,192 @@ export class Engine {
       if (!res.headersSent) this.send(res, r);
       else res.destroy();
     } finally {
-      const secs = (performance.now() - started) / 1000;
-      this.o.metrics.request(service, method, status, secs);
-      if (this.o.logger.isLevelEnabled('info')) {
-        this.o.logger.info({ method, path: url.pathname, service, status, ms: Math.round(secs * 1000) }, 'request');
+      this.finished(started, service, method, url.pathname, status);
+    }
+  }
+
+  /** Metrics and the access-log line of one request. */
+  private finished(started: number, service: string, method: string, path: string, status: number): void {
+    const secs = (performance.now() - started) / 1000;
+    this.o.metrics.request(service, method, status, secs);
+    if (this.o.logger.isLevelEnabled('info')) {
+      this.o.logger.info({ method, path, service, status, ms: Math.round(secs * 1000) }, 'request');
+    }
+  }
+
+  // ───────────────────────────── fast path ─────────────────────────────
+
+  /**
+   * A body-less GET/HEAD from the front end (front/server.ts): the same authentication, routing, learning and
+   * link rewriting as `handle`, with the upstream reached over the raw connection pool and the answer written
+   * straight to the client connection. Requests it is not for (version documents, extension routes, peers'
+   * requests, TLS upstreams) go to `handle` through `x.relay()`.
+   */
+  async handleFast(x: ClientExchange): Promise<void> {
+    const started = performance.now();
+    const h = x.head;
+    const method = h.method;
+    const url = requestTarget(h.target);
+    const token = h.headers['x-auth-token'];
+    const firstParse = parsePath(url.pathname);
+    if (!token || !firstParse || firstParse.segments.length === 0 || h.headers['mm-proxy-list']) return x.relay();
+    const service = firstParse.service;
+    let status = 500;
+    let relayed = false;
+    const req: RequestLike = { method, url: h.target, headers: h.headers, socket: { remoteAddress: x.remoteAddress } };
+    try {
+      const hash = this.o.tokens.hash(token);
+      const user = await this.validate(token, hash, x.signal);
+      if (!user) {
+        status = 401;
+        return this.respond(x, unauthorized(this.o.keystone.identityUrl));
+      }
+      const parsed =
+        user.projectId && (service === 'block-storage' || service === 'compute')
+          ? (parsePath(url.pathname, user.projectId) ?? firstParse)
+          : firstParse;
+      const matchPath = `/${parsed.segments.join('/')}`;
+      if (this.o.extensions.some((e) => matches(e, service, method, matchPath))) {
+        relayed = true;
+        return await x.relay();
+      }
+      const explicit = header(req, 'mm-service-provider');
+      const st: RequestState = {
+        req,
+        upload: undefined,
+        started,
+        service,
+        method,
+        parsed,
+        query: url.searchParams,
+        token,
+        hash,
+        user,
+        proxyList: [],
+        explicitTarget: explicit ? this.resolveTargetName(explicit, user, service) : undefined,
+        explicitProject: header(req, 'mm-project-id'),
+        publicOrigin: publicOrigin(req, this.o.listenOrigin),
+        body: undefined,
+        json: undefined,
+        bodyChanged: false,
+        extraHeaders: {},
+        creds: new Map(),
+        signal: x.signal,
+      };
+      const chosen = await this.chooseTarget(st, st.explicitTarget);
+      if (typeof chosen !== 'string') {
+        status = chosen.status;
+        return this.respond(x, chosen);
+      }
+      const r = await this.forwardFast(st, x, chosen);
+      if (r === 'relay') {
+        relayed = true;
+        return await x.relay();
+      }
+      status = r;
+    } catch (err) {
+      const r = this.errorToResponse(err, service);
+      status = r.status;
+      if (!x.headersSent) this.respond(x, r);
+      else throw err;
+    } finally {
+      if (!relayed) this.finished(started, service, method, url.pathname, status);
+    }
+  }
+
+  private respond(x: ClientExchange, r: ProxyResponse): void {
+    x.respond(r.status, { ...r.headers }, r.body);
+  }
+
+  private async forwardFast(st: RequestState, x: ClientExchange, targetId: string): Promise<number | 'relay'> {
+    if (!this.o.breakers.allow(targetId)) {
+      const r = errorResponse(
+        st.service,
+        503,
+        `service provider ${targetId} is unavailable (circuit open); retry later`,
+      );
+      r.headers['retry-after'] = '30';
+      this.respond(x, r);
+      return r.status;
+    }
+    const deadline = Date.now() + this.o.upstreamTimeoutMs;
+    const cred = await this.credential(st, targetId, deadline);
+    const url = this.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
+    const { origin, path } = originAndPath(url);
+    if (!UpstreamPool.handles(origin)) return 'relay';
+    const headers = this.upstreamHeaders(st, cred);
+    delete headers['content-length'];
+    headers.host = origin.slice(origin.indexOf('://') + 3);
+    const t0 = performance.now();
+    let upstream: Awaited<ReturnType<UpstreamPool['request']>>;
+    try {
+      upstream = await this.o.pool.request(
+        origin,
+        requestHead(st.method, path, headers),
+        {
+          method: st.method,
+          headersTimeoutMs: Math.max(1, deadline - Date.now()),
+          bodyIdleTimeoutMs: this.o.bodyIdleTimeoutMs,
+          signal: x.signal,
+        },
+        true,
+      );
+    } catch (err) {
+      throw this.upstreamFailed(
+        st,
+        targetId,
+        url,
+        t0,
+        exchangeError(err, `${st.method} ${targetId}/${st.service}`, url, x.signal),
+      );
+    }
+    const status = upstream.head.status;
+    const { map, outHeaders, rewritable, ref } = await this.upstreamAnswered(
+      st,
+      targetId,
+      cred,
+      status,
+      upstream.head.headers,
+      t0,
+    );
+    const body = upstream.body;
+    const declared = upstream.head.headers['content-length'];
+    const length = declared !== undefined && !upstream.head.headers['transfer-encoding'] ? Number(declared) : undefined;
+    if (!rewritable) {
+      await this.learn(st, targetId, status, undefined, ref);
+      await x.stream(status, outHeaders, body, [], length);
+      return status;
+    }
+    // Buffer JSON for rewriting up to maxRewriteBytes; past that, what was read goes out first, the rest streams.
+    const parts = body.early.splice(0);
+    let size = body.earlyBytes;
+    if (!body.ended) {
+      const max = this.o.maxRewriteBytes;
+      const overflow = await new Promise<boolean>((resolve, reject) => {
+        body.consume({
+          data(piece) {
+            parts.push(piece);
+            size += piece.length;
+            if (size > max) {
+              resolve(true);
+              return false;
+            }
+            return true;
+          },
+          end: () => resolve(false),
+          error: reject,
+        });
+      });
+      if (overflow) {
+        await this.learn(st, targetId, status, undefined, ref);
+        await x.stream(status, outHeaders, body, parts, length);
+        return status;
       }
     }
+    const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, [], undefined);
+    x.respond(out.status, out.headers, out.body);
+    return out.status;
   }
 
   private errorToResponse(err: unknown, service: string): ProxyResponse {
@@ -317,7 +515,15 @@ export class Engine {
       Object.assign(st.extraHeaders, ctx.headers);
     }
 
-    let target = ctx?.target ?? st.explicitTarget;
+    const chosen = await this.chooseTarget(st, ctx?.target ?? st.explicitTarget);
+    if (typeof chosen !== 'string') return this.sendAndCount(res, chosen);
+    return this.forward(st, res, chosen, exts, ctx);
+  }
+
+  /** Where a request goes: explicit/extension target, else its resource's mapping, else flooding, else home. */
+  private async chooseTarget(st: RequestState, preset: string | undefined): Promise<string | ProxyResponse> {
+    const p = st.parsed;
+    let target = preset;
     const ref = p.version ? resourceOf(p) : undefined;
     if (!target && ref && !st.proxyList.length) {
       target = await this.o.resources.find(ref.type, ref.id);
@@ -331,21 +537,16 @@ export class Engine {
         if (!isCreate) {
           const found = await this.flood(st, ref.type, ref.id);
           if (found.kind === 'missing') {
-            return this.sendAndCount(
-              res,
-              errorResponse(st.service, 404, `${singularKey(ref.type)} ${ref.id} could not be found.`),
-            );
+            return errorResponse(st.service, 404, `${singularKey(ref.type)} ${ref.id} could not be found.`);
           }
           if (found.kind === 'unavailable') {
-            return this.sendAndCount(
-              res,
-              errorResponse(
-                st.service,
-                503,
-                `could not locate ${singularKey(ref.type)} ${ref.id}: ${found.failed.join(', ')} did not answer`,
-              ),
-              { 'x-ocx-missing-service-providers': found.failed.join(',') },
+            const r = errorResponse(
+              st.service,
+              503,
+              `could not locate ${singularKey(ref.type)} ${ref.id}: ${found.failed.join(', ')} did not answer`,
             );
+            r.headers['x-ocx-missing-service-providers'] = found.failed.join(',');
+            return r;
           }
           target = found.targetId;
         }
@@ -355,8 +556,7 @@ export class Engine {
       const mapped = await this.o.resources.find(ref.type, ref.id);
       if (mapped?.startsWith('via:')) target = mapped;
     }
-    target ??= this.o.homeId;
-    return this.forward(st, res, target, exts, ctx);
+    return target ?? this.o.homeId;
   }
 
   private sendAndCount(res: ServerResponse, r: ProxyResponse, extra: Record<string, string> = {}): number {
@@ -469,8 +669,7 @@ export class Engine {
       deadline,
       signal: st.signal,
     });
-    for (const [svc, root] of Object.entries(c.endpoints))
-      if (!this.knownRoots.has(svc)) this.knownRoots.set(svc, root);
+    void this.o.spRoots.learn(targetId, c.endpoints);
     return {
       targetId,
       kind: 'sp',
@@ -670,9 +869,10 @@ export class Engine {
     } else if (
       st.method !== 'GET' &&
       st.method !== 'HEAD' &&
+      st.upload &&
       (st.req.headers['content-length'] || st.req.headers['transfer-encoding'])
     ) {
-      body = countedBody(st.req); // streamed as it arrives, never buffered
+      body = countedBody(st.upload); // streamed as it arrives, never buffered
     } else {
       delete headers['content-length'];
     }
@@ -691,32 +891,23 @@ export class Engine {
         bodyTimeout: this.o.bodyIdleTimeoutMs,
       });
     } catch (err) {
-      const e = toOcxError(err, `${st.method} ${targetId}/${st.service}`, url, st.signal);
-      if (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.UNREACHABLE) this.o.breakers.failure(targetId);
-      this.o.metrics.upstreamCall(targetId, st.service, e.code, (performance.now() - t0) / 1000);
-      this.o.logger.warn({ target: targetId, service: st.service, url: safeUrl(url), code: e.code }, 'upstream failed');
-      throw e.withContext({ cloud: targetId, service: st.service });
+      throw this.upstreamFailed(
+        st,
+        targetId,
+        url,
+        t0,
+        toOcxError(err, `${st.method} ${targetId}/${st.service}`, url, st.signal),
+      );
     }
-    this.o.metrics.upstreamCall(targetId, st.service, String(upstream.statusCode), (performance.now() - t0) / 1000);
-    this.noteOutcome(targetId, upstream.statusCode);
     const status = upstream.statusCode;
-
-    // A remote token the SP no longer accepts: forget it so the next request runs K2K again.
-    if (status === 401 && cred.kind === 'sp') await this.o.tokens.invalidate(st.hash, targetId);
-
-    const map = this.linkMap(st, cred, st.service);
-    const outHeaders = responseHeaders(upstream.headers, map);
-    outHeaders['x-ocx-service-provider'] = targetId;
-    const ct = String(upstream.headers['content-type'] ?? '');
-    const len = Number(upstream.headers['content-length'] ?? Number.NaN);
-    const rewritable =
-      ct.includes('json') &&
-      st.service !== 'object-store' &&
-      st.method !== 'HEAD' &&
-      status !== 204 &&
-      status !== 304 &&
-      !(len > this.o.maxRewriteBytes);
-    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+    const { map, outHeaders, rewritable, ref } = await this.upstreamAnswered(
+      st,
+      targetId,
+      cred,
+      status,
+      upstream.headers,
+      t0,
+    );
     if (!rewritable) {
       await this.learn(st, targetId, status, undefined, ref);
       delete outHeaders['content-length'];
@@ -772,6 +963,66 @@ export class Engine {
       return status;
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, exts, ctx);
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
+    return out.status;
+  }
+
+  /** An upstream call that failed before an answer: breaker, metrics, log; the error to raise. */
+  private upstreamFailed(st: RequestState, targetId: string, url: string, t0: number, e: OcxError): OcxError {
+    if (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.UNREACHABLE) this.o.breakers.failure(targetId);
+    this.o.metrics.upstreamCall(targetId, st.service, e.code, (performance.now() - t0) / 1000);
+    this.o.logger.warn({ target: targetId, service: st.service, url: safeUrl(url), code: e.code }, 'upstream failed');
+    return e.withContext({ cloud: targetId, service: st.service });
+  }
+
+  /** An upstream's answer head: metrics, breaker, stale remote token; the client's headers and how to send. */
+  private async upstreamAnswered(
+    st: RequestState,
+    targetId: string,
+    cred: Credential,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    t0: number,
+  ): Promise<{
+    map: LinkMap;
+    outHeaders: Record<string, string>;
+    rewritable: boolean;
+    ref: ReturnType<typeof resourceOf>;
+  }> {
+    this.o.metrics.upstreamCall(targetId, st.service, String(status), (performance.now() - t0) / 1000);
+    this.noteOutcome(targetId, status);
+    // A remote token the SP no longer accepts: forget it so the next request runs K2K again.
+    if (status === 401 && cred.kind === 'sp') await this.o.tokens.invalidate(st.hash, targetId);
+    const map = this.linkMap(st, cred, st.service);
+    const outHeaders = responseHeaders(headers, map);
+    outHeaders['x-ocx-service-provider'] = targetId;
+    const ct = String(headers['content-type'] ?? '');
+    const len = Number(headers['content-length'] ?? Number.NaN);
+    const rewritable =
+      ct.includes('json') &&
+      st.service !== 'object-store' &&
+      st.method !== 'HEAD' &&
+      status !== 204 &&
+      status !== 304 &&
+      !(len > this.o.maxRewriteBytes);
+    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+    return { map, outHeaders, rewritable, ref };
+  }
+
+  /** A whole JSON answer in hand: rewrite links, learn, run response hooks; what the client gets. */
+  private async finishBuffered(
+    st: RequestState,
+    targetId: string,
+    status: number,
+    outHeaders: Record<string, string>,
+    raw: Buffer,
+    map: LinkMap,
+    exts: Extension[],
+    ctx: ExtensionContext | undefined,
+  ): Promise<{ status: number; headers: Record<string, string>; body: Buffer | string }> {
+    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
     const hooks = exts.filter((e) => e.onResponse);
     const needJson =
       hooks.length > 0 ||
@@ -781,9 +1032,7 @@ export class Engine {
       // Nothing to rewrite or learn from the body: send the bytes as they came (no decode, no re-encode).
       await this.learn(st, targetId, status, undefined, ref);
       outHeaders['content-length'] = String(raw.length);
-      res.writeHead(status, outHeaders);
-      res.end(raw);
-      return status;
+      return { status, headers: outHeaders, body: raw };
     }
     const text = raw.toString('utf8');
     let json: unknown;
@@ -800,9 +1049,7 @@ export class Engine {
     const h = { ...(answer.headers ?? {}) };
     delete h['content-length'];
     h['content-length'] = String(Buffer.byteLength(bodyOut));
-    res.writeHead(answer.status, h);
-    res.end(bodyOut);
-    return answer.status;
+    return { status: answer.status, headers: h, body: bodyOut };
   }
 
   /** Learn from what just went through: creates, shows, deletes. Awaited before the client gets the answer. */
@@ -862,6 +1109,7 @@ export class Engine {
     if (!user) return undefined;
     const st: RequestState = {
       req,
+      upload: undefined,
       started: performance.now(),
       service: p.service,
       method: 'GET',
@@ -902,8 +1150,9 @@ export class Engine {
     signal: AbortSignal,
   ): Promise<number> {
     const roots = await this.o.keystone.homeRoots();
-    // The home cloud's document when it runs the service, else one a service provider runs.
-    let root = roots[p.service] ?? this.knownRoots.get(p.service);
+    // The home cloud's document when it runs the service, else one a service provider runs: known (stored,
+    // learned) or discovered with the proxy's service account, else with the caller's own K2K.
+    let root = roots[p.service] ?? (await this.o.spRoots.rootFor(p.service, signal))?.root;
     const token = header(req, 'x-auth-token');
     if (!root && token) root = await this.rootFromProviders(req, p, token, origin, signal);
     if (!root) {
@@ -1141,6 +1390,27 @@ function defaultBase(service: string, projectId: string): string {
   }
 }
 
+/** A failed raw exchange as the OcxError the rest of the engine knows. */
+function exchangeError(err: unknown, what: string, url: string, signal: AbortSignal): OcxError {
+  if (err instanceof OcxError) return err;
+  const ctx = { url: safeUrl(url), method: what };
+  if (signal.aborted) return new OcxError(ErrorCode.CANCELLED, `${what} cancelled`, ctx, { cause: err });
+  if (err instanceof ExchangeError && (err.code === 'HEADERS_TIMEOUT' || err.code === 'CONNECT_TIMEOUT')) {
+    return new OcxError(
+      ErrorCode.TIMEOUT,
+      `${what}: no answer before the deadline`,
+      { ...ctx, retryable: true },
+      { cause: err },
+    );
+  }
+  return new OcxError(
+    ErrorCode.UNREACHABLE,
+    `${what}: ${(err as Error)?.message ?? String(err)}`,
+    { ...ctx, retryable: true },
+    { cause: err },
+  );
+}
+
 function viaCredential(c: RemoteCredential): Credential {
   return {
     targetId: c.targetId,
@@ -1152,12 +1422,12 @@ function viaCredential(c: RemoteCredential): Credential {
   };
 }
 
-export function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: RequestLike, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function microversionHeaders(req: IncomingMessage): Record<string, string> {
+function microversionHeaders(req: RequestLike): Record<string, string> {
   const out: Record<string, string> = {};
   for (const h of MICROVERSION_HEADERS) {
     const v = header(req, h);

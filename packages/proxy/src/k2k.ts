@@ -23,6 +23,11 @@ export interface RemoteTokenRequest {
   sp: ServiceProviderRef;
   /** Use exactly this remote project (MM-PROJECT-ID header or configured mapping). */
   remoteProjectId?: string | undefined;
+  /**
+   * Only the SP's catalog is wanted (the proxy's own service-root discovery, never a user's requests): when no
+   * project has the local project's name, the federated user's only project will do.
+   */
+  catalogOnly?: boolean | undefined;
   deadline: number;
   signal?: AbortSignal | undefined;
 }
@@ -122,7 +127,8 @@ export class K2KTokenSource implements RemoteTokenSource {
     });
     if (projRes.status !== 200) throw fail('project list', `answered ${projRes.status}`);
     const projects = ((parseJson(projRes.body) as { projects?: Project[] })?.projects ?? []).filter((p) => p.id);
-    const project = chooseProject(projects, req);
+    const project =
+      chooseProject(projects, req) ?? (req.catalogOnly && projects.length === 1 ? projects[0] : undefined);
     if (!project) {
       throw new OcxError(
         ErrorCode.FORBIDDEN,

@@ -102,12 +102,16 @@ export function rootsFromCatalog(catalog: CatalogEntryLike[] | undefined, region
   return out;
 }
 
-interface ServiceLogin {
+export interface ServiceLogin {
   token: string;
   expiresAt: number;
   catalog: CatalogEntryLike[];
   serviceProviders: ServiceProviderRef[];
   roots?: Record<string, string>;
+  /** The service account's own project (K2K needs a project-scoped IdP token). */
+  projectId: string | undefined;
+  projectName: string | undefined;
+  projectDomainName: string | undefined;
 }
 
 export interface HomeKeystoneOptions {
@@ -216,6 +220,9 @@ export class HomeKeystone {
       expiresAt,
       catalog: body.token?.catalog ?? [],
       serviceProviders: body.token?.service_providers ?? [],
+      projectId: body.token?.project?.id,
+      projectName: body.token?.project?.name,
+      projectDomainName: body.token?.project?.domain?.name,
     };
   }
 

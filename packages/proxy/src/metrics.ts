@@ -9,6 +9,7 @@ export class ProxyMetrics {
   private readonly lookups: Counter<'kind' | 'result'>;
   private readonly breaker: Gauge<'target'>;
   private readonly missing: Counter<'target'>;
+  private readonly discoveries: Counter<'target' | 'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -48,6 +49,12 @@ export class ProxyMetrics {
       name: 'ocx_proxy_fanout_missing_total',
       help: 'Fan-out answers that left a target out (failed, timed out or breaker open)',
       labelNames: ['target'],
+      registers,
+    });
+    this.discoveries = new Counter({
+      name: 'ocx_proxy_sp_discoveries_total',
+      help: "The service account's K2K exchanges to learn a service provider's endpoints (ok, failed)",
+      labelNames: ['target', 'outcome'],
       registers,
     });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -99,5 +106,8 @@ export class ProxyMetrics {
   }
   fanoutMissing(target: string): void {
     this.missing.inc({ target });
+  }
+  spDiscovery(target: string, outcome: 'ok' | 'failed'): void {
+    this.discoveries.inc({ target, outcome });
   }
 }

@@ -3,7 +3,7 @@
  * upstream's service root is re-rooted on the proxy's public URL for the same service, with the remote project
  * id swapped back to the local one. Relative links (Glance's `next`, `self`, `file`, `schema`) need nothing.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 export interface LinkMap {
   /** Upstream service root, e.g. http://10.0.0.5:8774 or http://h/compute (no trailing slash). */
@@ -15,7 +15,7 @@ export interface LinkMap {
 }
 
 /** The proxy's public origin for this request (X-Forwarded-Proto/Host honoured; first value of each). */
-export function publicOrigin(req: IncomingMessage, fallback: string): string {
+export function publicOrigin(req: { headers: IncomingHttpHeaders }, fallback: string): string {
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
   const proto = first(req.headers['x-forwarded-proto']);
   const host = first(req.headers['x-forwarded-host']) ?? first(req.headers.host);

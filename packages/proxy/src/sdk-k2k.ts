@@ -7,6 +7,8 @@ import {
   type AccessInfo,
   ErrorCode,
   Keystone2Keystone,
+  type K2KTarget,
+  K2KStep,
   MemoryTokenCache,
   OcxError,
   TokenAuth,
@@ -27,11 +29,34 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
   }
 
   async obtain(req: RemoteTokenRequest): Promise<RemoteToken> {
+    if (req.catalogOnly && !req.remoteProjectId) {
+      // Catalog discovery: the federated user's only project (one exchange in the usual case), else the project
+      // named like the local one.
+      try {
+        return await this.exchange(req, {});
+      } catch (err) {
+        const several =
+          err instanceof OcxError &&
+          err.code === ErrorCode.FEDERATION_FAILED &&
+          err.context().step === K2KStep.PROJECT_SELECTION &&
+          !!req.localProjectName;
+        if (!several) throw err;
+      }
+    }
     if (!req.remoteProjectId && !req.localProjectName) {
       throw new OcxError(ErrorCode.FORBIDDEN, `no remote project can be chosen at ${req.sp.id} for an unscoped token`, {
         cloud: req.sp.id,
       });
     }
+    return this.exchange(
+      req,
+      req.remoteProjectId
+        ? { projectId: req.remoteProjectId }
+        : { projectName: req.localProjectName, projectDomainName: req.localProjectDomainName },
+    );
+  }
+
+  private async exchange(req: RemoteTokenRequest, target: K2KTarget): Promise<RemoteToken> {
     const k2k = new Keystone2Keystone({
       idp: new TokenAuth({
         authUrl: this.identityUrl,
@@ -39,9 +64,7 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
         ...(req.localProjectId ? { scope: { kind: 'project' as const, id: req.localProjectId } } : {}),
       }),
       serviceProvider: req.sp.id,
-      target: req.remoteProjectId
-        ? { projectId: req.remoteProjectId }
-        : { projectName: req.localProjectName, projectDomainName: req.localProjectDomainName },
+      target,
       // One exchange, one IdP token: nothing to share with other users.
       idpTokenCache: new MemoryTokenCache(),
     });

@@ -1,10 +1,11 @@
 /**
- * `startProxy(opts)`: the federation proxy as a node:http server (node:http rather than a framework so request
- * and response bodies stream untouched: client → undici → upstream and back, never buffered).
+ * `startProxy(opts)`: the federation proxy. Its listener is the lean HTTP/1.1 front end (front/server.ts), which
+ * answers body-less pass-through calls itself over raw upstream connections and relays everything else to a
+ * node:http handler (not bound to any port) whose bodies stream untouched through undici, never buffered.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { CloudConfig } from '@ocx/sdk';
 import { createLogger, loadCloudsConfig } from '@ocx/sdk';
 import { type Logger, pino } from 'pino';
@@ -12,6 +13,8 @@ import { Breakers } from './breaker.ts';
 import { openDatabase } from './db/open.ts';
 import { Engine, type RequestState } from './engine.ts';
 import { errorResponse } from './errors.ts';
+import { UpstreamPool } from './front/pool.ts';
+import { createFront } from './front/server.ts';
 import { listAggregation } from './extensions/aggregate.ts';
 import { builtinExtensions } from './extensions/builtin.ts';
 import type { Extension } from './extensions/types.ts';
@@ -21,6 +24,7 @@ import { SdkK2KTokenSource } from './sdk-k2k.ts';
 import { HomeKeystone } from './keystone.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { ResourceMappings } from './resource-mappings.ts';
+import { SpRoots } from './sp-roots.ts';
 import { TokenMappings } from './token-mappings.ts';
 
 export interface StartProxyOptions {
@@ -38,6 +42,8 @@ export interface StartProxyOptions {
   bodyIdleTimeoutMs?: number | undefined;
   /** Deadline of an aggregated list's fan-out (default 10 s). */
   fanoutTimeoutMs?: number | undefined;
+  /** Deadline of the service account's K2K to one SP, to learn its endpoints (default min(upstream, 30 s)). */
+  spDiscoveryTimeoutMs?: number | undefined;
   /** Deadline of one flood (locating an unknown id) (default 10 s). */
   floodTimeoutMs?: number | undefined;
   /** How long a validated token is trusted before asking Keystone again (default 15 s). */
@@ -106,6 +112,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     });
   const metrics = new ProxyMetrics({ defaultMetrics: false });
   const agent = createAgent();
+  const pool = new UpstreamPool({ connectTimeoutMs: 10_000 });
   const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite');
   const db = database.db;
 
@@ -139,6 +146,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     failureThreshold: opts.breakerFailureThreshold ?? 5,
     openMs: opts.breakerOpenMs ?? 30_000,
     metrics,
+  });
+  const spRoots = new SpRoots({
+    db,
+    keystone,
+    source,
+    logger,
+    metrics,
+    discoveryTimeoutMs: opts.spDiscoveryTimeoutMs ?? Math.min(timeoutMs, 30_000),
+    rediscoverMs: 30_000,
+    allow: (id) => !breakers.isOpen(id),
   });
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:9913');
   const homeId = home.name;
@@ -185,10 +202,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     keystone,
     tokens,
     resources,
+    spRoots,
     breakers,
     metrics,
     logger,
     agent,
+    pool,
     extensions: [listAggregation(), ...builtinExtensions(), ...(opts.extensions ?? [])],
     listenOrigin: `http://${host}:${port}`,
     upstreamTimeoutMs: timeoutMs,
@@ -237,10 +256,27 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     void engine.handle(req, res);
   };
 
-  const server: Server = createServer(
+  // node:http serves what the front end relays to it over in-memory connections; it never listens itself.
+  const internal: Server = createServer(
     { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
     onRequest,
   );
+  const server = createFront({
+    internal,
+    fast: {
+      accepts: (h) =>
+        (h.method === 'GET' || h.method === 'HEAD') &&
+        h.headers['x-auth-token'] !== undefined &&
+        h.headers.expect === undefined &&
+        h.headers.upgrade === undefined,
+      handle: (x) => engine.handleFast(x),
+    },
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -269,11 +305,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
+      spRoots.close();
       if (logFlusher) clearInterval(logFlusher);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+        internal.closeAllConnections();
       });
+      pool.close();
       await agent.close().catch(() => undefined);
       await database.close();
       if (ownDestination) {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { startDevcloud } from '@ocx/devcloud';
+import { type DevcloudOptions, startDevcloud } from '@ocx/devcloud';
 
 type Devcloud = Awaited<ReturnType<typeof startDevcloud>>;
 
@@ -62,10 +62,13 @@ export async function login(authUrl: string, user = 'demo', password = 'demo-sec
   return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, endpoints };
 }
 
-export async function startWorld(opts: Partial<StartProxyOptions> = {}): Promise<World> {
+export async function startWorld(
+  opts: Partial<StartProxyOptions> = {},
+  devcloud: Omit<DevcloudOptions, 'cloudsYamlPath'> = {},
+): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'ocx-proxy-test-'));
   const cloudsYaml = join(dir, 'clouds.yaml');
-  const dc = await startDevcloud({ cloudsYamlPath: cloudsYaml, transitionMs: 30 });
+  const dc = await startDevcloud({ cloudsYamlPath: cloudsYaml, transitionMs: 30, ...devcloud });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { openDatabase, type OpenedDatabase, startProxy, type RunningProxy } from '../src/index.ts';
 import type { RemoteTokenRequest, RemoteTokenSource } from '../src/k2k.ts';
-import type { ValidatedToken } from '../src/keystone.ts';
+import type { HomeKeystone, ValidatedToken } from '../src/keystone.ts';
 import { ProxyMetrics } from '../src/metrics.ts';
 import { ResourceMappings } from '../src/resource-mappings.ts';
+import { SpRoots } from '../src/sp-roots.ts';
 import { TokenMappings } from '../src/token-mappings.ts';
+import { pino } from 'pino';
 import { createServer, startWorld, type World } from './helpers.ts';
 
 const url = process.env.OCX_TEST_PG_URL;
@@ -24,6 +26,7 @@ before(async () => {
   b = await openDatabase(url);
   await a.db.deleteFrom('token_mappings').execute();
   await a.db.deleteFrom('resource_mappings').execute();
+  await a.db.deleteFrom('sp_service_roots').execute();
 });
 after(async () => {
   await a?.close();
@@ -99,4 +102,53 @@ test('a proxy on PostgreSQL serves an aggregated list and stores what it learned
     await other?.stop();
     await w?.stop();
   }
+});
+
+test('service provider roots one replica learned are found by another on PostgreSQL, and replaced when they change', {
+  skip,
+}, async () => {
+  // Only what SpRoots asks of the home Keystone: the service account's token and the service providers it lists.
+  const keystone = {
+    cloudName: 'home',
+    async serviceToken() {
+      return {
+        token: 'service-token',
+        projectId: 'p',
+        projectName: 'service',
+        serviceProviders: [{ id: 'sp1', auth_url: 'http://sp1.invalid', sp_url: 'http://sp1.invalid' }],
+      };
+    },
+  } as unknown as HomeKeystone;
+  let exchanges = 0;
+  const source: RemoteTokenSource = {
+    async obtain() {
+      exchanges++;
+      throw new Error('no K2K in this test');
+    },
+  };
+  const roots = (db: OpenedDatabase) =>
+    new SpRoots({
+      db: db.db,
+      keystone,
+      source,
+      logger: pino({ level: 'silent' }),
+      metrics: new ProxyMetrics(),
+      discoveryTimeoutMs: 1_000,
+      rediscoverMs: 60_000,
+    });
+  await a.db.deleteFrom('sp_service_roots').execute(); // the proxy of the test before stored real ones
+  const ra = roots(a);
+  await ra.learn('sp1', { compute: 'http://sp1.example:8774', 'block-storage': 'http://sp1.example:8776' });
+  const rb = roots(b);
+  assert.deepEqual(await rb.rootFor('compute'), { spId: 'sp1', root: 'http://sp1.example:8774' });
+  assert.deepEqual(await rb.rootFor('block-storage'), { spId: 'sp1', root: 'http://sp1.example:8776' });
+  assert.equal(exchanges, 0, 'stored roots need no K2K');
+  await ra.learn('sp1', { compute: 'http://sp1-new.example:8774' });
+  const rows = await b.db.selectFrom('sp_service_roots').selectAll().where('service_type', '=', 'compute').execute();
+  assert.deepEqual(
+    rows.map((r) => [r.sp_id, r.root_url]),
+    [['sp1', 'http://sp1-new.example:8774']],
+  );
+  assert.equal(await roots(b).rootFor('image'), undefined, 'no SP runs image: after one failed discovery, undefined');
+  assert.equal(exchanges, 1);
 });

@@ -58,8 +58,26 @@ const m001: Migration = {
   },
 };
 
+/** Service providers' service roots, so a restarted proxy (or another replica) answers version lookups at once. */
+const m002: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('sp_service_roots')
+      .ifNotExists()
+      .addColumn('sp_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('service_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('root_url', 'text', (c) => c.notNull())
+      .addColumn('learned_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sp_service_roots_pk', ['sp_id', 'service_type'])
+      .execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.dropTable('sp_service_roots').ifExists().execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '001_initial': m001 };
+    return { '001_initial': m001, '002_sp_service_roots': m002 };
   },
 };

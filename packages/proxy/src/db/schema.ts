@@ -37,9 +37,21 @@ export interface ProxyMetaTable {
   value: string;
 }
 
+/** Where a service provider runs a service (for services the home cloud lacks), learned from SP catalogs. */
+export interface SpServiceRootTable {
+  sp_id: string;
+  /** Canonical service type: compute, block-storage, image, network, object-store, federation-proxy. */
+  service_type: string;
+  /** The service root (catalog URL without version and project), e.g. http://sp1/compute. */
+  root_url: string;
+  /** When this root was (last) seen in a catalog, epoch ms. */
+  learned_at: number;
+}
+
 export interface ProxyDatabase {
   token_mappings: TokenMappingTable;
   resource_mappings: ResourceMappingTable;
   project_mappings: ProjectMappingTable;
   proxy_meta: ProxyMetaTable;
+  sp_service_roots: SpServiceRootTable;
 }
