@@ -18,7 +18,7 @@ fail() {
   "$HERE/openstack.sh" status >&2 || true
   # tail of every log with errors in it, so the CI output says what broke
   find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) 2>/dev/null | while read -r f; do
-    if grep -q -E ' ERROR |CRITICAL|Traceback' "$f"; then echo "----- $f" >&2; grep -E -A3 ' ERROR |CRITICAL|Traceback' "$f" | tail -n 30 >&2; fi
+    if grep -q -E ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f"; then echo "----- $f" >&2; grep -E -A3 ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f" | tail -n 30 >&2; fi
   done
   echo "######## ci.sh: $1 FAILED (state and logs in $STATE_DIR) ########" >&2
   exit 1

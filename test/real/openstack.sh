@@ -2,6 +2,8 @@
 # OCX real-OpenStack test stack: three Keystones (idp, sp1, sp2) with K2K SAML federation
 # idp -> sp1, sp2 (Apache + mod_auth_mellon), and Glance, Neutron, Nova(fake)+Placement,
 # Cinder(fake) in every cloud of $SVC_CLOUDS (default "sp1 sp2"). Debian bookworm packages (Zed).
+# Each of those clouds also runs an OCX federation proxy (this checkout's `ocx proxy`, lib/ocxproxy.sh) that
+# its Nova sends its Cinder calls through ($OCX_PROXY_CLOUDS, default = $SVC_CLOUDS).
 #
 # Usage: test/real/openstack.sh COMMAND
 #   up           install (idempotent) + start everything + health check; writes $STATE_DIR/clouds.yaml
@@ -18,7 +20,9 @@
 set -euo pipefail
 REAL_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$REAL_DIR/lib/common.sh"
-SERVICES_ORDER="glance neutron nova cinder"   # neutron before nova: Zed nova-api needs it
+# neutron before nova: Zed nova-api needs it; ocxproxy (OCX federation proxy, in front of Cinder for Nova) last,
+# once the cloud's catalog is complete (it reads it at start)
+SERVICES_ORDER="glance neutron nova cinder ocxproxy"
 
 step() { # step LABEL cmd...: run with timing; failure is fatal
   local t0 rc=0; t0=$(now); echo "=== $1"
@@ -113,7 +117,7 @@ status() {
 down() {
   local c s pids=()
   for c in $(known_clouds); do
-    ( for s in cinder nova neutron glance; do CLOUD=$c "$LIB/$s.sh" down; done ) & pids+=($!)
+    ( for s in ocxproxy cinder nova neutron glance; do CLOUD=$c "$LIB/$s.sh" down; done ) & pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || true; done
   "$LIB/federation.sh" down
@@ -131,7 +135,7 @@ logs() {
   [ -d "$STATE_DIR" ] || die "no state dir $STATE_DIR"
   if [ -z "$w" ]; then
     find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) | sort | while read -r f; do
-      printf '%8s  %4s errors  %s\n' "$(du -h "$f" | cut -f1)" "$(grep -c -E ' ERROR |Traceback' "$f" || true)" "$f"; done
+      printf '%8s  %4s errors  %s\n' "$(du -h "$f" | cut -f1)" "$(grep -c -E ' ERROR |Traceback|"level":(50|60)' "$f" || true)" "$f"; done
   else
     find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) -path "*$w*" | sort | while read -r f; do
       echo "----- $f"; tail -n "${LINES:-40}" "$f"; done

@@ -2,8 +2,8 @@
  * The design's use cases on devcloud: token injection between proxies (a volume in sp2 attached to a server in
  * sp1) and volume create on boot; plus the extension API's request and response hooks.
  * devcloud's Nova calls its own Cinder in-process, not over HTTP, so "Nova in sp1 calling Cinder through the proxy
- * in front of sp1" is played by the test with the user's sp1 token (what Nova forwards); real Nova does it for real
- * in test/real/.
+ * in front of sp1" is played by the test with the user's sp1 token (what Nova forwards). On real OpenStack real Nova
+ * makes those calls through the proxy the stack runs in front of sp1 (test/real/usecases.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

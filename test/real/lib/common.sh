@@ -5,12 +5,15 @@
 #   BASE_PORT     first loopback port                           (default 27000)
 #   KS_INSTANCES  keystone instance names, in port order        (default "idp sp1 sp2")
 #   SVC_CLOUDS    keystone instances that get glance/neutron/nova/cinder (default "sp1 sp2")
+#   OCX_PROXY_CLOUDS  service clouds whose Nova calls Cinder through an OCX federation proxy run by the stack
+#                     (default: every cloud of SVC_CLOUDS; "" = Nova calls Cinder straight from the catalog)
 #   BIND_IP       loopback address to bind (must be 127.x)      (default 127.0.0.1)
 #   ADMIN_PASSWORD DEMO_PASSWORD SERVICE_PASSWORD DB_PASSWORD REGION
 # Port layout (offsets from BASE_PORT), instance index i in KS_INSTANCES:
 #   +0+i  keystone HTTP         +10+i keystone uwsgi socket (Apache front talks to it)
 #   +20+i Apache/mod_auth_mellon SAML front of SP i
-#   +30+10*i+k  services of cloud i: k=0 glance, 1 placement, 2 nova-api, 4 cinder, 5 neutron
+#   +30+10*i+k  services of cloud i: k=0 glance, 1 placement, 2 nova-api, 4 cinder, 5 neutron,
+#               6 OCX federation proxy (ocx proxy --home-cloud <cloud>-admin; Nova's Cinder calls go through it)
 #   +90 rabbitmq amqp, +91 erlang distribution, +92 mariadb, +93 epmd
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin   # /usr/bin first: pyenv's python3 has no OpenStack libs
 export PYTHONNOUSERSITE=1
@@ -21,6 +24,7 @@ export STATE_DIR=${STATE_DIR:-/tmp/ocx-real}
 export BASE_PORT=${BASE_PORT:-27000}
 export KS_INSTANCES=${KS_INSTANCES:-"idp sp1 sp2"}
 export SVC_CLOUDS=${SVC_CLOUDS-"sp1 sp2"}
+export OCX_PROXY_CLOUDS=${OCX_PROXY_CLOUDS-$SVC_CLOUDS}
 export BIND_IP=${BIND_IP:-127.0.0.1}
 export ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin-secret}
 export DEMO_PASSWORD=${DEMO_PASSWORD:-demo-secret}
@@ -44,6 +48,8 @@ RMQ_PORT=$((BASE_PORT + 90)); RMQ_DIST_PORT=$((BASE_PORT + 91)); DB_PORT=$((BASE
 svc_port()  { echo $(( BASE_PORT + 30 + 10 * $(ks_index "$CLOUD") + $1 )); }
 svc_dir()   { echo "$STATE_DIR/$CLOUD/$1"; }
 rmq_url()   { echo "rabbit://guest:guest@$BIND_IP:$RMQ_PORT/$CLOUD"; }
+proxy_port() { svc_port 6; }
+proxy_enabled() { [[ " $OCX_PROXY_CLOUDS " == *" $CLOUD "* ]]; }   # does $CLOUD run an OCX proxy?
 db_prefix() { echo "${CLOUD//[^a-zA-Z0-9]/_}_"; }
 dburl()     { echo "mysql+pymysql://$(db_prefix)$2:$3@$BIND_IP:$DB_PORT/$(db_prefix)$1?charset=utf8"; }
 

@@ -29,6 +29,12 @@ valid_interfaces = public
 EOT
 }
 
+cinder_endpoint() { # Nova's Cinder calls go through the OCX proxy of this cloud (ocxproxy.sh), if it runs one
+  proxy_enabled || return 0
+  echo "# through the OCX federation proxy in front of $CLOUD (test/real/lib/ocxproxy.sh), not the catalog"
+  echo "endpoint_template = http://$BIND_IP:$(proxy_port)/volume/v3/%(project_id)s"
+}
+
 configure() {
   mkdir -p "$P/log" "$N"/{log,state,instances,lock}
   cat > "$P/placement.conf" <<EOT
@@ -90,6 +96,7 @@ enabled = false
 enabled = false
 [cinder]
 os_region_name = $REGION
+$(cinder_endpoint)
 [glance]
 region_name = $REGION
 valid_interfaces = public

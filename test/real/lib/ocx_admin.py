@@ -5,6 +5,7 @@ All commands take the keystone URL of the cloud first and use admin / $ADMIN_PAS
   seed KS_URL...                          member+reader roles, project/user demo (idempotent)
   register KS_URL USER NAME TYPE URL      service user (admin+service on project service; '-' = none),
                                           catalog service and public/internal/admin endpoints
+  unregister KS_URL TYPE                  remove the catalog service of TYPE (and its endpoints), if any
   fed-idp KS_URL SP_ID SP_URL AUTH_URL... service providers on the IdP keystone
   fed-sp KS_URL IDP_ID ENTITY_ID PROTOCOL PREFIX
                                           group federated_users (member on demo), mapping, IdP, protocol
@@ -81,6 +82,15 @@ def register(url, user, name, stype, ep):
         else:
             k.endpoints.create(service=svc, url=ep, interface=iface, region=REGION)
     print('registered %s (%s) at %s' % (name, stype, ep))
+
+
+def unregister(url, stype):
+    k = ks(url)
+    for svc in k.services.list(type=stype):
+        for e in k.endpoints.list(service=svc):
+            k.endpoints.delete(e)
+        k.services.delete(svc)
+        print('unregistered %s (%s)' % (svc.name, stype))
 
 
 def fed_idp(url, *args):
@@ -256,7 +266,7 @@ def k2k(idp_url, *sps):
 
 
 if __name__ == '__main__':
-    cmds = {'seed': seed, 'register': register, 'fed-idp': fed_idp, 'fed-sp': fed_sp, 'flavors': flavors,
+    cmds = {'seed': seed, 'register': register, 'unregister': unregister, 'fed-idp': fed_idp, 'fed-sp': fed_sp, 'flavors': flavors,
             'wait-compute': wait_compute, 'wait-volume': wait_volume, 'health': health, 'k2k': k2k}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)

@@ -1,12 +1,14 @@
 /**
  * The design's use cases on real OpenStack (OCX_TEST_TARGET=real, clouds.yaml from OS_CLIENT_CONFIG_FILE as
  * test/real/openstack.sh writes it: idp with Keystone only, Nova/Cinder/Glance/Neutron in sp1 and sp2, K2K
- * idp→sp1/sp2). The proxy's home is idp (service account idp-admin).
+ * idp→sp1/sp2). The proxy under test here is the IdP's (home idp, service account idp-admin), started in-process.
  *
- * What is real and what is played: Nova in sp1 is configured by the harness to call sp1's Cinder straight from
- * the catalog, not through a proxy (and the shared harness must not be reconfigured), so in the token-injection
- * case the test makes the Cinder calls Nova would make (with the user's sp1 token, against the proxy in front of
- * sp1); everything those calls reach is real Cinder in sp2.
+ * Everything behind it is real: the stack runs an OCX proxy in front of each service cloud (test/real/lib/
+ * ocxproxy.sh; sp1's on 127.0.0.1:27046, in sp1's catalog as service type `federation-proxy`), and real Nova in
+ * sp1 sends its Cinder calls through it (nova.conf `[cinder] endpoint_template`). In the token-injection case
+ * Alice makes one attach call through the IdP proxy; Nova in sp1 then makes every Cinder call of the attach and
+ * of the detach itself, through the sp1 proxy, which reaches the volume in sp2's real Cinder with the token the
+ * IdP proxy injected.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,31 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCloudsConfig } from '@ocx/sdk';
-import {
-  SdkK2KTokenSource,
-  type RemoteTokenRequest,
-  type RemoteTokenSource,
-  type RunningProxy,
-  startProxy,
-} from '../../src/index.ts';
+import { type RunningProxy, startProxy } from '../../src/index.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
 const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
 const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 240_000;
-
-class RecordingK2K implements RemoteTokenSource {
-  readonly tokens: Record<string, { token: string; projectId: string }> = {};
-  readonly inner: SdkK2KTokenSource;
-  constructor(identityUrl: string) {
-    this.inner = new SdkK2KTokenSource({ identityUrl });
-  }
-  async obtain(req: RemoteTokenRequest) {
-    const t = await this.inner.obtain(req);
-    this.tokens[req.sp.id] = { token: t.token, projectId: t.projectId };
-    return t;
-  }
-}
 
 interface Direct {
   token: string;
@@ -91,8 +74,6 @@ const json = async <T>(r: Response): Promise<T> => (await r.json()) as T;
 
 let dir: string;
 let a: RunningProxy;
-let b: RunningProxy;
-let source: RecordingK2K;
 let user: Direct & { authUrl: string };
 const sp: Record<string, Direct> = {};
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -112,42 +93,16 @@ before(async () => {
   if (!real) return;
   dir = mkdtempSync(join(tmpdir(), 'ocx-proxy-real-'));
   user = await login('idp');
-  source = new RecordingK2K(user.authUrl);
-  // The proxy in front of sp1, registered in sp1's catalog under its own service type (nothing else uses it;
-  // removed after) before any K2K, so sp1's catalog as the IdP proxy sees it names it.
-  const admin = await login('sp1-admin');
-  const h = { 'x-auth-token': admin.token, 'content-type': 'application/json' };
-  const svc = await json<{ service: { id: string } }>(
-    await fetch(`${admin.authUrl}/services`, {
-      method: 'POST',
-      headers: h,
-      body: JSON.stringify({ service: { type: 'federation-proxy', name: 'ocx-proxy-test' } }),
-    }),
-  );
-  cleanup.push(() => fetch(`${admin.authUrl}/services/${svc.service.id}`, { method: 'DELETE', headers: h }));
-  const slow = {
+  a = await startProxy({
+    homeCloud: 'idp-admin',
+    listen: '127.0.0.1:0',
+    db: join(dir, 'a.sqlite'),
     fanoutTimeoutMs: 90_000,
     floodTimeoutMs: 90_000,
     upstreamTimeoutMs: 180_000,
     logLevel: 'warn',
     cloudsFile,
-  };
-  a = await startProxy({
-    homeCloud: 'idp-admin',
-    listen: '127.0.0.1:0',
-    db: join(dir, 'a.sqlite'),
-    remoteTokenSource: source,
-    ...slow,
   });
-  b = await startProxy({ homeCloud: 'sp1-admin', listen: '127.0.0.1:0', db: join(dir, 'b.sqlite'), ...slow });
-  const ep = await fetch(`${admin.authUrl}/endpoints`, {
-    method: 'POST',
-    headers: h,
-    body: JSON.stringify({
-      endpoint: { service_id: svc.service.id, interface: 'public', region_id: 'RegionOne', url: b.url },
-    }),
-  });
-  assert.equal(ep.status, 201);
   sp.sp1 = await login('sp1');
   sp.sp2 = await login('sp2');
 });
@@ -155,7 +110,6 @@ before(async () => {
 after(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
   await a?.stop();
-  await b?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -272,80 +226,188 @@ test('volume create on boot: real Cinder makes a new volume in sp1, real Nova bo
   assert.equal(vol.volume.attachments[0]?.server_id, id);
 });
 
-test('token injection: volume BS1 in sp2, server VM1 in sp1 — the proxy in front of sp1 reaches BS1 in real Cinder', {
+type VolumeShow = {
+  volume: { status: string; attachments: { server_id: string; attachment_id: string }[] };
+};
+
+/** Upstream calls the proxy at `root` made to a location injected for `sp` (its Prometheus metrics). */
+async function injectedCalls(root: string, sp: string): Promise<number> {
+  const text = await (await fetch(`${root}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    const m = /^ocx_proxy_upstream_duration_seconds_count\{([^}]*)\} (\d+)/.exec(line);
+    if (m && /target="via:[^"]*:([^"]*)"/.exec(m[1]!)?.[1] === sp && m[1]!.includes('service="block-storage"'))
+      n += Number(m[2]);
+  }
+  return n;
+}
+
+test('token injection: Alice attaches BS1 (sp2) to VM1 (sp1) through the IdP proxy; real Nova in sp1 reaches BS1 through the sp1 proxy', {
   skip,
-  timeout: SLOW * 3,
+  timeout: SLOW * 4,
 }, async () => {
+  const sp1Proxy = sp.sp1!.ep['federation-proxy'];
+  assert.ok(
+    sp1Proxy,
+    "sp1's catalog names no federation-proxy: the stack runs no OCX proxy in sp1 (test/real/lib/ocxproxy.sh, OCX_PROXY_CLOUDS)",
+  );
   const { flavor, image } = await flavorAndImage('sp1');
-  const d1 = sp.sp1!;
   const d2 = sp.sp2!;
-  const vm = await fetch(`${d1.ep.compute}/servers`, {
+  const inSp2 = async (id: string): Promise<VolumeShow['volume']> =>
+    (await json<VolumeShow>(await fetch(`${d2.ep.volumev3}/volumes/${id}`, { headers: { 'x-auth-token': d2.token } })))
+      .volume;
+
+  // Alice, with her IdP token only, makes VM1 in sp1 and BS1 in sp2 through the IdP proxy.
+  const vm = await viaA('/compute/v2.1/servers', {
     method: 'POST',
-    headers: { 'x-auth-token': d1.token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.37' },
-    body: JSON.stringify({ server: { name: 'ocx-proxy-VM1', flavorRef: flavor, imageRef: image, networks: 'none' } }),
+    headers: { 'mm-service-provider': 'sp1', 'openstack-api-version': 'compute 2.37' },
+    json: { server: { name: 'ocx-proxy-VM1', flavorRef: flavor, imageRef: image, networks: 'none' } },
   });
-  assert.equal(vm.status, 202);
-  const vm1 = (await json<{ server: { id: string } }>(vm)).server.id;
-  cleanup.push(() =>
-    fetch(`${d1.ep.compute}/servers/${vm1}`, { method: 'DELETE', headers: { 'x-auth-token': d1.token } }),
-  );
-  const vol = await fetch(`${d2.ep.volumev3}/volumes`, {
+  const vmText = await vm.text();
+  assert.equal(vm.status, 202, vmText);
+  assert.equal(vm.headers.get('x-ocx-service-provider'), 'sp1');
+  const vm1 = (JSON.parse(vmText) as { server: { id: string } }).server.id;
+  cleanup.push(() => viaA(`/compute/v2.1/servers/${vm1}`, { method: 'DELETE' }));
+  const vol = await viaA(`/volume/v3/${user.projectId}/volumes`, {
     method: 'POST',
-    headers: { 'x-auth-token': d2.token, 'content-type': 'application/json' },
-    body: JSON.stringify({ volume: { name: 'ocx-proxy-BS1', size: 1 } }),
+    headers: { 'mm-service-provider': 'sp2' },
+    json: { volume: { name: 'ocx-proxy-BS1', size: 1 } },
   });
-  assert.equal(vol.status, 202);
-  const bs1 = (await json<{ volume: { id: string } }>(vol)).volume.id;
-  cleanup.push(() =>
-    fetch(`${d2.ep.volumev3}/volumes/${bs1}`, { method: 'DELETE', headers: { 'x-auth-token': d2.token } }),
-  );
-  await until('VM1 ACTIVE', async () => {
-    const s = await json<{ server: { status: string } }>(
-      await fetch(`${d1.ep.compute}/servers/${vm1}`, { headers: { 'x-auth-token': d1.token } }),
-    );
+  const volText = await vol.text();
+  assert.equal(vol.status, 202, volText);
+  assert.equal(vol.headers.get('x-ocx-service-provider'), 'sp2');
+  const bs1 = (JSON.parse(volText) as { volume: { id: string } }).volume.id;
+  cleanup.push(() => viaA(`/volume/v3/${user.projectId}/volumes/${bs1}`, { method: 'DELETE' }));
+  await until('VM1 ACTIVE in sp1', async () => {
+    const s = await json<{ server: { status: string; fault?: unknown } }>(await viaA(`/compute/v2.1/servers/${vm1}`));
+    if (s.server.status === 'ERROR') throw new Error(`VM1 went to ERROR: ${JSON.stringify(s.server.fault)}`);
     return s.server.status === 'ACTIVE' ? true : undefined;
   });
-  await until('BS1 available', async () => {
-    const v = await json<{ volume: { status: string } }>(
-      await fetch(`${d2.ep.volumev3}/volumes/${bs1}`, { headers: { 'x-auth-token': d2.token } }),
-    );
-    return v.volume.status === 'available' ? true : undefined;
-  });
+  await until('BS1 available in sp2', async () => ((await inSp2(bs1)).status === 'available' ? true : undefined));
+  // sp1's own Cinder has no such volume: Nova in sp1 can only reach it through its proxy.
+  const inSp1 = await fetch(`${sp.sp1!.ep.volumev3}/volumes/${bs1}`, { headers: { 'x-auth-token': sp.sp1!.token } });
+  assert.equal(inSp1.status, 404);
+  await inSp1.body?.cancel();
+  const callsBefore = await injectedCalls(sp1Proxy, 'sp2');
 
-  // Alice asks Nova (through the IdP proxy) to attach BS1 to VM1.
+  // The one call Alice makes: attach BS1 to VM1.
   const attach = await viaA(`/compute/v2.1/servers/${vm1}/os-volume_attachments`, {
     method: 'POST',
     json: { volumeAttachment: { volumeId: bs1 } },
   });
   const attachText = await attach.text();
-  assert.equal(
-    attach.headers.get('x-ocx-service-provider'),
-    'sp1',
-    `forwarded to Nova in sp1 (${attach.status} ${attachText})`,
+  assert.equal(attach.status, 200, attachText);
+  assert.equal(attach.headers.get('x-ocx-service-provider'), 'sp1');
+  const made = (JSON.parse(attachText) as { volumeAttachment: { serverId: string; volumeId: string } })
+    .volumeAttachment;
+  assert.equal(made.serverId, vm1);
+  assert.equal(made.volumeId, bs1);
+
+  // Nova in sp1 reserves, connects and completes the attachment in sp2's Cinder: BS1 becomes in-use on VM1.
+  const attached = await until('BS1 in-use in sp2', async () => {
+    const v = await inSp2(bs1);
+    if (v.status.startsWith('error')) throw new Error(`BS1 went to ${v.status}`);
+    return v.status === 'in-use' ? v : undefined;
+  });
+  assert.deepEqual(
+    attached.attachments.map((x) => x.server_id),
+    [vm1],
+  );
+  const listed = await json<{ volumeAttachments: { volumeId: string; serverId: string }[] }>(
+    await viaA(`/compute/v2.1/servers/${vm1}/os-volume_attachments`),
+  );
+  assert.deepEqual(
+    listed.volumeAttachments.map((x) => [x.serverId, x.volumeId]),
+    [[vm1, bs1]],
+  );
+  const server = await json<{ server: { 'os-extended-volumes:volumes_attached': { id: string }[] } }>(
+    await viaA(`/compute/v2.1/servers/${vm1}`),
+  );
+  assert.deepEqual(
+    server.server['os-extended-volumes:volumes_attached'].map((x) => x.id),
+    [bs1],
+  );
+  assert.ok(
+    (await injectedCalls(sp1Proxy, 'sp2')) > callsBefore,
+    "the sp1 proxy's metrics count Cinder calls it made to sp2 with the injected token",
   );
 
-  // Nova in sp1 would now call Cinder through the proxy in front of sp1 with the user's sp1 token.
-  const t1 = source.tokens.sp1!;
-  const nova = { 'x-auth-token': t1.token, 'content-type': 'application/json', 'openstack-api-version': 'volume 3.44' };
-  const show = await fetch(`${b.url}/volume/v3/${t1.projectId}/volumes/${bs1}`, { headers: nova });
-  assert.equal(show.status, 200);
-  assert.match(show.headers.get('x-ocx-service-provider') ?? '', /^via:.*:sp2$/);
-  const created = await fetch(`${b.url}/volume/v3/${t1.projectId}/attachments`, {
-    method: 'POST',
-    headers: nova,
-    body: JSON.stringify({ attachment: { volume_uuid: bs1, instance_uuid: vm1 } }),
+  // Detach through the IdP proxy: Nova in sp1 deletes the attachment in sp2's Cinder; BS1 is available again.
+  const detach = await viaA(`/compute/v2.1/servers/${vm1}/os-volume_attachments/${bs1}`, { method: 'DELETE' });
+  assert.equal(detach.status, 202, await detach.text());
+  const detached = await until('BS1 available again in sp2', async () => {
+    const v = await inSp2(bs1);
+    if (v.status.startsWith('error')) throw new Error(`BS1 went to ${v.status}`);
+    return v.status === 'available' ? v : undefined;
   });
-  const createdText = await created.text();
-  assert.equal(created.status, 200, createdText);
-  const attId = (JSON.parse(createdText) as { attachment: { id: string } }).attachment.id;
-  const inSp2 = await json<{ volume: { status: string } }>(
-    await fetch(`${d2.ep.volumev3}/volumes/${bs1}`, { headers: { 'x-auth-token': d2.token } }),
+  assert.deepEqual(detached.attachments, []);
+  const left = await json<{ volumeAttachments: unknown[] }>(
+    await viaA(`/compute/v2.1/servers/${vm1}/os-volume_attachments`),
   );
-  assert.equal(inSp2.volume.status, 'reserved', 'real Cinder in sp2 holds the attachment made through the sp1 proxy');
-  const del = await fetch(`${b.url}/volume/v3/${t1.projectId}/attachments/${attId}`, {
-    method: 'DELETE',
-    headers: nova,
+  assert.deepEqual(left.volumeAttachments, []);
+});
+
+test('volume create on boot in another cloud: the volume is made in sp2, real Nova in sp1 boots with it through the sp1 proxy', {
+  skip,
+  timeout: SLOW * 4,
+}, async () => {
+  const { flavor, image } = await flavorAndImage('sp1');
+  const d2 = sp.sp2!;
+  const inSp2 = (id: string) => fetch(`${d2.ep.volumev3}/volumes/${id}`, { headers: { 'x-auth-token': d2.token } });
+  const r = await viaA('/compute/v2.1/servers', {
+    method: 'POST',
+    headers: { 'mm-service-provider': 'sp1', 'openstack-api-version': 'compute 2.37' },
+    json: {
+      server: {
+        name: 'ocx-proxy-bfv-sp2',
+        flavorRef: flavor,
+        imageRef: image,
+        networks: 'none',
+        block_device_mapping_v2: [
+          { source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0, delete_on_termination: true },
+          {
+            source_type: 'blank',
+            destination_type: 'volume',
+            volume_size: 1,
+            service_provider: 'sp2',
+            delete_on_termination: true,
+          },
+        ],
+      },
+    },
   });
-  assert.equal(del.status, 200);
-  await del.body?.cancel();
+  const text = await r.text();
+  assert.equal(r.status, 202, text);
+  assert.equal(r.headers.get('x-ocx-service-provider'), 'sp1');
+  const id = (JSON.parse(text) as { server: { id: string } }).server.id;
+  cleanup.push(() => viaA(`/compute/v2.1/servers/${id}`, { method: 'DELETE' }));
+  const server = await until('server ACTIVE in sp1', async () => {
+    const s = await json<{
+      server: { status: string; fault?: unknown; 'os-extended-volumes:volumes_attached': { id: string }[] };
+    }>(await viaA(`/compute/v2.1/servers/${id}`));
+    if (s.server.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.server.fault)}`);
+    return s.server.status === 'ACTIVE' ? s.server : undefined;
+  });
+  const volId = server['os-extended-volumes:volumes_attached'][0]?.id;
+  assert.ok(volId, 'the server has the new volume');
+  cleanup.push(() => viaA(`/volume/v3/${user.projectId}/volumes/${volId}`, { method: 'DELETE' }));
+  const vol = await json<VolumeShow & { volume: { name: string } }>(await inSp2(volId));
+  assert.equal(vol.volume.name, 'ocx-proxy-bfv-sp2-bdm1');
+  const inUse = await until('the new volume in-use in sp2', async () => {
+    const v = (await json<VolumeShow>(await inSp2(volId))).volume;
+    return v.status === 'in-use' ? v : undefined;
+  });
+  assert.deepEqual(
+    inUse.attachments.map((x) => x.server_id),
+    [id],
+  );
+
+  // Deleting the server: Nova in sp1 detaches the volume and, delete_on_termination, deletes it in sp2.
+  const del = await viaA(`/compute/v2.1/servers/${id}`, { method: 'DELETE' });
+  assert.equal(del.status, 204, await del.text());
+  await until('the volume deleted in sp2', async () => {
+    const v = await inSp2(volId);
+    await v.body?.cancel();
+    return v.status === 404 ? true : undefined;
+  });
 });
