@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ErrorCode, isOcxError, type Cloud } from '@ocx/sdk';
+import { type Cloud, ErrorCode, isOcxError } from '@ocx/sdk';
 import { withBootImage, withNetwork } from './fixtures.ts';
 import { startTarget, type Target } from './target.ts';
 

@@ -3,7 +3,7 @@
 // project's limit to its current usage, the demo user tries one more, and the old limit is put back.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BlockStorageClient, Cloud, ComputeClient, ErrorCode, isOcxError, NetworkClient } from '@ocx/sdk';
+import { BlockStorageClient, type Cloud, ComputeClient, ErrorCode, isOcxError, NetworkClient } from '@ocx/sdk';
 import { withBootImage, withNetwork } from './fixtures.ts';
 import { startTarget, type Target } from './target.ts';
 

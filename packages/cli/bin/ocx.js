@@ -23,7 +23,10 @@ if (major < 24) {
   node = pinned;
 }
 // V8's on-disk compile cache: faster start-up and less resident memory (devcloud stays under 150 MB).
-const env = { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(root, '.tools', 'compile-cache') };
+const env = {
+  ...process.env,
+  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(root, '.tools', 'compile-cache'),
+};
 const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit', env });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {

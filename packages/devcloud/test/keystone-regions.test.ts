@@ -2,7 +2,7 @@
 // region creates that region, and a region still holding endpoints cannot be deleted.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, type Cloud, getToken, type Json, startTestCloud } from './helpers.ts';
+import { type Cloud, call, getToken, type Json, startTestCloud } from './helpers.ts';
 
 describe('keystone: regions', () => {
   let cloud: Cloud;

@@ -19,9 +19,9 @@ import type {
   UpstreamResult,
 } from './extensions/types.ts';
 import { matches } from './extensions/types.ts';
-import type { ClientExchange } from './front/server.ts';
 import { ExchangeError } from './front/outgoing.ts';
 import { UpstreamPool } from './front/pool.ts';
+import type { ClientExchange } from './front/server.ts';
 import { requestHead } from './front/wire.ts';
 import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';

@@ -1,20 +1,21 @@
 // Public surface of @ocx/proxy.
-export { startProxy, type StartProxyOptions, type RunningProxy } from './start.ts';
+
+export { registerProxyRegion, unregisterProxyRegion } from './catalog-region.ts';
+export { runProxyCommand } from './cli.ts';
+export { openRemoteToken, sealRemoteToken, tokenHash } from './crypto.ts';
+export { type OpenedDatabase, openDatabase } from './db/open.ts';
+export { decodeMarker, encodeMarker, listAggregation, MISSING_HEADER, mergePages } from './extensions/aggregate.ts';
+export { placement, volumeAttach, volumeCreateOnBoot } from './extensions/builtin.ts';
 export type {
+  CallSpec,
   Extension,
   ExtensionContext,
   ExtensionResponse,
-  RouteSpec,
-  CallSpec,
   FanoutResult,
+  RouteSpec,
   UpstreamResult,
 } from './extensions/types.ts';
-export { listAggregation, MISSING_HEADER, encodeMarker, decodeMarker, mergePages } from './extensions/aggregate.ts';
-export { volumeCreateOnBoot, volumeAttach, placement } from './extensions/builtin.ts';
-export type { RemoteTokenSource, RemoteToken, RemoteTokenRequest } from './k2k.ts';
+export type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
 export { K2KTokenSource } from './k2k.ts';
-export { openDatabase, type OpenedDatabase } from './db/open.ts';
-export { sealRemoteToken, openRemoteToken, tokenHash } from './crypto.ts';
-export { runProxyCommand } from './cli.ts';
 export { SdkK2KTokenSource } from './sdk-k2k.ts';
-export { registerProxyRegion, unregisterProxyRegion } from './catalog-region.ts';
+export { type RunningProxy, type StartProxyOptions, startProxy } from './start.ts';

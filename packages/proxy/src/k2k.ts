@@ -7,7 +7,7 @@
  * The remote project is chosen deterministically: an explicit id (MM-PROJECT-ID or a configured mapping), else
  * the project with the same name as the local one (same domain name preferred), else none — never "the first".
  */
-import { ErrorCode, OcxError, errorFromStatus } from '@ocx/sdk';
+import { ErrorCode, errorFromStatus, OcxError } from '@ocx/sdk';
 import type { Dispatcher } from 'undici';
 import { call, headerValue, parseJson } from './http.ts';
 import type { CatalogEntryLike, ServiceProviderRef } from './keystone.ts';

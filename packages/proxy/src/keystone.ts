@@ -3,7 +3,7 @@
  * home cloud's clouds.yaml entry), validation of incoming user tokens, and the home catalog.
  */
 import type { CloudConfig } from '@ocx/sdk';
-import { ErrorCode, OcxError, errorFromStatus } from '@ocx/sdk';
+import { ErrorCode, errorFromStatus, OcxError } from '@ocx/sdk';
 import type { Dispatcher } from 'undici';
 import { call, headerValue, parseJson } from './http.ts';
 

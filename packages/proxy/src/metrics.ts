@@ -1,5 +1,5 @@
 /** Prometheus metrics of one proxy instance (its own registry, so several proxies can share a process). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class ProxyMetrics {
   readonly registry = new Registry();

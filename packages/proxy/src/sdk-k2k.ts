@@ -5,15 +5,15 @@
  */
 import {
   type AccessInfo,
+  createTransport,
   ErrorCode,
-  Keystone2Keystone,
-  type K2KTarget,
   K2KStep,
+  type K2KTarget,
+  Keystone2Keystone,
   MemoryTokenCache,
   OcxError,
   TokenAuth,
   type Transport,
-  createTransport,
 } from '@ocx/sdk';
 import type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
 import { rootsFromCatalog } from './keystone.ts';

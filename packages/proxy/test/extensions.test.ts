@@ -6,17 +6,17 @@
  * makes those calls through the proxy the stack runs in front of sp1 (test/real/usecases.test.ts).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import {
   type Extension,
-  SdkK2KTokenSource,
   type RemoteTokenRequest,
   type RemoteTokenSource,
   type RunningProxy,
+  SdkK2KTokenSource,
   startProxy,
 } from '../src/index.ts';
-import { anyImage, createServer, createVolume, login, startWorld, waitFor, type World } from './helpers.ts';
+import { anyImage, createServer, createVolume, login, startWorld, type World, waitFor } from './helpers.ts';
 
 /** Real K2K (the SDK's), recording the remote tokens so the test can play Nova in sp1. */
 class RecordingK2K implements RemoteTokenSource {

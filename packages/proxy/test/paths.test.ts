@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { serviceRoot } from '../src/keystone.ts';
 import { parsePath, pathFor, resourceOf } from '../src/paths.ts';
 import { rewriteJson } from '../src/rewrite.ts';
-import { serviceRoot } from '../src/keystone.ts';
 
 const P = '0123456789abcdef0123456789abcdef';
 

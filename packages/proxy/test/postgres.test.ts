@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { openDatabase, type OpenedDatabase, startProxy, type RunningProxy } from '../src/index.ts';
+import { pino } from 'pino';
+import { type OpenedDatabase, openDatabase, type RunningProxy, startProxy } from '../src/index.ts';
 import type { RemoteTokenRequest, RemoteTokenSource } from '../src/k2k.ts';
 import type { HomeKeystone, ValidatedToken } from '../src/keystone.ts';
 import { ProxyMetrics } from '../src/metrics.ts';
 import { ResourceMappings } from '../src/resource-mappings.ts';
 import { SpRoots } from '../src/sp-roots.ts';
 import { TokenMappings } from '../src/token-mappings.ts';
-import { pino } from 'pino';
 import { createServer, startWorld, type World } from './helpers.ts';
 
 const url = process.env.OCX_TEST_PG_URL;

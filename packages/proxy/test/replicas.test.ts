@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startProxy, type RunningProxy } from '../src/index.ts';
+import { type RunningProxy, startProxy } from '../src/index.ts';
 import { startWorld, type World } from './helpers.ts';
 
 let w: World;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { anyImage, createServer, startWorld, waitFor, type World } from './helpers.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, test } from 'node:test';
+import { anyImage, createServer, startWorld, type World, waitFor } from './helpers.ts';
 
 let w: World;
 const servers: Record<string, string> = {};

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { pino } from 'pino';
-import { openDatabase, registerProxyRegion, type RunningProxy, startProxy } from '../src/index.ts';
+import { openDatabase, type RunningProxy, registerProxyRegion, startProxy } from '../src/index.ts';
 import { createServer, createVolume, login, startWorld, type World, waitFor } from './helpers.ts';
 
 let w: World;

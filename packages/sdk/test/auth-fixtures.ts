@@ -4,7 +4,7 @@
 // PAOS endpoint (303 + session cookie) and federated auth endpoint (cookie → unscoped token).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { type RecordedRequest, type TestServer, sendJson, startServer } from './transport-helpers.ts';
+import { type RecordedRequest, sendJson, startServer, type TestServer } from './transport-helpers.ts';
 
 export interface FakeUser {
   id: string;

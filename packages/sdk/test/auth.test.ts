@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { AuthContext } from '../src/auth/index.ts';
 import {
   ApplicationCredentialAuth,
-  MemoryTokenCache,
-  PasswordAuth,
-  TokenAuth,
   authFromConfig,
   cachedAccess,
   clearDiscoveryCache,
+  MemoryTokenCache,
+  PasswordAuth,
   scopeFromAuthConfig,
+  TokenAuth,
 } from '../src/auth/index.ts';
-import type { AuthContext } from '../src/auth/index.ts';
 import type { CloudConfig } from '../src/config/types.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import { createTransport } from '../src/transport/index.ts';

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CatalogEntry } from '../src/auth/index.ts';
+import { MemoryTokenCache } from '../src/auth/index.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import {
-  SERVICE_TYPE_ALIASES,
   canonicalServiceType,
   createSession,
   expandEndpointTemplate,
+  SERVICE_TYPE_ALIASES,
   selectEndpoint,
   serviceTypeCandidates,
 } from '../src/index.ts';
-import { MemoryTokenCache } from '../src/auth/index.ts';
 import { startCloud } from './session-fixtures.ts';
 
 const ep = (iface: string, region: string, url: string) => ({ interface: iface, region, region_id: region, url });

@@ -4,7 +4,7 @@ import { Keystone2Keystone, MemoryTokenCache, PasswordAuth } from '../src/auth/i
 import { OcxError } from '../src/errors/index.ts';
 import { createSession } from '../src/session/index.ts';
 import { createLogger, createTransport, redactBody, redactHeaders, redactJson } from '../src/transport/index.ts';
-import { FakeKeystone, catalogFor } from './auth-fixtures.ts';
+import { catalogFor, FakeKeystone } from './auth-fixtures.ts';
 import { startCloud } from './session-fixtures.ts';
 import { captureStream } from './transport-helpers.ts';
 

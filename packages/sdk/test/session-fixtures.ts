@@ -1,8 +1,8 @@
 // A fake multi-service endpoint (devstack-style paths) that validates tokens against a FakeKeystone in-process.
 import type { ServerResponse } from 'node:http';
 import type { CloudConfig } from '../src/config/types.ts';
-import { FakeKeystone, catalogFor } from './auth-fixtures.ts';
-import { type RecordedRequest, type TestServer, sendJson, startServer } from './transport-helpers.ts';
+import { catalogFor, FakeKeystone } from './auth-fixtures.ts';
+import { type RecordedRequest, sendJson, startServer, type TestServer } from './transport-helpers.ts';
 
 export interface Cloud {
   ks: FakeKeystone;

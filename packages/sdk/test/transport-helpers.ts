@@ -1,5 +1,5 @@
 // Test helpers for transport/auth/session tests: loopback HTTP servers on port 0, cleaned up by the caller.
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface RecordedRequest {

@@ -23,11 +23,11 @@ import {
   LAST_CHUNK,
   MAX_HEAD_BYTES,
   parseRequestHead,
-  reason,
   type RequestHead,
+  type ResponseHead,
+  reason,
   requestFraming,
   responseHead,
-  type ResponseHead,
   WireError,
 } from './wire.ts';
 

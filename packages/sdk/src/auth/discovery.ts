@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { OcxError, isOcxError } from '../errors/ocx-error.ts';
+import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import type { AuthContext } from './types.ts';
 
 const cache = new Map<string, { url: string; at: number }>();

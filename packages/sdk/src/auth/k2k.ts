@@ -1,11 +1,11 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { parseFaultMessage } from '../errors/from-response.ts';
-import { OcxError, isOcxError } from '../errors/ocx-error.ts';
+import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import { safeUrl } from '../transport/errors.ts';
 import { registerSecret } from '../transport/redact.ts';
 import type { HttpResponse } from '../transport/types.ts';
 import { accessInfoFromTokenBody } from './access-info.ts';
-import { type TokenStore, cachedAccess, hashKey } from './cache.ts';
+import { cachedAccess, hashKey, type TokenStore } from './cache.ts';
 import { CookieJar } from './cookies.ts';
 import { issueToken } from './keystone.ts';
 import type { AccessInfo, AuthContext, AuthPlugin, AuthScope } from './types.ts';

@@ -1,6 +1,6 @@
+import type { AuthConfig, CloudConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import type { AuthConfig, CloudConfig } from '../config/types.ts';
 import { registerSecret } from '../transport/redact.ts';
 import { hashKey } from './cache.ts';
 import { discoverIdentityV3 } from './discovery.ts';

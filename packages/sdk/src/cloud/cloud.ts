@@ -6,12 +6,12 @@
 import { pipeline, type Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import type { Session } from '../session/types.ts';
 import { BlockStorageClient, type CinderVolume } from '../services/block-storage.ts';
 import { collect, isNotFound } from '../services/common.ts';
 import { ComputeClient, type CreateServerRequest, type NovaServer } from '../services/compute.ts';
 import { type GlanceImage, ImageClient } from '../services/image.ts';
 import { NetworkClient, type NeutronFloatingIp, type NeutronNetwork, type NeutronPort } from '../services/network.ts';
+import type { Session } from '../session/types.ts';
 import {
   type AddressOptions,
   type NetworkConfig,

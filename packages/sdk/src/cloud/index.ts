@@ -1,5 +1,14 @@
 // Public exports of cloud/: the shade-style cloud layer (nodepool's surface) and its normalized model.
-export type * from './types.ts';
+
+export {
+  type AddressOptions,
+  isPrivateV4,
+  type NetworkConfig,
+  type NetworkFacts,
+  networkFacts,
+  type ResolvedAddresses,
+  resolveAddresses,
+} from './addresses.ts';
 export {
   Cloud,
   type CloudOptions,
@@ -8,16 +17,8 @@ export {
   type Ref,
   type WaitForServerOptions,
 } from './cloud.ts';
-export { connectCloud, type ConnectCloudOptions } from './connect.ts';
-export { ListCache, type ListCacheOptions } from './list-cache.ts';
+export { type ConnectCloudOptions, connectCloud } from './connect.ts';
 export { filterList, globToRegExp } from './filter.ts';
-export {
-  type AddressOptions,
-  type NetworkConfig,
-  type NetworkFacts,
-  type ResolvedAddresses,
-  isPrivateV4,
-  networkFacts,
-  resolveAddresses,
-} from './addresses.ts';
-export { IMAGE_MD5_KEY, IMAGE_SHA256_KEY, IMAGE_OBJECT_KEY } from './image-hash.ts';
+export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.ts';
+export { ListCache, type ListCacheOptions } from './list-cache.ts';
+export type * from './types.ts';

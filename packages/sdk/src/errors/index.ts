@@ -1,3 +1,3 @@
 export { ErrorCode } from './codes.ts';
-export { OcxError, isOcxError, type ErrorContext } from './ocx-error.ts';
 export { errorFromStatus, parseFaultMessage } from './from-response.ts';
+export { type ErrorContext, isOcxError, OcxError } from './ocx-error.ts';

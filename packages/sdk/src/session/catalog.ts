@@ -1,4 +1,4 @@
-import type { CatalogEntry, CatalogEndpoint } from '../auth/types.ts';
+import type { CatalogEndpoint, CatalogEntry } from '../auth/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { canonicalServiceType, serviceTypeCandidates } from './service-types.ts';

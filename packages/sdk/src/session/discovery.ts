@@ -1,6 +1,6 @@
-import type { EndpointVersion } from './types.ts';
 import { compareVersions, parseVersion } from './microversion.ts';
 import { DEFAULT_API_VERSION, MICROVERSION_HEADER_NAME } from './service-types.ts';
+import type { EndpointVersion } from './types.ts';
 
 const VERSION_SEGMENT = /^v\d+(\.\d+)?$/;
 

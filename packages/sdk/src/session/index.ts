@@ -1,14 +1,15 @@
 // Public exports of session/.
-export type * from './types.ts';
-export { CloudSession, createSession, k2kFromConfig } from './session.ts';
+
+export { type EndpointQuery, expandEndpointTemplate, type SelectedEndpoint, selectEndpoint } from './catalog.ts';
+export { discoverEndpoint, pickVersion, splitVersionedUrl, versionEntries } from './discovery.ts';
+export { compareVersions, microversionHeaders, negotiateMicroversion, parseVersion } from './microversion.ts';
+export { nextLink, paginate, resolveNext } from './paginate.ts';
+export { appendQuery, joinUrl } from './service-client.ts';
 export {
+  DEFAULT_API_VERSION,
+  MICROVERSION_HEADER_NAME,
   SERVICE_TYPE_ALIASES,
   serviceTypeCandidates,
-  MICROVERSION_HEADER_NAME,
-  DEFAULT_API_VERSION,
 } from './service-types.ts';
-export { selectEndpoint, expandEndpointTemplate, type EndpointQuery, type SelectedEndpoint } from './catalog.ts';
-export { discoverEndpoint, splitVersionedUrl, versionEntries, pickVersion } from './discovery.ts';
-export { negotiateMicroversion, microversionHeaders, parseVersion, compareVersions } from './microversion.ts';
-export { paginate, nextLink, resolveNext } from './paginate.ts';
-export { appendQuery, joinUrl } from './service-client.ts';
+export { CloudSession, createSession, k2kFromConfig } from './session.ts';
+export type * from './types.ts';

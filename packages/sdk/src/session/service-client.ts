@@ -1,9 +1,9 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { errorFromStatus } from '../errors/from-response.ts';
-import { OcxError, isOcxError } from '../errors/ocx-error.ts';
+import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import { safeUrl } from '../transport/errors.ts';
 import type { HttpResponse, RequestBody } from '../transport/types.ts';
-import { negotiateMicroversion as negotiate, microversionHeaders } from './microversion.ts';
+import { microversionHeaders, negotiateMicroversion as negotiate } from './microversion.ts';
 import { paginate } from './paginate.ts';
 import type {
   EndpointVersion,

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AccessInfo, AuthPlugin } from '../auth/types.ts';
 import type { CloudConfig, Interface } from '../config/types.ts';
-import type { Transport, TransportOptions, RequestBody } from '../transport/types.ts';
+import type { RequestBody, Transport, TransportOptions } from '../transport/types.ts';
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number | boolean>;
 export type Query = Record<string, QueryValue> | URLSearchParams;

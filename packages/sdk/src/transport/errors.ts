@@ -1,5 +1,5 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { type ErrorContext, OcxError, isOcxError } from '../errors/ocx-error.ts';
+import { type ErrorContext, isOcxError, OcxError } from '../errors/ocx-error.ts';
 
 /** Error codes of Node/undici that mean "we could not talk to the server at all". */
 const UNREACHABLE_CODES = new Set([

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
-import type { HttpResponse } from './types.ts';
 import { requestIdFrom } from './request-id.ts';
+import type { HttpResponse } from './types.ts';
 
 export interface ResponseInit {
   status: number;

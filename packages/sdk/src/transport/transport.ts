@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
+import { createAgent, DEFAULT_TIMEOUT_MS, undiciHandler } from './dispatch.ts';
 import { createLogger } from './logger.ts';
-import { DEFAULT_TIMEOUT_MS, createAgent, undiciHandler } from './dispatch.ts';
 import { deadlineMiddleware } from './middleware/deadline.ts';
 import { callMetricsMiddleware, observeMiddleware } from './middleware/observe.ts';
 import { rateLimitMiddleware } from './middleware/rate-limit.ts';

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   ApplicationCredentialAuth,
+  authFromConfig,
   Keystone2Keystone,
   MemoryTokenCache,
   PasswordAuth,
   TokenAuth,
-  authFromConfig,
 } from '../../src/auth/index.ts';
 import { loadCloudsConfig } from '../../src/config/index.ts';
 import type { CloudConfig } from '../../src/config/types.ts';

@@ -1,5 +1,5 @@
-import { isOcxError } from '../../errors/ocx-error.ts';
 import { ErrorCode } from '../../errors/codes.ts';
+import { isOcxError } from '../../errors/ocx-error.ts';
 import { isIdempotentMethod } from '../errors.ts';
 import type { HttpRequest, HttpResponse, MetricsHooks, Middleware, RetryOptions } from '../types.ts';
 import { sleep } from './sleep.ts';
