@@ -251,6 +251,19 @@ export class Engine {
     }
   }
 
+  /**
+   * Before `100 Continue`: a request that will be refused for its token (none, unknown, expired) is answered now,
+   * so the client never sends the body. Undefined when the body should come.
+   */
+  async refuseBeforeBody(req: IncomingMessage): Promise<ProxyResponse | undefined> {
+    const p = parsePath(requestTarget(req.url ?? '/').pathname);
+    if (!p || p.segments.length === 0) return undefined; // not an authenticated service call
+    const token = header(req, 'x-auth-token');
+    if (!token) return unauthorized(this.o.keystone.identityUrl);
+    const user = await this.validate(token, this.o.tokens.hash(token), AbortSignal.timeout(this.o.upstreamTimeoutMs));
+    return user ? undefined : unauthorized(this.o.keystone.identityUrl);
+  }
+
   /** Metrics and the access-log line of one request. */
   private finished(started: number, service: string, method: string, path: string, status: number): void {
     const secs = (performance.now() - started) / 1000;

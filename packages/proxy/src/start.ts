@@ -261,6 +261,24 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
     onRequest,
   );
+  // Expect: 100-continue — the token is checked before the client is told to send its body.
+  internal.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    engine
+      .refuseBeforeBody(req)
+      .then((refusal) => {
+        if (refusal) {
+          res.shouldKeepAlive = false; // the body is never read
+          engine.send(res, refusal);
+          return;
+        }
+        res.writeContinue();
+        onRequest(req, res);
+      })
+      .catch((err: unknown) => {
+        logger.warn({ err: { message: (err as Error).message } }, 'expect check failed');
+        if (!res.headersSent) engine.send(res, errorResponse(undefined, 503, 'could not check the token'));
+      });
+  });
   const server = createFront({
     internal,
     fast: {

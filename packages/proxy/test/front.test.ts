@@ -724,6 +724,23 @@ describe('front end, end to end on raw sockets', () => {
     }
   });
 
+  test('Expect: 100-continue with a token Keystone does not know gets 401 and no 100 Continue', async () => {
+    const c = await RawClient.open(w.proxy.url);
+    try {
+      c.write(
+        `PUT ${account}/front/expect-denied.txt HTTP/1.1\r\nHost: ${host()}\r\nX-Auth-Token: not-a-token\r\n` +
+          `Expect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+      );
+      const first = await c.read('PUT');
+      assert.equal(first.status, 401, 'the first answer is the refusal, not 100 Continue');
+      assert.match(first.headText, /\r\nconnection: close\r\n/i);
+      await c.closedByProxy();
+    } finally {
+      c.close();
+    }
+    assert.equal((await sp1Object('/front/expect-denied.txt')).status, 404);
+  });
+
   test('a request head that arrives one byte at a time is answered', async () => {
     const c = await RawClient.open(w.proxy.url);
     try {
