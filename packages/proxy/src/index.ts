@@ -16,6 +16,5 @@ export type {
   UpstreamResult,
 } from './extensions/types.ts';
 export type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
-export { K2KTokenSource } from './k2k.ts';
 export { SdkK2KTokenSource } from './sdk-k2k.ts';
 export { type RunningProxy, type StartProxyOptions, startProxy } from './start.ts';

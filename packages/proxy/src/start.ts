@@ -19,7 +19,7 @@ import type { Extension } from './extensions/types.ts';
 import { UpstreamPool } from './front/pool.ts';
 import { createFront } from './front/server.ts';
 import { createAgent } from './http.ts';
-import { K2KTokenSource, type RemoteTokenSource } from './k2k.ts';
+import type { RemoteTokenSource } from './k2k.ts';
 import { HomeKeystone } from './keystone.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { ResourceMappings } from './resource-mappings.ts';
@@ -133,11 +133,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
 
   const timeoutMs = opts.upstreamTimeoutMs ?? 60_000;
   const keystone = new HomeKeystone({ cloud: home, dispatcher: agent, timeoutMs: Math.min(timeoutMs, 30_000) });
-  const source =
-    opts.remoteTokenSource ??
-    (process.env.OCX_PROXY_K2K === 'builtin'
-      ? new K2KTokenSource({ identityUrl: keystone.identityUrl, dispatcher: agent })
-      : new SdkK2KTokenSource({ identityUrl: keystone.identityUrl }));
+  const source = opts.remoteTokenSource ?? new SdkK2KTokenSource({ identityUrl: keystone.identityUrl });
   const tokens = new TokenMappings({ db, pepper, source, metrics });
   for (const m of opts.projectMappings ?? [])
     await tokens.setProjectMapping(m.localProjectId, m.targetId, m.remoteProjectId);

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Agent } from 'undici';
-import { chooseProject, K2KTokenSource } from '../src/k2k.ts';
 import { SdkK2KTokenSource } from '../src/sdk-k2k.ts';
 import { login, startWorld, type World } from './helpers.ts';
 
@@ -13,22 +11,7 @@ after(async () => {
   await w?.stop();
 });
 
-test('the remote project is the explicit one, else the same name (same domain when names repeat), never the first', () => {
-  const projects = [
-    { id: 'a', name: 'ops', domain: { name: 'Other' } },
-    { id: 'b', name: 'demo', domain: { name: 'Other' } },
-    { id: 'c', name: 'demo', domain: { name: 'Default' } },
-  ];
-  const ask = { localProjectName: 'demo', localProjectDomainName: 'Default' };
-  assert.equal(chooseProject(projects, ask)?.id, 'c');
-  assert.equal(chooseProject(projects, { ...ask, remoteProjectId: 'a' })?.id, 'a');
-  assert.equal(chooseProject(projects, { ...ask, remoteProjectId: 'zz' }), undefined);
-  assert.equal(chooseProject(projects, { ...ask, localProjectName: 'finance' }), undefined, 'no same-named project');
-  assert.equal(chooseProject(projects, { ...ask, localProjectDomainName: 'Third' }), undefined, 'ambiguous name');
-});
-
 for (const [name, make] of [
-  ['built-in ECP client', (url: string) => new K2KTokenSource({ identityUrl: url, dispatcher: new Agent() })],
   ['SDK Keystone2Keystone', (url: string) => new SdkK2KTokenSource({ identityUrl: url })],
 ] as const) {
   test(`K2K with the user's own home token (${name}) gives a working sp1 token for the demo project`, async () => {

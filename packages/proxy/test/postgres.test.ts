@@ -36,7 +36,7 @@ after(async () => {
 test('two replicas on one PostgreSQL share sealed token mappings and resource mappings', { skip }, async () => {
   let calls = 0;
   const source: RemoteTokenSource = {
-    async obtain(req: RemoteTokenRequest) {
+    async obtain(_req: RemoteTokenRequest) {
       calls++;
       return {
         token: `remote-${randomBytes(8).toString('hex')}`,
