@@ -175,19 +175,22 @@ test('lists through the proxy hold the servers and volumes of sp1 and sp2', { sk
   }
 });
 
-test('volume create on boot: real Cinder makes a new volume in sp1, real Nova boots with it attached', {
-  skip,
-  timeout: SLOW * 3,
-}, async () => {
-  // The harness's fake Cinder backend cannot fill a volume from an image, so the new volume is blank and the
-  // server boots from its image with the volume attached at boot.
-  const { flavor, image } = await flavorAndImage('sp1');
+/**
+ * Through the IdP proxy, boot a server in sp1 from `image` with a new blank 1 GiB volume that the volume-create-on-
+ * boot extension makes in `volumeSp`; wait for ACTIVE. The server is deleted after the tests.
+ */
+async function bootWithNewVolume(
+  name: string,
+  volumeSp: string,
+  flavor: string,
+  image: string,
+): Promise<{ id: string; volId: string }> {
   const r = await viaA('/compute/v2.1/servers', {
     method: 'POST',
     headers: { 'mm-service-provider': 'sp1', 'openstack-api-version': 'compute 2.37' },
     json: {
       server: {
-        name: 'ocx-proxy-bfv',
+        name: name,
         flavorRef: flavor,
         imageRef: image,
         networks: 'none',
@@ -197,7 +200,7 @@ test('volume create on boot: real Cinder makes a new volume in sp1, real Nova bo
             source_type: 'blank',
             destination_type: 'volume',
             volume_size: 1,
-            service_provider: 'sp1',
+            service_provider: volumeSp,
             delete_on_termination: true,
           },
         ],
@@ -218,6 +221,17 @@ test('volume create on boot: real Cinder makes a new volume in sp1, real Nova bo
   });
   const volId = server['os-extended-volumes:volumes_attached'][0]?.id;
   assert.ok(volId, 'the server has the new volume');
+  return { id, volId: volId! };
+}
+
+test('volume create on boot: real Cinder makes a new volume in sp1, real Nova boots with it attached', {
+  skip,
+  timeout: SLOW * 3,
+}, async () => {
+  // The harness's fake Cinder backend cannot fill a volume from an image, so the new volume is blank and the
+  // server boots from its image with the volume attached at boot.
+  const { flavor, image } = await flavorAndImage('sp1');
+  const { id, volId } = await bootWithNewVolume('ocx-proxy-bfv', 'sp1', flavor, image);
   const d = sp.sp1!;
   const vol = await json<{ volume: { name: string; status: string; attachments: { server_id: string }[] } }>(
     await fetch(`${d.ep.volumev3}/volumes/${volId}`, { headers: { 'x-auth-token': d.token } }),
@@ -354,42 +368,7 @@ test('volume create on boot in another cloud: the volume is made in sp2, real No
   const { flavor, image } = await flavorAndImage('sp1');
   const d2 = sp.sp2!;
   const inSp2 = (id: string) => fetch(`${d2.ep.volumev3}/volumes/${id}`, { headers: { 'x-auth-token': d2.token } });
-  const r = await viaA('/compute/v2.1/servers', {
-    method: 'POST',
-    headers: { 'mm-service-provider': 'sp1', 'openstack-api-version': 'compute 2.37' },
-    json: {
-      server: {
-        name: 'ocx-proxy-bfv-sp2',
-        flavorRef: flavor,
-        imageRef: image,
-        networks: 'none',
-        block_device_mapping_v2: [
-          { source_type: 'image', uuid: image, destination_type: 'local', boot_index: 0, delete_on_termination: true },
-          {
-            source_type: 'blank',
-            destination_type: 'volume',
-            volume_size: 1,
-            service_provider: 'sp2',
-            delete_on_termination: true,
-          },
-        ],
-      },
-    },
-  });
-  const text = await r.text();
-  assert.equal(r.status, 202, text);
-  assert.equal(r.headers.get('x-ocx-service-provider'), 'sp1');
-  const id = (JSON.parse(text) as { server: { id: string } }).server.id;
-  cleanup.push(() => viaA(`/compute/v2.1/servers/${id}`, { method: 'DELETE' }));
-  const server = await until('server ACTIVE in sp1', async () => {
-    const s = await json<{
-      server: { status: string; fault?: unknown; 'os-extended-volumes:volumes_attached': { id: string }[] };
-    }>(await viaA(`/compute/v2.1/servers/${id}`));
-    if (s.server.status === 'ERROR') throw new Error(`server went to ERROR: ${JSON.stringify(s.server.fault)}`);
-    return s.server.status === 'ACTIVE' ? s.server : undefined;
-  });
-  const volId = server['os-extended-volumes:volumes_attached'][0]?.id;
-  assert.ok(volId, 'the server has the new volume');
+  const { id, volId } = await bootWithNewVolume('ocx-proxy-bfv-sp2', 'sp2', flavor, image);
   cleanup.push(() => viaA(`/volume/v3/${user.projectId}/volumes/${volId}`, { method: 'DELETE' }));
   const vol = await json<VolumeShow & { volume: { name: string } }>(await inSp2(volId));
   assert.equal(vol.volume.name, 'ocx-proxy-bfv-sp2-bdm1');
