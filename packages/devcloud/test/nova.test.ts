@@ -66,6 +66,12 @@ describe('devcloud nova', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
+  /** Delete a server and wait until it is gone: deleting is asynchronous (as in Nova) and counts against the
+   * instance quota until done, and later tests boot more. */
+  async function destroy(id: string, token = demo): Promise<void> {
+    await ok(await call(cloud, 'DELETE', `${C}/servers/${id}`, token), 204);
+    await waitServer(id, (x) => x === undefined, token);
+  }
   async function boot(body: Json, token = demo, v = '2.1'): Promise<Json> {
     const res = await call(
       cloud,
@@ -289,8 +295,7 @@ describe('devcloud nova', () => {
     assert.equal(s.fault.details, undefined, 'details of a 500 fault are for admins');
     const asAdmin = await ok(await call(cloud, 'GET', `${C}/servers/${created.id}`, admin));
     assert.equal(typeof asAdmin.server.fault.details, 'string');
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
-    await waitServer(created.id, (x) => x === undefined);
+    await destroy(created.id);
   });
 
   it('runs stop/start/reboot through their transitional states and refuses impossible actions', async () => {
@@ -387,8 +392,7 @@ describe('devcloud nova', () => {
     const since = new Date(Date.now() - 1000).toISOString();
     const created = await boot({ name: 'short-lived', networks: [{ uuid: netId }] });
     await waitServer(created.id, (x) => x?.status === 'ACTIVE');
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
-    await waitServer(created.id, (x) => x === undefined);
+    await destroy(created.id);
     const msg = await fault(await call(cloud, 'GET', `${C}/servers/${created.id}`, demo), 404, 'itemNotFound');
     assert.equal(msg, `Instance ${created.id} could not be found.`);
     const ports = await ok(await call(cloud, 'GET', `${N}/ports?device_id=${created.id}`, demo));
@@ -438,7 +442,7 @@ describe('devcloud nova', () => {
       await call(cloud, 'GET', `${C}/servers/detail?all_tenants=1&project_id=${projectId(cloud, 'demo')}`, admin),
     );
     assert.ok(onlyDemo.servers.every((s: Json) => s.tenant_id === projectId(cloud, 'demo')));
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${theirs.id}`, admin), 204);
+    await destroy(theirs.id, admin);
   });
 
   it('reports limits with usage and quota sets (show, defaults, detail)', async () => {
@@ -515,7 +519,7 @@ describe('devcloud nova', () => {
     );
     assert.match(coreMsg, /^Quota exceeded for cores: Requested 2, but already used \d+ of 1 cores$/);
     await ok(await call(cloud, 'DELETE', `${C}/os-quota-sets/${pid}`, admin), 202);
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${fits.id}`, demo), 204);
+    await destroy(fits.id);
   });
 
   it('requires networks from 2.37 and picks the only network before it', async () => {
@@ -584,7 +588,7 @@ describe('devcloud nova', () => {
       'itemNotFound',
     );
     assert.equal(action, 'Instance 8a4c8a4c-0000-0000-0000-000000000000 has no mapping to a cell.');
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${auto.id}`, demo), 204);
+    await destroy(auto.id);
   });
 
   it('boots from volume through block_device_mapping_v2 and deletes the volume with the server', async () => {
@@ -635,8 +639,7 @@ describe('devcloud nova', () => {
       400,
       'badRequest',
     );
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${s.id}`, demo), 204);
-    await waitServer(s.id, (x) => x === undefined);
+    await destroy(s.id);
     // The root volume had delete_on_termination: Cinder deletes it (after its own transition).
     const deadline = Date.now() + 5000;
     while ((await call(cloud, 'GET', `/volume/v3/${pid}/volumes/${root}`, demo)).status !== 404) {
@@ -686,7 +689,7 @@ describe('devcloud nova', () => {
       (await ok(await call(cloud, 'GET', `/volume/v3/${pid}/volumes/${vol.id}`, demo))).volume.status,
       'available',
     );
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
+    await destroy(created.id);
   });
 
   it('attaches and detaches network interfaces through os-interface', async () => {
@@ -738,7 +741,7 @@ describe('devcloud nova', () => {
       404,
       'itemNotFound',
     );
-    await ok(await call(cloud, 'DELETE', `${C}/servers/${created.id}`, demo), 204);
+    await destroy(created.id);
   });
 
   it('lists availability zones, and services/hypervisors for admins only', async () => {
