@@ -85,9 +85,7 @@ export interface ExchangeOptions {
   bodyIdleTimeoutMs?: number;
   /** 1xx responses (100 Continue) as they arrive. */
   onInterim?: (head: ResponseHead) => void;
-  /** Aborting drops the connection (the caller went away). */
-  signal?: AbortSignal;
-  /** Receives this exchange's cancel function (an alternative to `signal`). */
+  /** Receives this exchange's cancel function (call it when the caller went away: the connection is dropped). */
   bind?: (cancel: () => void) => void;
 }
 
@@ -119,7 +117,6 @@ export class OutgoingConnection {
   private reject: ((e: Error) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private keepAlive = true;
-  private detach: (() => void) | undefined;
   /** Called when an exchange ended and the connection may carry another. */
   onReusable: ((c: OutgoingConnection) => void) | undefined;
   /** Called once when the connection can no longer be used. */
@@ -143,8 +140,8 @@ export class OutgoingConnection {
     return this.state === DEAD;
   }
 
-  /** Send a request head (and, for small bodies, the body) and wait for the final response head. */
-  request(head: string | Buffer, opts: ExchangeOptions, body?: Buffer): Promise<OutgoingResponse> {
+  /** Send a request head and wait for the final response head (a body, if any, the caller writes to `socket`). */
+  request(head: string | Buffer, opts: ExchangeOptions): Promise<OutgoingResponse> {
     if (this.state !== IDLE) return Promise.reject(new Error('connection busy'));
     this.state = HEAD;
     this.opts = opts;
@@ -160,26 +157,8 @@ export class OutgoingConnection {
           opts.headersTimeoutMs,
         );
       }
-      const signal = opts.signal;
-      if (signal) {
-        if (signal.aborted) {
-          this.fail(new ExchangeError('ABORTED', 'cancelled', true));
-          return;
-        }
-        const onAbort = () => this.fail(new ExchangeError('ABORTED', 'cancelled', !this.gotBytes));
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.detach = () => signal.removeEventListener('abort', onAbort);
-      }
       opts.bind?.(() => this.fail(new ExchangeError('ABORTED', 'cancelled', !this.gotBytes)));
-      const s = this.socket;
-      if (body?.length) {
-        s.cork();
-        s.write(head);
-        s.write(body);
-        process.nextTick(() => s.uncork());
-      } else {
-        s.write(head);
-      }
+      this.socket.write(head);
     });
   }
 
@@ -286,8 +265,6 @@ export class OutgoingConnection {
   }
 
   private finishBody(): void {
-    this.detach?.();
-    this.detach = undefined;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -323,8 +300,6 @@ export class OutgoingConnection {
     if (this.state === DEAD) return;
     const wasIdle = this.state === IDLE;
     this.state = DEAD;
-    this.detach?.();
-    this.detach = undefined;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
