@@ -381,20 +381,23 @@ export class Engine {
     };
   }
 
+  /** The answer when the target's breaker is open (undefined when a call may go out). */
+  private circuitOpen(st: RequestState, targetId: string): ProxyResponse | undefined {
+    if (this.o.breakers.allow(targetId)) return undefined;
+    const r = errorResponse(st.service, 503, `service provider ${targetId} is unavailable (circuit open); retry later`);
+    r.headers['retry-after'] = '30';
+    return r;
+  }
+
   private respond(x: ClientExchange, r: ProxyResponse): void {
     x.respond(r.status, { ...r.headers }, r.body);
   }
 
   private async forwardFast(st: RequestState, x: ClientExchange, targetId: string): Promise<number | 'relay'> {
-    if (!this.o.breakers.allow(targetId)) {
-      const r = errorResponse(
-        st.service,
-        503,
-        `service provider ${targetId} is unavailable (circuit open); retry later`,
-      );
-      r.headers['retry-after'] = '30';
-      this.respond(x, r);
-      return r.status;
+    const open = this.circuitOpen(st, targetId);
+    if (open) {
+      this.respond(x, open);
+      return open.status;
     }
     const deadline = Date.now() + this.o.upstreamTimeoutMs;
     const cred = await this.credential(st, targetId, deadline);
@@ -587,8 +590,8 @@ export class Engine {
     return target ?? this.o.homeId;
   }
 
-  private sendAndCount(res: ServerResponse, r: ProxyResponse, extra: Record<string, string> = {}): number {
-    this.send(res, { ...r, headers: { ...r.headers, ...extra } });
+  private sendAndCount(res: ServerResponse, r: ProxyResponse): number {
+    this.send(res, r);
     return r.status;
   }
 
@@ -879,13 +882,8 @@ export class Engine {
     exts: Extension[],
     ctx: ExtensionContext | undefined,
   ): Promise<number> {
-    if (!this.o.breakers.allow(targetId)) {
-      return this.sendAndCount(
-        res,
-        errorResponse(st.service, 503, `service provider ${targetId} is unavailable (circuit open); retry later`),
-        { 'retry-after': '30' },
-      );
-    }
+    const open = this.circuitOpen(st, targetId);
+    if (open) return this.sendAndCount(res, open);
     const deadline = Date.now() + this.o.upstreamTimeoutMs;
     const cred = await this.credential(st, targetId, deadline);
     const url = this.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
