@@ -21,6 +21,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import { type Cloud, type CloudConfig, connectCloud, loadCloudsConfig } from '@ocx/sdk';
+import { waitFor } from '../helpers.ts';
 
 const OSC = '/usr/bin/openstack';
 const real = process.env.OCX_TEST_TARGET === 'real';
@@ -56,15 +57,8 @@ function config(name: string): CloudConfig {
   );
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = SLOW): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
-}
+/** Real services change state slowly: poll every 2 s, up to SLOW. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => waitFor(what, fn, SLOW, 2_000);
 
 /** `openstack --os-cloud idp-proxy …`: idp's demo user, region ocx-proxy (= the proxy). */
 async function osc(...args: string[]): Promise<string> {

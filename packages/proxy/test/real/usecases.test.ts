@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
+import { waitFor } from '../helpers.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
 const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
@@ -60,15 +61,8 @@ async function login(cloud: string): Promise<Direct & { authUrl: string }> {
   return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, ep, authUrl };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = SLOW): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 2_000));
-  }
-}
+/** Real services change state slowly: poll every 2 s, up to SLOW. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => waitFor(what, fn, SLOW, 2_000);
 
 const json = async <T>(r: Response): Promise<T> => (await r.json()) as T;
 
