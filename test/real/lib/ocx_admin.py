@@ -29,8 +29,11 @@ REGION = os.environ.get('REGION', 'RegionOne')
 
 def sess(url, user='admin', pw=None, project='admin'):
     pw = pw or os.environ.get('ADMIN_PASSWORD', 'admin-secret')
+    # Every call has a deadline: a service that accepts a connection and never answers must not hang a wait loop
+    # (poll() only checks its own deadline between calls).
     return session.Session(auth=v3.Password(auth_url=url, username=user, password=pw, project_name=project,
-                                            user_domain_id='default', project_domain_id='default'))
+                                            user_domain_id='default', project_domain_id='default'),
+                           timeout=30)
 
 
 def ks(url):
