@@ -225,13 +225,13 @@ async function waitHttp(url: string, headers: Record<string, string> = {}): Prom
  * packages/cli/src/main.ts in a child node). Its log (default level, info) goes to a file. The pid returned is the
  * node process that runs the proxy (the launcher's child), for RSS.
  */
-async function startProxyCli(keystoneUrl: string): Promise<{ url: string; pid: number }> {
+async function startProxyCli(keystoneUrl: string, plane: 'node' | 'nginx'): Promise<{ url: string; pid: number }> {
   const clouds = join(dir, 'clouds-cli.yaml');
   writeFileSync(
     clouds,
     `clouds:\n  bench-home:\n    auth:\n      auth_url: ${keystoneUrl}/v3\n      username: proxy\n      password: x\n      project_name: service\n      user_domain_name: Default\n      project_domain_name: Default\n`,
   );
-  const log = join(dir, 'proxy.log');
+  const log = join(dir, `proxy-${plane}.log`);
   const fd = openSync(log, 'w');
   const child = spawn(
     process.execPath,
@@ -245,7 +245,9 @@ async function startProxyCli(keystoneUrl: string): Promise<{ url: string; pid: n
       '--listen',
       '127.0.0.1:0',
       '--db',
-      join(dir, 'proxy-cli.sqlite'),
+      join(dir, `proxy-${plane}.sqlite`),
+      '--data-plane',
+      plane,
     ],
     { cwd: process.cwd(), stdio: ['ignore', fd, 'inherit'] },
   );
@@ -300,6 +302,17 @@ function startProxy(keystoneUrl: string, sps: Record<string, string>): Promise<{
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** RSS of a process and all its descendants (the proxy's node process and, on the native lane, its nginx). */
+function treeRssMb(pid: number): number {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return 0;
+  }
+  return rssMb(pid) + kids.reduce((sum, k) => sum + treeRssMb(k), 0);
 }
 
 const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
@@ -358,10 +371,12 @@ async function main(): Promise<void> {
   const ksAgg = await keystone(homeSlow, ['sp1', 'sp2']);
   const nginx = await startNginx(home);
   const relay = await startReferenceRelay(home);
-  const proxy = await startProxyCli(ks);
+  const proxyNode = await startProxyCli(ks, 'node');
+  const proxy = await startProxyCli(ks, 'nginx');
   const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
   const auth = { 'x-auth-token': TOKEN };
   await waitHttp(`${proxy.url}/image/v2/images`, auth);
+  await waitHttp(`${proxyNode.url}/image/v2/images`, auth);
   await waitHttp(`${proxyAgg.url}/image/v2/images`, auth);
 
   const ROUNDS = 3;
@@ -373,6 +388,7 @@ async function main(): Promise<void> {
     direct: `${home}/v2/images/img-1`,
     nginx: `${nginx}/v2/images/img-1`,
     relay: `${relay}/v2/images/img-1`,
+    'proxy/node': `${proxyNode.url}/image/v2/images/img-1`,
     proxy: `${proxy.url}/image/v2/images/img-1`,
   };
   const times: Record<string, number[]> = {};
@@ -385,16 +401,17 @@ async function main(): Promise<void> {
   for (const [name, url] of Object.entries(paths)) {
     lat[name] = percentiles(times[name]!);
     rps[name] = await throughput(url, auth);
-    console.log(`${name.padEnd(7)} p50 ${f(lat[name].p50)}  p99 ${f(lat[name].p99)}  ${rps[name].toFixed(0)} req/s`);
+    console.log(`${name.padEnd(10)} p50 ${f(lat[name].p50)}  p99 ${f(lat[name].p99)}  ${rps[name].toFixed(0)} req/s`);
   }
   const nginxAdded = lat.nginx!.p50 - lat.direct!.p50;
   const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
   const relayAdded = lat.relay!.p50 - lat.direct!.p50;
+  const nodeAdded = lat['proxy/node']!.p50 - lat.direct!.p50;
   console.log(
-    `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)}`,
+    `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy on the node plane ${f(nodeAdded)}, proxy (native lane) ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)} (node plane ${(rps['proxy/node']! / rps.nginx!).toFixed(2)})`,
   );
   console.log(
-    `floor: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy adds ${(proxyAdded / relayAdded).toFixed(2)}× the bare relay's`,
+    `node plane: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy on the node plane ${(nodeAdded / nginxAdded).toFixed(2)}× (${(nodeAdded / relayAdded).toFixed(2)}× the bare relay's)`,
   );
 
   console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
@@ -407,19 +424,24 @@ async function main(): Promise<void> {
     `aggregated p50 ${f(agg.p50)} (${aggBody.images.length} images)   slowest SP alone p50 ${f(slowest.p50)}   overhead ${f(agg.p50 - slowest.p50)}`,
   );
 
-  await gigabyte(proxy, auth);
+  await gigabyte(proxy, auth, 'native lane (nginx in front)');
+  await gigabyte(proxyNode, auth, 'node plane');
   console.log(
     `proxy p50 added latency vs nginx: ${(proxyAdded / nginxAdded).toFixed(2)} (goal ≤ 1.3; = (proxy p50 − direct p50) / (nginx p50 − direct p50))`,
   );
 }
 
 /** 1 GiB down then up through the proxy, sampling the proxy process's RSS every 50 ms. */
-async function gigabyte(proxy: { url: string; pid: number }, auth: Record<string, string>): Promise<void> {
-  console.log('== 1 GiB image through the proxy');
-  const rss0 = rssMb(proxy.pid);
+async function gigabyte(
+  proxy: { url: string; pid: number },
+  auth: Record<string, string>,
+  plane: string,
+): Promise<void> {
+  console.log(`== 1 GiB image through the proxy, ${plane} (RSS of the proxy's processes together)`);
+  const rss0 = treeRssMb(proxy.pid);
   let peak = rss0;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMb(proxy.pid));
+    peak = Math.max(peak, treeRssMb(proxy.pid));
   }, 50);
   let t0 = Date.now();
   const down = await request(`${proxy.url}/image/v2/images/big/file`, { dispatcher: agent, headers: auth });

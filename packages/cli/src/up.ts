@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { banner, DEVCLOUD_USAGE, type Devcloud, parseDevcloudArgs, startDevcloud, stopSignals } from '@ocx/devcloud';
-import { type RunningProxy, registerProxyRegion, startProxy } from '@ocx/proxy';
+import { findNginx, type RunningProxy, registerProxyRegion, startProxy } from '@ocx/proxy';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { parse, stringify } from 'yaml';
 
@@ -107,6 +107,8 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
         listen: opts.proxyListen,
         db,
         logLevel: process.env.OCX_LOG_LEVEL ?? 'warn',
+        // As `ocx proxy`: nginx in front (the native lane) when it is installed, else the engine alone.
+        dataPlane: process.env.OCX_PROXY_DATA_PLANE === 'node' || !findNginx() ? 'node' : 'nginx',
       });
       const admin = loadCloudsConfig({
         files: { clouds: [dc.cloudsYamlPath], secure: [], publicClouds: [] },

@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { isOcxError } from '@ocx/sdk';
+import { findNginx } from './native/lane.ts';
 import { startProxy } from './start.ts';
 
-const USAGE = `usage: ocx proxy --home-cloud NAME [--listen HOST:PORT] [--db PATH|postgres://...]
+const USAGE = `usage: ocx proxy --home-cloud NAME [--listen HOST:PORT] [--db PATH|postgres://...] [--data-plane auto|node|nginx]
 
 Run the federation proxy: compute, block storage, image, network and object storage of the home cloud and of
 every Keystone-to-Keystone service provider its Keystone lists, behind one set of endpoints:
@@ -18,6 +19,9 @@ every Keystone-to-Keystone service provider its Keystone lists, behind one set o
   --db PATH|URL       SQLite file (default ./ocx-proxy.sqlite), or postgres://... for replicas sharing state
   --clouds-file PATH  clouds.yaml to read (default: openstacksdk's search path)
   --log-level LEVEL   pino level (default info; env OCX_LOG_LEVEL)
+  --data-plane PLANE  who listens: nginx (Debian's, with libnginx-mod-http-lua) answering repeated pass-through
+                      GET/HEAD itself in front of the engine, or node (the engine alone); auto (default, env
+                      OCX_PROXY_DATA_PLANE) picks nginx when it is installed
 `;
 
 export async function runProxyCommand(argv: string[]): Promise<number> {
@@ -31,6 +35,7 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
         db: { type: 'string', default: 'ocx-proxy.sqlite' },
         'clouds-file': { type: 'string' },
         'log-level': { type: 'string' },
+        'data-plane': { type: 'string', default: process.env.OCX_PROXY_DATA_PLANE || 'auto' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -46,6 +51,11 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--home-cloud is required\n${USAGE}`);
     return 2;
   }
+  const plane = values['data-plane'];
+  if (plane !== 'auto' && plane !== 'node' && plane !== 'nginx') {
+    process.stderr.write(`--data-plane must be auto, node or nginx (got ${String(plane)})\n${USAGE}`);
+    return 2;
+  }
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   try {
     proxy = await startProxy({
@@ -54,6 +64,7 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
       db: values.db as string,
       cloudsFile: values['clouds-file'] as string | undefined,
       logLevel: values['log-level'] as string | undefined,
+      dataPlane: plane === 'auto' ? (findNginx() ? 'nginx' : 'node') : plane,
     });
   } catch (err) {
     process.stderr.write(`ocx proxy: ${isOcxError(err) ? err.summary() : (err as Error).message}\n`);

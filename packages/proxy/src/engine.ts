@@ -27,6 +27,7 @@ import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
 import { noteStreamed } from './memory.ts';
 import type { ProxyMetrics } from './metrics.ts';
+import type { LaneObservation, RouteLane } from './native/lane.ts';
 import {
   type ParsedPath,
   parsePath,
@@ -67,6 +68,8 @@ export interface EngineOptions {
   validationCacheMs: number;
   maxJsonBodyBytes: number;
   maxRewriteBytes: number;
+  /** The native lane in front (nginx): routes to offer it; the client's address comes as X-OCX-Peer. */
+  lane?: RouteLane | undefined;
   /** Peer proxy discovery for token injection: target → proxy root, if any. */
   peerProxyFor?: (ctx: RequestState, targetId: string) => Promise<string | undefined>;
 }
@@ -96,6 +99,7 @@ const CONSUMED_REQUEST_HEADERS = new Set([
   'x-forwarded-proto',
   'x-forwarded-prefix',
   'x-forwarded-for',
+  'x-ocx-peer',
 ]);
 const MICROVERSION_HEADERS = ['openstack-api-version', 'x-openstack-nova-api-version', 'accept'];
 
@@ -140,6 +144,8 @@ export interface RequestState {
   extraHeaders: Record<string, string>;
   creds: Map<string, Promise<Credential>>;
   signal: AbortSignal;
+  /** The answer's route went to the native lane. */
+  offered?: boolean;
 }
 
 interface ValidationEntry {
@@ -292,6 +298,7 @@ export class Engine {
     const service = firstParse.service;
     let status = 500;
     let relayed = false;
+    let st: RequestState | undefined;
     const req: RequestLike = { method, url: h.target, headers: h.headers, socket: { remoteAddress: x.remoteAddress } };
     try {
       const hash = this.o.tokens.hash(token);
@@ -302,7 +309,7 @@ export class Engine {
         return this.respond(x, unauthorized(this.o.keystone.identityUrl));
       }
       // The client's abort signal is made only when something waits on it.
-      const st = this.requestState(
+      st = this.requestState(
         { req, upload: undefined, started, method, url, firstParse, token, hash, user },
         () => x.signal,
       );
@@ -329,6 +336,7 @@ export class Engine {
       else throw err;
     } finally {
       if (!relayed) this.finished(started, service, method, url.pathname, status);
+      if (this.o.lane && !relayed && !st?.offered) this.o.lane.withdraw(token, method, h.target);
     }
   }
 
@@ -444,6 +452,7 @@ export class Engine {
     const length = declared !== undefined && !upstream.head.headers['transfer-encoding'] ? Number(declared) : undefined;
     if (!rewritable) {
       await this.learn(st, targetId, status, undefined, ref);
+      this.offerRoute(st, cred, origin, path, status, upstream.head.headers);
       await x.stream(status, outHeaders, body, [], length);
       return status;
     }
@@ -475,8 +484,55 @@ export class Engine {
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, [], undefined);
+    if (out.body === raw) this.offerRoute(st, cred, origin, path, status, upstream.head.headers);
     x.respond(out.status, out.headers, out.body);
     return out.status;
+  }
+
+  /**
+   * A GET/HEAD answered 2xx with the upstream's bytes unchanged: the native lane (native/lane.ts) may answer the
+   * same request by itself for as long as the token's validation is trusted here.
+   */
+  private offerRoute(
+    st: RequestState,
+    cred: Credential,
+    origin: string,
+    path: string,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    const lane = this.o.lane;
+    if (!lane || st.req.url === undefined || status < 200 || status > 299 || st.explicitTarget !== undefined) return;
+    if (headers.location !== undefined || headers['content-location'] !== undefined) return;
+    // Headers the upstream names in Connection are dropped here; nginx would pass them on.
+    const connection = headers.connection;
+    const named = namedByConnection(Array.isArray(connection) ? connection.join(',') : connection);
+    if (named && [...named].some((n) => !HOP_BY_HOP.has(n))) return;
+    const trusted = this.validations.get(st.hash)?.until ?? 0;
+    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+    lane.offer(st.token, st.method, st.req.url, {
+      origin,
+      path,
+      remoteToken: cred.token,
+      targetId: cred.targetId,
+      service: st.service,
+      ttlMs: trusted - Date.now(),
+      resource: ref ? `${ref.type} ${ref.id}` : undefined,
+    });
+    st.offered = true;
+  }
+
+  /** What the native lane answered by itself (drained from nginx): the same metrics and log line as here. */
+  nativeAnswered(o: LaneObservation): void {
+    this.o.metrics.request(o.service, o.method, o.status, o.seconds);
+    if (o.upstreamSeconds !== undefined) {
+      this.o.metrics.upstreamCall(o.targetId, o.service, String(o.status), o.upstreamSeconds);
+    }
+    this.noteOutcome(o.targetId, o.status);
+    if (this.access.isLevelEnabled('info')) {
+      const { method, path, service, status } = o;
+      this.access.info({ method, path, service, status, ms: Math.round(o.seconds * 1000), lane: 'native' }, 'request');
+    }
   }
 
   private errorToResponse(err: unknown, service: string): ProxyResponse {
@@ -748,7 +804,8 @@ export class Engine {
     if (serviceToken && cred.kind === 'home') out['x-service-token'] = serviceToken;
     out['mm-proxy-list'] = st.proxyList.length ? [...st.proxyList, this.o.proxyId].join(',') : this.o.proxyId;
     const xff = header(st.req, 'x-forwarded-for');
-    const peer = st.req.socket.remoteAddress ?? '';
+    // Behind the native lane the client's address comes from nginx (the only peer of the engine's socket).
+    const peer = (this.o.lane ? header(st.req, 'x-ocx-peer') : st.req.socket.remoteAddress) ?? '';
     out['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer;
     Object.assign(out, st.extraHeaders, extra);
     return out;
@@ -1091,6 +1148,7 @@ export class Engine {
     try {
       if (ref?.exact && st.method === 'DELETE' && (ok || status === 404)) {
         await this.o.resources.forget(ref.type, ref.id);
+        this.o.lane?.forgetResource(`${ref.type} ${ref.id}`);
         return;
       }
       if (ref && ok && (st.method === 'GET' || st.method === 'HEAD' || st.method === 'PUT')) {

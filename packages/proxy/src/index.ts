@@ -16,5 +16,6 @@ export type {
   UpstreamResult,
 } from './extensions/types.ts';
 export type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
+export { findNginx, type LaneObservation, type LaneRoute, NativeLane } from './native/lane.ts';
 export { SdkK2KTokenSource } from './sdk-k2k.ts';
 export { type RunningProxy, type StartProxyOptions, startProxy } from './start.ts';

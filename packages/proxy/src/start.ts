@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { CloudConfig } from '@ocx/sdk';
 import { createLogger, loadCloudsConfig } from '@ocx/sdk';
 import { type Logger, pino } from 'pino';
@@ -22,6 +22,7 @@ import { createAgent } from './http.ts';
 import type { RemoteTokenSource } from './k2k.ts';
 import { HomeKeystone } from './keystone.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { findNginx, NativeLane } from './native/lane.ts';
 import { ResourceMappings } from './resource-mappings.ts';
 import { SdkK2KTokenSource } from './sdk-k2k.ts';
 import { SpRoots } from './sp-roots.ts';
@@ -61,6 +62,11 @@ export interface StartProxyOptions {
   logger?: Logger | undefined;
   /** pino level when no logger is given (default info; 'silent' in tests). */
   logLevel?: string | undefined;
+  /**
+   * 'node' (default): the proxy's own HTTP/1.1 front end listens. 'nginx': nginx with its Lua module listens and
+   * answers repeated pass-through GET/HEAD requests itself (native/lane.ts); needs `findNginx()`.
+   */
+  dataPlane?: 'node' | 'nginx' | undefined;
   /** Configured remote projects: local project id → target → remote project id (stored in the database). */
   projectMappings?: Array<{ localProjectId: string; targetId: string; remoteProjectId: string }> | undefined;
 }
@@ -153,7 +159,26 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     rediscoverMs: 30_000,
     allow: (id) => !breakers.isOpen(id),
   });
-  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:9913');
+  const { host, port: askedPort } = parseListen(opts.listen ?? '127.0.0.1:9913');
+  let lane: NativeLane | undefined;
+  let port = askedPort;
+  if (opts.dataPlane === 'nginx') {
+    const install = findNginx();
+    if (!install) {
+      throw new Error('data plane nginx: nginx with its Lua module is not installed (Debian: libnginx-mod-http-lua)');
+    }
+    if (port === 0) port = await freePort(host);
+    lane = new NativeLane({
+      install,
+      listenHost: host,
+      listenPort: port,
+      proxyId,
+      upstreamTimeoutMs: timeoutMs,
+      bodyIdleTimeoutMs: opts.bodyIdleTimeoutMs ?? 120_000,
+      logger,
+      onObserved: (o) => engine.nativeAnswered(o),
+    });
+  }
   const homeId = home.name;
 
   const peerCache = new Map<string, { root: string | undefined; until: number }>();
@@ -214,13 +239,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     maxJsonBodyBytes: opts.maxJsonBodyBytes ?? 1024 * 1024,
     maxRewriteBytes: opts.maxRewriteBytes ?? 32 * 1024 * 1024,
     peerProxyFor,
+    lane,
   });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/metrics') {
-      metrics.registry
-        .metrics()
+      (lane ? lane.drain().catch(() => undefined) : Promise.resolve())
+        .then(() => metrics.registry.metrics())
         .then((text) => {
           res.writeHead(200, { 'content-type': metrics.registry.contentType });
           res.end(text);
@@ -293,13 +319,29 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const ready = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    // Behind nginx the engine listens on a private Unix socket only nginx reaches.
+    if (lane) server.listen(lane.engineSocket, ready);
+    else server.listen(port, host, ready);
   });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  let url: string;
+  if (lane) {
+    try {
+      await lane.start();
+    } catch (err) {
+      server.close();
+      await lane.stop();
+      await database.close();
+      throw err;
+    }
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  } else {
+    const addr = server.address() as AddressInfo;
+    url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  }
   // The engine builds fallback links from the real port.
   engine.setListenOrigin(url);
 
@@ -308,7 +350,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   }, 60_000);
   sweeper.unref();
 
-  logger.info({ url, home: homeId, db: database.kind, proxyId }, 'federation proxy listening');
+  logger.info(
+    { url, home: homeId, db: database.kind, proxyId, dataPlane: lane ? 'nginx' : 'node' },
+    'federation proxy listening',
+  );
   let stopped = false;
   return {
     url,
@@ -319,6 +364,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (stopped) return;
       stopped = true;
       clearInterval(sweeper);
+      await lane?.stop();
       spRoots.close();
       if (logFlusher) clearInterval(logFlusher);
       await new Promise<void>((resolve) => {
@@ -341,4 +387,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       }
     },
   };
+}
+
+/** A free TCP port on `host` for nginx to listen on (asked for port 0). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -9,11 +9,17 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { type Logger, pino } from 'pino';
 import { type RunningProxy, startProxy } from '../src/index.ts';
+import { findNginx } from '../src/native/lane.ts';
 
 const USER = 'user-token-0123456789';
 const seen: Record<string, IncomingMessage['headers']> = {};
+/** What the home upstream saw for each GET /flat/f1, in order. */
+const flat: IncomingMessage['headers'][] = [];
+let startOn: (plane: 'node' | 'nginx', logger?: Logger) => Promise<RunningProxy>;
 const servers: Server[] = [];
 let proxy: RunningProxy;
 let dir: string;
@@ -28,6 +34,26 @@ function echo(name: string): Promise<string> {
   const self = { url: '' };
   return listen((req, res) => {
     seen[name] = req.headers;
+    if (req.url?.includes('/flat/')) {
+      // An answer the proxy passes through unchanged (nothing to rewrite): one the native lane may repeat.
+      // Only the home cloud has this resource, so locating it is deterministic.
+      if (name !== 'home') {
+        res.writeHead(404).end();
+        return;
+      }
+      const hop = req.url.endsWith('/hop');
+      if (!hop) flat.push(req.headers);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        etag: '"f1"',
+        'x-openstack-request-id': `req-${name}`,
+        'keep-alive': 'timeout=5',
+        ...(hop ? { 'x-hop': 'secret', connection: 'keep-alive, x-hop' } : { connection: 'keep-alive' }),
+        'set-cookie': 'a=b',
+      });
+      res.end('flat bytes');
+      return;
+    }
     if (req.url?.endsWith('/big')) {
       // Chunked JSON larger than the proxy's rewrite cap, with an upstream link inside.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -91,25 +117,29 @@ before(async () => {
     clouds,
     `clouds:\n  home:\n    auth:\n      auth_url: ${ks}/v3\n      username: p\n      password: x\n      project_name: service\n`,
   );
-  proxy = await startProxy({
-    homeCloud: 'home',
-    cloudsFile: clouds,
-    listen: '127.0.0.1:0',
-    db: join(dir, 'p.sqlite'),
-    logLevel: 'silent',
-    maxRewriteBytes: 8 * 1024,
-    remoteTokenSource: {
-      async obtain() {
-        return {
-          token: 'remote-sp1-token',
-          expiresAt: new Date(Date.now() + 3_600_000),
-          projectId: 'rp',
-          projectName: 'demo',
-          endpoints: { compute: sp1 },
-        };
+  startOn = (plane, logger) =>
+    startProxy({
+      dataPlane: plane,
+      validationCacheMs: 60_000,
+      ...(logger ? { logger } : { logLevel: 'silent' }),
+      homeCloud: 'home',
+      cloudsFile: clouds,
+      listen: '127.0.0.1:0',
+      db: join(dir, 'p.sqlite'),
+      maxRewriteBytes: 8 * 1024,
+      remoteTokenSource: {
+        async obtain() {
+          return {
+            token: 'remote-sp1-token',
+            expiresAt: new Date(Date.now() + 3_600_000),
+            projectId: 'rp',
+            projectName: 'demo',
+            endpoints: { compute: sp1 },
+          };
+        },
       },
-    },
-  });
+    });
+  proxy = await startOn('node');
 });
 after(async () => {
   await proxy?.stop();
@@ -197,4 +227,107 @@ test('a chunked JSON answer larger than the rewrite cap streams through whole, u
   const body = (await r.json()) as { link: string; pad: string };
   assert.equal(body.pad.length, 20_000);
   assert.ok(!body.link.startsWith(proxy.url), 'past the cap the body is not rewritten');
+});
+
+/** node:http, so that hop-by-hop request headers can be sent. */
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const skipLane = findNginx() ? false : 'nginx with its Lua module is not installed';
+
+test('the native lane sends the upstream and the client what the engine sends', { skip: skipLane }, async () => {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const lane = await startOn('nginx', pino({ level: 'info' }, sink));
+  try {
+    const headers = {
+      'x-auth-token': USER,
+      'user-agent': 'test-client/1',
+      'x-openstack-request-id': 'req-client',
+      'openstack-api-version': 'compute 2.37',
+      'x-forwarded-for': '10.1.1.1',
+      'accept-encoding': 'gzip',
+      te: 'trailers',
+      'keep-alive': 'timeout=1',
+      'proxy-authorization': 'Basic eDp5',
+      'x-forwarded-host': 'outside.example',
+    };
+    flat.length = 0;
+    const answers = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(await rawGet(`${lane.url}/compute/v2.1/flat/f1`, headers));
+      await new Promise((r) => setTimeout(r, 20)); // the route is published after the first answer
+    }
+    await fetch(`${lane.url}/metrics`); // drains the lane's access lines into the log
+    const lanes = logs
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (l.includes('"lane":"native"') ? 'native' : 'engine'));
+    assert.equal(lanes[0], 'engine');
+    assert.ok(
+      lanes.slice(1).every((l) => l === 'native'),
+      `later answers from nginx: ${lanes}`,
+    );
+    const strip = (h: IncomingMessage['headers']) => {
+      const { connection: _c, date: _d, ...rest } = h;
+      return rest;
+    };
+    // Upstream side: the same headers from nginx as from the engine (token swap, loop list, X-Forwarded-For).
+    const forwarded = flat.slice(-6); // before them, the engine's lookup of where f1 lives (flooding)
+    for (const h of forwarded) assert.deepEqual(strip(h), strip(forwarded[0]!));
+    const h0 = forwarded[0]!;
+    assert.equal(h0['x-auth-token'], USER);
+    assert.equal(h0['mm-proxy-list'], lane.proxyId);
+    assert.equal(h0['x-forwarded-for'], '10.1.1.1, 127.0.0.1');
+    for (const gone of [
+      'te',
+      'keep-alive',
+      'proxy-authorization',
+      'accept-encoding',
+      'x-forwarded-host',
+      'x-ocx-peer',
+    ]) {
+      assert.equal(h0[gone], undefined, `${gone} is not forwarded`);
+    }
+    // Client side: same status, body and end-to-end headers; hop-by-hop and cookies stripped.
+    for (const a of answers) {
+      assert.equal(a.status, 200);
+      assert.equal(a.body, 'flat bytes');
+      assert.equal(a.headers.etag, '"f1"');
+      assert.equal(a.headers['x-openstack-request-id'], 'req-home');
+      assert.equal(a.headers['x-ocx-service-provider'], 'home');
+      assert.equal(a.headers['x-hop'], undefined);
+      assert.equal(a.headers['set-cookie'], undefined);
+      assert.notEqual(a.headers['keep-alive'], 'timeout=5');
+    }
+    // An answer naming extra hop-by-hop headers in Connection is left to the engine, which strips them.
+    for (let i = 0; i < 3; i++) {
+      const a = await rawGet(`${lane.url}/compute/v2.1/flat/hop`, headers);
+      assert.equal(a.status, 200);
+      assert.equal(a.headers['x-hop'], undefined);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await fetch(`${lane.url}/metrics`);
+    assert.ok(!logs.some((l) => l.includes('/flat/hop') && l.includes('"lane":"native"')));
+  } finally {
+    await lane.stop();
+  }
 });

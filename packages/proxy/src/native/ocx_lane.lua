@@ -1,0 +1,127 @@
+-- The proxy's native lane, run by nginx's Lua module (native/lane.ts starts nginx, native/nginx-conf.ts writes its
+-- configuration). A body-less GET/HEAD whose exact answer the Node engine has already worked out for this token
+-- (route published on the control socket) goes straight to the upstream from here; everything else, and every
+-- non-2xx answer from the upstream, goes to the engine ("@engine"), which stays the one place that decides.
+
+local M = {}
+
+local routes = ngx.shared.ocx_routes
+local observed = ngx.shared.ocx_observed
+local balancer = require("ngx.balancer")
+
+local MAX_OBSERVED = 200000
+
+-- A request the lane never answers itself: what the engine would not hand to a cached route either.
+local function engine_only()
+  local v = ngx.var
+  if v.http_x_service_token or v.http_mm_service_provider or v.http_mm_project_id or v.http_mm_proxy_list then
+    return true
+  end
+  if v.http_expect or v.http_upgrade or v.http_transfer_encoding then return true end
+  local cl = v.http_content_length
+  if cl and cl ~= "0" then return true end
+  local conn = v.http_connection
+  if conn then
+    conn = conn:lower()
+    if conn ~= "keep-alive" and conn ~= "close" then return true end
+  end
+  return false
+end
+
+function M.access()
+  local method = ngx.req.get_method()
+  if method ~= "GET" and method ~= "HEAD" then return ngx.exec("@engine") end
+  local token = ngx.var.http_x_auth_token
+  if not token or engine_only() then return ngx.exec("@engine") end
+  local key = ngx.encode_base64(ngx.sha1_bin(token)) .. " " .. method .. " " .. ngx.var.request_uri
+  local route = routes:get(key)
+  if not route then return ngx.exec("@engine") end
+  local addr, port, host, path, remote, target, service =
+    route:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
+  if not addr then return ngx.exec("@engine") end
+  local ctx = ngx.ctx
+  ctx.addr = addr
+  ctx.port = tonumber(port)
+  ctx.service = service
+  ctx.target = target
+  local v = ngx.var
+  v.ocx_host = host
+  v.ocx_path = path
+  v.ocx_token = remote
+  v.ocx_target = target
+end
+
+function M.balance()
+  local ctx = ngx.ctx
+  local ok, err = balancer.set_current_peer(ctx.addr, ctx.port)
+  if not ok then ngx.log(ngx.ERR, "native lane: no peer: ", err) end
+end
+
+-- One line per answer the lane gave, drained by the engine for its metrics and access log.
+function M.log()
+  local ctx = ngx.ctx
+  if not ctx.target then return end
+  local v = ngx.var
+  local upstream = v.upstream_response_time or "-"
+  local line = table.concat({
+    ctx.service, ngx.req.get_method(), v.status, ctx.target, v.request_time, upstream,
+    (v.request_uri:match("^[^?]*")),
+  }, "\t")
+  local n = observed:rpush("q", line)
+  if n and n > MAX_OBSERVED then
+    observed:lpop("q")
+    observed:incr("dropped", 1, 0)
+  end
+end
+
+-- The control socket (a private Unix socket only the engine reaches).
+function M.control()
+  local uri = ngx.var.uri
+  if uri == "/ping" then return ngx.print("ok") end
+  if uri == "/drain" then
+    local out = {}
+    for _ = 1, 100000 do
+      local line = observed:lpop("q")
+      if not line then break end
+      out[#out + 1] = line
+    end
+    local dropped = observed:get("dropped") or 0
+    if dropped > 0 then observed:incr("dropped", -dropped) end
+    ngx.header["x-ocx-dropped"] = tostring(dropped)
+    return ngx.print(table.concat(out, "\n"))
+  end
+  if uri ~= "/apply" then return ngx.exit(404) end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data() or ""
+  -- One change per line, in order: "P\tkey\tttl_ms\troute" publishes, "D\tkey" purges.
+  for line in body:gmatch("[^\n]+") do
+    local op = line:sub(1, 1)
+    if op == "P" then
+      local key, ttl, route = line:match("^P\t([^\t]+)\t(%d+)\t(.*)$")
+      if key then routes:set(key, route, tonumber(ttl) / 1000) end
+    elseif op == "D" then
+      routes:delete(line:sub(3))
+    end
+  end
+  return ngx.print("ok")
+end
+
+-- nginx outlives a proxy killed with SIGKILL only briefly: once the engine's process is gone, quit.
+function M.watch(engine_pid)
+  if ngx.worker.id() ~= 0 then return end
+  local ffi = require("ffi")
+  pcall(ffi.cdef, "int getppid(void); int kill(int pid, int sig);")
+  local function check(premature)
+    if premature then return end
+    local f = io.open("/proc/" .. engine_pid .. "/stat", "r")
+    if f then
+      f:close()
+      return
+    end
+    ngx.log(ngx.WARN, "native lane: the proxy process ", engine_pid, " is gone; stopping")
+    ffi.C.kill(ffi.C.getppid(), 3) -- SIGQUIT to the master: graceful stop
+  end
+  ngx.timer.every(1, check)
+end
+
+return M
