@@ -6,13 +6,15 @@
  * In the same run:
  *   1. pass-through GET /v2/images/{id}: direct, through nginx `proxy_pass` (Debian's nginx, started here with a
  *      temporary config, 1 worker, upstream keepalive, access log on as by default), through a bare Node relay
- *      (bench/reference-relay.ts: the floor for any proxy written in Node, as a reference), and through the proxy started
- *      the way a user starts it (`ocx proxy` via packages/cli/bin/ocx.js, default log level, log to a file):
+ *      (bench/reference-relay.ts: the floor for any proxy written in Node, as a reference), and through two proxies
+ *      started the way a user starts one (`ocx proxy` via packages/cli/bin/ocx.js, default log level, log to a
+ *      file): `proxy` with `--data-plane nginx` (the native lane, the default where nginx is installed) and
+ *      `proxy/node` with `--data-plane node` (the engine alone):
  *      p50/p99 latency at concurrency 1 (undici loop, µs clock; 3 interleaved rounds of 1000 calls per target
  *      after 300 warm-up calls each, so drift in a shared machine hits all three alike) and req/s at
  *      concurrency 16 (autocannon, 5 s, same client for all three);
  *   2. an aggregated image list over 3 clouds (home + 2 SPs, upstream latency 5/10/20 ms) vs the slowest alone;
- *   3. a 1 GiB image download and upload through the proxy, with the proxy's RSS growth (goal < 50 MB).
+ *   3. a 1 GiB image download and upload through each proxy, with the RSS growth of its processes (goal < 50 MB).
  * The aggregation proxy's SP tokens come from a stand-in RemoteTokenSource (started with startProxy, since a
  * stand-in cannot be given on the command line): K2K cost is paid once per token and is not what this measures.
  * Last line: `proxy p50 added latency vs nginx: X` = (proxy p50 − direct p50) / (nginx p50 − direct p50).
