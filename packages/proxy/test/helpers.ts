@@ -2,10 +2,12 @@
  * Test world: a devcloud (idp, sp1, sp2 with K2K idp→sp1/sp2) and a federation proxy whose home is idp
  * (service account idp-admin). `demo` at idp is the user; `direct(cloud)` talks to one cloud without the proxy.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { type DevcloudOptions, startDevcloud } from '@ocx/devcloud';
 
 type Devcloud = Awaited<ReturnType<typeof startDevcloud>>;
@@ -201,4 +203,24 @@ export async function waitFor<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** `ocx proxy` (src/main.ts) in a child process on the world's clouds; resolves once it says where it listens. */
+export async function spawnProxy(w: World, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [main, '--home-cloud', 'idp-admin', '--clouds-file', w.cloudsYaml, '--listen', '127.0.0.1:0', ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`proxy exited early (${code})`)));
+  });
+  return { child, url };
 }

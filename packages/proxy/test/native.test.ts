@@ -3,12 +3,10 @@
  * with what the engine answered, and never anything the engine would not answer.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { findNginx } from '../src/native/lane.ts';
-import { anyImage, createServer, login, startWorld, type World, waitFor } from './helpers.ts';
+import { anyImage, createServer, login, spawnProxy, startWorld, type World, waitFor } from './helpers.ts';
 
 const skip = findNginx() ? false : 'nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua)';
 let w: World;
@@ -164,23 +162,15 @@ test('a malformed request gets a JSON error from the front, not an HTML page', {
 });
 
 test('nginx does not outlive a proxy killed with SIGKILL', { skip }, async () => {
-  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const args = ['--home-cloud', 'idp-admin', '--clouds-file', w.cloudsYaml, '--listen', '127.0.0.1:0'];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [main, ...args, '--db', `${w.dir}/killed-native.sqlite`, '--data-plane', 'nginx', '--log-level', 'silent'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, url } = await spawnProxy(w, [
+    '--db',
+    `${w.dir}/killed-native.sqlite`,
+    '--data-plane',
+    'nginx',
+    '--log-level',
+    'silent',
+  ]);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`proxy exited early (${code})`)));
-    });
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     child.kill('SIGKILL');
     await waitFor(

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type RunningProxy, startProxy } from '../src/index.ts';
-import { startWorld, type World } from './helpers.ts';
+import { spawnProxy, startWorld, type World } from './helpers.ts';
 
 let w: World;
 let b: RunningProxy;
@@ -58,34 +56,8 @@ test('a resource created through one replica is found by the other from the shar
 
 test('kill -9 of a proxy process under load loses no mapping it acknowledged', async () => {
   const db = join(w.dir, 'killed.sqlite');
-  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      main,
-      '--home-cloud',
-      'idp-admin',
-      '--clouds-file',
-      w.cloudsYaml,
-      '--listen',
-      '127.0.0.1:0',
-      '--db',
-      db,
-      '--log-level',
-      'silent',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, url } = await spawnProxy(w, ['--db', db, '--log-level', 'silent']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`proxy exited early (${code})`)));
-    });
     const acked: { id: string; target: string }[] = [];
     let stop = false;
     const targets = ['idp-admin', 'sp1', 'sp2'];
