@@ -452,7 +452,7 @@ export class Engine {
     const length = declared !== undefined && !upstream.head.headers['transfer-encoding'] ? Number(declared) : undefined;
     if (!rewritable) {
       await this.learn(st, targetId, status, undefined, ref);
-      this.offerRoute(st, cred, origin, path, status, upstream.head.headers);
+      this.offerRoute(st, cred, { origin, path, status, ref }, upstream.head.headers);
       await x.stream(status, outHeaders, body, [], length);
       return status;
     }
@@ -484,7 +484,7 @@ export class Engine {
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, [], undefined);
-    if (out.body === raw) this.offerRoute(st, cred, origin, path, status, upstream.head.headers);
+    if (out.body === raw) this.offerRoute(st, cred, { origin, path, status, ref }, upstream.head.headers);
     x.respond(out.status, out.headers, out.body);
     return out.status;
   }
@@ -496,20 +496,19 @@ export class Engine {
   private offerRoute(
     st: RequestState,
     cred: Credential,
-    origin: string,
-    path: string,
-    status: number,
+    a: { origin: string; path: string; status: number; ref: ReturnType<typeof resourceOf> },
     headers: Record<string, string | string[] | undefined>,
   ): void {
     const lane = this.o.lane;
-    if (!lane || st.req.url === undefined || status < 200 || status > 299 || st.explicitTarget !== undefined) return;
+    if (!lane || st.req.url === undefined || a.status < 200 || a.status > 299 || st.explicitTarget !== undefined)
+      return;
     if (headers.location !== undefined || headers['content-location'] !== undefined) return;
     // Headers the upstream names in Connection are dropped here; nginx would pass them on.
     const connection = headers.connection;
     const named = namedByConnection(Array.isArray(connection) ? connection.join(',') : connection);
     if (named && [...named].some((n) => !HOP_BY_HOP.has(n))) return;
     const trusted = this.validations.get(st.hash)?.until ?? 0;
-    const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+    const { origin, path, ref } = a;
     lane.offer(st.token, st.method, st.req.url, {
       origin,
       path,
