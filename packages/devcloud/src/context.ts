@@ -6,6 +6,7 @@
  * Owners: keystone/federation/faults/server/start (devcloud core); nova + neutron; cinder + glance + swift.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiFault } from './fault.ts';
 
 /** What Keystone knows about a validated token; every service authorizes from this. */
 export interface TokenInfo {
@@ -99,14 +100,11 @@ export interface InternalApis {
   };
 }
 
-/** Error thrown by InternalApis, mapped by the calling service to its own error body. */
-export class InternalError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/**
+ * A fault thrown by InternalApis: an ApiFault the calling service may map (e.g. Nova turns Cinder's 503 into its
+ * own 400) before rendering it in its own shape.
+ */
+export class InternalError extends ApiFault {}
 
 /** Fault injection for one service (or the whole cloud when service is '*'). Set by config or the admin API. */
 export interface FaultSpec {

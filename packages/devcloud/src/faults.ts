@@ -11,7 +11,16 @@
  */
 import { Readable } from 'node:stream';
 import type { FaultSpec } from './context.ts';
-import { keystoneErrorBody } from './keystone/errors.ts';
+import { ApiFault } from './fault.ts';
+import {
+  cinderFaultBody,
+  keystoneFaultBody,
+  neutronFaultBody,
+  novaFaultBody,
+  plainFaultBody,
+  type RenderedFault,
+  swiftFaultPage,
+} from './fault-bodies.ts';
 
 const NUMERIC: Record<string, { min: number; max: number; int?: boolean; positive?: boolean }> = {
   latencyMs: { min: 0, max: 600_000 },
@@ -93,71 +102,25 @@ export function faultDelayMs(spec: FaultSpec): number {
   return base + jitter;
 }
 
-const NOVA_FAULT_NAMES: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'badMethod',
-  409: 'conflictingRequest',
-  413: 'overLimit',
-  429: 'overLimit',
-  501: 'notImplemented',
-  503: 'serviceUnavailable',
-};
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Request Entity Too Large',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-const NEUTRON_TYPES: Record<number, string> = {
-  400: 'HTTPBadRequest',
-  401: 'HTTPUnauthorized',
-  403: 'HTTPForbidden',
-  404: 'HTTPNotFound',
-  409: 'HTTPConflict',
-  413: 'HTTPRequestEntityTooLarge',
-  429: 'HTTPTooManyRequests',
-  500: 'HTTPInternalServerError',
-  503: 'HTTPServiceUnavailable',
-};
-
 /** An injected error in the body shape the service's real API uses. */
-export function injectedErrorBody(
-  serviceType: string | undefined,
-  status: number,
-): { contentType: string; body: string } {
+export function injectedErrorBody(serviceType: string | undefined, status: number): RenderedFault {
   const message = 'devcloud injected fault.';
-  const reason = REASONS[status] ?? 'Error';
+  const json = (body: unknown): RenderedFault => ({ contentType: 'application/json', body: JSON.stringify(body) });
   switch (serviceType) {
     case 'identity':
-      return { contentType: 'application/json', body: JSON.stringify(keystoneErrorBody(status, message)) };
+      return json(keystoneFaultBody(status, message));
     case 'compute':
+      return json(novaFaultBody(status, message));
     case 'volumev3':
     case 'block-storage':
-    case 'volume': {
-      const name = NOVA_FAULT_NAMES[status] ?? 'computeFault';
-      return { contentType: 'application/json', body: JSON.stringify({ [name]: { code: status, message } }) };
-    }
+    case 'volume':
+      return json(cinderFaultBody(status, message));
     case 'network':
-      return {
-        contentType: 'application/json',
-        body: JSON.stringify({
-          NeutronError: { type: NEUTRON_TYPES[status] ?? 'HTTPInternalServerError', message, detail: '' },
-        }),
-      };
+      return json(neutronFaultBody(new ApiFault(status, message)));
     case 'object-store':
-      return { contentType: 'text/html; charset=UTF-8', body: `<html><h1>${reason}</h1><p>${message}</p></html>` };
+      return { contentType: 'text/html; charset=UTF-8', body: swiftFaultPage(status, message) };
     default:
-      return { contentType: 'text/plain; charset=UTF-8', body: `${status} ${reason}\n\n${message}\n\n   ` };
+      return plainFaultBody(status, message);
   }
 }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, notFound } from './errors.ts';
-import { body, findVolume, optString, requireMv, rs, truthy } from './index.ts';
+import { body, findVolume, optString, requireMv, rs, truthy } from './http.ts';
 import { paginate, queryParams } from './list.ts';
 import { links, type View } from './render.ts';
 import { type BackupRow, type CinderState, cinderTime, nowIso, type VolumeRow } from './state.ts';

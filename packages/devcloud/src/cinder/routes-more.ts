@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudContext } from '../context.ts';
-import { badRequest, CinderError, forbidden, notFound } from './errors.ts';
-import { body, findVolume, optString, requireMv, rs, truthy } from './index.ts';
+import { ApiFault } from '../fault.ts';
+import { badRequest, forbidden, notFound } from './errors.ts';
+import { body, findVolume, optString, requireMv, rs, truthy } from './http.ts';
 import { paginate, queryParams } from './list.ts';
 import { attachmentBody, snapshotBody, transferBody, typeBody } from './render.ts';
 import { registerBackupRoutes } from './routes-backups.ts';
@@ -336,7 +337,7 @@ export function registerMoreRoutes(app: FastifyInstance, ctx: CloudContext, stat
     const b = body(req, 'volume_type');
     if (typeof b.name !== 'string' || b.name.trim() === '') throw badRequest('Volume type name can not be empty.');
     if (state.types.filter((t) => t.name === b.name).length > 0) {
-      throw new CinderError(409, `Volume Type ${b.name} already exists.`);
+      throw new ApiFault(409, `Volume Type ${b.name} already exists.`);
     }
     const isPublic = b['os-volume-type-access:is_public'] ?? b.is_public ?? true;
     const t = {

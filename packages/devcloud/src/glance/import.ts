@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, Table } from '../context.ts';
-import type { BlobStore, StoredBlob } from './blob-store.ts';
+import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
 import { GlanceError } from './errors.ts';
 import type { ImageRow } from './images.ts';
 

@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, ServiceModule, TokenInfo } from '../context.ts';
-import { BlobStore, parseRange } from './blob-store.ts';
+import { BlobStore } from '../storage/blob-store.ts';
+import { parseRange } from '../storage/range.ts';
 import { GlanceError, sendGlanceError } from './errors.ts';
 import {
   CORE_ATTRS,

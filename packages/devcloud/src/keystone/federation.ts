@@ -10,7 +10,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, conflict, forbidden, KeystoneError, notFound, unauthorized } from './errors.ts';
+import { ApiFault } from '../fault.ts';
+import { badRequest, conflict, forbidden, notFound, unauthorized } from './errors.ts';
 import { bodyObject, caller, headerValue, type KeystoneRoutes, requireAdmin } from './http.ts';
 import { applyMapping, type MappingRule, validateRules } from './mapping.ts';
 import { type Keystone, newId } from './model.ts';
@@ -450,7 +451,7 @@ export function federationRoutes(fed: Federation) {
       if (!row.projectId) throw forbidden('Use a project scoped token when attempting to create a SAML assertion');
       const sp = fed.serviceProviders.get(spId);
       if (!sp) throw notFound('Service Provider', spId);
-      if (!sp.enabled) throw new KeystoneError(403, `Service provider ${spId} is disabled.`);
+      if (!sp.enabled) throw new ApiFault(403, `Service provider ${spId} is disabled.`);
       const user = ks.users.get(row.userId);
       const project = ks.projects.get(row.projectId);
       if (!user || !project) throw unauthorized();

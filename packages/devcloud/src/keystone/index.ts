@@ -1,7 +1,8 @@
 /** Keystone v3 as a devcloud service: the plugin mounted at /identity of every cloud. */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { CloudContext, ServiceMount } from '../context.ts';
-import { KeystoneError, sendKeystoneError } from './errors.ts';
+import { ApiFault } from '../fault.ts';
+import { sendKeystoneError } from './errors.ts';
 import type { KeystoneRoutes } from './http.ts';
 import type { Keystone } from './model.ts';
 import { authRoutes } from './routes-auth.ts';
@@ -19,8 +20,8 @@ export type KeystoneRouteSet = (app: FastifyInstance, r: KeystoneRoutes) => void
 export function keystonePlugin(ks: Keystone, routeSets: KeystoneRouteSet[]) {
   return async (app: FastifyInstance, ctx: CloudContext): Promise<void> => {
     const r: KeystoneRoutes = { ks, ctx, v3: () => `${ctx.baseUrl}${KEYSTONE_MOUNT.prefix}/v3` };
-    app.setErrorHandler((err: FastifyError | KeystoneError, _req, reply) => {
-      if (err instanceof KeystoneError) return sendKeystoneError(reply, err.status, err.message, r.v3());
+    app.setErrorHandler((err: FastifyError | ApiFault, _req, reply) => {
+      if (err instanceof ApiFault) return sendKeystoneError(reply, err.status, err.message, r.v3());
       const status =
         typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if (status >= 500) ctx.log.warn('keystone: internal error', { err: err.message });

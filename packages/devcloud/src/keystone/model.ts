@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { StateStore, Table, TokenInfo } from '../context.ts';
-import { badRequest, KeystoneError, notFound, unauthorized } from './errors.ts';
+import { ApiFault } from '../fault.ts';
+import { badRequest, notFound, unauthorized } from './errors.ts';
 
 export interface Domain {
   id: string;
@@ -433,7 +434,7 @@ export class Keystone {
   }
 
   /**
-   * POST /v3/auth/tokens body → a new token (string) and its row. Throws KeystoneError with Keystone's statuses.
+   * POST /v3/auth/tokens body → a new token (string) and its row. Throws ApiFault with Keystone's statuses.
    */
   authenticate(body: unknown): { token: string; row: TokenRow } {
     const auth = (body as { auth?: { identity?: Record<string, unknown>; scope?: unknown } } | undefined)?.auth;
@@ -470,7 +471,7 @@ export class Keystone {
       const prior = this.lookup(tokenId);
       if (!prior) throw unauthorized();
       if (prior.appCredId)
-        throw new KeystoneError(
+        throw new ApiFault(
           403,
           'You are not authorized to perform the requested action: rescoping an application credential token.',
         );
@@ -537,7 +538,7 @@ export class Keystone {
       } else if (scope.system !== undefined) {
         throw unauthorized('System scope is not supported by devcloud.');
       } else if (scope['OS-TRUST:trust'] !== undefined) {
-        throw new KeystoneError(501, 'Trusts are not supported by devcloud.');
+        throw new ApiFault(501, 'Trusts are not supported by devcloud.');
       } else {
         throw badRequest('Invalid scope.');
       }
@@ -659,7 +660,7 @@ export class Keystone {
     unrestricted?: boolean;
   }): { cred: AppCredential; secret: string } {
     if (this.appCreds.filter((c) => c.user_id === args.userId && c.name === args.name).length > 0) {
-      throw new KeystoneError(409, `Conflict occurred attempting to store application_credential - Duplicate entry.`);
+      throw new ApiFault(409, `Conflict occurred attempting to store application_credential - Duplicate entry.`);
     }
     const secret = args.secret ?? randomBytes(48).toString('base64url');
     const cred: AppCredential = {

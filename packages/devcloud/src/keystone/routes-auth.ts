@@ -1,6 +1,7 @@
 /** Version discovery and /v3/auth/*: issue, validate, revoke tokens; catalog; projects and domains for a token. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forbidden, KeystoneError, notFound, unauthorized } from './errors.ts';
+import { ApiFault } from '../fault.ts';
+import { forbidden, notFound, unauthorized } from './errors.ts';
 import { caller, headerValue, type KeystoneRoutes } from './http.ts';
 import { collection, projectBody, renderCatalog, renderTokenBody } from './render.ts';
 
@@ -58,7 +59,7 @@ export function authRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
   app.get('/v3/auth/catalog', async (req) => {
     const c = caller(ks, req);
     if (!c.row.projectId && !c.row.domainId)
-      throw new KeystoneError(403, 'You are not authorized to perform the requested action.');
+      throw new ApiFault(403, 'You are not authorized to perform the requested action.');
     return {
       catalog: renderCatalog(ks, c.row.projectId),
       links: { self: `${r.v3()}/auth/catalog`, previous: null, next: null },

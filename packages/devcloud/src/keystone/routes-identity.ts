@@ -4,7 +4,8 @@
  * tokens may do everything, other tokens may read themselves, their projects and their own credentials.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, conflict, forbidden, KeystoneError, notFound } from './errors.ts';
+import { ApiFault } from '../fault.ts';
+import { badRequest, conflict, forbidden, notFound } from './errors.ts';
 import {
   bodyObject,
   type Caller,
@@ -327,7 +328,7 @@ export function identityRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
         },
       });
     } catch {
-      throw new KeystoneError(401, 'The request you have made requires authentication.');
+      throw new ApiFault(401, 'The request you have made requires authentication.');
     }
     ks.setPassword(u, password);
     ks.revokeWhere((t) => t.userId === id);
@@ -752,7 +753,7 @@ export function identityRoutes(app: FastifyInstance, r: KeystoneRoutes): void {
     const id = params(req).id as string;
     need(ks.regions.get(id), 'region', id);
     if (ks.endpoints.filter((e) => e.region_id === id).length > 0) {
-      throw new KeystoneError(
+      throw new ApiFault(
         403,
         `Unable to delete region ${id} because it or its child regions have associated endpoints.`,
       );

@@ -6,16 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudContext, TokenInfo } from '../context.ts';
+import { ApiFault } from '../fault.ts';
+import { neutronFaultBody } from '../fault-bodies.ts';
 
-export class NeutronError extends Error {
-  readonly status: number;
-  readonly type: string;
-  readonly detail: string;
+/** Neutron's faults are ApiFaults that name their type; this keeps Neutron's (status, type, message) order. */
+export class NeutronError extends ApiFault {
   constructor(status: number, type: string, message: string, detail = '') {
-    super(message);
-    this.status = status;
-    this.type = type;
-    this.detail = detail;
+    super(status, message, { type, detail });
   }
 }
 
@@ -23,8 +20,8 @@ export const badRequest = (message: string): NeutronError => new NeutronError(40
 export const policyDenied = (action: string): NeutronError =>
   new NeutronError(403, 'PolicyNotAuthorized', `rule:${action} is disallowed by policy`);
 
-export function errorBody(err: NeutronError): object {
-  return { NeutronError: { type: err.type, message: err.message, detail: err.detail } };
+export function errorBody(err: ApiFault): object {
+  return neutronFaultBody(err);
 }
 
 declare module 'fastify' {
@@ -64,7 +61,7 @@ export function installHttp(app: FastifyInstance, ctx: CloudContext): void {
     req.neutronToken = info;
   });
   app.setErrorHandler((err: unknown, _req, reply) => {
-    if (err instanceof NeutronError) return reply.code(err.status).send(errorBody(err));
+    if (err instanceof ApiFault) return reply.code(err.status).send(errorBody(err));
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       const msg = e.code?.startsWith('FST_ERR_CTP') ? 'Body contains invalid data' : (e.message ?? 'Bad request');

@@ -6,44 +6,21 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudContext, TokenInfo } from '../context.ts';
+import { ApiFault as NovaError } from '../fault.ts';
+import { novaFaultBody as faultBody } from '../fault-bodies.ts';
 
 /** The microversion range devcloud's Nova serves (Zed's nova-api, as in the real harness, tops out at 2.93). */
 export const MIN_VERSION = '2.1';
 export const MAX_VERSION = '2.93';
 const MAX_MINOR = 93;
 
-const FAULT_KEYS: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'badMethod',
-  406: 'computeFault',
-  409: 'conflictingRequest',
-  413: 'overLimit',
-  415: 'badMediaType',
-  429: 'overLimit',
-  501: 'notImplemented',
-  503: 'serviceUnavailable',
-};
-
-export class NovaError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
+/** Nova's faults are devcloud's ApiFault (the name stays for the routes that throw it). */
+export { ApiFault as NovaError } from '../fault.ts';
 
 export const notFound = (message: string) => new NovaError(404, message);
 export const badRequest = (message: string) => new NovaError(400, message);
 export const conflict = (message: string) => new NovaError(409, message);
 export const forbidden = (message: string) => new NovaError(403, message);
-
-export function faultBody(status: number, message: string): object {
-  const key = FAULT_KEYS[status] ?? 'computeFault';
-  return { [key]: { code: status, message } };
-}
 
 declare module 'fastify' {
   interface FastifyRequest {

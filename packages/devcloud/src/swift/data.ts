@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Table } from '../context.ts';
-import type { BlobStore } from '../glance/blob-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import { SwiftError } from './errors.ts';
 import { type ObjectRow, objectId } from './model.ts';
 

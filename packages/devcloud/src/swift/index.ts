@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudContext, ServiceModule, TokenInfo } from '../context.ts';
-import { BlobStore, BlobTooLargeError, parseRange } from '../glance/blob-store.ts';
+import { BlobStore, BlobTooLargeError } from '../storage/blob-store.ts';
+import { parseRange } from '../storage/range.ts';
 import {
   isExpired,
   type Piece,
