@@ -220,7 +220,8 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   const app = Fastify({
     logger: false,
     bodyLimit: 16 * 1024 * 1024,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Swift's routes take container names (up to 256 characters, percent-encoded in the URL) as a parameter.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 2048 },
     serverFactory: (handler) => {
       server = http.createServer({ keepAliveTimeout: 5000 }, handler);
       return server;

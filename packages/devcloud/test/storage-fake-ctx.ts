@@ -79,7 +79,7 @@ export async function startFake(modules: ServiceModule[], opts: { transitionMs?:
     log: { info() {}, warn() {} },
   } as unknown as CloudContext;
   for (const m of modules) Object.assign(internal, m.internal?.(ctx) ?? {});
-  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
+  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 } });
   for (const m of modules) await app.register(async (child) => m.plugin(child, ctx), { prefix: m.mount.prefix });
   await app.listen({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -362,14 +362,14 @@ describe('swift', () => {
     assert.equal(get.status, 200);
     assert.equal(await get.text(), 'temp url bytes');
     assert.match(get.headers.get('content-disposition') ?? '', /^attachment; filename="shared.txt"/);
-    const sha1 = await call(
+    const sha512 = await call(
       acct,
-      `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, path, 'sha1')}&temp_url_expires=${exp}`,
+      `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, path, 'sha512')}&temp_url_expires=${exp}`,
       {
         method: 'HEAD',
       },
     );
-    assert.equal(sha1.status, 200, 'HEAD accepts a GET signature');
+    assert.equal(sha512.status, 200, 'HEAD accepts a GET signature');
     const bad = await call(
       acct,
       `/tmp/shared.txt?temp_url_sig=${sign('GET', exp, `${path}x`)}&temp_url_expires=${exp}`,

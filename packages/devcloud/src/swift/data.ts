@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Table } from '../context.ts';
+import { ApiFault } from '../fault.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import { SwiftError } from './errors.ts';
 import { type ObjectRow, objectId } from './model.ts';
 
 export interface Piece {
@@ -50,14 +50,14 @@ export function parseSegmentRange(range: string, size: number): { start: number;
 
 /** The pieces that make up an object's body. Throws 409 when a large object's segment is missing. */
 export function resolveBody(objects: Table<ObjectRow>, obj: ObjectRow, depth = 0): ResolvedBody {
-  if (depth > 10) throw new SwiftError(409, 'Max recursion depth exceeded');
+  if (depth > 10) throw new ApiFault(409, 'Max recursion depth exceeded');
   if (obj.slo) {
     const pieces: Piece[] = [];
     for (const seg of obj.slo) {
       const parts = splitPath(seg.name);
       const segObj = parts ? objects.get(objectId(obj.account, parts.container, parts.object)) : undefined;
       if (!segObj || isExpired(segObj))
-        throw new SwiftError(409, `Not found: segment ${seg.name} of ${obj.container}/${obj.name}`);
+        throw new ApiFault(409, `Not found: segment ${seg.name} of ${obj.container}/${obj.name}`);
       let segPieces = resolveBody(objects, segObj, depth + 1).pieces;
       if (seg.range) {
         const total = segPieces.reduce((n, p) => n + (p.end - p.start + 1), 0);

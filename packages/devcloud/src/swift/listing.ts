@@ -1,5 +1,5 @@
 /** Account and container listings: prefix/delimiter/marker/end_marker/limit/reverse and json/xml/plain output. */
-import { SwiftError } from './errors.ts';
+import { ApiFault } from '../fault.ts';
 import { LIMITS } from './model.ts';
 
 export interface ListingParams {
@@ -24,11 +24,11 @@ export function listingParams(query: Record<string, unknown>, accept: string | u
   const rawLimit = one('limit');
   if (rawLimit !== undefined && rawLimit !== '') {
     limit = Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 0) throw new SwiftError(412, `Value of limit must be a positive integer`);
-    if (limit > LIMITS.listingLimit) throw new SwiftError(412, `Maximum limit is ${LIMITS.listingLimit}`);
+    if (!Number.isInteger(limit) || limit < 0) throw new ApiFault(412, `Value of limit must be a positive integer`);
+    if (limit > LIMITS.listingLimit) throw new ApiFault(412, `Maximum limit is ${LIMITS.listingLimit}`);
   }
   const delimiter = one('delimiter') ?? '';
-  if (delimiter.length > 1) throw new SwiftError(412, 'Bad delimiter');
+  if (delimiter.length > 1) throw new ApiFault(412, 'Bad delimiter');
   let format: ListingParams['format'] = 'plain';
   const f = one('format')?.toLowerCase();
   if (f === 'json' || f === 'xml' || f === 'plain') format = f;
