@@ -1,6 +1,6 @@
 /** Glance image records, how they look on the wire, who may see them, and schema checks on writes. */
 import type { TokenInfo } from '../context.ts';
-import { GlanceError } from './errors.ts';
+import { ApiFault } from '../fault.ts';
 
 export interface ImageMember {
   memberId: string;
@@ -146,8 +146,8 @@ export function canModify(img: ImageRow, tok: TokenInfo): boolean {
   return tok.isAdmin || (img.owner !== null && img.owner === tok.projectId);
 }
 
-function schemaError(detail: string): GlanceError {
-  return new GlanceError(400, `Provided object does not match schema 'image': ${detail}`);
+function schemaError(detail: string): ApiFault {
+  return new ApiFault(400, `Provided object does not match schema 'image': ${detail}`);
 }
 
 /** Check one attribute's value against the image schema; throws 400 like Glance's jsonschema validation. */
@@ -182,7 +182,7 @@ export function checkAttr(key: string, value: unknown): void {
     case 'tags':
       if (!Array.isArray(value) || value.some((t) => typeof t !== 'string' || t.length > 255))
         throw schemaError(`${str} is not a valid list of tags`);
-      if (value.length > 128) throw new GlanceError(413, 'Maximum number of tags exceeded (128).');
+      if (value.length > 128) throw new ApiFault(413, 'Maximum number of tags exceeded (128).');
       return;
     case 'owner':
       if (value !== null && (typeof value !== 'string' || value.length > 255))

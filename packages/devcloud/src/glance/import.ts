@@ -6,8 +6,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, Table } from '../context.ts';
+import { ApiFault } from '../fault.ts';
 import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
-import { GlanceError } from './errors.ts';
 import type { ImageRow } from './images.ts';
 
 export interface ImportDeps {
@@ -67,10 +67,10 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
       .split(';')[0]!
       .trim();
     if (ctype !== 'application/octet-stream') {
-      throw new GlanceError(415, `The request media type ${ctype || 'None'} is not supported by this server.`);
+      throw new ApiFault(415, `The request media type ${ctype || 'None'} is not supported by this server.`);
     }
     if (img.status !== 'queued') {
-      throw new GlanceError(409, `Image status transition from ${img.status} to uploading is not allowed`);
+      throw new ApiFault(409, `Image status transition from ${img.status} to uploading is not allowed`);
     }
     img.status = 'uploading';
     deps.table.put(img);
@@ -93,12 +93,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
     const method = (req.body as { method?: { name?: unknown; uri?: unknown } } | undefined)?.method;
     const name = method?.name;
     if (!img.disk_format || !img.container_format) {
-      throw new GlanceError(400, "'disk_format' needs to be set before import");
+      throw new ApiFault(400, "'disk_format' needs to be set before import");
     }
     if (name === 'glance-direct') {
       const stage = staged.get(img.id);
       if (img.status !== 'uploading' || !stage) {
-        throw new GlanceError(409, "Image needs to be staged before 'glance-direct' method can be used");
+        throw new ApiFault(409, "Image needs to be staged before 'glance-direct' method can be used");
       }
       img.status = 'importing';
       img.properties.os_glance_importing_to_stores = 'fs';
@@ -119,13 +119,10 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
     if (name === 'web-download') {
       const uri = method?.uri;
       if (typeof uri !== 'string' || !/^https?:\/\//.test(uri)) {
-        throw new GlanceError(
-          400,
-          'URI for web-download does not pass filtering: only http and https URLs are allowed',
-        );
+        throw new ApiFault(400, 'URI for web-download does not pass filtering: only http and https URLs are allowed');
       }
       if (img.status !== 'queued') {
-        throw new GlanceError(409, `Image status transition from ${img.status} to importing is not allowed`);
+        throw new ApiFault(409, `Image status transition from ${img.status} to importing is not allowed`);
       }
       img.status = 'importing';
       img.properties.os_glance_importing_to_stores = 'fs';
@@ -148,10 +145,10 @@ export function registerImportRoutes(app: FastifyInstance, ctx: CloudContext, de
       return reply.code(202).send();
     }
     if (name === 'copy-image') {
-      if (img.status !== 'active') throw new GlanceError(409, 'Image must be active to be copied to other stores');
+      if (img.status !== 'active') throw new ApiFault(409, 'Image must be active to be copied to other stores');
       return reply.code(202).send();
     }
-    throw new GlanceError(
+    throw new ApiFault(
       400,
       `Import method ${String(name)} is not valid: must be one of glance-direct, web-download, copy-image`,
     );
