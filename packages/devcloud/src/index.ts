@@ -7,3 +7,6 @@ export { cloudsYaml, startDevcloud, wireK2K } from './devcloud.ts';
 export { Faults, parseFaultSpec } from './faults.ts';
 export { SERVICES } from './services.ts';
 export { MemoryStore, SqliteDatabase } from './store.ts';
+export type { SwiftOptions } from './swift/index.ts';
+export { swiftService } from './swift/index.ts';
+export type { TempUrlDigest, TempUrlOptions } from './swift/tempurl.ts';

@@ -7,7 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { TokenInfo } from '../context.ts';
 import { ApiFault } from '../fault.ts';
-import type { ContainerRow } from './model.ts';
+import type { ContainerRow, ObjectRow } from './model.ts';
+import type { SwiftStore } from './store.ts';
 
 /** Parse an ACL string into its elements. */
 function aclElements(acl: string | null): string[] {
@@ -75,4 +76,20 @@ export function checkContainer(
     if (aclGrants(c.read, t)) return;
   }
   deny(req, account);
+}
+
+/** The object a request reads or writes, once its container lets the request in; 404 when there is none. */
+export function authorizedObject(
+  s: SwiftStore,
+  req: FastifyRequest,
+  account: string,
+  container: string,
+  name: string,
+  op: 'read' | 'write',
+): ObjectRow {
+  const c = s.getContainer(account, container);
+  checkContainer(req, account, c, op);
+  const o = c ? s.getObject(account, container, name) : undefined;
+  if (!o) throw new ApiFault(404);
+  return o;
 }

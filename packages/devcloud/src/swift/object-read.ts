@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiFault } from '../fault.ts';
 import { parseRange } from '../storage/range.ts';
-import { checkContainer } from './acl.ts';
+import { authorizedObject } from './acl.ts';
 import { type Piece, type ResolvedBody, resolveBody, slicePieces, streamParts, sumPieces } from './data.ts';
 import { metaHeaders } from './headers.ts';
 import { header } from './http.ts';
@@ -59,10 +59,7 @@ export function objectReadRoutes(app: FastifyInstance, s: SwiftStore, tempUrl: T
 
   async function getObject(req: ObjectRequest, reply: FastifyReply) {
     const { account: acct, container: cname, '*': name } = req.params;
-    const c = s.getContainer(acct, cname);
-    checkContainer(req, acct, c, 'read');
-    const o = c ? s.getObject(acct, cname, name) : undefined;
-    if (!o) throw new ApiFault(404);
+    const o = authorizedObject(s, req, acct, cname, name, 'read');
     const q = req.query as Record<string, string | undefined>;
     if (o.slo && q['multipart-manifest'] === 'get') {
       const manifest =

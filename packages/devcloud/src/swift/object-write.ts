@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiFault } from '../fault.ts';
-import { checkContainer } from './acl.ts';
+import { authorizedObject, checkContainer } from './acl.ts';
 import { resolveBody, sloEtag, splitPath, streamParts } from './data.ts';
 import { applyMeta, deleteAtFrom, objectHeadersFrom } from './headers.ts';
 import { header, truthy } from './http.ts';
@@ -21,10 +21,7 @@ export function objectWriteRoutes(app: FastifyInstance, store: SwiftStore, tempU
     src: { account: string; container: string; object: string },
     dst: { account: string; container: string; object: string },
   ) {
-    const sc = store.getContainer(src.account, src.container);
-    checkContainer(req, src.account, sc, 'read');
-    const so = sc ? store.getObject(src.account, src.container, src.object) : undefined;
-    if (!so) throw new ApiFault(404);
+    const so = authorizedObject(store, req, src.account, src.container, src.object, 'read');
     const dc = store.getContainer(dst.account, dst.container);
     checkContainer(req, dst.account, dc, 'write');
     if (!dc) throw new ApiFault(404);
@@ -153,10 +150,7 @@ export function objectWriteRoutes(app: FastifyInstance, store: SwiftStore, tempU
 
   async function postObject(req: ObjectRequest, reply: FastifyReply) {
     const { account: acct, container: cname, '*': name } = req.params;
-    const c = store.getContainer(acct, cname);
-    checkContainer(req, acct, c, 'write');
-    const o = c ? store.getObject(acct, cname, name) : undefined;
-    if (!o) throw new ApiFault(404);
+    const o = authorizedObject(store, req, acct, cname, name, 'write');
     const meta: Record<string, string> = {};
     applyMeta(req, 'Object', meta);
     o.meta = meta;
@@ -173,10 +167,7 @@ export function objectWriteRoutes(app: FastifyInstance, store: SwiftStore, tempU
 
   async function deleteObject(req: ObjectRequest, reply: FastifyReply) {
     const { account: acct, container: cname, '*': name } = req.params;
-    const c = store.getContainer(acct, cname);
-    checkContainer(req, acct, c, 'write');
-    const o = c ? store.getObject(acct, cname, name) : undefined;
-    if (!o) throw new ApiFault(404);
+    const o = authorizedObject(store, req, acct, cname, name, 'write');
     const q = req.query as Record<string, string | undefined>;
     if (q['multipart-manifest'] === 'delete' && o.slo) {
       let deleted = 0;
