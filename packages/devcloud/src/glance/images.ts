@@ -1,6 +1,8 @@
 /** Glance image records, how they look on the wire, who may see them, and schema checks on writes. */
+import { randomUUID } from 'node:crypto';
 import type { TokenInfo } from '../context.ts';
 import { ApiFault } from '../fault.ts';
+import type { StoredBlob } from '../storage/blob-store.ts';
 
 export interface ImageMember {
   memberId: string;
@@ -34,6 +36,50 @@ export interface ImageRow {
   members: ImageMember[];
   /** Blob key in the BlobStore when data was uploaded. */
   blob: string | null;
+}
+
+/** A new image row: Glance's defaults for a `queued` image with no data, then `fields` on top. */
+export function newImageRow(fields: Partial<ImageRow> = {}): ImageRow {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    name: null,
+    status: 'queued',
+    visibility: 'shared',
+    protected: false,
+    os_hidden: false,
+    owner: null,
+    min_disk: 0,
+    min_ram: 0,
+    size: null,
+    virtual_size: null,
+    checksum: null,
+    os_hash_algo: null,
+    os_hash_value: null,
+    container_format: null,
+    disk_format: null,
+    created_at: now,
+    updated_at: now,
+    tags: [],
+    properties: {},
+    members: [],
+    blob: null,
+    ...fields,
+  };
+}
+
+/** An image once its data is stored: active, with the data's size, checksums and blob key. */
+export function activateWithData(img: ImageRow, stored: StoredBlob): void {
+  Object.assign(img, {
+    status: 'active',
+    size: stored.size,
+    virtual_size: stored.size,
+    checksum: stored.md5,
+    os_hash_algo: 'sha512',
+    os_hash_value: stored.sha512,
+    blob: stored.key,
+    updated_at: new Date().toISOString(),
+  });
 }
 
 export const DISK_FORMATS = ['ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'];

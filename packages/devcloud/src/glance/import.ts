@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext, Table } from '../context.ts';
 import { ApiFault } from '../fault.ts';
 import type { BlobStore, StoredBlob } from '../storage/blob-store.ts';
-import type { ImageRow } from './images.ts';
+import { activateWithData, type ImageRow } from './images.ts';
 
 export interface ImportDeps {
   table: Table<ImageRow>;
@@ -25,16 +25,7 @@ function activate(deps: ImportDeps, id: string, stored: StoredBlob): void {
     void deps.blobs.remove(stored.key);
     return;
   }
-  Object.assign(cur, {
-    status: 'active',
-    size: stored.size,
-    virtual_size: stored.size,
-    checksum: stored.md5,
-    os_hash_algo: 'sha512',
-    os_hash_value: stored.sha512,
-    blob: stored.key,
-    updated_at: new Date().toISOString(),
-  });
+  activateWithData(cur, stored);
   delete cur.properties.os_glance_importing_to_stores;
   cur.properties.os_glance_failed_import = '';
   deps.table.put(cur);

@@ -4,6 +4,7 @@ import { ApiFault } from '../fault.ts';
 import type { StoredBlob } from '../storage/blob-store.ts';
 import { parseRange } from '../storage/range.ts';
 import { tok } from './http.ts';
+import { activateWithData } from './images.ts';
 import { findImage, type GlanceDeps, modifiable, touch } from './store.ts';
 
 export function imageDataRoutes(app: FastifyInstance, g: GlanceDeps): void {
@@ -42,16 +43,7 @@ export function imageDataRoutes(app: FastifyInstance, g: GlanceDeps): void {
       await blobs.remove(stored.key);
       throw new ApiFault(410, 'Image was deleted during upload.');
     }
-    Object.assign(cur, {
-      status: 'active',
-      size: stored.size,
-      virtual_size: stored.size,
-      checksum: stored.md5,
-      os_hash_algo: 'sha512',
-      os_hash_value: stored.sha512,
-      blob: stored.key,
-    });
-    touch(cur);
+    activateWithData(cur, stored);
     table.put(cur);
     return reply.code(204).send();
   });

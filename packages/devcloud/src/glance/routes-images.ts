@@ -1,13 +1,11 @@
-/** Glance version documents, schemas, import/stores info, and images: list, create, show, JSON-patch update, delete. */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CloudContext, TokenInfo } from '../context.ts';
 import { ApiFault } from '../fault.ts';
 import { PATCH_TYPES, tok } from './http.ts';
-import { CORE_ATTRS, type ImageRow, READ_ONLY, renderImage, setAttr } from './images.ts';
+import { CORE_ATTRS, type ImageRow, newImageRow, READ_ONLY, renderImage, setAttr } from './images.ts';
 import { listImages } from './list.ts';
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from './schemas.ts';
-import { findImage, type GlanceDeps, modifiable, nowIso, touch } from './store.ts';
+import { findImage, type GlanceDeps, modifiable, touch } from './store.ts';
 
 const VERSIONS = [
   '2.16',
@@ -69,31 +67,7 @@ export function imageRoutes(app: FastifyInstance, g: GlanceDeps): void {
       throw new ApiFault(400, 'Malformed JSON in request body.');
     }
     const input = body as Record<string, unknown>;
-    const now = nowIso();
-    const img: ImageRow = {
-      id: randomUUID(),
-      name: null,
-      status: 'queued',
-      visibility: 'shared',
-      protected: false,
-      os_hidden: false,
-      owner: t.projectId ?? null,
-      min_disk: 0,
-      min_ram: 0,
-      size: null,
-      virtual_size: null,
-      checksum: null,
-      os_hash_algo: null,
-      os_hash_value: null,
-      container_format: null,
-      disk_format: null,
-      created_at: now,
-      updated_at: now,
-      tags: [],
-      properties: {},
-      members: [],
-      blob: null,
-    };
+    const img = newImageRow({ owner: t.projectId ?? null });
     for (const [key, value] of Object.entries(input)) {
       if (READ_ONLY.has(key) || key === 'locations') throw new ApiFault(403, `Attribute '${key}' is read-only.`);
       if (key === 'id') {

@@ -2,13 +2,13 @@
  * Glance's state for one cloud: the image table, the blob store with image data (shared by routes and
  * InternalApis), the seeded cirros image, look-ups with visibility and ownership checks, and Nova's snapshots.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { CloudContext, Table } from '../context.ts';
 import { ApiFault } from '../fault.ts';
 import { BlobStore } from '../storage/blob-store.ts';
 import { tok } from './http.ts';
-import { canModify, canSee, type ImageRow } from './images.ts';
+import { canModify, canSee, type ImageRow, newImageRow } from './images.ts';
 
 export const IMAGES_TABLE = 'glance_images';
 /** Name of the image every cloud starts with. */
@@ -76,31 +76,16 @@ export async function seed(ctx: CloudContext, blobs: BlobStore): Promise<void> {
   if (existing?.blob && (await blobs.exists(existing.blob))) return;
   const data = seedImageBytes();
   const blob = await blobs.writeBuffer(data);
-  const now = nowIso();
-  const row: ImageRow = existing ?? {
-    id: randomUUID(),
-    name: SEED_IMAGE_NAME,
-    status: 'active',
-    visibility: 'public',
-    protected: false,
-    os_hidden: false,
-    owner: null,
-    min_disk: 0,
-    min_ram: 0,
-    size: null,
-    virtual_size: null,
-    checksum: null,
-    os_hash_algo: null,
-    os_hash_value: null,
-    container_format: 'bare',
-    disk_format: 'qcow2',
-    created_at: now,
-    updated_at: now,
-    tags: [],
-    properties: { devcloud_seed: 'true', hw_rng_model: 'virtio' },
-    members: [],
-    blob: null,
-  };
+  const row: ImageRow =
+    existing ??
+    newImageRow({
+      name: SEED_IMAGE_NAME,
+      status: 'active',
+      visibility: 'public',
+      container_format: 'bare',
+      disk_format: 'qcow2',
+      properties: { devcloud_seed: 'true', hw_rng_model: 'virtio' },
+    });
   Object.assign(row, {
     status: 'active',
     size: blob.size,
@@ -125,14 +110,10 @@ export async function createSnapshotImage(
   const stored =
     src?.blob && hasData ? await blobs.write(blobs.read(src.blob)) : await blobs.writeBuffer(Buffer.alloc(0));
   const { devcloud_seed: _seed, ...inherited } = src?.properties ?? {};
-  const now = nowIso();
-  const row: ImageRow = {
-    id: randomUUID(),
+  const row = newImageRow({
     name: args.name,
     status: 'active',
     visibility: 'private',
-    protected: false,
-    os_hidden: false,
     owner: args.projectId,
     min_disk: src?.min_disk ?? 0,
     min_ram: src?.min_ram ?? 0,
@@ -143,13 +124,9 @@ export async function createSnapshotImage(
     os_hash_value: stored.sha512,
     container_format: src?.container_format ?? 'bare',
     disk_format: src?.disk_format ?? 'qcow2',
-    created_at: now,
-    updated_at: now,
-    tags: [],
     properties: { ...inherited, ...args.properties },
-    members: [],
     blob: stored.key,
-  };
+  });
   table.put(row);
   return { id: row.id };
 }

@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiFault } from '../fault.ts';
 import { checkAccount } from './acl.ts';
 import { applyMeta, metaHeaders } from './headers.ts';
-import { header } from './http.ts';
-import { listingParams, renderListing, selectEntries } from './listing.ts';
+import { sendListing } from './listing.ts';
 import { listingTime, xTimestamp } from './model.ts';
 import type { SwiftStore } from './store.ts';
 
@@ -16,7 +15,7 @@ export function accountRoutes(app: FastifyInstance, s: SwiftStore): void {
   async function getAccount(req: AccountRequest, reply: FastifyReply) {
     const acct = req.params.account;
     checkAccount(req, acct);
-    const m = req.method;
+    const _m = req.method;
     const row = s.accountRow(acct, false);
     const stats = s.accountStats(acct);
     reply
@@ -27,24 +26,19 @@ export function accountRoutes(app: FastifyInstance, s: SwiftStore): void {
       .header('x-put-timestamp', xTimestamp(row.timestamp))
       .header('accept-ranges', 'bytes');
     metaHeaders(reply, 'Account', row.meta);
-    const p = listingParams(req.query as Record<string, unknown>, header(req, 'accept'));
-    if (m === 'HEAD') {
-      return reply
-        .code(204)
-        .type(p.format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send();
-    }
-    const withNames = stats.containers.map((c) => ({ ...c, stats: s.containerStats(c) }));
-    const entries = selectEntries(withNames, p);
-    const out = renderListing(entries, p, 'account', acct, (c) => ({
-      name: c.name,
-      count: c.stats.count,
-      bytes: c.stats.bytes,
-      last_modified: listingTime(c.stats.lastTs),
-    }));
-    reply.type(out.contentType);
-    if (out.body === null) return reply.code(204).send();
-    return reply.code(200).send(out.body);
+    return sendListing(
+      req,
+      reply,
+      'account',
+      acct,
+      () => stats.containers.map((c) => ({ ...c, stats: s.containerStats(c) })),
+      (c) => ({
+        name: c.name,
+        count: c.stats.count,
+        bytes: c.stats.bytes,
+        last_modified: listingTime(c.stats.lastTs),
+      }),
+    );
   }
 
   async function postAccount(req: AccountRequest, reply: FastifyReply) {

@@ -5,7 +5,7 @@ import { checkAccount, checkContainer, owner } from './acl.ts';
 import { sloEtag } from './data.ts';
 import { applyContainerHeaders, metaHeaders, validContainerName } from './headers.ts';
 import { header } from './http.ts';
-import { listingParams, renderListing, selectEntries } from './listing.ts';
+import { sendListing } from './listing.ts';
 import { type ContainerRow, containerId, httpDate, listingTime, nowTs, xTimestamp } from './model.ts';
 import type { SwiftStore } from './store.ts';
 
@@ -16,7 +16,7 @@ export function containerRoutes(app: FastifyInstance, s: SwiftStore): void {
 
   async function getContainer(req: ContainerRequest, reply: FastifyReply) {
     const { account: acct, container: name } = req.params;
-    const m = req.method;
+    const _m = req.method;
     const c = s.getContainer(acct, name);
     checkContainer(req, acct, c, 'list');
     if (!c) throw new ApiFault(404);
@@ -34,29 +34,25 @@ export function containerRoutes(app: FastifyInstance, s: SwiftStore): void {
       if (c.write) reply.header('x-container-write', c.write);
     }
     metaHeaders(reply, 'Container', c.meta);
-    const p = listingParams(req.query as Record<string, unknown>, header(req, 'accept'));
-    if (m === 'HEAD') {
-      return reply
-        .code(204)
-        .type(p.format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send();
-    }
-    const entries = selectEntries(s.liveObjects(acct, name), p);
-    const out = renderListing(entries, p, 'container', name, (o) => {
-      const body = o.slo ? { etag: sloEtag(o.slo), size: o.size } : { etag: o.etag, size: o.size };
-      const row: Record<string, unknown> = {
-        hash: body.etag,
-        last_modified: listingTime(o.timestamp),
-        bytes: body.size,
-        name: o.name,
-        content_type: o.contentType,
-      };
-      if (o.slo) row.slo_etag = `"${body.etag}"`;
-      return row;
-    });
-    reply.type(out.contentType);
-    if (out.body === null) return reply.code(204).send();
-    return reply.code(200).send(out.body);
+    return sendListing(
+      req,
+      reply,
+      'container',
+      name,
+      () => s.liveObjects(acct, name),
+      (o) => {
+        const body = o.slo ? { etag: sloEtag(o.slo), size: o.size } : { etag: o.etag, size: o.size };
+        const row: Record<string, unknown> = {
+          hash: body.etag,
+          last_modified: listingTime(o.timestamp),
+          bytes: body.size,
+          name: o.name,
+          content_type: o.contentType,
+        };
+        if (o.slo) row.slo_etag = `"${body.etag}"`;
+        return row;
+      },
+    );
   }
 
   async function putContainer(req: ContainerRequest, reply: FastifyReply) {

@@ -1,5 +1,7 @@
 /** Account and container listings: prefix/delimiter/marker/end_marker/limit/reverse and json/xml/plain output. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiFault } from '../fault.ts';
+import { header } from './http.ts';
 import { LIMITS } from './model.ts';
 
 export interface ListingParams {
@@ -115,4 +117,29 @@ export function renderListing<T>(
   }
   if (entries.length === 0) return { contentType: 'text/plain; charset=utf-8', body: null };
   return { contentType: 'text/plain; charset=utf-8', body: `${entries.map((e) => e.name).join('\n')}\n` };
+}
+
+/**
+ * Answer an account or container GET/HEAD with its listing: HEAD is 204 with the content type the format asks
+ * for; GET sends the rendered listing (204 when it is an empty plain-text one). `items` is read for GET only.
+ */
+export function sendListing<T extends { name: string }>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kind: 'account' | 'container',
+  ownerName: string,
+  items: () => T[],
+  toJson: (item: T) => Record<string, unknown>,
+): FastifyReply {
+  const p = listingParams(req.query as Record<string, unknown>, header(req, 'accept'));
+  if (req.method === 'HEAD') {
+    return reply
+      .code(204)
+      .type(p.format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8')
+      .send();
+  }
+  const out = renderListing(selectEntries(items(), p), p, kind, ownerName, toJson);
+  reply.type(out.contentType);
+  if (out.body === null) return reply.code(204).send();
+  return reply.code(200).send(out.body);
 }
