@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { swiftService } from '../src/swift/index.ts';
 import { inIpRange, parseExpires } from '../src/swift/tempurl.ts';
+import { type Cloud, issueToken, startTestCloud } from './helpers.ts';
 import { call, DEMO, type FakeCloud, startFake } from './storage-fake-ctx.ts';
 
 const KEY = 'account-secret';
@@ -261,5 +262,43 @@ describe('swift temp URLs', () => {
     const sig = hmac('sha256', KEY, `GET\n${exp}\n/object-store${objPath}`);
     const res = await anon('docs/report.txt', { temp_url_sig: sig, temp_url_expires: `${exp}` });
     assert.equal(res.status, 200);
+  });
+});
+
+describe('swift temp URLs in a devcloud cloud', () => {
+  let cloud: Cloud;
+  let base: string;
+  let token: string;
+  before(async () => {
+    cloud = await startTestCloud({ services: [swiftService()] });
+    const demo = await issueToken(cloud, 'demo');
+    token = demo.token;
+    base = `${cloud.baseUrl}/object-store/v1/AUTH_${demo.body.token.project!.id}`;
+  });
+  after(async () => cloud.close());
+
+  it('a Keystone token sets the key; a 256-character container name routes; the signed URL needs no token', async () => {
+    const container = 'c'.repeat(256);
+    const h = { 'x-auth-token': token };
+    const signal = () => AbortSignal.timeout(5000);
+    const key = await fetch(base, {
+      method: 'POST',
+      headers: { ...h, 'x-account-meta-temp-url-key': KEY },
+      signal: signal(),
+    });
+    assert.equal(key.status, 204);
+    assert.equal((await fetch(`${base}/${container}`, { method: 'PUT', headers: h, signal: signal() })).status, 201);
+    const tooLong = await fetch(`${base}/${'c'.repeat(257)}`, { method: 'PUT', headers: h, signal: signal() });
+    assert.equal(tooLong.status, 400);
+    assert.equal(await tooLong.text(), 'Container name length of 257 longer than 256');
+    const obj = `${base}/${container}/dir/file.bin`;
+    assert.equal((await fetch(obj, { method: 'PUT', headers: h, body: 'in the cloud', signal: signal() })).status, 201);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const path = new URL(obj).pathname.replace(/^\/object-store/, '');
+    const sig = hmac('sha256', KEY, `GET\n${exp}\n${path}`);
+    const res = await fetch(`${obj}?temp_url_sig=${sig}&temp_url_expires=${exp}`, { signal: signal() });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'in the cloud');
+    assert.equal(res.headers.get('content-disposition'), `attachment; filename="file.bin"; filename*=UTF-8''file.bin`);
   });
 });
