@@ -1,7 +1,8 @@
 #!/bin/bash
 # OCX real-OpenStack test stack: three Keystones (idp, sp1, sp2) with K2K SAML federation
 # idp -> sp1, sp2 (Apache + mod_auth_mellon), and Glance, Neutron, Nova(fake)+Placement,
-# Cinder(fake) in every cloud of $SVC_CLOUDS (default "sp1 sp2"). Debian bookworm packages (Zed).
+# Cinder(fake), Swift in every cloud of $SVC_CLOUDS (default "sp1 sp2"; Swift: a proxy per cloud over one
+# shared storage node, lib/swift.sh). Debian bookworm packages (Zed).
 # Each of those clouds also runs an OCX federation proxy (this checkout's `ocx proxy`, lib/ocxproxy.sh) that
 # its Nova sends its Cinder calls through ($OCX_PROXY_CLOUDS, default = $SVC_CLOUDS).
 #
@@ -22,7 +23,7 @@ REAL_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$REAL_DIR/lib/common.sh"
 # neutron before nova: Zed nova-api needs it; ocxproxy (OCX federation proxy, in front of Cinder for Nova) last,
 # once the cloud's catalog is complete (it reads it at start)
-SERVICES_ORDER="glance neutron nova cinder ocxproxy"
+SERVICES_ORDER="glance neutron nova cinder swift ocxproxy"
 
 step() { # step LABEL cmd...: run with timing; failure is fatal
   local t0 rc=0; t0=$(now); echo "=== $1"
@@ -104,6 +105,7 @@ status() {
     "$LIB/infra.sh" status
     "$LIB/keystone.sh" status
     "$LIB/federation.sh" status
+    [ -z "$(known_clouds)" ] || "$LIB/swift.sh" storage-status
     for c in $(known_clouds); do echo " [$c]"; for s in $SERVICES_ORDER; do CLOUD=$c "$LIB/$s.sh" status; done; done
   )
   echo "$out"
@@ -117,9 +119,10 @@ status() {
 down() {
   local c s pids=()
   for c in $(known_clouds); do
-    ( for s in ocxproxy cinder nova neutron glance; do CLOUD=$c "$LIB/$s.sh" down; done ) & pids+=($!)
+    ( for s in ocxproxy swift cinder nova neutron glance; do CLOUD=$c "$LIB/$s.sh" down; done ) & pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || true; done
+  "$LIB/swift.sh" storage-down
   "$LIB/federation.sh" down
   "$LIB/keystone.sh" down
   "$LIB/infra.sh" down
@@ -158,7 +161,7 @@ case "$cmd" in
   up)
     T0=$(now)
     echo "OCX real OpenStack: STATE_DIR=$STATE_DIR BASE_PORT=$BASE_PORT clouds=($KS_INSTANCES) services in ($SVC_CLOUDS)"
-    [ "${SKIP_INSTALL:-0}" = 1 ] || step "install" "$LIB/install.sh" keystone federation $([ -n "$SVC_CLOUDS" ] && echo glance nova neutron cinder)
+    [ "${SKIP_INSTALL:-0}" = 1 ] || step "install" "$LIB/install.sh" keystone federation $([ -n "$SVC_CLOUDS" ] && echo glance nova neutron cinder swift)
     if [ -n "$SVC_CLOUDS" ]; then   # RabbitMQ takes ~10 s to boot: overlap it with keystone
       mkdir -p "$STATE_DIR/log"; "$LIB/infra.sh" up > "$STATE_DIR/log/infra-up.log" 2>&1 & INFRA_PID=$!
     fi

@@ -4,7 +4,7 @@
 #   STATE_DIR     configs, databases, logs and pid files        (default /tmp/ocx-real)
 #   BASE_PORT     first loopback port                           (default 27000)
 #   KS_INSTANCES  keystone instance names, in port order        (default "idp sp1 sp2")
-#   SVC_CLOUDS    keystone instances that get glance/neutron/nova/cinder (default "sp1 sp2")
+#   SVC_CLOUDS    keystone instances that get glance/neutron/nova/cinder/swift (default "sp1 sp2")
 #   OCX_PROXY_CLOUDS  service clouds whose Nova calls Cinder through an OCX federation proxy run by the stack
 #                     (default: every cloud of SVC_CLOUDS; "" = Nova calls Cinder straight from the catalog)
 #   BIND_IP       loopback address to bind (must be 127.x)      (default 127.0.0.1)
@@ -13,8 +13,10 @@
 #   +0+i  keystone HTTP         +10+i keystone uwsgi socket (Apache front talks to it)
 #   +20+i Apache/mod_auth_mellon SAML front of SP i
 #   +30+10*i+k  services of cloud i: k=0 glance, 1 placement, 2 nova-api, 4 cinder, 5 neutron,
-#               6 OCX federation proxy (ocx proxy --home-cloud <cloud>-admin; Nova's Cinder calls go through it)
+#               6 OCX federation proxy (ocx proxy --home-cloud <cloud>-admin; Nova's Cinder calls go through it),
+#               7 swift proxy
 #   +90 rabbitmq amqp, +91 erlang distribution, +92 mariadb, +93 epmd
+#   +94 +95 +96 swift account, container, object server (one storage node shared by the clouds' swift proxies)
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin   # /usr/bin first: pyenv's python3 has no OpenStack libs
 export PYTHONNOUSERSITE=1
 unset PYTHONPATH PYENV_VERSION VIRTUAL_ENV

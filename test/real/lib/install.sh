@@ -1,6 +1,6 @@
 #!/bin/bash
 # Idempotent, non-interactive installer for test/real (Debian bookworm packages, OpenStack Zed).
-# Usage: install.sh [keystone] [federation] [glance] [nova] [neutron] [cinder] [proxy] [all]   (default all)
+# Usage: install.sh [keystone] [federation] [glance] [nova] [neutron] [cinder] [swift] [proxy] [all]   (default all)
 # Installs the python3-* library packages plus runners (not the daemon packages, which bring
 # init scripts and dbconfig-common prompts); only *unpacks* the *-common packages for their
 # api-paste.ini / resource_filters.json.
@@ -40,7 +40,7 @@ extract_pkg() { # unpack (no install) PKG into $EXTRACT_DIR/PKG
   done
 }
 
-groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder proxy"
+groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder swift proxy"
 pkgs=(); extract=()
 for g in $groups; do
   case "$g" in
@@ -50,6 +50,9 @@ for g in $groups; do
     nova)       pkgs+=(python3-nova python3-placement rabbitmq-server mariadb-server python3-pymysql); extract+=(nova-common) ;;
     neutron)    pkgs+=(python3-neutron rabbitmq-server mariadb-server python3-pymysql); extract+=(neutron-common) ;;
     cinder)     pkgs+=(python3-cinder rabbitmq-server mariadb-server python3-pymysql); extract+=(cinder-common) ;;
+    # python3-swift has the servers and middleware (the swift-* daemon packages only add init scripts and
+    # /usr/bin wrappers); lib/swift.sh runs them through pylib/ocx_swift_run.py
+    swift)      pkgs+=(python3-swift python3-keystonemiddleware) ;;
     # The proxy's native lane (packages/proxy/src/native/) and bench/proxy.ts's nginx reference.
     proxy)      pkgs+=(nginx libnginx-mod-http-lua) ;;
     *) die "unknown install group $g" ;;
