@@ -23,7 +23,7 @@ locked() { mkdir -p "$S"; ( flock -w 120 9 || die "swift: lock $S/.lock busy"; "
 
 storage_configure() {
   local s
-  mkdir -p "$ETC" "$S/node/d1" "$S/log" "$S/run"
+  mkdir -p "$ETC" "$S/node/d1" "$S/log" "$S/run" "$S/recon"
   # the hash path salt makes object placement of this node private to it: keep it for the life of the data
   [ -s "$ETC/.hash" ] || openssl rand -hex 16 > "$ETC/.hash"
   cat > "$ETC/swift.conf" <<EOT
@@ -47,6 +47,9 @@ devices = $S/node
 mount_check = false
 swift_dir = $ETC
 log_name = $s-server
+recon_cache_path = $S/recon
+# like every other service of the stack (daemons would switch to the package's swift user otherwise)
+user = root
 [pipeline:main]
 pipeline = healthcheck $s-server
 [filter:healthcheck]
@@ -143,6 +146,8 @@ bind_port = $PORT
 workers = 0
 swift_dir = $ETC
 log_name = proxy-server-$CLOUD
+recon_cache_path = $S/recon
+user = root
 expose_info = true
 [pipeline:main]
 # Swift's sample pipeline with keystone auth, less what needs memcached or realms (cache, ratelimit, container_sync)
