@@ -112,7 +112,7 @@ storage_wait() {
       || { tail -20 "$S/log/$s-server.log" >&2; die "swift $s-server did not start"; }
   done
   pid_alive "$S/run/container-updater.pid" || { tail -20 "$S/log/container-updater.log" >&2; die "swift container-updater died"; }
-  [ -f "$S/run/.started" ] && { echo "swift storage up after $(since "$(cat "$S/run/.started")")s"; rm -f "$S/run/.started"; }
+  local t0; t0=$(cat "$S/run/.started" 2>/dev/null) && rm "$S/run/.started" 2>/dev/null && echo "swift storage up after $(since "$t0")s"
   return 0
 }
 storage_down() {
