@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isOcxError, ObjectStoreClient } from '@ocx/sdk';
 import { byteranges, md5, type Swift, swiftFor } from './swift.ts';
-import { startTarget, type Target } from './target.ts';
+import { eventually, startTarget, type Target } from './target.ts';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
@@ -469,6 +469,58 @@ describe('object store', () => {
       assert.equal((await sw.call('HEAD', `/${t.prefix}-qbad2`)).status, 404);
       const acct = await sw.call('POST', '', { headers: { 'x-account-meta-quota-bytes': '10' } });
       assert.equal(acct.status, 403);
+    });
+  });
+
+  describe('accounts', () => {
+    it('a reseller admin (the cloud admin here) sets an account quota on the project; its uploads over it are 413', async () => {
+      // the reseller's own requests are exempt from account quotas: the project's member uploads
+      const adm = await swiftFor(t, 'sp1-admin');
+      // the account's usage lags its containers' by a container-updater sweep on real Swift: wait until it caught
+      // up, so that the quota below is measured from what the middleware will see
+      const used = await eventually('account usage to catch up with its containers', t.settleMs, async () => {
+        const acct = Number((await sw.call('HEAD', '')).headers.get('x-account-bytes-used'));
+        const list = JSON.parse((await sw.call('GET', '', { query: { format: 'json' } })).text || '[]') as {
+          name: string;
+        }[];
+        let sum = 0;
+        for (const { name } of list)
+          sum += Number((await sw.call('HEAD', `/${encodeURIComponent(name)}`)).headers.get('x-container-bytes-used'));
+        return acct === sum ? acct : undefined;
+      });
+      const set = await adm.call('POST', sw.account, { headers: { 'x-account-meta-quota-bytes': String(used + 10) } });
+      assert.equal(set.status, 204);
+      try {
+        assert.equal((await sw.call('HEAD', '')).headers.get('x-account-meta-quota-bytes'), String(used + 10));
+        const c = await sw.container('aq');
+        const over = await sw.call('PUT', `/${c}/big`, { body: Buffer.alloc(11) });
+        assert.equal(over.status, 413);
+        assert.match(over.text, /Upload exceeds quota/);
+        assert.equal((await sw.call('PUT', `/${c}/small`, { body: Buffer.alloc(5) })).status, 201);
+        // the member may not lift it
+        const lift = await sw.call('POST', '', { headers: { 'x-remove-account-meta-quota-bytes': 'x' } });
+        assert.equal(lift.status, 403);
+      } finally {
+        const rm = await adm.call('POST', sw.account, { headers: { 'x-remove-account-meta-quota-bytes': 'x' } });
+        assert.equal(rm.status, 204);
+      }
+      assert.equal((await sw.call('HEAD', '')).headers.get('x-account-meta-quota-bytes'), null);
+    });
+
+    it("sp2 has its own object store: another account, which does not see sp1's containers", async () => {
+      const sw2 = await swiftFor(t, 'sp2');
+      try {
+        assert.notEqual(sw2.account, sw.account);
+        const c = await sw.container('iso');
+        await sw.call('PUT', `/${c}/only-in-sp1`, { body: utf8('1') });
+        assert.equal((await sw2.call('GET', `/${c}/only-in-sp1`)).status, 404);
+        const list = await sw2.call('GET', '', { query: { format: 'json', prefix: c } });
+        assert.deepEqual(JSON.parse(list.text || '[]'), []);
+        await sw2.container('iso');
+        assert.equal((await sw2.call('GET', `/${c}`)).status, 204);
+      } finally {
+        await sw2.cleanup();
+      }
     });
   });
 

@@ -21,7 +21,10 @@ export interface SwiftOpts {
 export interface Swift {
   /** The account URL from the catalog, e.g. http://127.0.0.1:27047/v1/AUTH_<project>. */
   account: string;
-  /** `path` is relative to the account ('' = the account, '/c', '/c/o'); names are sent as given (pre-encoded). */
+  /**
+   * `path` is relative to the account ('' = the account, '/c', '/c/o') or an absolute URL (another account); names
+   * are sent as given (pre-encoded).
+   */
   call(method: string, path: string, opts?: SwiftOpts): Promise<SwiftReply>;
   /** Containers this test made: removed with their objects by cleanup(). */
   container(suffix: string, headers?: Record<string, string>): Promise<string>;
@@ -38,7 +41,7 @@ export async function swiftFor(t: Target, cloud = 'sp1'): Promise<Swift> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (!opts.anonymous) headers['x-auth-token'] = (await session.getAccess()).token;
     const qs = opts.query ? `?${new URLSearchParams(opts.query)}` : '';
-    const res = await fetch(`${account}${path}${qs}`, {
+    const res = await fetch(`${/^https?:/.test(path) ? path : account + path}${qs}`, {
       method,
       headers,
       ...(opts.body !== undefined

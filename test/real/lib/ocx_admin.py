@@ -6,6 +6,7 @@ All commands take the keystone URL of the cloud first and use admin / $ADMIN_PAS
   register KS_URL USER NAME TYPE URL      service user (admin+service on project service; '-' = none),
                                           catalog service and public/internal/admin endpoints
   unregister KS_URL TYPE                  remove the catalog service of TYPE (and its endpoints), if any
+  grant KS_URL USER PROJECT ROLE          give USER the ROLE (created if missing) on PROJECT, all in domain Default
   fed-idp KS_URL SP_ID SP_URL AUTH_URL... service providers on the IdP keystone
   fed-sp KS_URL IDP_ID ENTITY_ID PROTOCOL PREFIX
                                           group federated_users (member on demo), mapping, IdP, protocol
@@ -94,6 +95,14 @@ def unregister(url, stype):
             k.endpoints.delete(e)
         k.services.delete(svc)
         print('unregistered %s (%s)' % (svc.name, stype))
+
+
+def grant(url, user, project, role):
+    k = ks(url)
+    r = one(k.roles.list, name=role) or k.roles.create(name=role)
+    k.roles.grant(r, user=one(k.users.list, name=user, domain='default'),
+                  project=one(k.projects.list, name=project, domain='default'))
+    print('granted %s to %s on project %s' % (role, user, project))
 
 
 def fed_idp(url, *args):
@@ -269,7 +278,7 @@ def k2k(idp_url, *sps):
 
 
 if __name__ == '__main__':
-    cmds = {'seed': seed, 'register': register, 'unregister': unregister, 'fed-idp': fed_idp, 'fed-sp': fed_sp, 'flavors': flavors,
+    cmds = {'seed': seed, 'register': register, 'unregister': unregister, 'grant': grant, 'fed-idp': fed_idp, 'fed-sp': fed_sp, 'flavors': flavors,
             'wait-compute': wait_compute, 'wait-volume': wait_volume, 'health': health, 'k2k': k2k}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)

@@ -59,11 +59,11 @@ use = egg:swift#$s
 EOT
   done
   # legacy X-Versions-Location needs it in the container server; the updater refreshes account usage
-  # (bytes and object counts per container) every 2 s instead of every 5 min
+  # (bytes and object counts per container) every 5 s instead of every 5 min
   cat >> "$ETC/container-server.conf" <<EOT
 allow_versions = true
 [container-updater]
-interval = 2
+interval = 5
 concurrency = 1
 EOT
   # the container listing update after an object PUT may take long on a loaded 2-core machine: wait for it
@@ -212,6 +212,8 @@ prepare() {
   locked storage_prepare
   configure
   register_once swift swift object-store "$URL/v1/AUTH_%(project_id)s"
+  # the cloud's admin is Swift's reseller admin too (account quotas are set by it), as operators usually have it
+  once "$STATE_DIR/$CLOUD/.swift-reseller-admin" "$(ks_stamp_key "$CLOUD")" admin grant "$KSURL" admin admin ResellerAdmin
 }
 start() {
   locked storage_start
