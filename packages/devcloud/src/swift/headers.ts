@@ -83,6 +83,11 @@ export function objectHeadersFrom(req: FastifyRequest, base: Record<string, stri
 }
 
 export function applyContainerHeaders(req: FastifyRequest, row: ContainerRow): void {
+  // as Swift's container_quotas middleware: a quota is a whole number ('' removes it), checked before anything
+  const qb = header(req, 'x-container-meta-quota-bytes');
+  if (qb && !/^\d+$/.test(qb)) throw new ApiFault(400, 'Invalid bytes quota.');
+  const qc = header(req, 'x-container-meta-quota-count');
+  if (qc && !/^\d+$/.test(qc)) throw new ApiFault(400, 'Invalid count quota.');
   applyMeta(req, 'Container', row.meta);
   const read = header(req, 'x-container-read');
   const write = header(req, 'x-container-write');
