@@ -82,7 +82,10 @@ export function objectReadRoutes(app: FastifyInstance, s: SwiftStore, tempUrl: T
       metaHeaders(reply, 'Object', o.meta);
       return req.method === 'HEAD' ? reply.code(200).send() : reply.code(200).send(text);
     }
-    const body = resolveBody(s.objects, o);
+    // a DLO with multipart-manifest=get answers the manifest object itself, as Swift's dlo middleware does
+    // (resolveBody expands X-Object-Manifest only at depth 0)
+    const dloManifest = o.headers['x-object-manifest'] !== undefined && q['multipart-manifest'] === 'get';
+    const body = resolveBody(s.objects, o, dloManifest ? 1 : 0);
     for (const piece of body.pieces) {
       if (!(await s.blobs.exists(piece.key))) throw new ApiFault(404);
     }
