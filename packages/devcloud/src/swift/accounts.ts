@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiFault } from '../fault.ts';
 import { checkAccount } from './acl.ts';
+import { bulkDelete, isBulkDelete } from './bulk.ts';
 import { applyMeta, metaHeaders } from './headers.ts';
 import { sendListing } from './listing.ts';
 import { listingTime, xTimestamp } from './model.ts';
@@ -44,6 +45,7 @@ export function accountRoutes(app: FastifyInstance, s: SwiftStore): void {
   async function postAccount(req: AccountRequest, reply: FastifyReply) {
     const acct = req.params.account;
     checkAccount(req, acct);
+    if (isBulkDelete(req)) return bulkDelete(s, req, reply, acct);
     const row = s.accountRow(acct, true);
     const before = row.meta['quota-bytes'];
     applyMeta(req, 'Account', row.meta);
@@ -61,7 +63,11 @@ export function accountRoutes(app: FastifyInstance, s: SwiftStore): void {
   app.route({
     method: ['PUT', 'DELETE', 'COPY'],
     url,
-    handler: async () => {
+    handler: async (req: AccountRequest, reply: FastifyReply) => {
+      if (req.method === 'DELETE' && isBulkDelete(req)) {
+        checkAccount(req, req.params.account);
+        return bulkDelete(s, req, reply, req.params.account);
+      }
       throw new ApiFault(405, '', { headers: { allow: 'HEAD, GET, POST' } });
     },
   });

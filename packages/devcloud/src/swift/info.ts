@@ -34,5 +34,6 @@ export function infoDoc(tempurl: TempUrlConfig) {
     tempurl: tempUrlInfo(tempurl),
     account_quotas: {},
     container_quotas: {},
+    bulk_delete: { max_deletes_per_request: 10000, max_failed_deletes: 1000 },
   };
 }
