@@ -524,6 +524,20 @@ describe('object store', () => {
     });
   });
 
+  describe('federation', () => {
+    it("a K2K token from idp works on sp1's Swift, in the same project account as sp1's own demo user", async () => {
+      const fed = await swiftFor(t, 'sp1', t.k2kSession('idp', 'sp1'));
+      try {
+        assert.equal(fed.account, sw.account);
+        const c = await fed.container('k2k');
+        assert.equal((await fed.call('PUT', `/${c}/o`, { body: utf8('federated') })).status, 201);
+        assert.equal((await sw.call('GET', `/${c}/o`)).text, 'federated');
+      } finally {
+        await fed.cleanup();
+      }
+    });
+  });
+
   describe('errors', () => {
     it('a missing object or container is 404 with a request id; the SDK says NOT_FOUND with it', async () => {
       const r = await sw.call('GET', `/${t.prefix}-no-such-container/x`);

@@ -1,6 +1,7 @@
 // Raw Swift access for the object-store contract tests: the exact statuses, headers and bodies a user with curl
 // would see (the SDK gives the token and the account URL from the catalog). Every call has a deadline.
 import { createHash } from 'node:crypto';
+import type { Session } from '@ocx/sdk';
 import type { Target } from './target.ts';
 
 export interface SwiftReply {
@@ -33,8 +34,8 @@ export interface Swift {
 
 export const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 
-export async function swiftFor(t: Target, cloud = 'sp1'): Promise<Swift> {
-  const session = t.session(cloud);
+/** Swift as `cloud`'s user sees it, or through `session` (e.g. a K2K session) when given. */
+export async function swiftFor(t: Target, cloud = 'sp1', session: Session = t.session(cloud)): Promise<Swift> {
   const account = (await session.client('object-store').endpoint()).replace(/\/+$/, '');
   const made: string[] = [];
   const call = async (method: string, path: string, opts: SwiftOpts = {}): Promise<SwiftReply> => {
