@@ -32,3 +32,9 @@ export {
   type TokenAuthOptions,
 } from './plugins.ts';
 export type * from './types.ts';
+export {
+  TokenValidator,
+  type TokenValidatorOptions,
+  type ValidatedToken,
+  validatedTokenFromBody,
+} from './token-validator.ts';

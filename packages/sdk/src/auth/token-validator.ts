@@ -1,0 +1,201 @@
+/**
+ * Validate user tokens against a home Keystone (`GET /v3/auth/tokens` with `X-Subject-Token`), the way
+ * keystonemiddleware does: the caller is a service account (admin or service role) whose own token comes from the
+ * SDK's auth (password or application credential from its CloudConfig, cached and refreshed by cachedAccess), and
+ * every call goes through the SDK's transport (deadline, retry, logging with tokens masked).
+ */
+import { createHash } from 'node:crypto';
+import type { CloudConfig } from '../config/types.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { errorFromStatus } from '../errors/from-response.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import { CloudSession } from '../session/session.ts';
+import { createTransport } from '../transport/transport.ts';
+import type { Transport } from '../transport/types.ts';
+import { MemoryTokenCache, type TokenStore } from './cache.ts';
+import type { AccessInfo } from './types.ts';
+
+/** What a validated user token says, in the names the proxy and the gateway use. */
+export interface ValidatedToken {
+  userId: string;
+  userName: string;
+  userDomainId: string;
+  projectId?: string | undefined;
+  projectName?: string | undefined;
+  projectDomainId?: string | undefined;
+  /** Not part of the gateway's contract; the proxy's native lane keys on it. */
+  projectDomainName?: string | undefined;
+  roles: string[];
+  /** Epoch ms. */
+  expiresAt: number;
+  methods: string[];
+  /** The token's catalog exactly as Keystone sent it. */
+  catalog: unknown[];
+  serviceProviders: { id: string; authUrl: string; spUrl: string }[];
+}
+
+export interface TokenValidatorOptions {
+  /** A service account (admin or service role) on the home Keystone. */
+  cloud: CloudConfig;
+  /** How long a validation result is reused (default 15000 ms); never past the token's own expiry. */
+  cacheTtlMs?: number | undefined;
+  /** Budget of one validation, service login included (default: the cloud's api_timeout, else 60 s). */
+  timeoutMs?: number | undefined;
+  /** Share a transport (it is then not closed by close()). */
+  transport?: Transport | undefined;
+  /** Where the service account's token is kept (default: a store of this validator's own). */
+  tokenCache?: TokenStore | undefined;
+}
+
+/** Entries kept at most; the oldest go first. Bounds memory when many distinct tokens arrive. */
+const MAX_CACHED = 10_000;
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Parse a Keystone v3 token body (`{"token": {...}}`) into a ValidatedToken. */
+export function validatedTokenFromBody(body: unknown): ValidatedToken {
+  const t = obj(obj(body)?.token);
+  const user = obj(t?.user);
+  const expires = Date.parse(str(t?.expires_at) ?? '');
+  if (!t || !user || !str(user.id) || Number.isNaN(expires)) {
+    throw new OcxError(ErrorCode.INVALID_RESPONSE, 'Keystone token response lacks token.user or token.expires_at', {
+      service: 'identity',
+    });
+  }
+  const project = obj(t.project);
+  const providers = Array.isArray(t.service_providers) ? t.service_providers : [];
+  return {
+    userId: str(user.id) ?? '',
+    userName: str(user.name) ?? '',
+    userDomainId: str(obj(user.domain)?.id) ?? '',
+    projectId: str(project?.id),
+    projectName: str(project?.name),
+    projectDomainId: str(obj(project?.domain)?.id),
+    projectDomainName: str(obj(project?.domain)?.name),
+    roles: (Array.isArray(t.roles) ? t.roles : []).flatMap((r) => str(obj(r)?.name) ?? []),
+    expiresAt: expires,
+    methods: (Array.isArray(t.methods) ? t.methods : []).filter((m): m is string => typeof m === 'string'),
+    catalog: Array.isArray(t.catalog) ? t.catalog : [],
+    serviceProviders: providers.flatMap((p) => {
+      const o = obj(p);
+      const id = str(o?.id);
+      const authUrl = str(o?.auth_url);
+      const spUrl = str(o?.sp_url);
+      return id && authUrl && spUrl ? [{ id, authUrl, spUrl }] : [];
+    }),
+  };
+}
+
+export class TokenValidator {
+  readonly #session: CloudSession;
+  readonly #ttl: number;
+  readonly #timeoutMs: number | undefined;
+  readonly #ownedTransport: Transport | undefined;
+  readonly #results = new Map<string, { value: ValidatedToken; until: number }>();
+
+  constructor(opts: TokenValidatorOptions) {
+    this.#ttl = opts.cacheTtlMs ?? 15_000;
+    this.#timeoutMs = opts.timeoutMs;
+    const c = opts.cloud;
+    this.#ownedTransport = opts.transport
+      ? undefined
+      : createTransport({
+          timeoutMs: opts.timeoutMs,
+          tls: { verify: c.verify, cert: c.cert, key: c.key },
+        });
+    this.#session = new CloudSession(c, {
+      transport: opts.transport ?? this.#ownedTransport,
+      tokenCache: opts.tokenCache ?? new MemoryTokenCache(),
+    });
+  }
+
+  /** The name of the home cloud (for logs and error context). */
+  get cloudName(): string {
+    return this.#session.cloud.name;
+  }
+
+  /** The transport every call of this validator goes through. */
+  get transport(): Transport {
+    return this.#session.transport;
+  }
+
+  /**
+   * The service account's own token (cached, refreshed before expiry; `force` logs in again, e.g. after a target
+   * refused it). The proxy uses it as its service token and for its home catalog.
+   */
+  serviceAccess(opts: { signal?: AbortSignal | undefined; force?: boolean | undefined } = {}): Promise<AccessInfo> {
+    return this.#session.getAccess({
+      signal: opts.signal,
+      forceRefresh: opts.force,
+      deadline: this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs,
+    });
+  }
+
+  /**
+   * What Keystone says about `subjectToken`. AUTH_FAILED when Keystone refuses it (unknown, expired, revoked);
+   * UNREACHABLE / TIMEOUT / CANCELLED when Keystone could not be asked. A valid answer is reused for `cacheTtlMs`.
+   */
+  async validate(subjectToken: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<ValidatedToken> {
+    const key = createHash('sha256').update(subjectToken).digest('base64url');
+    const now = Date.now();
+    const hit = this.#results.get(key);
+    if (hit && hit.until > now) return hit.value;
+    if (hit) this.#results.delete(key);
+    const value = await this.#ask(subjectToken, opts.signal);
+    const until = Math.min(Date.now() + this.#ttl, value.expiresAt);
+    if (until > Date.now()) {
+      if (this.#results.size >= MAX_CACHED) {
+        const oldest = this.#results.keys().next().value;
+        if (oldest !== undefined) this.#results.delete(oldest);
+      }
+      this.#results.set(key, { value, until });
+    }
+    return value;
+  }
+
+  async #ask(subjectToken: string, signal: AbortSignal | undefined): Promise<ValidatedToken> {
+    const deadline = this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs;
+    const cloud = this.#session.cloud.name;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const access = await this.#session.getAccess({ signal, deadline, forceRefresh: attempt > 0 });
+      const url = `${access.identityUrl}/auth/tokens`;
+      const res = await this.#session.transport.request({
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json', 'x-auth-token': access.token, 'x-subject-token': subjectToken },
+        signal,
+        deadline,
+        timeoutMs: this.#timeoutMs,
+        context: { cloud, service: 'identity', operation: 'auth.validate' },
+      });
+      if (res.status === 200) return validatedTokenFromBody(await res.json());
+      const text = await res.text().catch(() => '');
+      const ctx = { cloud, service: 'identity', method: 'GET', url, requestId: res.requestId };
+      // 401 on the first try: our own service token went stale (revoked, Keystone restarted with new keys).
+      if (res.status === 401 && attempt === 0) continue;
+      const err = errorFromStatus(res.status, text, ctx);
+      if (res.status === 404 || res.status === 401) {
+        throw new OcxError(ErrorCode.AUTH_FAILED, `Keystone refused the token: ${err.message}`, err.context(), {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    /* c8 ignore next */
+    throw new OcxError(ErrorCode.AUTH_FAILED, 'Keystone refused the token', { cloud, service: 'identity' });
+  }
+
+  /** Forget every cached result (e.g. after a revocation event). */
+  clear(): void {
+    this.#results.clear();
+  }
+
+  async close(): Promise<void> {
+    this.#results.clear();
+    await this.#session.close();
+    await this.#ownedTransport?.close();
+  }
+}
