@@ -8,3 +8,4 @@ export * from './multicloud/index.ts';
 export * from './services/index.ts';
 export * from './session/index.ts';
 export * from './transport/index.ts';
+export * from './wire/index.ts';

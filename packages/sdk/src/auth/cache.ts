@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { ErrorCode } from '../errors/codes.ts';
-import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
 import { registerSecret } from '../transport/redact.ts';
 import { SharedFlight } from '../transport/shared-flight.ts';
 import { expiresSoon } from './access-info.ts';
@@ -91,52 +89,4 @@ export async function cachedAccess(
   flights.set(flightKey, flight);
   flight.promise.then(drop, drop);
   return flight.join(ctx.signal, ctx.deadline, where);
-}
-
-/**
- * Wait for a promise shared with other callers, but only as long as this caller may: reject with CANCELLED as soon
- * as `signal` aborts, or with TIMEOUT when this caller's own `deadline` (epoch ms) passes. The shared work goes on
- * for the others either way.
- */
-export function untilAborted<T>(
-  p: Promise<T>,
-  signal: AbortSignal | undefined,
-  context: ErrorContext = {},
-  deadline?: number,
-): Promise<T> {
-  if (!signal && deadline === undefined) return p;
-  const cancelled = () => new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', context);
-  if (signal?.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
-    const timer =
-      deadline === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              reject(
-                new OcxError(ErrorCode.TIMEOUT, 'the deadline passed while waiting for a shared request', {
-                  ...context,
-                  retryable: true,
-                }),
-              ),
-            Math.max(0, deadline - Date.now()),
-          );
-    timer?.unref?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
-      signal?.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-    };
-    p.then(
-      (v) => {
-        done();
-        resolve(v);
-      },
-      (e: unknown) => {
-        done();
-        reject(e);
-      },
-    );
-  });
 }

@@ -44,7 +44,10 @@ export async function discoverIdentityV3(authUrl: string, ctx: AuthContext): Pro
       context: { cloud: ctx.cloud, region: ctx.region, service: 'identity', operation: 'identity.discovery' },
     });
     if (res.status === 200 || res.status === 300) {
-      const doc = (await res.json().catch(() => undefined)) as
+      const doc = (await res.json().catch((err: unknown) => {
+        if (isOcxError(err, ErrorCode.INVALID_RESPONSE)) return undefined;
+        throw err;
+      })) as
         | { versions?: { values?: VersionDoc[] } | VersionDoc[]; version?: VersionDoc }
         | undefined;
       const values = Array.isArray(doc?.versions) ? doc.versions : (doc?.versions?.values ?? []);

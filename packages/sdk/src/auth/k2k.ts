@@ -24,6 +24,10 @@ export const K2KStep = {
   RESCOPE: 'rescope',
 } as const;
 export type K2KStep = (typeof K2KStep)[keyof typeof K2KStep];
+const K2K_STEPS = new Set<string>(Object.values(K2KStep));
+function isK2KStep(step: string | undefined): boolean {
+  return step !== undefined && K2K_STEPS.has(step);
+}
 
 /** Which SP project to end up in. No target: the user's only project (an error when there are several). */
 export interface K2KTarget {
@@ -101,7 +105,9 @@ export class Keystone2Keystone implements AuthPlugin {
     try {
       return await fn();
     } catch (err) {
-      if (isOcxError(err)) throw err.step ? err : err.withContext({ step });
+      // A step named by a K2K step inside (the IdP login's own) stays; the transport's generic one (its operation,
+      // 'request') gives way to the K2K step, which tells the user more.
+      if (isOcxError(err)) throw isK2KStep(err.step) ? err : err.withContext({ step });
       throw err;
     }
   }

@@ -9,5 +9,5 @@ export {
   type LoadCloudsConfigOptions,
   loadCloudsConfig,
 } from './loader.ts';
-export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from './service-types.ts';
+export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 export type * from './types.ts';

@@ -1,43 +1,8 @@
 import { ErrorCode } from './codes.ts';
+import { parseFaultMessage } from '../wire/faults.ts';
 import { type ErrorContext, OcxError } from './ocx-error.ts';
 
-/**
- * Pull the human message out of any OpenStack error body shape:
- * Nova/Cinder `{"itemNotFound": {"message", "code"}}`, Neutron `{"NeutronError": {"message", "type"}}`,
- * Keystone `{"error": {"message", "code", "title"}}`, Glance/Swift plain text or HTML, Synnefo cloudFault.
- */
-export function parseFaultMessage(body: string | undefined): string | undefined {
-  if (!body) return undefined;
-  const text = body.trim();
-  if (text.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      return messageFromJson(parsed);
-    } catch {
-      // fall through to text handling
-    }
-  }
-  const stripped = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return stripped ? stripped.slice(0, 500) : undefined;
-}
-
-function messageFromJson(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.message === 'string') return obj.message;
-  if (typeof obj.error === 'string') return obj.error;
-  if (typeof obj.detail === 'string') return obj.detail;
-  for (const inner of Object.values(obj)) {
-    if (typeof inner === 'object' && inner !== null) {
-      const msg = (inner as Record<string, unknown>).message;
-      if (typeof msg === 'string') return msg;
-    }
-  }
-  return undefined;
-}
+export { parseFaultMessage } from '../wire/faults.ts';
 
 const QUOTA_HINT = /quota|limit exceeded|over ?limit|exceeded.*(allowed|maximum)/i;
 

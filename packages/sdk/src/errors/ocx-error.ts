@@ -1,4 +1,5 @@
 import type { ErrorCode } from './codes.ts';
+import { convertToOcxError, type FromContext } from './convert.ts';
 
 /** Where and what a failed call was. Never contains a token. */
 export interface ErrorContext {
@@ -25,33 +26,39 @@ export interface ErrorContext {
 }
 
 const OCX_ERROR = Symbol.for('ocx.error');
+const CONTEXT = Symbol('ocx.error.context');
+
+// The context fields are declared once, in ErrorContext; this merge puts them on OcxError's type (read-only), and the
+// constructor's Object.assign puts them on the instance, so `err.cloud`, `err.step`, ... read as before.
+export interface OcxError extends Readonly<ErrorContext> {}
 
 /**
- * The one error class of OCX. Subclasses only narrow `code`; everything a caller needs is on the instance.
- * `instanceof` works across duplicate package copies (Symbol.hasInstance checks a global brand).
+ * The one error class of OCX: a stable `code` plus where the failure happened (ErrorContext). There are no
+ * subclasses; callers switch on `err.code`. `instanceof` works across duplicate package copies
+ * (Symbol.hasInstance checks a global brand). Build one from anything with `OcxError.from(reason, context)`.
  */
-export class OcxError extends Error implements ErrorContext {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
+export class OcxError extends Error {
   readonly code: ErrorCode;
-  cloud?: string | undefined;
-  region?: string | undefined;
-  service?: string | undefined;
-  method?: string | undefined;
-  url?: string | undefined;
-  status?: number | undefined;
-  requestId?: string | undefined;
-  serverMessage?: string | undefined;
-  resourceId?: string | undefined;
-  file?: string | undefined;
-  key?: string | undefined;
-  retryable?: boolean | undefined;
-  step?: string | undefined;
+  declare readonly [CONTEXT]: ErrorContext;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OcxError';
     this.code = code;
-    Object.assign(this, context);
+    const own: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(context)) if (v !== undefined) own[k] = v;
+    Object.assign(this, own);
+    Object.defineProperty(this, CONTEXT, { value: Object.freeze(own) });
     Object.defineProperty(this, OCX_ERROR, { value: true });
+  }
+
+  /**
+   * The one conversion from anything a call can fail with — an OcxError, an HTTP answer `{status, body}`, an abort
+   * reason, a Node/undici error — to an OcxError with `context`. Rules: errors/convert.ts.
+   */
+  static from(reason: unknown, context: FromContext = {}): OcxError {
+    return convertToOcxError(reason, context);
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -65,37 +72,9 @@ export class OcxError extends Error implements ErrorContext {
     return copy;
   }
 
+  /** The context fields that are set. */
   context(): ErrorContext {
-    const {
-      cloud,
-      region,
-      service,
-      method,
-      url,
-      status,
-      requestId,
-      serverMessage,
-      resourceId,
-      file,
-      key,
-      retryable,
-      step,
-    } = this;
-    return {
-      cloud,
-      region,
-      service,
-      method,
-      url,
-      status,
-      requestId,
-      serverMessage,
-      resourceId,
-      file,
-      key,
-      retryable,
-      step,
-    };
+    return { ...this[CONTEXT] };
   }
 
   /** A one-line, token-free description for CLIs and logs: `[TIMEOUT] sp1/compute GET …: message`. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { isOcxError, OcxError } from '../errors/ocx-error.ts';
-import { classifyFailure } from '../transport/errors.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import { callScope } from '../transport/cancel.ts';
 
 /** Default per-target deadline of a fan-out call (ms). */
 export const DEFAULT_DEADLINE_MS = 60_000;
@@ -31,48 +31,8 @@ export type Settled<T> =
   | { ok: true; value: T; durationMs: number }
   | { ok: false; error: OcxError; durationMs: number };
 
-/**
- * Turn anything a target threw into an OcxError: OcxErrors keep their code (AUTH_EXPIRED, SERVICE_ERROR, ...);
- * socket errors become UNREACHABLE; our own deadline TIMEOUT; the caller's abort CANCELLED; anything else (a bug
- * in the caller's function, a library error) SERVICE_ERROR with the original as `cause`.
- */
-export function toOcxError(
-  err: unknown,
-  how: { deadline?: number | undefined; deadlineMs?: number | undefined; callerSignal?: AbortSignal | undefined },
-  context: { cloud?: string | undefined; region?: string | undefined },
-): OcxError {
-  if (isOcxError(err)) {
-    const missing: { cloud?: string; region?: string } = {};
-    if (!err.cloud && context.cloud) missing.cloud = context.cloud;
-    if (!err.region && context.region) missing.region = context.region;
-    return Object.keys(missing).length ? err.withContext(missing) : err;
-  }
-  if (how.callerSignal?.aborted) {
-    return new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', context, { cause: err });
-  }
-  // Errors from sockets/fetch/undici (they carry a code or are aborts) are classified like the transport does.
-  if (looksLikeTransportError(err) || (how.deadline !== undefined && Date.now() >= how.deadline)) {
-    return classifyFailure(err, {
-      signal: how.callerSignal,
-      deadline: how.deadline,
-      timeoutMs: how.deadlineMs,
-      context,
-    });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new OcxError(ErrorCode.SERVICE_ERROR, `unexpected error: ${message}`, context, { cause: err });
-}
-
-function looksLikeTransportError(err: unknown): boolean {
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
-    const { code, name } = cur as { code?: unknown; name?: unknown };
-    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_|ERR_TLS|ERR_SSL|CERT_|ABORT_ERR)/.test(code)) return true;
-    if (name === 'AbortError' || name === 'TimeoutError') return true;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return false;
-}
+/** How long a target whose deadline passed (or whose caller cancelled) may take to report its own error. */
+const ABORT_GRACE_MS = 250;
 
 /**
  * Run `fn` over `targets` with at most `concurrency` at once and a deadline per target. Always settles, in the
@@ -91,54 +51,49 @@ export async function fanOut<X, T>(
   const callerSignal = opts.signal;
   let next = 0;
 
+  // One signal per target (cancel.ts): it carries the target's deadline down to discovery, auth, K2K, the request
+  // and the body read, and aborts with TIMEOUT (deadline) or the caller's reason (CANCELLED).
   const runOne = (index: number): Promise<void> => {
     const target = targets[index] as X;
     const where = opts.where?.(target) ?? {};
     const started = Date.now();
-    const deadline = started + deadlineMs;
-    const controller = new AbortController();
+    const scope = callScope({ signal: callerSignal, deadline: started + deadlineMs, timeoutMs: deadlineMs, context: where });
+    const deadline = scope.deadline as number;
     return new Promise<void>((resolve) => {
       let done = false;
       const finish = (s: Settled<T>) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
-        callerSignal?.removeEventListener('abort', onCallerAbort);
+        scope.dispose();
         out[index] = s;
         resolve();
       };
       const fail = (err: unknown) =>
-        finish({
-          ok: false,
-          error: toOcxError(err, { deadline, deadlineMs, callerSignal }, where),
-          durationMs: Date.now() - started,
-        });
-      const timer = setTimeout(() => {
-        const err = new OcxError(ErrorCode.TIMEOUT, `no answer within the ${deadlineMs} ms deadline`, {
-          ...where,
-          retryable: true,
-        });
-        controller.abort(err);
-        fail(err);
-      }, deadlineMs);
-      const onCallerAbort = () => {
-        const err = new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', where);
-        controller.abort(err);
-        fail(err);
-      };
-      if (callerSignal?.aborted) {
-        onCallerAbort();
-        return;
-      }
-      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+        finish({ ok: false, error: OcxError.from(err, { ...where, signal: scope.signal }), durationMs: Date.now() - started });
       let promise: Promise<T>;
       try {
-        promise = Promise.resolve(fn(target, { signal: controller.signal, deadline }));
+        promise = Promise.resolve(fn(target, { signal: scope.signal, deadline }));
       } catch (err) {
         fail(err);
         return;
       }
       promise.then((value) => finish({ ok: true, value, durationMs: Date.now() - started }), fail);
+      // When the signal aborts, the target's own error names the step it was in (discovery, auth, k2k.sp, request,
+      // response-body); wait for it only briefly, so a target that ignores its signal is still reported on time.
+      const onAbort = () => {
+        const reason = OcxError.from(scope.signal.reason, { ...where, signal: scope.signal });
+        const grace = setTimeout(() => fail(reason), ABORT_GRACE_MS);
+        promise.then(
+          () => clearTimeout(grace),
+          (err: unknown) => {
+            clearTimeout(grace);
+            const own = OcxError.from(err, { ...where, signal: scope.signal });
+            fail(own.code === reason.code ? own : reason);
+          },
+        );
+      };
+      if (scope.signal.aborted) onAbort();
+      else scope.signal.addEventListener('abort', onAbort, { once: true });
     });
   };
 

@@ -8,7 +8,6 @@ export {
   type FanOutOptions,
   fanOut,
   type Settled,
-  toOcxError,
 } from './fanout.ts';
 export { allFailed, MultiCloud } from './multicloud.ts';
 export { defaultSessionFactory } from './session-factory.ts';

@@ -1,11 +1,11 @@
 import { type CloudsConfig, k2kCloudConfig, loadCloudsConfig } from '../config/loader.ts';
-import { canonicalServiceType, serviceTypeAliases } from '../config/service-types.ts';
+import { canonicalServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 import type { CloudConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import type { Session } from '../session/types.ts';
 import { CloudConnection } from './connection.ts';
-import { fanOut, toOcxError } from './fanout.ts';
+import { fanOut } from './fanout.ts';
 import { defaultSessionFactory } from './session-factory.ts';
 import type {
   CallFailure,
@@ -120,7 +120,7 @@ export class MultiCloud {
           const resolved = cfg.getCloud(cloud, { region: region || undefined, overrides });
           planned.push({ config: resolved, cloud, region: resolved.regionName });
         } catch (err) {
-          planned.push({ error: toOcxError(err, {}, { cloud, region }), cloud, region });
+          planned.push({ error: OcxError.from(err, { cloud, region }), cloud, region });
         }
       }
     };
@@ -172,7 +172,7 @@ export class MultiCloud {
         error,
       },
     });
-    const asError = (err: unknown, cloud: string, region: string) => toOcxError(err, {}, { cloud, region });
+    const asError = (err: unknown, cloud: string, region: string) => OcxError.from(err, { cloud, region });
 
     for (const [i, p] of unique.entries()) {
       if (!p.config) {

@@ -1,7 +1,7 @@
 import type { CatalogEndpoint, CatalogEntry } from '../auth/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { canonicalServiceType, serviceTypeCandidates } from './service-types.ts';
+import { canonicalServiceType, serviceTypeCandidates } from '../wire/service-types.ts';
 
 export interface EndpointQuery {
   serviceType: string;

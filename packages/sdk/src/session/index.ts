@@ -5,11 +5,7 @@ export { discoverEndpoint, pickVersion, splitVersionedUrl, versionEntries } from
 export { compareVersions, microversionHeaders, negotiateMicroversion, parseVersion } from './microversion.ts';
 export { nextLink, paginate, resolveNext } from './paginate.ts';
 export { appendQuery, joinUrl } from './service-client.ts';
-export {
-  DEFAULT_API_VERSION,
-  MICROVERSION_HEADER_NAME,
-  SERVICE_TYPE_ALIASES,
-  serviceTypeCandidates,
-} from './service-types.ts';
+export { MICROVERSION_HEADER_NAME } from '../wire/headers.ts';
+export { DEFAULT_API_VERSION, SERVICE_TYPE_ALIASES, serviceTypeCandidates } from '../wire/service-types.ts';
 export { CloudSession, createSession, k2kFromConfig } from './session.ts';
 export type * from './types.ts';

@@ -1,6 +1,5 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { MICROVERSION_HEADER_NAME } from './service-types.ts';
 
 /** '2.79' → [2, 79]; undefined when not a version. */
 export function parseVersion(v: string | undefined | null): [number, number] | undefined {
@@ -49,11 +48,4 @@ export function negotiateMicroversion(
   return normalized;
 }
 
-/** Headers that carry a microversion: `OpenStack-API-Version: compute 2.79` (+ legacy X-OpenStack-Nova-API-Version). */
-export function microversionHeaders(serviceType: string, version: string): Record<string, string> {
-  const name = MICROVERSION_HEADER_NAME[serviceType] ?? serviceType;
-  const headers: Record<string, string> = { 'openstack-api-version': `${name} ${version}` };
-  if (serviceType === 'compute') headers['x-openstack-nova-api-version'] = version;
-  if (serviceType === 'shared-file-system') headers['x-openstack-manila-api-version'] = version;
-  return headers;
-}
+export { microversionHeaders } from '../wire/headers.ts';

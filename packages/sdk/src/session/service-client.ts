@@ -1,6 +1,7 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { errorFromStatus } from '../errors/from-response.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
+import { resolveDeadline } from '../transport/cancel.ts';
 import { safeUrl } from '../transport/errors.ts';
 import type { HttpResponse, RequestBody } from '../transport/types.ts';
 import { microversionHeaders, negotiateMicroversion as negotiate } from './microversion.ts';
@@ -36,7 +37,7 @@ export interface SessionInternals {
       body?: RequestBody | undefined;
       signal?: AbortSignal | undefined;
       deadline: number;
-      timeoutMs: number;
+      timeoutMs: number | undefined;
       streamResponse?: boolean | undefined;
       idempotent?: boolean | undefined;
     },
@@ -66,6 +67,8 @@ export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
+type CallBudget = { signal?: AbortSignal; timeoutMs?: number; deadline?: number };
+
 export class SessionServiceClient implements ServiceClient {
   readonly serviceType: string;
   readonly #internals: SessionInternals;
@@ -81,17 +84,24 @@ export class SessionServiceClient implements ServiceClient {
     return this.#internals.session;
   }
 
-  #deadline(timeoutMs: number | undefined): { deadline: number; timeoutMs: number } {
-    const t = timeoutMs ?? this.#internals.defaultTimeoutMs();
-    return { deadline: Date.now() + t, timeoutMs: t };
+  /**
+   * The call's deadline: the caller's (`deadline`, or the one its signal carries — a fan-out's per-cloud deadline, the
+   * CLI's --timeout), else a budget of `timeoutMs` / the cloud's api_timeout starting now. Never a second budget.
+   */
+  #deadline(opts: { timeoutMs?: number | undefined; deadline?: number | undefined; signal?: AbortSignal | undefined }): {
+    deadline: number;
+    timeoutMs: number | undefined;
+  } {
+    const deadline = resolveDeadline(opts, this.#internals.defaultTimeoutMs());
+    return { deadline, timeoutMs: opts.timeoutMs };
   }
 
-  async version(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EndpointVersion> {
-    const { deadline } = this.#deadline(opts.timeoutMs);
+  async version(opts: CallBudget = {}): Promise<EndpointVersion> {
+    const { deadline } = this.#deadline(opts);
     return this.#internals.endpointVersion(this.serviceType, this.#opts, { signal: opts.signal, deadline });
   }
 
-  async endpoint(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
+  async endpoint(opts: CallBudget = {}): Promise<string> {
     return (await this.version(opts)).url;
   }
 
@@ -104,7 +114,7 @@ export class SessionServiceClient implements ServiceClient {
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<ServiceResponse> {
     const m = method.toUpperCase();
-    const { deadline, timeoutMs } = this.#deadline(opts.timeoutMs);
+    const { deadline, timeoutMs } = this.#deadline(opts);
     const call = { signal: opts.signal, deadline };
     const version = await this.#internals.endpointVersion(this.serviceType, this.#opts, call);
     const url = appendQuery(joinUrl(version.url, path), opts.query);

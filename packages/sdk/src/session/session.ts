@@ -4,7 +4,8 @@ import { authFromConfig } from '../auth/plugins.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
 import type { CloudConfig, FederationConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
-import { OcxError } from '../errors/ocx-error.ts';
+import { isOcxError, OcxError } from '../errors/ocx-error.ts';
+import { resolveDeadline } from '../transport/cancel.ts';
 import { safeUrl } from '../transport/errors.ts';
 import { SharedFlight } from '../transport/shared-flight.ts';
 import { createTransport } from '../transport/transport.ts';
@@ -12,7 +13,7 @@ import type { HttpResponse, RequestBody, Transport } from '../transport/types.ts
 import { expandEndpointTemplate, selectEndpoint } from './catalog.ts';
 import { discoverEndpoint } from './discovery.ts';
 import { type SessionInternals, SessionServiceClient } from './service-client.ts';
-import { canonicalServiceType } from './service-types.ts';
+import { canonicalServiceType } from '../wire/service-types.ts';
 import type { EndpointVersion, ServiceClient, ServiceClientOptions, Session, SessionOptions } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -99,7 +100,7 @@ export class CloudSession implements Session {
     return {
       transport: this.transport,
       signal: call.signal,
-      deadline: call.deadline ?? Date.now() + timeoutMs,
+      deadline: resolveDeadline({ ...call, timeoutMs }, timeoutMs),
       timeoutMs,
       cloud: this.cloud.name,
       region: this.regionName || undefined,
@@ -171,7 +172,12 @@ export class CloudSession implements Session {
       await res.dump();
       return undefined;
     }
-    return res.json().catch(() => undefined);
+    // A body that is not JSON means "no version document"; a body that never came (TIMEOUT, CANCELLED) is the
+    // caller's failure and must reach it, naming the step.
+    return res.json().catch((err: unknown) => {
+      if (isOcxError(err, ErrorCode.INVALID_RESPONSE)) return undefined;
+      throw err;
+    });
   }
 
   async #endpointVersion(

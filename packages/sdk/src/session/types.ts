@@ -22,6 +22,12 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
   /** Time budget for this call (ms), including re-auth and retries. Default: the cloud's api_timeout or 60 s. */
   timeoutMs?: number | undefined;
+  /**
+   * The caller's absolute deadline (epoch ms), e.g. a fan-out's per-cloud deadline. Bounds discovery, auth, the
+   * request and the body read; no budget of the client's own is started. A signal from the fan-out (or any
+   * callScope) carries its deadline already.
+   */
+  deadline?: number | undefined;
   /** Microversion for this call ('2.79', or 'latest' = the highest both sides support). Overrides the client default. */
   microversion?: string | undefined;
   /** Do not send X-Auth-Token. */
@@ -98,9 +104,9 @@ export interface ServiceClient {
   readonly serviceType: string;
   readonly session: Session;
   /** The versioned base URL (catalog or override + version discovery). */
-  endpoint(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
+  endpoint(opts?: { signal?: AbortSignal; timeoutMs?: number; deadline?: number }): Promise<string>;
   /** Discovery result for this client's endpoint (cached per endpoint). */
-  version(opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<EndpointVersion>;
+  version(opts?: { signal?: AbortSignal; timeoutMs?: number; deadline?: number }): Promise<EndpointVersion>;
   /**
    * Resolve a requested microversion against the server's range: 'latest' → the server max; a number outside the
    * range → BAD_REQUEST before any call. undefined when the service has no microversions and none was asked.

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
-import { classifyFailure, safeUrl } from './errors.ts';
+import { callScope, resolveDeadline } from './cancel.ts';
+import { safeUrl } from './errors.ts';
 import { BufferedBodyResponse, toHeaders } from './response.ts';
 import type { Handler, HttpRequest, TlsOptions } from './types.ts';
 
@@ -48,28 +49,37 @@ export function errorContextOf(req: HttpRequest): ErrorContext {
   };
 }
 
-/** The innermost handler: one HTTP attempt through undici, bounded by `req.deadline` and `req.signal`. */
+/** The step a timed-out or cancelled attempt is reported in: its operation (auth.password, k2k.sp, ...) or 'request'. */
+function stepOf(req: HttpRequest, body: boolean): string {
+  const op = req.context?.operation;
+  if (body) return op ? `${op}.body` : 'response-body';
+  return op ?? 'request';
+}
+
+/**
+ * The innermost handler: one HTTP attempt through undici under one signal (callScope: the caller's signal and
+ * `req.deadline`), which also covers the body read. Any failure goes through OcxError.from.
+ */
 export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: number; userAgent: string }): Handler {
   return async (req) => {
     const ctx = errorContextOf(req);
-    const deadline = req.deadline ?? Date.now() + (req.timeoutMs ?? defaults.timeoutMs);
+    const deadline = resolveDeadline(req, defaults.timeoutMs);
     const budget = Math.max(0, deadline - Date.now());
-    const failInfo = { signal: req.signal, deadline, context: ctx, timeoutMs: req.timeoutMs };
-    if (req.signal?.aborted) throw classifyFailure(req.signal.reason, failInfo);
-    if (budget <= 0) throw classifyFailure(new Error('deadline passed before the call started'), failInfo);
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('deadline passed', 'TimeoutError')), budget);
-    timer.unref();
-    const onCallerAbort = () => controller.abort(req.signal?.reason);
-    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    let cleaned = false;
-    const cleanup = () => {
-      if (cleaned) return;
-      cleaned = true;
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
+    const scope = callScope({ signal: req.signal, deadline, timeoutMs: req.timeoutMs, unref: true });
+    const fail = (err: unknown, body: boolean) => {
+      const timing = scope.signal.aborted || Date.now() >= deadline - 1;
+      return OcxError.from(err, {
+        ...ctx,
+        ...(timing ? { step: stepOf(req, body) } : {}),
+        signal: scope.signal,
+        deadline,
+        timeoutMs: req.timeoutMs,
+      });
     };
+    if (scope.signal.aborted || budget <= 0) {
+      scope.dispose();
+      throw fail(req.signal?.reason ?? new Error('deadline passed before the call started'), false);
+    }
 
     const headers: Record<string, string> = {};
     let hasUa = false;
@@ -85,24 +95,25 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
         method: req.method.toUpperCase() as Dispatcher.HttpMethod,
         headers,
         body: req.body as Dispatcher.DispatchOptions['body'],
-        signal: controller.signal,
+        signal: scope.signal,
         headersTimeout: budget + 1_000,
         bodyTimeout: req.streamResponse ? Math.max(budget, 1_000) : budget + 1_000,
       });
-      if (req.streamResponse) cleanup();
+      // A streamed body is bounded by undici's idle bodyTimeout, not the deadline; the caller's signal still ends it.
+      if (req.streamResponse) scope.clearDeadline();
       return new BufferedBodyResponse({
         status: res.statusCode,
         headers: toHeaders(res.headers as Record<string, string | string[] | undefined>),
         url: safeUrl(req.url),
         method: req.method.toUpperCase(),
         body: res.body,
-        onDone: cleanup,
-        onError: (err) => classifyFailure(err, failInfo),
+        onDone: scope.dispose,
+        onError: (err) => fail(err, true),
         context: ctx,
       });
     } catch (err) {
-      cleanup();
-      throw classifyFailure(err, failInfo);
+      scope.dispose();
+      throw fail(err, false);
     }
   };
 }

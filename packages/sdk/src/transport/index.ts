@@ -1,7 +1,7 @@
 // Public exports of transport/.
 
 export { createAgent, DEFAULT_TIMEOUT_MS } from './dispatch.ts';
-export { classifyFailure, isIdempotentMethod, safeUrl } from './errors.ts';
+export { isIdempotentMethod } from './errors.ts';
 export { type CreateLoggerOptions, createLogger } from './logger.ts';
 export { Limiter } from './middleware/rate-limit.ts';
 export { parseRetryAfter } from './middleware/retry.ts';

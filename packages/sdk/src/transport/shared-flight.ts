@@ -1,5 +1,8 @@
-import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
+import { deadlineExceeded } from './cancel.ts';
+
+/** How long a caller that gave up last waits for the aborted work's own error (it names the step that hung). */
+const ABANDON_GRACE_MS = 250;
 
 /**
  * Work shared by concurrent callers (a login in flight, a version discovery): it runs once, under its own signal.
@@ -41,60 +44,64 @@ export class SharedFlight<T> {
   }
 
   /**
-   * Wait for the shared result, but only until `signal` aborts (CANCELLED) or `deadline` (epoch ms) passes (TIMEOUT).
+   * Wait for the shared result, but only until `signal` aborts (its reason: CANCELLED, or TIMEOUT for a deadline) or
+   * `deadline` (epoch ms) passes (TIMEOUT). When this caller is the last one waiting, the work is aborted with this
+   * caller's reason and, if it ends within a moment, its own error is reported: it names the step that hung.
    */
   join(signal: AbortSignal | undefined, deadline: number | undefined, context: ErrorContext = {}): Promise<T> {
     if (this.#settled) return this.promise;
-    const cancelled = () => new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', context);
-    const timedOut = () =>
-      new OcxError(ErrorCode.TIMEOUT, 'the deadline passed while waiting for a shared request', {
-        ...context,
-        retryable: true,
-      });
-    if (signal?.aborted) return Promise.reject(cancelled());
-    if (deadline !== undefined && deadline <= Date.now()) return Promise.reject(timedOut());
+    if (signal?.aborted) return Promise.reject(OcxError.from(signal.reason, { ...context, signal }));
+    if (deadline !== undefined && deadline <= Date.now()) return Promise.reject(deadlineExceeded(undefined, context));
     this.#waiters++;
     return new Promise<T>((resolve, reject) => {
       let left = false;
-      const leave = (gaveUp: boolean): boolean => {
+      const leave = (reason: OcxError | undefined): boolean => {
         if (left) return false;
         left = true;
         signal?.removeEventListener('abort', onAbort);
         if (timer) clearTimeout(timer);
         this.#waiters--;
-        if (gaveUp && this.#waiters === 0 && !this.#settled) this.#abandon();
+        if (reason && this.#waiters === 0 && !this.#settled) {
+          this.#abandon(reason);
+          // The work now aborts with this reason; its own error says where it was. Wait for it only briefly.
+          const grace = setTimeout(() => reject(reason), ABANDON_GRACE_MS);
+          grace.unref?.();
+          this.promise.then(
+            () => {
+              clearTimeout(grace);
+              reject(reason);
+            },
+            (e: unknown) => {
+              clearTimeout(grace);
+              const own = OcxError.from(e, {});
+              const sameKind = own.code === reason.code;
+              reject(sameKind ? OcxError.from(own, context) : reason);
+            },
+          );
+        } else if (reason) reject(reason);
         return true;
       };
-      const onAbort = () => {
-        if (leave(true)) reject(cancelled());
-      };
+      const onAbort = () => leave(OcxError.from(signal?.reason, { ...context, signal }));
       const timer =
         deadline === undefined
           ? undefined
-          : setTimeout(
-              () => {
-                if (leave(true)) reject(timedOut());
-              },
-              Math.max(0, deadline - Date.now()),
-            );
+          : setTimeout(() => leave(deadlineExceeded(undefined, context)), Math.max(0, deadline - Date.now()));
       timer?.unref?.();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.promise.then(
         (v) => {
-          if (leave(false)) resolve(v);
+          if (leave(undefined)) resolve(v);
         },
         (e: unknown) => {
-          if (leave(false)) reject(e);
+          if (leave(undefined)) reject(e);
         },
       );
     });
   }
 
-  #abandon(): void {
+  #abandon(reason: OcxError): void {
     if (this.#controller.signal.aborted) return;
-    this.#controller.abort(
-      new OcxError(ErrorCode.CANCELLED, 'every caller waiting for this shared request gave up', {}),
-    );
+    this.#controller.abort(reason);
     try {
       this.#onAbandon();
     } catch {

@@ -1,7 +1,7 @@
 import type { Agent } from 'undici';
+import { resolveDeadline } from './cancel.ts';
 import { createAgent, DEFAULT_TIMEOUT_MS, undiciHandler } from './dispatch.ts';
 import { createLogger } from './logger.ts';
-import { deadlineMiddleware } from './middleware/deadline.ts';
 import { callMetricsMiddleware, observeMiddleware } from './middleware/observe.ts';
 import { rateLimitMiddleware } from './middleware/rate-limit.ts';
 import { retryMiddleware } from './middleware/retry.ts';
@@ -20,6 +20,17 @@ export const USER_AGENT = 'ocx-sdk/0.1.0';
 /** Compose middleware, outermost first. */
 export function compose(middleware: Middleware[], terminal: Handler): Handler {
   return middleware.reduceRight<Handler>((next, mw) => mw(next), terminal);
+}
+
+/**
+ * Give every call its absolute deadline before anything else runs (retries and the rate limit wait inside it): the
+ * caller's `deadline`, or the one its signal carries (cancel.ts), or now + `timeoutMs` / the transport default.
+ */
+function deadlineMiddleware(defaultTimeoutMs: number): Middleware {
+  return (next) => (req) => {
+    const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
+    return next({ ...req, timeoutMs, deadline: resolveDeadline(req, timeoutMs) });
+  };
 }
 
 /**
