@@ -78,6 +78,8 @@ export class FakeKeystone {
   readonly sessions = new Map<string, { user: string }>();
   /** SP role: the IdP whose assertions it trusts. */
   trustedIdp: FakeKeystone | undefined;
+  /** Hang on matching requests: 'headers' never answers, 'body' sends headers and part of a body, then stops. */
+  stall: ((method: string, path: string) => 'headers' | 'body' | undefined) | undefined;
   readonly opts: FakeKeystoneOptions;
 
   constructor(opts: FakeKeystoneOptions = {}) {
@@ -232,6 +234,13 @@ export class FakeKeystone {
     const full = new URL(req.url, 'http://x');
     if (!full.pathname.startsWith(prefix)) return this.#err(res, 404, 'Not Found', 'no such path');
     const path = full.pathname.slice(prefix.length) || '/';
+    const stall = this.stall?.(req.method, path);
+    if (stall === 'headers') return;
+    if (stall === 'body') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"stalled": ');
+      return;
+    }
     const ttl = this.opts.tokenTtlMs ?? 3_600_000;
 
     if (req.method === 'GET' && (path === '/' || path === '')) {

@@ -47,9 +47,7 @@ export async function discoverIdentityV3(authUrl: string, ctx: AuthContext): Pro
       const doc = (await res.json().catch((err: unknown) => {
         if (isOcxError(err, ErrorCode.INVALID_RESPONSE)) return undefined;
         throw err;
-      })) as
-        | { versions?: { values?: VersionDoc[] } | VersionDoc[]; version?: VersionDoc }
-        | undefined;
+      })) as { versions?: { values?: VersionDoc[] } | VersionDoc[]; version?: VersionDoc } | undefined;
       const values = Array.isArray(doc?.versions) ? doc.versions : (doc?.versions?.values ?? []);
       const all = doc?.version ? [doc.version, ...values] : values;
       const v3 = all.filter((v) => typeof v.id === 'string' && /^v3(\.|$)/.test(v.id));

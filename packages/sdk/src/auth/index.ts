@@ -31,10 +31,10 @@ export {
   TokenAuth,
   type TokenAuthOptions,
 } from './plugins.ts';
-export type * from './types.ts';
 export {
   TokenValidator,
   type TokenValidatorOptions,
   type ValidatedToken,
   validatedTokenFromBody,
 } from './token-validator.ts';
+export type * from './types.ts';

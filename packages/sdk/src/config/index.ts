@@ -1,5 +1,6 @@
 // Public exports of config/ (owned by the engineer working on config/).
 
+export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 export { overridesFromEnv } from './env.ts';
 export {
   type CloudsConfig,
@@ -9,5 +10,4 @@ export {
   type LoadCloudsConfigOptions,
   loadCloudsConfig,
 } from './loader.ts';
-export { canonicalServiceType, isKnownServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 export type * from './types.ts';

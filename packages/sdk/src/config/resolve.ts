@@ -1,11 +1,11 @@
 import type { OcxError } from '../errors/ocx-error.ts';
+import { canonicalServiceType } from '../wire/service-types.ts';
 import { envVarForKey } from './env.ts';
 import { configError, locate } from './errors.ts';
 import type { ConfigFile } from './files.ts';
 import { describe } from './files.ts';
 import { authUpdate, type Dict, expandTemplate, isDict, magicFixes, normalizeKeys, toBoolean } from './normalize.ts';
 import { cloudEntrySchema, keyPath, SERVICE_KEY_SUFFIXES } from './schema.ts';
-import { canonicalServiceType } from '../wire/service-types.ts';
 import type { AuthConfig, AuthType, CloudConfig, FederationConfig, Interface, ServiceConfig } from './types.ts';
 
 /** Everything the loader read, as the resolver needs it. */

@@ -1,5 +1,5 @@
-import { ErrorCode } from './codes.ts';
 import { parseFaultMessage } from '../wire/faults.ts';
+import { ErrorCode } from './codes.ts';
 import { type ErrorContext, OcxError } from './ocx-error.ts';
 
 export { parseFaultMessage } from '../wire/faults.ts';

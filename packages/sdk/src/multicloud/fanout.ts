@@ -57,7 +57,12 @@ export async function fanOut<X, T>(
     const target = targets[index] as X;
     const where = opts.where?.(target) ?? {};
     const started = Date.now();
-    const scope = callScope({ signal: callerSignal, deadline: started + deadlineMs, timeoutMs: deadlineMs, context: where });
+    const scope = callScope({
+      signal: callerSignal,
+      deadline: started + deadlineMs,
+      timeoutMs: deadlineMs,
+      context: where,
+    });
     const deadline = scope.deadline as number;
     return new Promise<void>((resolve) => {
       let done = false;
@@ -69,7 +74,11 @@ export async function fanOut<X, T>(
         resolve();
       };
       const fail = (err: unknown) =>
-        finish({ ok: false, error: OcxError.from(err, { ...where, signal: scope.signal }), durationMs: Date.now() - started });
+        finish({
+          ok: false,
+          error: OcxError.from(err, { ...where, signal: scope.signal }),
+          durationMs: Date.now() - started,
+        });
       let promise: Promise<T>;
       try {
         promise = Promise.resolve(fn(target, { signal: scope.signal, deadline }));

@@ -1,9 +1,9 @@
 import { type CloudsConfig, k2kCloudConfig, loadCloudsConfig } from '../config/loader.ts';
-import { canonicalServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 import type { CloudConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import type { Session } from '../session/types.ts';
+import { canonicalServiceType, serviceTypeAliases } from '../wire/service-types.ts';
 import { CloudConnection } from './connection.ts';
 import { fanOut } from './fanout.ts';
 import { defaultSessionFactory } from './session-factory.ts';

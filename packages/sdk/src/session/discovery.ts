@@ -1,6 +1,6 @@
-import { compareVersions, parseVersion } from './microversion.ts';
 import { MICROVERSION_HEADER_NAME } from '../wire/headers.ts';
 import { DEFAULT_API_VERSION } from '../wire/service-types.ts';
+import { compareVersions, parseVersion } from './microversion.ts';
 import type { EndpointVersion } from './types.ts';
 
 const VERSION_SEGMENT = /^v\d+(\.\d+)?$/;

@@ -88,7 +88,11 @@ export class SessionServiceClient implements ServiceClient {
    * The call's deadline: the caller's (`deadline`, or the one its signal carries — a fan-out's per-cloud deadline, the
    * CLI's --timeout), else a budget of `timeoutMs` / the cloud's api_timeout starting now. Never a second budget.
    */
-  #deadline(opts: { timeoutMs?: number | undefined; deadline?: number | undefined; signal?: AbortSignal | undefined }): {
+  #deadline(opts: {
+    timeoutMs?: number | undefined;
+    deadline?: number | undefined;
+    signal?: AbortSignal | undefined;
+  }): {
     deadline: number;
     timeoutMs: number | undefined;
   } {

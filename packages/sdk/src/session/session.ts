@@ -10,10 +10,10 @@ import { safeUrl } from '../transport/errors.ts';
 import { SharedFlight } from '../transport/shared-flight.ts';
 import { createTransport } from '../transport/transport.ts';
 import type { HttpResponse, RequestBody, Transport } from '../transport/types.ts';
+import { canonicalServiceType } from '../wire/service-types.ts';
 import { expandEndpointTemplate, selectEndpoint } from './catalog.ts';
 import { discoverEndpoint } from './discovery.ts';
 import { type SessionInternals, SessionServiceClient } from './service-client.ts';
-import { canonicalServiceType } from '../wire/service-types.ts';
 import type { EndpointVersion, ServiceClient, ServiceClientOptions, Session, SessionOptions } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;

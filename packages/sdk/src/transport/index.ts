@@ -1,5 +1,6 @@
 // Public exports of transport/.
 
+export { type CallScope, callScope, deadlineExceeded, deadlineOf, resolveDeadline } from './cancel.ts';
 export { createAgent, DEFAULT_TIMEOUT_MS } from './dispatch.ts';
 export { isIdempotentMethod } from './errors.ts';
 export { type CreateLoggerOptions, createLogger } from './logger.ts';
