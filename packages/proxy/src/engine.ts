@@ -5,7 +5,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, OcxError } from '@ocx/sdk';
+import { ErrorCode, OcxError, safeUrl } from '@ocx/sdk';
 import type { Logger } from 'pino';
 import { type Agent, type Dispatcher, request } from 'undici';
 import type { Breakers } from './breaker.ts';
@@ -23,7 +23,6 @@ import { ExchangeError } from './front/outgoing.ts';
 import { UpstreamPool } from './front/pool.ts';
 import type { ClientExchange } from './front/server.ts';
 import { requestHead } from './front/wire.ts';
-import { safeUrl, toOcxError } from './http.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
 import { noteStreamed } from './memory.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -868,7 +867,11 @@ export class Engine {
       }
       return { targetId, status: r.statusCode, headers: r.headers, json, text };
     } catch (err) {
-      const e = toOcxError(err, `${spec.method} ${targetId}/${service}`, url || targetId, sig);
+      const e = OcxError.from(err, {
+        method: `${spec.method} ${targetId}/${service}`,
+        url: safeUrl(url || targetId),
+        signal: sig,
+      });
       if (e.code !== ErrorCode.CANCELLED || !st.signal.aborted) {
         if (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.UNREACHABLE) this.o.breakers.failure(targetId);
       }
@@ -906,7 +909,7 @@ export class Engine {
           const result = await this.callTarget(st, targetId, spec(targetId), timeoutMs);
           return { targetId, ok: true, result };
         } catch (err) {
-          const error = toOcxError(err, targetId, targetId);
+          const error = OcxError.from(err, { cloud: targetId });
           if (error.code !== ErrorCode.ENDPOINT_NOT_FOUND) {
             this.o.metrics.fanoutMissing(targetId);
             this.o.logger.warn(
@@ -978,7 +981,7 @@ export class Engine {
         targetId,
         url,
         t0,
-        toOcxError(err, `${st.method} ${targetId}/${st.service}`, url, st.signal),
+        OcxError.from(err, { method: `${st.method} ${targetId}/${st.service}`, url: safeUrl(url), signal: st.signal }),
       );
     }
     const status = upstream.statusCode;
@@ -1255,7 +1258,7 @@ export class Engine {
         bodyTimeout: this.o.upstreamTimeoutMs,
       });
     } catch (err) {
-      throw toOcxError(err, `GET ${p.service} versions`, url, signal);
+      throw OcxError.from(err, { method: `GET ${p.service} versions`, url: safeUrl(url), signal });
     }
     const map: LinkMap = { upstreamRoot: root, proxyRoot: `${origin}${p.prefix}` };
     const headers = responseHeaders(r.headers, map);
@@ -1370,7 +1373,7 @@ export class Engine {
       headersTimeout: this.o.upstreamTimeoutMs,
       bodyTimeout: this.o.upstreamTimeoutMs,
     }).catch((err: unknown) => {
-      throw toOcxError(err, `token injection into ${toTarget}'s proxy`, peer);
+      throw OcxError.from(err, { method: `token injection into ${toTarget}'s proxy`, url: safeUrl(peer) });
     });
     await r.body.dump();
     if (r.statusCode !== 204 && r.statusCode !== 200) {
@@ -1477,7 +1480,7 @@ function defaultBase(service: string, projectId: string): string {
 function exchangeError(err: unknown, what: string, url: string, signal: AbortSignal): OcxError {
   const timedOut = err instanceof ExchangeError && (err.code === 'HEADERS_TIMEOUT' || err.code === 'CONNECT_TIMEOUT');
   const e = timedOut ? Object.assign(new Error((err as Error).message, { cause: err }), { name: 'TimeoutError' }) : err;
-  return toOcxError(e, what, url, signal);
+  return OcxError.from(e, { method: what, url: safeUrl(url), signal });
 }
 
 function viaCredential(c: RemoteCredential): Credential {

@@ -3,8 +3,7 @@
  * library parses): Nova/Cinder `{"itemNotFound": {"code", "message"}}`, Neutron `{"NeutronError": {...}}`,
  * Glance and Swift webob-style text, Keystone `{"error": {...}}` for authentication failures.
  */
-import { ErrorCode, type OcxError } from '@ocx/sdk';
-import { reason } from './front/wire.ts';
+import { ErrorCode, encodeFault, type OcxError } from '@ocx/sdk';
 
 export interface ProxyResponse {
   status: number;
@@ -12,60 +11,10 @@ export interface ProxyResponse {
   body: string | Buffer;
 }
 
-/** Nova/Cinder fault names by status. */
-const NOVA_FAULTS: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'badMethod',
-  409: 'conflictingRequest',
-  413: 'overLimit',
-  500: 'computeFault',
-  501: 'notImplemented',
-  502: 'computeFault',
-  503: 'serviceUnavailable',
-  504: 'computeFault',
-  508: 'badRequest',
-};
-
-const NEUTRON_TYPES: Record<number, string> = {
-  400: 'HTTPBadRequest',
-  401: 'HTTPUnauthorized',
-  403: 'HTTPForbidden',
-  404: 'HTTPNotFound',
-  409: 'HTTPConflict',
-  413: 'HTTPRequestEntityTooLarge',
-  500: 'HTTPInternalServerError',
-  502: 'HTTPBadGateway',
-  503: 'HTTPServiceUnavailable',
-  504: 'HTTPGatewayTimeout',
-  508: 'HTTPLoopDetected',
-};
-
+/** An error the proxy answers itself, in the fault body of `service` (the SDK's wire module knows the shapes). */
 export function errorResponse(service: string | undefined, status: number, message: string): ProxyResponse {
-  const title = reason(status);
-  const json = (v: unknown): ProxyResponse => ({
-    status,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(v),
-  });
-  switch (service) {
-    case 'compute':
-    case 'block-storage':
-      return json({ [NOVA_FAULTS[status] ?? 'computeFault']: { code: status, message } });
-    case 'network':
-      return json({ NeutronError: { type: NEUTRON_TYPES[status] ?? 'HTTPError', message, detail: '' } });
-    case 'image':
-    case 'object-store':
-      return {
-        status,
-        headers: { 'content-type': 'text/plain; charset=UTF-8' },
-        body: `${status} ${title}\n\n${message}\n\n   `,
-      };
-    default:
-      return json({ error: { code: status, title, message } });
-  }
+  const fault = encodeFault(service, status, message);
+  return { status, headers: { 'content-type': fault.contentType }, body: fault.body };
 }
 
 /** Keystone's own 401 (what keystonemiddleware-protected services answer for a bad token). */

@@ -1,11 +1,10 @@
 /**
  * The proxy's view of its home Keystone: its own service token (password or application credential from the
- * home cloud's clouds.yaml entry), validation of incoming user tokens, and the home catalog.
+ * home cloud's clouds.yaml entry), validation of incoming user tokens, and the home catalog. All of it goes through
+ * the SDK's TokenValidator (the SDK's auth, token cache and transport): the proxy has no Keystone client of its own.
  */
-import type { CloudConfig } from '@ocx/sdk';
-import { ErrorCode, errorFromStatus, OcxError } from '@ocx/sdk';
-import type { Dispatcher } from 'undici';
-import { call, headerValue, parseJson } from './http.ts';
+import type { AccessInfo, CloudConfig, Transport } from '@ocx/sdk';
+import { ErrorCode, OcxError, SUBJECT_TOKEN_STEP, serviceTypeAliases, TokenValidator } from '@ocx/sdk';
 
 export interface CatalogEndpointLike {
   interface: string;
@@ -23,7 +22,7 @@ export interface ServiceProviderRef {
   sp_url: string;
 }
 
-/** What the proxy needs to know about a validated user token. */
+/** What the proxy needs to know about a validated user token (the SDK's ValidatedToken, in the proxy's shapes). */
 export interface ValidatedToken {
   userId: string;
   userName: string;
@@ -36,32 +35,21 @@ export interface ValidatedToken {
   serviceProviders: ServiceProviderRef[];
 }
 
-interface RawToken {
-  token?: {
-    expires_at?: string;
-    user?: { id?: string; name?: string };
-    project?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
-    roles?: { name?: string }[];
-    catalog?: CatalogEntryLike[];
-    service_providers?: ServiceProviderRef[];
-  };
-}
-
 export function identityBase(authUrl: string): string {
   const u = authUrl.replace(/\/+$/, '');
   return /\/v3$/.test(u) ? u : `${u}/v3`;
 }
 
-/** Canonical service types the proxy serves, with the catalog aliases that mean the same thing. */
-export const SERVICE_ALIASES: Record<string, string[]> = {
-  compute: ['compute'],
-  'block-storage': ['block-storage', 'volumev3', 'volumev2', 'volume'],
-  image: ['image'],
-  network: ['network'],
-  'object-store': ['object-store'],
+/** Canonical service types the proxy serves; the catalog aliases that mean the same come from the SDK's wire module. */
+export const PROXIED_SERVICE_TYPES = [
+  'compute',
+  'block-storage',
+  'image',
+  'network',
+  'object-store',
   /** A federation proxy in front of this cloud's services (where token injection is delivered). */
-  'federation-proxy': ['federation-proxy'],
-};
+  'federation-proxy',
+] as const;
 
 /**
  * The service root of an endpoint: the URL with its version (and anything after it) removed, so that a path the
@@ -85,8 +73,8 @@ export function serviceRoot(endpointUrl: string): string {
 export function rootsFromCatalog(catalog: CatalogEntryLike[] | undefined, region?: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!catalog) return out;
-  for (const [canonical, aliases] of Object.entries(SERVICE_ALIASES)) {
-    for (const alias of aliases) {
+  for (const canonical of PROXIED_SERVICE_TYPES) {
+    for (const alias of serviceTypeAliases(canonical)) {
       const entry = catalog.find((e) => e.type === alias);
       if (!entry) continue;
       const eps = entry.endpoints.filter(
@@ -107,7 +95,6 @@ export interface ServiceLogin {
   expiresAt: number;
   catalog: CatalogEntryLike[];
   serviceProviders: ServiceProviderRef[];
-  roots?: Record<string, string>;
   /** The service account's own project (K2K needs a project-scoped IdP token). */
   projectId: string | undefined;
   projectName: string | undefined;
@@ -116,22 +103,20 @@ export interface ServiceLogin {
 
 export interface HomeKeystoneOptions {
   cloud: CloudConfig;
-  dispatcher: Dispatcher;
+  /** Budget of one Keystone call (service login or validation). */
   timeoutMs: number;
+  /** Share a transport (e.g. with other SDK users in the process); default: the validator's own. */
+  transport?: Transport | undefined;
 }
 
 export class HomeKeystone {
   readonly identityUrl: string;
+  readonly validator: TokenValidator;
   private readonly cloud: CloudConfig;
-  private readonly dispatcher: Dispatcher;
-  private readonly timeoutMs: number;
-  private service: ServiceLogin | undefined;
-  private pending: Promise<ServiceLogin> | undefined;
+  private roots: { token: string; roots: Record<string, string> } | undefined;
 
   constructor(opts: HomeKeystoneOptions) {
     this.cloud = opts.cloud;
-    this.dispatcher = opts.dispatcher;
-    this.timeoutMs = opts.timeoutMs;
     const authUrl = opts.cloud.auth.auth_url;
     if (!authUrl) {
       throw new OcxError(ErrorCode.CONFIG_INVALID, `cloud ${opts.cloud.name} has no auth.auth_url`, {
@@ -140,97 +125,31 @@ export class HomeKeystone {
       });
     }
     this.identityUrl = identityBase(authUrl);
+    // No result cache here: the engine keeps its own validation cache (validationCacheMs), one is enough.
+    this.validator = new TokenValidator({
+      cloud: opts.cloud,
+      timeoutMs: opts.timeoutMs,
+      transport: opts.transport,
+      cacheTtlMs: 0,
+    });
   }
 
   get cloudName(): string {
     return this.cloud.name;
   }
 
-  private authBody(): unknown {
-    const a = this.cloud.auth;
-    if (a.application_credential_id || a.application_credential_name) {
-      return {
-        auth: {
-          identity: {
-            methods: ['application_credential'],
-            application_credential: a.application_credential_id
-              ? { id: a.application_credential_id, secret: a.application_credential_secret }
-              : {
-                  name: a.application_credential_name,
-                  secret: a.application_credential_secret,
-                  user: { name: a.username, domain: domainRef(a.user_domain_id, a.user_domain_name) },
-                },
-          },
-        },
-      };
-    }
-    const user = a.user_id
-      ? { id: a.user_id, password: a.password }
-      : { name: a.username, password: a.password, domain: domainRef(a.user_domain_id, a.user_domain_name) };
-    const project = a.project_id
-      ? { id: a.project_id }
-      : a.project_name
-        ? { name: a.project_name, domain: domainRef(a.project_domain_id, a.project_domain_name) }
-        : undefined;
-    return {
-      auth: {
-        identity: { methods: ['password'], password: { user } },
-        ...(project ? { scope: { project } } : {}),
-      },
-    };
-  }
-
-  /** The proxy's own token (cached, renewed five minutes before expiry). */
+  /** The proxy's own token (the SDK's cached one, renewed before expiry; `force` logs in again). */
   async serviceToken(force = false): Promise<ServiceLogin> {
-    const now = Date.now();
-    if (!force && this.service && this.service.expiresAt - 300_000 > now) return this.service;
-    if (!this.pending) {
-      this.pending = this.login().finally(() => {
-        this.pending = undefined;
-      });
-    }
-    this.service = await this.pending;
-    return this.service;
-  }
-
-  private async login(): Promise<ServiceLogin> {
-    const url = `${this.identityUrl}/auth/tokens`;
-    const res = await call(this.dispatcher, url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(this.authBody()),
-      deadline: Date.now() + this.timeoutMs,
-      what: 'home keystone service login',
-    });
-    if (res.status !== 201 && res.status !== 200) {
-      const err = errorFromStatus(res.status, res.body.toString('utf8'), {
-        cloud: this.cloud.name,
-        service: 'identity',
-        method: 'POST',
-        url,
-      });
-      throw res.status === 401 ? new OcxError(ErrorCode.AUTH_FAILED, err.message, err.context()) : err;
-    }
-    const token = headerValue(res.headers, 'x-subject-token');
-    if (!token) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'keystone gave no X-Subject-Token', { url });
-    const body = parseJson(res.body) as RawToken;
-    const expiresAt = Date.parse(body.token?.expires_at ?? '') || Date.now() + 3_600_000;
-    return {
-      token,
-      expiresAt,
-      catalog: body.token?.catalog ?? [],
-      serviceProviders: body.token?.service_providers ?? [],
-      projectId: body.token?.project?.id,
-      projectName: body.token?.project?.name,
-      projectDomainName: body.token?.project?.domain?.name,
-    };
+    return toLogin(await this.validator.serviceAccess({ force }));
   }
 
   /** Home service roots from the proxy's own catalog. */
   async homeRoots(): Promise<Record<string, string>> {
     const login = await this.serviceToken();
-    login.roots ??= rootsFromCatalog(login.catalog, this.cloud.regionName || undefined);
-    return login.roots;
+    if (this.roots?.token !== login.token) {
+      this.roots = { token: login.token, roots: rootsFromCatalog(login.catalog, this.cloud.regionName || undefined) };
+    }
+    return this.roots.roots;
   }
 
   /**
@@ -238,51 +157,43 @@ export class HomeKeystone {
    * Rejects with OcxError when Keystone cannot be asked.
    */
   async validate(userToken: string, signal?: AbortSignal): Promise<ValidatedToken | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const { token } = await this.serviceToken(attempt > 0);
-      const url = `${this.identityUrl}/auth/tokens?nocatalog=1`;
-      const res = await call(this.dispatcher, url, {
-        headers: { 'x-auth-token': token, 'x-subject-token': userToken, accept: 'application/json' },
-        deadline: Date.now() + this.timeoutMs,
-        ...(signal ? { signal } : {}),
-        what: 'home keystone token validation',
-      });
-      if (res.status === 200) {
-        const v = toValidated(parseJson(res.body) as RawToken);
+    try {
+      const v = await this.validator.validate(userToken, { signal });
+      const providers = v.serviceProviders.map((sp) => ({ id: sp.id, auth_url: sp.authUrl, sp_url: sp.spUrl }));
+      return {
+        userId: v.userId,
+        userName: v.userName,
+        projectId: v.projectId,
+        projectName: v.projectName,
+        projectDomainId: v.projectDomainId,
+        projectDomainName: v.projectDomainName,
+        roles: v.roles,
+        expiresAt: new Date(v.expiresAt),
         // Keystone lists the enabled service providers in every token; fall back to the proxy's own list.
-        if (v.serviceProviders.length === 0) v.serviceProviders = this.service?.serviceProviders ?? [];
-        return v;
-      }
-      if (res.status === 404) return undefined;
-      // 401 here means our own service token went stale: log in again once.
-      if (res.status === 401 && attempt === 0) continue;
-      throw errorFromStatus(res.status, res.body.toString('utf8'), {
-        cloud: this.cloud.name,
-        service: 'identity',
-        method: 'GET',
-        url: `${this.identityUrl}/auth/tokens`,
-      });
+        serviceProviders: providers.length > 0 ? providers : (await this.serviceToken()).serviceProviders,
+      };
+    } catch (err) {
+      // Only a refusal of the user's token means "not valid"; the service account's own failed login (step
+      // service-login) means Keystone cannot be asked.
+      if (err instanceof OcxError && err.code === ErrorCode.AUTH_FAILED && err.step === SUBJECT_TOKEN_STEP)
+        return undefined;
+      throw err;
     }
-    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.validator.close();
   }
 }
 
-function domainRef(id: string | undefined, name: string | undefined): { id: string } | { name: string } {
-  if (id) return { id };
-  return { name: name ?? 'Default' };
-}
-
-function toValidated(raw: RawToken): ValidatedToken {
-  const t = raw.token ?? {};
+function toLogin(access: AccessInfo): ServiceLogin {
   return {
-    userId: t.user?.id ?? '',
-    userName: t.user?.name ?? '',
-    projectId: t.project?.id,
-    projectName: t.project?.name,
-    projectDomainId: t.project?.domain?.id,
-    projectDomainName: t.project?.domain?.name,
-    roles: (t.roles ?? []).map((r) => r.name ?? '').filter(Boolean),
-    expiresAt: new Date(Date.parse(t.expires_at ?? '') || Date.now() + 3_600_000),
-    serviceProviders: t.service_providers ?? [],
+    token: access.token,
+    expiresAt: access.expiresAt.getTime(),
+    catalog: access.catalog,
+    serviceProviders: access.serviceProviders,
+    projectId: access.project?.id,
+    projectName: access.project?.name,
+    projectDomainName: access.project?.domain?.name,
   };
 }

@@ -138,7 +138,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const proxyId = await meta('proxy_id', () => `ocx-${randomBytes(6).toString('hex')}`);
 
   const timeoutMs = opts.upstreamTimeoutMs ?? 60_000;
-  const keystone = new HomeKeystone({ cloud: home, dispatcher: agent, timeoutMs: Math.min(timeoutMs, 30_000) });
+  const keystone = new HomeKeystone({ cloud: home, timeoutMs: Math.min(timeoutMs, 30_000) });
   const source = opts.remoteTokenSource ?? new SdkK2KTokenSource({ identityUrl: keystone.identityUrl });
   const tokens = new TokenMappings({ db, pepper, source, metrics });
   for (const m of opts.projectMappings ?? [])
@@ -374,6 +374,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       });
       pool.close();
       await agent.close().catch(() => undefined);
+      await keystone.close().catch(() => undefined);
       await database.close();
       if (ownDestination) {
         await new Promise<void>((resolve) => {

@@ -136,6 +136,10 @@ describe('OcxError.from: Node and undici error codes', () => {
     assert.match(err.message, /unexpected error: x is not a function/);
     assert.equal(err.cause, boom);
     assert.equal(OcxError.from('a string', {}).code, ErrorCode.SERVICE_ERROR);
+    // A coded error of an HTTP stack the table does not know: the call did not get through, no blind retry.
+    const other = OcxError.from(withCode('UPSTREAM_CLOSED', 'upstream closed the connection'), where);
+    assert.equal(other.code, ErrorCode.UNREACHABLE);
+    assert.equal(other.retryable, false);
   });
 });
 

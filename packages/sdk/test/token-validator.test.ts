@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
-import { TokenValidator } from '../src/auth/index.ts';
+import { SERVICE_LOGIN_STEP, SUBJECT_TOKEN_STEP, TokenValidator } from '../src/auth/index.ts';
 import { type CloudsConfig, loadCloudsConfig } from '../src/config/index.ts';
 import { ErrorCode, OcxError } from '../src/errors/index.ts';
 import { createSession } from '../src/session/index.ts';
@@ -113,9 +113,23 @@ describe('TokenValidator on devcloud', { timeout: 60_000 }, () => {
     await assert.rejects(v.validate(bogus), (err: unknown) => {
       assert.ok(err instanceof OcxError);
       assert.equal(err.code, ErrorCode.AUTH_FAILED);
+      assert.equal(err.step, SUBJECT_TOKEN_STEP);
       assert.equal(err.cloud, 'idp-admin');
       assert.ok(!JSON.stringify(err.toJSON()).includes(bogus));
       assert.ok(!err.message.includes(bogus));
+      return true;
+    });
+  });
+
+  it("the service account's own failed login is told apart from a refused user token (step service-login)", async () => {
+    const base = cloud('idp-admin');
+    const v = new TokenValidator({ cloud: { ...base, auth: { ...base.auth, password: 'not-the-admin-password' } } });
+    closers.push(() => v.close());
+    await assert.rejects(v.validate(await userToken()), (err: unknown) => {
+      assert.ok(err instanceof OcxError);
+      assert.equal(err.code, ErrorCode.AUTH_FAILED);
+      assert.equal(err.step, SERVICE_LOGIN_STEP);
+      assert.ok(!JSON.stringify(err.toJSON()).includes('not-the-admin-password'));
       return true;
     });
   });
@@ -131,6 +145,7 @@ describe('TokenValidator on devcloud', { timeout: 60_000 }, () => {
     await assert.rejects(v.validate('whatever'), (err: unknown) => {
       assert.ok(err instanceof OcxError);
       assert.equal(err.code, ErrorCode.UNREACHABLE);
+      assert.equal(err.step, SERVICE_LOGIN_STEP);
       return true;
     });
   });

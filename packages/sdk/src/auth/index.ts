@@ -32,6 +32,8 @@ export {
   type TokenAuthOptions,
 } from './plugins.ts';
 export {
+  SERVICE_LOGIN_STEP,
+  SUBJECT_TOKEN_STEP,
   TokenValidator,
   type TokenValidatorOptions,
   type ValidatedToken,

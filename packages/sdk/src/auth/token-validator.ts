@@ -47,6 +47,11 @@ export interface TokenValidatorOptions {
   tokenCache?: TokenStore | undefined;
 }
 
+/** `err.step` of an AUTH_FAILED that refuses the user's token (as opposed to the service account's own login). */
+export const SUBJECT_TOKEN_STEP = 'validate';
+/** `err.step` of any failure of the service account's own login. */
+export const SERVICE_LOGIN_STEP = 'service-login';
+
 /** Entries kept at most; the oldest go first. Bounds memory when many distinct tokens arrive. */
 const MAX_CACHED = 10_000;
 
@@ -127,16 +132,23 @@ export class TokenValidator {
    * refused it). The proxy uses it as its service token and for its home catalog.
    */
   serviceAccess(opts: { signal?: AbortSignal | undefined; force?: boolean | undefined } = {}): Promise<AccessInfo> {
-    return this.#session.getAccess({
-      signal: opts.signal,
-      forceRefresh: opts.force,
-      deadline: this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs,
-    });
+    const deadline = this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs;
+    return this.#login(opts.signal, deadline, opts.force === true);
+  }
+
+  async #login(signal: AbortSignal | undefined, deadline: number | undefined, force: boolean): Promise<AccessInfo> {
+    try {
+      return await this.#session.getAccess({ signal, deadline, forceRefresh: force });
+    } catch (err) {
+      // Tell the service account's failure apart from a refused user token: a caller must not answer "bad token".
+      throw OcxError.from(err, {}).withContext({ step: SERVICE_LOGIN_STEP });
+    }
   }
 
   /**
-   * What Keystone says about `subjectToken`. AUTH_FAILED when Keystone refuses it (unknown, expired, revoked);
-   * UNREACHABLE / TIMEOUT / CANCELLED when Keystone could not be asked. A valid answer is reused for `cacheTtlMs`.
+   * What Keystone says about `subjectToken`. AUTH_FAILED with step `validate` when Keystone refuses it (unknown,
+   * expired, revoked); UNREACHABLE / TIMEOUT / CANCELLED when Keystone could not be asked; any failure of the service
+   * account's own login carries step `service-login` (an AUTH_FAILED there is our configuration, not the user's token). A valid answer is reused for `cacheTtlMs`.
    */
   async validate(subjectToken: string, opts: { signal?: AbortSignal | undefined } = {}): Promise<ValidatedToken> {
     const key = createHash('sha256').update(subjectToken).digest('base64url');
@@ -160,7 +172,7 @@ export class TokenValidator {
     const deadline = this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs;
     const cloud = this.#session.cloud.name;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const access = await this.#session.getAccess({ signal, deadline, forceRefresh: attempt > 0 });
+      const access = await this.#login(signal, deadline, attempt > 0);
       const url = `${access.identityUrl}/auth/tokens`;
       const res = await this.#session.transport.request({
         method: 'GET',
@@ -178,14 +190,20 @@ export class TokenValidator {
       if (res.status === 401 && attempt === 0) continue;
       const err = errorFromStatus(res.status, text, ctx);
       if (res.status === 404 || res.status === 401) {
-        throw new OcxError(ErrorCode.AUTH_FAILED, `Keystone refused the token: ${err.message}`, err.context(), {
-          cause: err,
-        });
+        throw new OcxError(
+          ErrorCode.AUTH_FAILED,
+          `Keystone refused the token: ${err.message}`,
+          { ...err.context(), step: SUBJECT_TOKEN_STEP },
+          { cause: err },
+        );
       }
       throw err;
     }
-    /* c8 ignore next */
-    throw new OcxError(ErrorCode.AUTH_FAILED, 'Keystone refused the token', { cloud, service: 'identity' });
+    throw new OcxError(ErrorCode.AUTH_FAILED, 'Keystone refused the token', {
+      cloud,
+      service: 'identity',
+      step: SUBJECT_TOKEN_STEP,
+    });
   }
 
   /** Forget every cached result (e.g. after a revocation event). */

@@ -7,7 +7,8 @@
  * 4. the call's deadline passed: TIMEOUT naming the step;
  * 5. a TimeoutError or an AbortError/TimeoutError reason passed on its own;
  * 6. a Node/undici error code anywhere in the `cause` chain: node-codes.ts;
- * 7. anything else is a bug or a library failure: SERVICE_ERROR "unexpected error", the original kept as `cause`.
+ * 7. another coded error: an HTTP stack failure we have no entry for, UNREACHABLE (not retryable);
+ * 8. anything else is a bug or a library failure: SERVICE_ERROR "unexpected error", the original kept as `cause`.
  */
 import { ErrorCode } from './codes.ts';
 import { errorFromStatus } from './from-response.ts';
@@ -139,7 +140,17 @@ export function convertToOcxError(reason: unknown, context: FromContext = {}): O
     );
   }
   const message = reason instanceof Error ? reason.message : String(reason);
-  return new OcxError(ErrorCode.SERVICE_ERROR, `unexpected error: ${message}${code ? ` (${code})` : ''}`, ctx, {
-    cause: reason,
-  });
+  if (code) {
+    // A coded error from an HTTP stack this table does not know (e.g. the proxy's own exchange errors): the call
+    // did not get through. Not retryable, since we cannot tell whether the server saw it.
+    return new OcxError(
+      ErrorCode.UNREACHABLE,
+      `HTTP failure: ${message} (${code})`,
+      { ...ctx, retryable: false },
+      {
+        cause: reason,
+      },
+    );
+  }
+  return new OcxError(ErrorCode.SERVICE_ERROR, `unexpected error: ${message}`, ctx, { cause: reason });
 }

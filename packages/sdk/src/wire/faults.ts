@@ -23,11 +23,13 @@ const REASONS: Readonly<Record<number, string>> = {
   416: 'Requested Range Not Satisfiable',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
   508: 'Loop Detected',
 };
 
