@@ -5,6 +5,11 @@ import { redactBody, redactHeaders } from '../redact.ts';
 import type { HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware, RequestMetric } from '../types.ts';
 import { originOf } from './retry.ts';
 
+// Logging and metrics stay a middleware instead of listening on undici's diagnostics channels (undici:request:*):
+// the channels see undici's request objects, not our RequestContext (cloud, region, service, operation), the attempt
+// number or the OcxError a failure became, so each message would have to be matched back to its call through a map
+// keyed by request object — more code than this layer, for the same log lines.
+
 function metricOf(req: HttpRequest, started: number, attempt: number): RequestMetric {
   return {
     method: req.method.toUpperCase(),

@@ -19,6 +19,18 @@ function replayable(req: HttpRequest): boolean {
 }
 
 /**
+ * Why our own retry and not undici's RetryAgent / interceptors.retry (RetryHandler, undici 8.12), which does
+ * Retry-After, methods, status and error codes too — checked against its source and our tests:
+ * - when retries on a status run out it rejects with RequestRetryError carrying the status and headers but not the
+ *   body, so the service's fault message (Nova's computeFault text, errors.test.ts "a 503 on GET is retried ...")
+ *   would be lost; here the last answer is returned and decoded like any other;
+ * - its backoff is a plain timer that knows nothing of the caller's deadline: a wait that would end after the
+ *   deadline is still started and then cut by the abort (TIMEOUT), where the caller should get the last answer now;
+ * - it decides by method list only; our per-call `idempotent` override (a Keystone login is safe to repeat, a
+ *   streamed body never is) and the onRetry metrics hook would need its `retry` callback, i.e. this same logic.
+ * It sits where it does in the onion (inside the deadline, outside rate limit and observe) so every attempt is
+ * logged, counted and throttled on its own.
+ *
  * Retry idempotent calls on connection failures (UNREACHABLE, except TLS) and on 503 (honouring Retry-After),
  * a bounded number of times, never past the deadline. Non-idempotent calls and streamed bodies are never retried.
  */
