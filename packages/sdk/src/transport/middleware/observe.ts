@@ -2,26 +2,13 @@ import type { Readable } from 'node:stream';
 import { isOcxError } from '../../errors/ocx-error.ts';
 import { safeUrl } from '../errors.ts';
 import { redactBody, redactHeaders } from '../redact.ts';
-import type { HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware, RequestMetric } from '../types.ts';
-import { originOf } from './retry.ts';
+import type { HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware } from '../types.ts';
+import { metricOf } from './metric.ts';
 
 // Logging and metrics stay a middleware instead of listening on undici's diagnostics channels (undici:request:*):
 // the channels see undici's request objects, not our RequestContext (cloud, region, service, operation), the attempt
 // number or the OcxError a failure became, so each message would have to be matched back to its call through a map
 // keyed by request object — more code than this layer, for the same log lines.
-
-function metricOf(req: HttpRequest, started: number, attempt: number): RequestMetric {
-  return {
-    method: req.method.toUpperCase(),
-    origin: originOf(req.url),
-    cloud: req.context?.cloud,
-    region: req.context?.region,
-    service: req.context?.service,
-    operation: req.context?.operation,
-    durationMs: Date.now() - started,
-    attempt,
-  };
-}
 
 function safeHook(fn: () => void): void {
   try {

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../errors/codes.ts';
 import { isOcxError } from '../../errors/ocx-error.ts';
 import { isIdempotentMethod } from '../errors.ts';
 import type { HttpRequest, HttpResponse, MetricsHooks, Middleware, RetryOptions } from '../types.ts';
+import { metricOf } from './metric.ts';
 import { sleep } from './sleep.ts';
 
 /** Parse Retry-After (delta-seconds or HTTP-date) into ms; undefined when absent or unparsable. */
@@ -68,16 +69,9 @@ export function retryMiddleware(options: RetryOptions = {}, metrics?: MetricsHoo
       }
       if (res) await res.dump();
       metrics?.onRetry?.({
-        method: req.method.toUpperCase(),
-        origin: originOf(req.url),
-        cloud: req.context?.cloud,
-        region: req.context?.region,
-        service: req.context?.service,
-        operation: req.context?.operation,
+        ...metricOf(req, started, attempt),
         status: res?.status,
         errorCode: res ? undefined : ErrorCode.UNREACHABLE,
-        durationMs: Date.now() - started,
-        attempt,
         delayMs: delay,
         reason: res ? `HTTP ${res.status}` : ErrorCode.UNREACHABLE,
       });
@@ -87,10 +81,4 @@ export function retryMiddleware(options: RetryOptions = {}, metrics?: MetricsHoo
   };
 }
 
-export function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '';
-  }
-}
+export { originOf } from './metric.ts';
