@@ -28,6 +28,7 @@ import {
   NetworkClient,
   OcxError,
   type RequestMetric,
+  TokenValidator,
 } from '@ocx/sdk';
 
 describe('docs/sdk.md examples on devcloud', { timeout: 120_000 }, () => {
@@ -293,6 +294,28 @@ describe('docs/sdk.md examples on devcloud', { timeout: 120_000 }, () => {
     } finally {
       await session.close();
     }
+  });
+
+  it('validating user tokens with TokenValidator', async () => {
+    const clouds = config;
+    const session = createSession(clouds.getCloud('idp'));
+    const userToken = await session.getToken();
+    // example: validate
+    const validator = new TokenValidator({ cloud: clouds.getCloud('idp-admin'), cacheTtlMs: 15_000 });
+    const who = await validator.validate(userToken); // GET /v3/auth/tokens with X-Subject-Token
+    // example end
+    assert.equal(who.userName, 'demo');
+    assert.equal(who.projectName, 'demo');
+    assert.ok(who.roles.includes('member'));
+    assert.ok(who.expiresAt > Date.now());
+    assert.ok(who.catalog.length > 0);
+    assert.deepEqual(
+      who.serviceProviders.map((sp) => sp.id),
+      ['sp1', 'sp2'],
+    );
+    await assert.rejects(validator.validate('not-a-token'), (err: unknown) => isOcxError(err, ErrorCode.AUTH_FAILED));
+    await validator.close();
+    await session.close();
   });
 
   it('CONFIG_INVALID names the file, cloud and key', () => {
