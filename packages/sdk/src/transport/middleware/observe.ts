@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { isOcxError } from '../../errors/ocx-error.ts';
 import { safeUrl } from '../errors.ts';
 import { redactBody, redactHeaders } from '../redact.ts';
-import type { HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware } from '../types.ts';
+import type { HttpResponse, LoggerLike, MetricsHooks, Middleware } from '../types.ts';
 import { metricOf } from './metric.ts';
 
 // Logging and metrics stay a middleware instead of listening on undici's diagnostics channels (undici:request:*):
