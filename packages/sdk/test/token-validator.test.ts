@@ -92,6 +92,13 @@ describe('TokenValidator on devcloud', { timeout: 60_000 }, () => {
     await cached.validate(token);
     await cached.validate(token);
     assert.equal(asked, 1, 'the second validation within the TTL is answered from the cache');
+    // Without a cache, a burst of concurrent validations of one token still asks Keystone once.
+    const burst = await Promise.all([1, 2, 3].map(() => uncached.validate(token)));
+    assert.deepEqual(
+      burst.map((v) => v.userName),
+      ['demo', 'demo', 'demo'],
+    );
+    assert.equal(asked, 2, 'three concurrent validations, one question to Keystone');
     // Revoke the token: the cached validator still answers from its cache within the TTL; one without a TTL does not.
     const idp = createSession(cloud('idp'));
     closers.push(() => idp.close());

@@ -10,6 +10,7 @@ import { ErrorCode } from '../errors/codes.ts';
 import { errorFromStatus } from '../errors/from-response.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { CloudSession } from '../session/session.ts';
+import { SharedFlight } from '../transport/shared-flight.ts';
 import { createTransport } from '../transport/transport.ts';
 import type { Transport } from '../transport/types.ts';
 import { MemoryTokenCache, type TokenStore } from './cache.ts';
@@ -100,6 +101,7 @@ export class TokenValidator {
   readonly #timeoutMs: number | undefined;
   readonly #ownedTransport: Transport | undefined;
   readonly #results = new Map<string, { value: ValidatedToken; until: number }>();
+  readonly #inflight = new Map<string, SharedFlight<ValidatedToken>>();
 
   constructor(opts: TokenValidatorOptions) {
     this.#ttl = opts.cacheTtlMs ?? 15_000;
@@ -156,7 +158,22 @@ export class TokenValidator {
     const hit = this.#results.get(key);
     if (hit && hit.until > now) return hit.value;
     if (hit) this.#results.delete(key);
-    const value = await this.#ask(subjectToken, opts.signal);
+    // Concurrent validations of one token ask Keystone once (a burst of calls with a fresh token).
+    let flight = this.#inflight.get(key);
+    if (!flight) {
+      const created: SharedFlight<ValidatedToken> = new SharedFlight(
+        (signal) => this.#ask(subjectToken, signal),
+        () => drop(),
+      );
+      const drop = () => {
+        if (this.#inflight.get(key) === created) this.#inflight.delete(key);
+      };
+      created.promise.then(drop, drop);
+      this.#inflight.set(key, created);
+      flight = created;
+    }
+    const deadline = this.#timeoutMs === undefined ? undefined : Date.now() + this.#timeoutMs;
+    const value = await flight.join(opts.signal, deadline, { cloud: this.cloudName, service: 'identity' });
     const until = Math.min(Date.now() + this.#ttl, value.expiresAt);
     if (until > Date.now()) {
       if (this.#results.size >= MAX_CACHED) {
