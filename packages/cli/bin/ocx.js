@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Launcher for `ocx` (npx ocx): runs packages/cli/src/main.ts on Node >= 24 (type stripping). Uses the current
-// node when it is new enough, else the project's pinned Node in .tools/ (installed by scripts/env.sh).
+// Launcher for `ocx` (npx ocx): runs packages/cli/src/main.ts on Node >= 24 (type stripping). In this process when
+// the current node is new enough, else in the project's pinned Node in .tools/ (installed by scripts/env.sh).
 // Plain JavaScript that any old node can parse: it only decides which node to run.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -23,13 +23,19 @@ if (major < 24) {
   node = pinned;
 }
 // V8's on-disk compile cache: faster start-up and less resident memory (devcloud stays under 150 MB).
-const env = {
-  ...process.env,
-  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(root, '.tools', 'compile-cache'),
-};
-const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit', env });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => {
-  if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
-});
+const compileCache = process.env.NODE_COMPILE_CACHE ?? join(root, '.tools', 'compile-cache');
+if (node === process.execPath) {
+  // This node is new enough: run ocx in this process (a second node start would cost more than ocx itself).
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache?.(compileCache);
+  const { main: run } = await import(pathToFileURL(main).href);
+  process.exitCode = await run(process.argv.slice(2));
+} else {
+  const env = { ...process.env, NODE_COMPILE_CACHE: compileCache };
+  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: 'inherit', env });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

@@ -6,10 +6,9 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
-import { PASSTHROUGH } from './commands/index.ts';
+import { passthroughOf } from './commands/index.ts';
 import type { CliContext } from './context.ts';
 import { buildProgram } from './program.ts';
-import { reportFatal } from './run.ts';
 
 export function processContext(): CliContext {
   return {
@@ -28,10 +27,9 @@ export function processContext(): CliContext {
 /** Run `ocx` with `argv` (without the node and script paths). Resolves to the exit status. */
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<number> {
   const first = argv[0];
-  if (first !== undefined && Object.hasOwn(PASSTHROUGH, first)) {
-    return (PASSTHROUGH[first] as (typeof PASSTHROUGH)[string])(argv.slice(1), ctx);
-  }
-  const program = buildProgram(ctx);
+  const passthrough = first === undefined ? undefined : await passthroughOf(first);
+  if (passthrough) return passthrough(argv.slice(1), ctx);
+  const program = await buildProgram(ctx, argv);
   if (argv.length === 0) {
     program.outputHelp();
     return 1;
@@ -43,7 +41,8 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
       // help and version are exit code 0; usage errors were already printed by commander
       return err.exitCode === 0 ? 0 : 2;
     }
-    reportFatal(ctx, err);
+    // run.ts brings the SDK: loaded only when something failed.
+    (await import('./run.ts')).reportFatal(ctx, err);
     return 1;
   }
   return ctx.exitCode;

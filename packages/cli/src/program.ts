@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { COMMANDS } from './commands/index.ts';
+import { entriesFor } from './commands/index.ts';
 import type { CliContext } from './context.ts';
 
 function collectValues(value: string, previous: string[]): string[] {
@@ -8,9 +8,35 @@ function collectValues(value: string, previous: string[]): string[] {
 
 /**
  * The `ocx` program: python-openstackclient's global options (accepted before or after the command, as OSC does),
- * plus --all-clouds, then every registered command.
+ * plus --all-clouds, then the commands. With `argv`, only the module of the command it names is loaded (help, an
+ * unknown command or none loads them all), so start-up pays only for what runs.
  */
-export function buildProgram(ctx: CliContext): Command {
+export async function buildProgram(ctx: CliContext, argv?: readonly string[]): Promise<Command> {
+  const program = globalProgram(ctx);
+  const entries = entriesFor(argv ? commandName(program, argv) : undefined);
+  const modules = await Promise.all(entries.map((e) => e.load()));
+  for (const mod of modules) mod.register(program, ctx);
+  return program;
+}
+
+/**
+ * The top-level command `argv` names: its first word that is neither an option nor the value of a global option
+ * (`ocx --os-cloud sp1 server list` names `server`). Undefined when there is none.
+ */
+export function commandName(program: Command, argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') return argv[i + 1];
+    if (!arg.startsWith('-') || arg === '-') return arg;
+    if (arg.includes('=')) continue;
+    const opt = program.options.find((o) => o.long === arg || o.short === arg);
+    if (opt && (opt.required || opt.optional)) i++;
+  }
+  return undefined;
+}
+
+/** The root program with the global options only (no command registered). */
+function globalProgram(ctx: CliContext): Command {
   const program = new Command('ocx')
     .description('Open Cloud eXchange: use many OpenStack clouds as one')
     .option('--os-cloud <name>', 'cloud name in clouds.yaml (repeatable: the command runs on each)', collectValues, [])
@@ -51,6 +77,5 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.err(s),
     })
     .exitOverride();
-  for (const register of COMMANDS) register(program, ctx);
   return program;
 }

@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
-import { runUp } from '../up.ts';
 import { type Passthrough, passthroughTo } from './passthrough.ts';
 
 export const register: RegisterCommands = (program: Command) => {
@@ -17,5 +16,7 @@ export const register: RegisterCommands = (program: Command) => {
 
 export const passthrough: Record<string, Passthrough> = {
   devcloud: (argv: string[], ctx: CliContext) => passthroughTo('@ocx/devcloud', 'runDevcloudCommand', argv, ctx),
-  up: (argv: string[], ctx: CliContext) => runUp(argv, { out: ctx.out, err: ctx.err, cwd: ctx.cwd }),
+  // up.ts loads devcloud, the proxy and fastify: only when `ocx up` runs, not when help lists the command.
+  up: async (argv: string[], ctx: CliContext) =>
+    (await import('../up.ts')).runUp(argv, { out: ctx.out, err: ctx.err, cwd: ctx.cwd }),
 };

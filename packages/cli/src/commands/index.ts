@@ -1,31 +1,49 @@
 /**
- * The registration list: every command module of `ocx`, in help order. To add commands, write a module in this
- * folder exporting `register: RegisterCommands` (and, for commands that parse their own arguments,
- * `passthrough: Record<name, Passthrough>`), then add it here.
+ * The registration list: every command module of `ocx`, in help order, loaded only when its command runs (a cold
+ * `ocx server list` must not pay for devcloud, the proxy or fastify). To add commands, write a module in this folder
+ * exporting `register: RegisterCommands` (and, for commands that parse their own arguments,
+ * `passthrough: Record<name, Passthrough>`), then add it here under the top-level command name(s) it registers.
  */
 import type { RegisterCommands } from '../context.ts';
-import { register as cloud } from './cloud.ts';
-import { register as devcloud, passthrough as devcloudPassthrough } from './devcloud.ts';
-import { register as flavor } from './flavor.ts';
-import { register as image } from './image.ts';
-import { register as network } from './network.ts';
 import type { Passthrough } from './passthrough.ts';
-import { register as proxy, passthrough as proxyPassthrough } from './proxy.ts';
-import { register as server } from './server.ts';
-import { register as token } from './token.ts';
-import { register as volume } from './volume.ts';
 
-export const COMMANDS: readonly RegisterCommands[] = [
-  cloud,
-  token,
-  server,
-  image,
-  flavor,
-  network,
-  volume,
-  devcloud,
-  proxy,
+export interface CommandModule {
+  register: RegisterCommands;
+  passthrough?: Record<string, Passthrough>;
+}
+
+export interface CommandEntry {
+  /** The top-level command names the module registers (`ocx NAME ...`). */
+  readonly names: readonly string[];
+  readonly load: () => Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { names: ['cloud'], load: () => import('./cloud.ts') },
+  { names: ['token'], load: () => import('./token.ts') },
+  { names: ['server'], load: () => import('./server.ts') },
+  { names: ['image'], load: () => import('./image.ts') },
+  { names: ['flavor'], load: () => import('./flavor.ts') },
+  { names: ['network'], load: () => import('./network.ts') },
+  { names: ['volume'], load: () => import('./volume.ts') },
+  { names: ['devcloud', 'up'], load: () => import('./devcloud.ts') },
+  { names: ['proxy'], load: () => import('./proxy.ts') },
+  { names: ['completion'], load: () => import('./completion.ts') },
 ];
 
 /** Commands handed their raw argv (they own their options): `ocx devcloud ...`, `ocx up ...`, `ocx proxy ...`. */
-export const PASSTHROUGH: Readonly<Record<string, Passthrough>> = { ...devcloudPassthrough, ...proxyPassthrough };
+export const PASSTHROUGH_NAMES: ReadonlySet<string> = new Set(['devcloud', 'up', 'proxy']);
+
+/** The modules to load for top-level command `name`: just its own, or every one when it is not known (help). */
+export function entriesFor(name: string | undefined): readonly CommandEntry[] {
+  const own = name === undefined ? undefined : COMMANDS.find((e) => e.names.includes(name));
+  return own ? [own] : COMMANDS;
+}
+
+/** The passthrough function of `name`, loading only its module. */
+export async function passthroughOf(name: string): Promise<Passthrough | undefined> {
+  if (!PASSTHROUGH_NAMES.has(name)) return undefined;
+  const entry = COMMANDS.find((e) => e.names.includes(name));
+  const mod = entry ? await entry.load() : undefined;
+  return mod?.passthrough?.[name];
+}
