@@ -43,7 +43,10 @@ export function completionTree(program: Command): CompletionTree {
   for (const o of globals) note(o);
   const walk = (cmd: Command, path: string) => {
     const subs = cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
-    tree.subcommands.set(path, subs.map((c) => c.name()));
+    tree.subcommands.set(
+      path,
+      subs.map((c) => c.name()),
+    );
     const own = cmd === program ? [] : cmd.options.filter((o) => !o.hidden);
     for (const o of own) note(o);
     tree.options.set(path, [...own.flatMap(flags), '--help']);

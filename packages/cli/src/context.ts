@@ -44,4 +44,6 @@ export interface GlobalOptions {
   timeout?: string;
   concurrency?: string;
   debug?: boolean;
+  /** False with --no-token-cache. */
+  tokenCache?: boolean;
 }

@@ -71,6 +71,7 @@ function globalProgram(ctx: CliContext): Command {
     .option('--insecure', 'do not verify TLS certificates')
     .option('--timeout <seconds>', 'give up on a cloud after this many seconds (default 60)')
     .option('--concurrency <n>', 'how many clouds to talk to at once (default 16)')
+    .option('--no-token-cache', 'do not keep tokens in ~/.cache/ocx (also OCX_TOKEN_CACHE=0)')
     .showHelpAfterError()
     .configureOutput({
       writeOut: (s) => ctx.out(s),

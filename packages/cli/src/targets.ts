@@ -9,6 +9,7 @@ import {
   overridesFromEnv,
 } from '@ocx/sdk';
 import type { CliContext, GlobalOptions } from './context.ts';
+import { diskTokenCache, sessionFactoryWith } from './token-cache.ts';
 
 export interface Targets {
   /** The clouds to talk to. */
@@ -91,6 +92,8 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
   const deadlineMs = deadlineOf(g);
   const concurrency = concurrencyOf(g);
   const region = g.osRegionName ?? ctx.env.OS_REGION_NAME ?? undefined;
+  const disk = diskTokenCache(g, ctx);
+  const sessionFactory = disk ? sessionFactoryWith(disk) : undefined;
   let specs: CloudSpec[];
   if (g.allClouds) {
     if (g.osCloud.length > 0)
@@ -147,6 +150,7 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
       },
       authenticate: false,
       deadlineMs,
+      sessionFactory,
     });
     // Like `openstack --os-service-provider`, talk to the service providers only, not to the home cloud.
     const multi = all.select({ where: (c) => c.via === 'k2k' });
@@ -155,7 +159,7 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
     return { multi, root: all, connectFailures: failures, config, deadlineMs, concurrency };
   }
 
-  const multi = await MultiCloud.connect({ config, clouds: specs, authenticate: false, deadlineMs });
+  const multi = await MultiCloud.connect({ config, clouds: specs, authenticate: false, deadlineMs, sessionFactory });
   return { multi, root: multi, connectFailures: [], config, deadlineMs, concurrency };
 }
 

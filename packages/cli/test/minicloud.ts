@@ -87,11 +87,12 @@ export async function startMiniCloud(
               ],
             },
           },
-          { 'x-subject-token': token },
+          { 'x-subject-token': cloud.token },
         );
         return;
       }
-      if (req.headers['x-auth-token'] !== token) {
+      // cloud.token may be changed by a test: the old token is then revoked (401), as after a Keystone restart.
+      if (req.headers['x-auth-token'] !== cloud.token) {
         send(res, 401, { error: { code: 401, message: 'The request you have made requires authentication.' } });
         return;
       }
@@ -173,12 +174,17 @@ export interface OcxRun {
   stderr: string;
 }
 
+/** Variables of the test runner's environment that must not reach ocx: its clouds and its token cache. */
+function hermetic(name: string): boolean {
+  return !name.startsWith('OS_') && name !== 'XDG_CACHE_HOME' && name !== 'OCX_TOKEN_CACHE';
+}
+
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 /** Run `ocx args...` in this process (main() with captured stdout/stderr) with only the given OS_* environment. */
 export async function runOcx(args: string[], env: Record<string, string>): Promise<OcxRun> {
   const clean: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_')) clean[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (hermetic(k)) clean[k] = v;
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
@@ -199,7 +205,7 @@ export async function runOcx(args: string[], env: Record<string, string>): Promi
 /** Spawn `ocx args...` as a process (this Node running `script`) with only the given OS_* environment. */
 export function spawnOcx(args: string[], env: Record<string, string>, script: string = MAIN): Promise<OcxRun> {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OS_')) clean[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && hermetic(k)) clean[k] = v;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...clean, ...env },

@@ -11,6 +11,7 @@ export {
 } from './cache.ts';
 export { CookieJar } from './cookies.ts';
 export { clearDiscoveryCache, discoverIdentityV3 } from './discovery.ts';
+export { DiskTokenCache, type DiskTokenCacheOptions, defaultTokenCacheDir, tokenFileName } from './disk-cache.ts';
 export {
   K2KStep,
   type K2KTarget,
