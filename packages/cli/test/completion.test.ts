@@ -89,21 +89,20 @@ describe('ocx completion bash', () => {
   });
 });
 
+/** zsh code (not a template): load the script, print the tree's type and one entry, and what _ocx is. */
+const ZSH_CHECK = [
+  'autoload -U compinit && compinit -u -D',
+  'source "$1"',
+  'print -r -- $' + '{(t)_ocx_subs} $' + '{_ocx_subs[ocx server]}',
+  'whence -w _ocx',
+].join('; ');
+
 describe('ocx completion zsh', () => {
   const zsh = spawnSync('zsh', ['--version']);
   const skip = zsh.error ? 'zsh is not installed on this machine' : false;
 
   it('is valid zsh that defines _ocx and the command tree', { skip }, () => {
-    const out = execFileSync(
-      'zsh',
-      [
-        '-c',
-        'autoload -U compinit && compinit -u -D; source "$1"; print -r -- ${(t)_ocx_subs} ${_ocx_subs[ocx server]}; whence -w _ocx',
-        'zsh',
-        zshFile,
-      ],
-      { encoding: 'utf8' },
-    );
+    const out = execFileSync('zsh', ['-c', ZSH_CHECK, 'zsh', zshFile], { encoding: 'utf8' });
     assert.equal(out.trim(), 'association list\n_ocx: function');
   });
 });
