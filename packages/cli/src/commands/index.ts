@@ -34,10 +34,13 @@ export const COMMANDS: readonly CommandEntry[] = [
 /** Commands handed their raw argv (they own their options): `ocx devcloud ...`, `ocx up ...`, `ocx proxy ...`. */
 export const PASSTHROUGH_NAMES: ReadonlySet<string> = new Set(['devcloud', 'up', 'proxy']);
 
-/** The modules to load for top-level command `name`: just its own, or every one when it is not known (help). */
+/**
+ * The modules to load for top-level command `name`: the ones that register it (several modules may add subcommands
+ * to one command), or every one when no module names it (help, a typo: commander then lists or suggests commands).
+ */
 export function entriesFor(name: string | undefined): readonly CommandEntry[] {
-  const own = name === undefined ? undefined : COMMANDS.find((e) => e.names.includes(name));
-  return own ? [own] : COMMANDS;
+  const own = name === undefined ? [] : COMMANDS.filter((e) => e.names.includes(name));
+  return own.length > 0 ? own : COMMANDS;
 }
 
 /** The passthrough function of `name`, loading only its module. */
