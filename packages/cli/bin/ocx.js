@@ -28,6 +28,7 @@ if (node === process.execPath) {
   // This node is new enough: run ocx in this process (a second node start would cost more than ocx itself).
   const { enableCompileCache } = await import('node:module');
   enableCompileCache?.(compileCache);
+  process.env.NODE_COMPILE_CACHE = compileCache; // for the node processes ocx starts (as before, when it was one)
   const { main: run } = await import(pathToFileURL(main).href);
   process.exitCode = await run(process.argv.slice(2));
 } else {
