@@ -99,7 +99,8 @@ const ZSH_CHECK = [
 
 describe('ocx completion zsh', () => {
   const zsh = spawnSync('zsh', ['--version']);
-  const skip = zsh.error ? 'zsh is not installed on this machine' : false;
+  // CI installs zsh (test/real/lib/install.sh, group clients): there a missing zsh fails the test, never skips it.
+  const skip = zsh.error && process.env.CI !== 'true' ? 'zsh is not installed on this machine' : false;
 
   it('is valid zsh that defines _ocx and the command tree', { skip }, () => {
     const out = execFileSync('zsh', ['-c', ZSH_CHECK, 'zsh', zshFile], { encoding: 'utf8' });

@@ -40,7 +40,7 @@ extract_pkg() { # unpack (no install) PKG into $EXTRACT_DIR/PKG
   done
 }
 
-groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder swift proxy"
+groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder swift proxy clients"
 pkgs=(); extract=()
 for g in $groups; do
   case "$g" in
@@ -55,6 +55,8 @@ for g in $groups; do
     swift)      pkgs+=(python3-swift python3-keystonemiddleware) ;;
     # The proxy's native lane (packages/proxy/src/native/) and bench/proxy.ts's nginx reference.
     proxy)      pkgs+=(nginx libnginx-mod-http-lua) ;;
+    # Shells and clients the fast suite drives: zsh for `ocx completion zsh`.
+    clients)    pkgs+=(zsh) ;;
     *) die "unknown install group $g" ;;
   esac
 done
