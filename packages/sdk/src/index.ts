@@ -5,6 +5,7 @@ export * from './cloud/index.ts';
 export * from './config/index.ts';
 export * from './errors/index.ts';
 export * from './multicloud/index.ts';
+export * from './quotas/index.ts';
 export * from './services/index.ts';
 export * from './session/index.ts';
 export * from './transport/index.ts';

@@ -1,0 +1,119 @@
+/**
+ * Projects and quotas over many clouds: per cloud the user's projects, then per (cloud, project) every service's
+ * quota rows, all in parallel under the fan-out's bounds (concurrency, per-target deadline, caller signal). One
+ * failing (cloud, project, service) is one failure entry; it never hides the other rows and never hangs the call.
+ */
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import { DEFAULT_DEADLINE_MS, fanOut, toOcxError } from '../multicloud/fanout.ts';
+import type { MultiCloud } from '../multicloud/multicloud.ts';
+import type { Connection } from '../multicloud/types.ts';
+import { isAbsentService, OPENSTACK_READERS } from './openstack.ts';
+import { listMyProjects, projectLocation, selectProjects } from './projects.ts';
+import { connectionForProject } from './scoped.ts';
+import type { MyProject, ProjectsOutcome, QuotaFailure, QuotaQueryOptions, QuotaRow, QuotasOutcome } from './types.ts';
+
+/** Every service quota rows can come from, in report order. */
+export const QUOTA_SERVICES = OPENSTACK_READERS.map(([name]) => name);
+
+function cloudLocation(where: { cloud: string; region: string }) {
+  return projectLocation(where, { id: null, name: null, domainId: null, domainName: null });
+}
+
+/** The projects the user can reach on every connection of `multi`. */
+export async function listProjects(multi: MultiCloud, opts: QuotaQueryOptions = {}): Promise<ProjectsOutcome> {
+  const out = await multi.call(
+    async (conn, _name, ctx) => selectProjects(await listMyProjects(conn, ctx), opts.projects),
+    opts,
+  );
+  return {
+    projects: out.results.flatMap((r) => r.value),
+    failures: out.failures.map((f) => ({ location: cloudLocation(f), service: 'identity', error: f.error })),
+  };
+}
+
+/** Quota rows of one project on one connection (every service in parallel). */
+export async function projectQuotas(
+  conn: Connection,
+  project: MyProject,
+  opts: {
+    signal?: AbortSignal | undefined;
+    /** Absolute deadline (epoch ms): each service's call gets what is left, so a hanging one fails alone. */
+    deadline?: number | undefined;
+    services?: readonly string[] | undefined;
+  } = {},
+): Promise<{ rows: QuotaRow[]; failures: QuotaFailure[] }> {
+  const scoped = await connectionForProject(conn, project.id, opts);
+  const left = opts.deadline === undefined ? undefined : Math.max(1, opts.deadline - Date.now() - 50);
+  const callCtx = { signal: opts.signal, timeoutMs: left };
+  const readers = OPENSTACK_READERS.filter(([name]) => !opts.services || opts.services.includes(name));
+  const settled = await Promise.all(
+    readers.map(async ([name, serviceType, read]) => {
+      try {
+        return { rows: await read(scoped, project.id, project.location, callCtx) };
+      } catch (err) {
+        const error = toOcxError(err, { callerSignal: opts.signal }, { cloud: conn.cloud, region: conn.region });
+        if (isAbsentService(error)) return { rows: [] };
+        return {
+          failure: { location: project.location, service: name, error: error.withContext({ service: serviceType }) },
+        };
+      }
+    }),
+  );
+  return {
+    rows: settled.flatMap((s) => s.rows ?? []),
+    failures: settled.flatMap((s) => (s.failure ? [s.failure] : [])),
+  };
+}
+
+/**
+ * Quotas for every (cloud, project) pair: by default every project the user can reach on every connected cloud.
+ * `deadlineMs` bounds each cloud as a whole (listing its projects and reading them); a project not read in time is
+ * a TIMEOUT failure of that project only.
+ */
+export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}): Promise<QuotasOutcome> {
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const outcome = await multi.call(
+    async (conn, _name, ctx) => {
+      const projects = selectProjects(await listMyProjects(conn, ctx), opts.projects);
+      // Leave the cloud's own deadline a moment to report what was read, so finished projects are never lost.
+      const remaining = Math.max(1, ctx.deadline - Date.now() - Math.min(250, deadlineMs / 10));
+      const settled = await fanOut(
+        projects,
+        (p, pctx) => projectQuotas(conn, p, { signal: pctx.signal, deadline: pctx.deadline, services: opts.services }),
+        {
+          concurrency: opts.projectConcurrency ?? 8,
+          deadlineMs: remaining,
+          signal: ctx.signal,
+          where: () => ({ cloud: conn.cloud, region: conn.region }),
+        },
+      );
+      const rows: QuotaRow[] = [];
+      const failures: QuotaFailure[] = [];
+      settled.forEach((s, i) => {
+        const p = projects[i] as MyProject;
+        if (s.ok) {
+          rows.push(...s.value.rows);
+          failures.push(...s.value.failures);
+        } else failures.push({ location: p.location, service: null, error: s.error });
+      });
+      return { projects, rows, failures };
+    },
+    { ...opts, deadlineMs },
+  );
+  const result: QuotasOutcome = { projects: [], rows: [], failures: [] };
+  for (const r of outcome.results) {
+    result.projects.push(...r.value.projects);
+    result.rows.push(...r.value.rows);
+    result.failures.push(...r.value.failures);
+  }
+  for (const f of outcome.failures)
+    result.failures.push({ location: cloudLocation(f), service: 'identity', error: f.error });
+  if (opts.projects && opts.projects.length > 0 && result.projects.length === 0 && result.failures.length === 0) {
+    throw new OcxError(
+      ErrorCode.NOT_FOUND,
+      `no project named or with id ${opts.projects.map((p) => `'${p}'`).join(', ')} on the selected clouds`,
+    );
+  }
+  return result;
+}

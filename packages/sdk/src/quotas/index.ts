@@ -1,0 +1,7 @@
+// Public exports of quotas/: "my projects" and quota rows across clouds and projects.
+
+export { listProjects, listQuotas, projectQuotas, QUOTA_SERVICES } from './across.ts';
+export { OPENSTACK_READERS } from './openstack.ts';
+export { listMyProjects, projectLocation, selectProjects } from './projects.ts';
+export { connectionForProject } from './scoped.ts';
+export type * from './types.ts';
