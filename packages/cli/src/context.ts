@@ -8,6 +8,8 @@ export interface CliContext {
   err(text: string): void;
   /** The process exit status main() returns (commands set it; 0 by default). */
   exitCode: number;
+  /** stdout is a terminal a person looks at (commands may draw extras such as usage bars). Default false. */
+  readonly isTTY?: boolean | undefined;
 }
 
 /** A command module registers its subcommands on the root program (see commands/index.ts). */

@@ -21,6 +21,7 @@ export function processContext(): CliContext {
       process.stderr.write(s);
     },
     exitCode: 0,
+    isTTY: process.stdout.isTTY === true,
   };
 }
 
