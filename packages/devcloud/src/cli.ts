@@ -116,6 +116,10 @@ export function banner(dc: Devcloud, statePath?: string): string {
     `clouds.yaml: ${dc.cloudsYamlPath ?? '(not written)'} — clouds ${dc.clouds.map((c) => c.name).join(', ')} (user demo) and ${dc.clouds
       .map((c) => `${c.name}-admin`)
       .join(', ')} (user admin)`,
+    ...dc.synnefo.map(
+      (c) =>
+        `  ${c.name.padEnd(width)}  ${c.baseUrl}  (Synnefo: Astakos ${c.astakosUrl}, Cyclades, Pithos; clouds.yaml '${c.name}', user ${c.user.email}; in memory)`,
+    ),
     `state: ${statePath ?? 'in memory (use --state FILE to keep it)'}`,
     '',
     'Try:',

@@ -9,6 +9,7 @@ import type { FaultSpec, ServiceModule, StateStore } from './context.ts';
 import { createIdentityProvider, type Federation, RELAY_STATE_PREFIX_K2K } from './keystone/federation.ts';
 import { SERVICES } from './services.ts';
 import { MemoryStore, SqliteDatabase } from './store.ts';
+import { type SynnefoCloud, startSynnefo, synnefoCloudsYamlEntry } from './synnefo/index.ts';
 
 export interface DevcloudOptions {
   /** Cloud names; the first is the K2K IdP of the others. Default ['idp', 'sp1', 'sp2']. */
@@ -45,6 +46,8 @@ export interface Devcloud {
   clouds: (DevcloudInfo & { cloud: Cloud })[];
   cloud(name: string): Cloud;
   cloudsYamlPath: string | undefined;
+  /** Synnefo clouds (names starting with `snf`): Astakos, Cyclades, Pithos; not part of the K2K federation. */
+  synnefo: SynnefoCloud[];
   /** The IdP cloud's name (the first cloud). */
   idp: string;
   setFaults(cloud: string, service: string, spec: FaultSpec | null): Promise<void>;
@@ -133,6 +136,7 @@ export function cloudsYaml(
   clouds: { name: string; authUrl: string }[],
   region = 'RegionOne',
   users: BootstrapUser[] = DEFAULT_USERS,
+  extra: Record<string, unknown> = {},
 ): string {
   const entries: Record<string, unknown> = {};
   const demo = users.find((u) => u.name === 'demo') ?? users[1];
@@ -158,6 +162,7 @@ export function cloudsYaml(
       };
     }
   }
+  Object.assign(entries, extra);
   return `# written by OCX devcloud (${new Date().toISOString()}); K2K: ${clouds[0]?.name ?? ''} -> ${clouds
     .slice(1)
     .map((c) => c.name)
@@ -165,7 +170,12 @@ export function cloudsYaml(
 }
 
 export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devcloud> {
-  const names = opts.clouds ?? ['idp', 'sp1', 'sp2'];
+  const all = opts.clouds ?? ['idp', 'sp1', 'sp2'];
+  // Clouds named snf… speak the Synnefo dialect (synnefo/); the others are OpenStack clouds.
+  const snfNames = all.filter((n) => /^snf/i.test(n));
+  const names = all.filter((n) => !/^snf/i.test(n));
+  for (const n of snfNames)
+    if (!/^[a-z][a-z0-9_-]*$/i.test(n)) throw new Error(`devcloud: bad cloud name ${JSON.stringify(n)}`);
   if (names.length === 0) throw new Error('devcloud: at least one cloud is needed');
   if (new Set(names).size !== names.length) throw new Error('devcloud: cloud names must be unique');
   for (const n of names)
@@ -198,6 +208,9 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
     throw failed.reason;
   }
   const clouds = settled.map((s) => (s as PromiseFulfilledResult<Cloud>).value);
+  const synnefo = await Promise.all(
+    snfNames.map((name) => startSynnefo({ name, ...(opts.logLevel ? { logLevel: opts.logLevel } : {}) })),
+  );
   for (const c of clouds) byName.set(c.name, c);
   const [idp, ...sps] = clouds as [Cloud, ...Cloud[]];
   for (const sp of sps) wireK2K(idp, sp);
@@ -215,6 +228,7 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
         clouds.map((c) => ({ name: c.name, authUrl: `${c.baseUrl}/identity` })),
         opts.region,
         opts.users,
+        Object.fromEntries(synnefo.map((c) => [c.name, synnefoCloudsYamlEntry(c)])),
       ),
       { mode: 0o600 },
     );
@@ -237,6 +251,7 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
     })),
     cloud: get,
     cloudsYamlPath,
+    synnefo,
     idp: idp.name,
     setFaults: (cloud, service, spec) => get(cloud).setFaults(service, spec),
     async clearFaults(cloud) {
@@ -245,7 +260,7 @@ export async function startDevcloud(opts: DevcloudOptions = {}): Promise<Devclou
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all(clouds.map((c) => c.close()));
+      await Promise.all([...clouds.map((c) => c.close()), ...synnefo.map((c) => c.close())]);
       db?.close();
     },
   };

@@ -10,3 +10,4 @@ export { MemoryStore, SqliteDatabase } from './store.ts';
 export type { SwiftOptions } from './swift/index.ts';
 export { swiftService } from './swift/index.ts';
 export type { TempUrlDigest, TempUrlOptions } from './swift/tempurl.ts';
+export { type SynnefoCloud, type SynnefoOptions, startSynnefo, synnefoCloudsYamlEntry } from './synnefo/index.ts';

@@ -11,6 +11,8 @@ import type { Connection } from '../multicloud/types.ts';
 import { isAbsentService, OPENSTACK_READERS } from './openstack.ts';
 import { listMyProjects, projectLocation, selectProjects } from './projects.ts';
 import { connectionForProject } from './scoped.ts';
+import { isSynnefoCloud } from '../synnefo/client.ts';
+import { synnefoProjects, synnefoQuotaRows } from '../synnefo/quotas.ts';
 import type { MyProject, ProjectsOutcome, QuotaFailure, QuotaQueryOptions, QuotaRow, QuotasOutcome } from './types.ts';
 
 /** Every service quota rows can come from, in report order. */
@@ -20,10 +22,15 @@ function cloudLocation(where: { cloud: string; region: string }) {
   return projectLocation(where, { id: null, name: null, domainId: null, domainName: null });
 }
 
+/** My projects on one connection, in its dialect (Keystone, or Astakos on a Synnefo cloud). */
+export function projectsOf(conn: Connection, opts: { signal?: AbortSignal | undefined } = {}): Promise<MyProject[]> {
+  return isSynnefoCloud(conn.config) ? synnefoProjects(conn, opts) : listMyProjects(conn, opts);
+}
+
 /** The projects the user can reach on every connection of `multi`. */
 export async function listProjects(multi: MultiCloud, opts: QuotaQueryOptions = {}): Promise<ProjectsOutcome> {
   const out = await multi.call(
-    async (conn, _name, ctx) => selectProjects(await listMyProjects(conn, ctx), opts.projects),
+    async (conn, _name, ctx) => selectProjects(await projectsOf(conn, ctx), opts.projects),
     opts,
   );
   return {
@@ -75,7 +82,12 @@ export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const outcome = await multi.call(
     async (conn, _name, ctx) => {
-      const projects = selectProjects(await listMyProjects(conn, ctx), opts.projects);
+      const projects = selectProjects(await projectsOf(conn, ctx), opts.projects);
+      if (isSynnefoCloud(conn.config)) {
+        // Astakos answers for every project at once; a failure is the cloud's (all its projects).
+        const rows = await synnefoQuotaRows(conn, projects, { signal: ctx.signal, services: opts.services });
+        return { projects, rows, failures: [] as QuotaFailure[] };
+      }
       // Leave the cloud's own deadline a moment to report what was read, so finished projects are never lost.
       const remaining = Math.max(1, ctx.deadline - Date.now() - Math.min(250, deadlineMs / 10));
       const settled = await fanOut(

@@ -30,6 +30,9 @@ export interface QuotaRow {
   /** Reserved/pending amounts (Nova/Cinder/Neutron `reserved`); 0 when the service has none. */
   reserved: number;
   unit: QuotaUnit;
+  /** Synnefo only: the whole project's limit and usage (all members); `limit`/`usage` are the user's share. */
+  projectLimit?: number | null | undefined;
+  projectUsage?: number | undefined;
 }
 
 /**

@@ -1,0 +1,13 @@
+// Public exports of synnefo/: the Synnefo dialect (Astakos, Cyclades, Pithos) kamaki style.
+
+export {
+  type AstakosAccess,
+  type AstakosProject,
+  type AstakosQuotas,
+  type AstakosResource,
+  type CycladesKind,
+  isSynnefoCloud,
+  pithosBlockHash,
+  SynnefoClient,
+} from './client.ts';
+export { synnefoClientFor, synnefoProjects, synnefoQuotaRows } from './quotas.ts';
