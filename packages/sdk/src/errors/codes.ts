@@ -36,6 +36,8 @@ export const ErrorCode = {
   RESOURCE_FAILED: 'RESOURCE_FAILED',
   /** The server answered something the client cannot interpret (bad JSON, missing header). */
   INVALID_RESPONSE: 'INVALID_RESPONSE',
+  /** The cloud's API offers no way to do this (e.g. moving a Nova server to another project); the message says what to do instead. */
+  UNSUPPORTED: 'UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
