@@ -28,6 +28,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['volume'], load: () => import('./volume.ts') },
   { names: ['project'], load: () => import('./project.ts') },
   { names: ['quota'], load: () => import('./quota.ts') },
+  // After the modules that make these groups: reassign (and create --project) adds subcommands to them.
+  {
+    names: ['volume', 'server', 'network', 'image', 'container', 'floating'],
+    load: () => import('./reassign.ts'),
+  },
   { names: ['devcloud', 'up'], load: () => import('./devcloud.ts') },
   { names: ['proxy'], load: () => import('./proxy.ts') },
   { names: ['completion'], load: () => import('./completion.ts') },
