@@ -3,6 +3,7 @@
  * quota rows, all in parallel under the fan-out's bounds (concurrency, per-target deadline, caller signal). One
  * failing (cloud, project, service) is one failure entry; it never hides the other rows and never hangs the call.
  */
+import { canonicalServiceType } from '../config/service-types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { DEFAULT_DEADLINE_MS, fanOut, toOcxError } from '../multicloud/fanout.ts';
@@ -53,7 +54,12 @@ export async function projectQuotas(
   const scoped = await connectionForProject(conn, project.id, opts);
   const left = opts.deadline === undefined ? undefined : Math.max(1, opts.deadline - Date.now() - 50);
   const callCtx = { signal: opts.signal, timeoutMs: left };
-  const readers = OPENSTACK_READERS.filter(([name]) => !opts.services || opts.services.includes(name));
+  // Services the project's catalog does not offer have no quota to report: skip them without a call.
+  const access = await scoped.session.getAccess({ signal: opts.signal });
+  const offered = new Set(access.catalog.map((e) => canonicalServiceType(e.type)));
+  const readers = OPENSTACK_READERS.filter(
+    ([name, type]) => (!opts.services || opts.services.includes(name)) && offered.has(type),
+  );
   const settled = await Promise.all(
     readers.map(async ([name, serviceType, read]) => {
       try {
