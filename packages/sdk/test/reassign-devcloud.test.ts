@@ -119,6 +119,34 @@ describe('create in a project and reassign on OpenStack (devcloud)', { timeout: 
     assert.deepEqual(await gigabytes(), { demo: 2 * GiB, [SECOND]: 1 * GiB });
   });
 
+  it('a container moves by server-side copy, verified, resuming over objects already there', async () => {
+    await conn.objectStore.createContainer('box');
+    const body = { 'a.txt': 'alpha', 'b.txt': 'bravo!', 'dir/c.txt': 'charlie...' };
+    for (const [name, text] of Object.entries(body)) await conn.objectStore.putObject('box', name, text);
+    // An earlier, interrupted move already copied a.txt.
+    const inSecond = await connectionInProject(conn, SECOND);
+    await inSecond.objectStore.createContainer('box');
+    await inSecond.objectStore.putObject('box', 'a.txt', 'alpha');
+    const objectBytes = async () => {
+      const { rows } = await listQuotas(multi, { services: ['object'] });
+      return Object.fromEntries(
+        rows.filter((r) => r.resource === 'object.bytes').map((r) => [r.location.project.name, r.usage]),
+      );
+    };
+    assert.deepEqual(await objectBytes(), { demo: 21, [SECOND]: 5 });
+    const progress: string[] = [];
+    await reassign(conn, 'container', 'box', SECOND, {
+      onProgress: (p) => progress.push(`${p.done}/${p.total} ${p.object} ${p.copied ? 'copied' : 'already there'}`),
+    });
+    assert.deepEqual(progress, ['1/3 a.txt already there', '2/3 b.txt copied', '3/3 dir/c.txt copied']);
+    assert.deepEqual(await objectBytes(), { demo: 0, [SECOND]: 21 });
+    for (const [name, text] of Object.entries(body)) {
+      const got = await inSecond.client('object-store').get(`/box/${name}`);
+      assert.equal(await got.text(), text);
+    }
+    await assert.rejects(conn.objectStore.getContainer('box'), { code: 'NOT_FOUND' });
+  });
+
   it('servers, networks and floating IPs cannot change project on OpenStack: UNSUPPORTED, saying why and what instead', async () => {
     await assert.rejects(reassign(conn, 'server', 'any-server', SECOND), {
       code: 'UNSUPPORTED',

@@ -62,7 +62,10 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       .requiredOption('--project <id-or-name>', 'the destination project')
       .action(async (id: string, _opts: unknown, cmd: Command) => {
         await onOneCloud(cmd, ctx, async (conn, g) => {
-          const dest = await reassign(conn, kind, id, String(g.project));
+          const dest = await reassign(conn, kind, id, String(g.project), {
+            // A container moved by copying its objects reports each one (stderr, so stdout stays the result).
+            onProgress: (p) => ctx.err(`${p.done}/${p.total} ${p.object}${p.copied ? '' : ' (already there)'}\n`),
+          });
           ctx.out(`${path.join(' ')} ${id} is now in project ${dest.name} (${dest.id}) on ${conn.cloud}\n`);
         });
       });

@@ -1,7 +1,8 @@
 /**
  * Reassign a resource to another project of the same cloud. On Synnefo: the native `reassign` action (servers,
  * networks, floating IPs, volumes) and a container's project policy. On OpenStack: a volume moves by a Cinder
- * transfer (created in the source project, accepted with a token of the destination, microversion 3.55+);
+ * transfer (created in the source project, accepted with a token of the destination, microversion 3.55+), a
+ * container by copying every object server-side into the destination account (containers.ts);
  * servers and Neutron resources cannot change project on OpenStack (their project is fixed at create), so that
  * is an UNSUPPORTED error that says why and what to do instead. The destination's quota is checked first, and
  * nothing is changed when the resource would not fit.
@@ -12,6 +13,7 @@ import type { Connection } from '../multicloud/types.ts';
 import { type CycladesKind, isSynnefoCloud } from '../synnefo/client.ts';
 import { synnefoClientFor } from '../synnefo/quotas.ts';
 import { projectsOf, projectQuotas } from './across.ts';
+import { type ContainerMoveOptions, moveContainer } from './containers.ts';
 import { connectionForProject } from './scoped.ts';
 import type { MyProject } from './types.ts';
 
@@ -63,7 +65,7 @@ export async function reassign(
   kind: ReassignKind,
   id: string,
   to: string,
-  opts: Opts & { from?: string | undefined } = {},
+  opts: Opts & { from?: string | undefined; onProgress?: ContainerMoveOptions['onProgress'] } = {},
 ): Promise<MyProject> {
   if (isSynnefoCloud(conn.config)) {
     const client = synnefoClientFor(conn);
@@ -105,12 +107,13 @@ export async function reassign(
         'Glance lets only an admin change an image owner',
         'Instead: share it with the destination project (image members: add the project, accept in the project)',
       );
-    case 'container':
-      throw new OcxError(
-        ErrorCode.UNSUPPORTED,
-        `container ${id}: moving a container between OpenStack projects (copy every object to the destination account, then delete the source) is not implemented in OCX yet; copy the objects with X-Copy-From-Account meanwhile`,
-        { cloud: conn.cloud },
-      );
+    case 'container': {
+      const dest = await resolveProject(conn, to, opts);
+      const source = opts.from ? await connectionInProject(conn, opts.from, opts) : conn;
+      if ((await source.session.projectId()) === dest.id) return dest;
+      await moveContainer(source, await connectionForProject(conn, dest.id, opts), dest, id, opts);
+      return dest;
+    }
   }
 }
 
