@@ -147,6 +147,17 @@ describe('create in a project and reassign on OpenStack (devcloud)', { timeout: 
     await assert.rejects(conn.objectStore.getContainer('box'), { code: 'NOT_FOUND' });
   });
 
+  it('an image: Glance lets only an admin change the owner, so a member gets UNSUPPORTED with the sharing way', async () => {
+    const image = await conn.image.createImage({ name: 'mine', disk_format: 'raw', container_format: 'bare' });
+    await assert.rejects(reassign(conn, 'image', image.id, SECOND), {
+      code: 'UNSUPPORTED',
+      message: new RegExp(
+        `Glance lets only an admin change an image owner \\(it answered: Attribute 'owner' can be only set by admin\\.\\).*openstack image add project ${image.id} ${secondId}`,
+      ),
+    });
+    assert.equal((await conn.image.getImage(image.id)).owner, await conn.session.projectId(), 'unchanged');
+  });
+
   it('servers, networks and floating IPs cannot change project on OpenStack: UNSUPPORTED, saying why and what instead', async () => {
     await assert.rejects(reassign(conn, 'server', 'any-server', SECOND), {
       code: 'UNSUPPORTED',

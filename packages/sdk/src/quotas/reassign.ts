@@ -26,6 +26,13 @@ interface Opts {
 
 const GiB = 2 ** 30;
 
+/** A server message as one plain line (Glance's 403 page carries HTML line breaks). */
+const plain = (s: string) =>
+  s
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+
 /** A project of the connection's user by id or name (NOT_FOUND naming it, AMBIGUOUS when a name repeats). */
 export async function resolveProject(conn: Connection, ref: string, opts: Opts = {}): Promise<MyProject> {
   const all = await projectsOf(conn, opts);
@@ -100,13 +107,28 @@ export async function reassign(
           ? 'Instead: share it with the destination project by an RBAC policy (access_as_shared), or create a new network there'
           : 'Instead: release it and allocate a new floating IP in the destination project (the address may change)',
       );
-    case 'image':
-      throw unsupported(
-        conn,
-        `image ${id}`,
-        'Glance lets only an admin change an image owner',
-        'Instead: share it with the destination project (image members: add the project, accept in the project)',
-      );
+    case 'image': {
+      // Glance lets only an admin change the owner (images.py _do_replace); try, and explain when policy refuses.
+      const dest = await resolveProject(conn, to, opts);
+      const source = opts.from ? await connectionInProject(conn, opts.from, opts) : conn;
+      try {
+        const res = await source.client('image').patch(`/images/${encodeURIComponent(id)}`, {
+          ...opts,
+          body: JSON.stringify([{ op: 'replace', path: '/owner', value: dest.id }]),
+          headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+        });
+        await res.dump();
+        return dest;
+      } catch (err) {
+        if (!isOcxError(err) || err.code !== ErrorCode.FORBIDDEN) throw err;
+        throw unsupported(
+          conn,
+          `image ${id}`,
+          `Glance lets only an admin change an image owner (it answered: ${plain(err.serverMessage ?? err.message)})`,
+          `Instead: share it with the destination project ('openstack image add project ${id} ${dest.id}', then accept it there: 'openstack image set --accept ${id}' with a token of ${dest.name}), or ask an admin to change the owner`,
+        );
+      }
+    }
     case 'container': {
       const dest = await resolveProject(conn, to, opts);
       const source = opts.from ? await connectionInProject(conn, opts.from, opts) : conn;
