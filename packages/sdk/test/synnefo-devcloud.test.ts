@@ -344,6 +344,16 @@ describe('Synnefo dialect on devcloud (the kamaki seed scenarios)', { timeout: 6
     }
   });
 
+  it('setdefaultproject: creates without a project go to the new default, the token tenant says so', async () => {
+    const lab = snf.labProject.id;
+    await client.setDefaultProject('CS333 lab assignments');
+    assert.equal((await client.authenticate()).token.tenant.id, lab);
+    const net = await client.create('network', { name: 'default-net', type: 'MAC_FILTERED' });
+    assert.equal(net.tenant_id, lab);
+    await client.setDefaultProject('system');
+    assert.equal((await client.authenticate()).token.tenant.id, snf.user.uuid);
+  });
+
   async function fetchJson(path: string): Promise<{ floatingips: Array<Record<string, unknown>> }> {
     const res = await fetch(`${snf.baseUrl}${path}`, { headers: { 'x-auth-token': snf.user.token } });
     return (await res.json()) as { floatingips: Array<Record<string, unknown>> };

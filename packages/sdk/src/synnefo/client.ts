@@ -216,6 +216,23 @@ export class SynnefoClient {
     return this.#json('GET', `${await this.endpoint('account', opts)}/resources`, 'account', opts);
   }
 
+  /** kamaki `user setdefaultproject`: where creates without a project go from now on (the token's tenant). */
+  async setDefaultProject(ref: string, opts: CallOpts = {}): Promise<AstakosProject> {
+    const project = await this.resolveProject(ref, opts);
+    const res = await this.#send(
+      'POST',
+      `${await this.endpoint('account', opts)}/myaccount/default_project`,
+      'account',
+      {
+        ...opts,
+        json: { project_id: project.id },
+      },
+    );
+    await res.dump();
+    this.#access = undefined;
+    return project;
+  }
+
   /** Resolve a project given by id or name (system projects also by `system`). */
   async resolveProject(ref: string, opts: CallOpts = {}): Promise<AstakosProject> {
     const projects = await this.listProjects(opts);
