@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Devcloud, startDevcloud, type SynnefoCloud } from '@ocx/devcloud';
+import { type Devcloud, type SynnefoCloud, startDevcloud } from '@ocx/devcloud';
 import { runOcx } from './minicloud.ts';
 
 const SECOND = 'quota-b';

@@ -7,7 +7,7 @@ export * from './errors/index.ts';
 export * from './multicloud/index.ts';
 export * from './quotas/index.ts';
 export * from './services/index.ts';
-export * from './synnefo/index.ts';
 export * from './session/index.ts';
+export * from './synnefo/index.ts';
 export * from './transport/index.ts';
 export * from './wire/index.ts';

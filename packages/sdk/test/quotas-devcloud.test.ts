@@ -13,11 +13,12 @@ import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 
 /** devcloud's K2K mapping puts the federated user in this group (devcloud.ts FEDERATED_GROUP). */
 const FEDERATED_GROUP = 'federated_users';
+
 import { type CloudsConfig, loadCloudsConfig } from '../src/config/index.ts';
 import { MultiCloud } from '../src/multicloud/index.ts';
 import { connectionForProject, listProjects, listQuotas, type QuotaRow } from '../src/quotas/index.ts';
-import { createSession } from '../src/session/index.ts';
 import { ComputeClient } from '../src/services/index.ts';
+import { createSession } from '../src/session/index.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

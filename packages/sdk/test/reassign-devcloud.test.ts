@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import { type CloudsConfig, loadCloudsConfig } from '../src/config/index.ts';
+import type { Connection } from '../src/multicloud/index.ts';
 import { MultiCloud } from '../src/multicloud/index.ts';
 import { connectionInProject, listQuotas, reassign } from '../src/quotas/index.ts';
-import type { Connection } from '../src/multicloud/index.ts';
-import { createSession } from '../src/session/index.ts';
 import { BlockStorageClient } from '../src/services/index.ts';
+import { createSession } from '../src/session/index.ts';
 
 const GiB = 2 ** 30;
 const SECOND = 'quota-b';

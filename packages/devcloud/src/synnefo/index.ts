@@ -13,9 +13,9 @@ import { SnfFault, sendFault } from './http.ts';
 import { type SnfProject, type SnfUser, SynnefoModel } from './model.ts';
 import { pithosRoutes } from './pithos.ts';
 
-export { pithosBlockHash } from './pithos.ts';
 export { SNF_FLAVORS } from './cyclades.ts';
 export { SNF_RESOURCES, SYSTEM_DEFAULTS, SynnefoModel } from './model.ts';
+export { pithosBlockHash } from './pithos.ts';
 
 export interface SynnefoOptions {
   name?: string;

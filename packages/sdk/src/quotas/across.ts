@@ -9,11 +9,11 @@ import { OcxError } from '../errors/ocx-error.ts';
 import { DEFAULT_DEADLINE_MS, fanOut, toOcxError } from '../multicloud/fanout.ts';
 import type { MultiCloud } from '../multicloud/multicloud.ts';
 import type { Connection } from '../multicloud/types.ts';
+import { isSynnefoCloud } from '../synnefo/client.ts';
+import { synnefoProjects, synnefoQuotaRows } from '../synnefo/quotas.ts';
 import { isAbsentService, OPENSTACK_READERS } from './openstack.ts';
 import { listMyProjects, projectLocation, selectProjects } from './projects.ts';
 import { connectionForProject } from './scoped.ts';
-import { isSynnefoCloud } from '../synnefo/client.ts';
-import { synnefoProjects, synnefoQuotaRows } from '../synnefo/quotas.ts';
 import type { MyProject, ProjectsOutcome, QuotaFailure, QuotaQueryOptions, QuotaRow, QuotasOutcome } from './types.ts';
 
 /** Every service quota rows can come from, in report order. */

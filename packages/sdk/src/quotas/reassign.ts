@@ -12,7 +12,7 @@ import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import type { Connection } from '../multicloud/types.ts';
 import { type CycladesKind, isSynnefoCloud } from '../synnefo/client.ts';
 import { synnefoClientFor } from '../synnefo/quotas.ts';
-import { projectsOf, projectQuotas } from './across.ts';
+import { projectQuotas, projectsOf } from './across.ts';
 import { type ContainerMoveOptions, moveContainer } from './containers.ts';
 import { connectionForProject } from './scoped.ts';
 import type { MyProject } from './types.ts';
