@@ -3,14 +3,15 @@
  * quota rows, all in parallel under the fan-out's bounds (concurrency, per-target deadline, caller signal). One
  * failing (cloud, project, service) is one failure entry; it never hides the other rows and never hangs the call.
  */
-import { canonicalServiceType } from '../config/service-types.ts';
+
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { DEFAULT_DEADLINE_MS, fanOut, toOcxError } from '../multicloud/fanout.ts';
+import { DEFAULT_DEADLINE_MS, fanOut } from '../multicloud/fanout.ts';
 import type { MultiCloud } from '../multicloud/multicloud.ts';
 import type { Connection } from '../multicloud/types.ts';
 import { isSynnefoCloud } from '../synnefo/client.ts';
 import { synnefoProjects, synnefoQuotaRows } from '../synnefo/quotas.ts';
+import { canonicalServiceType } from '../wire/service-types.ts';
 import { isAbsentService, OPENSTACK_READERS } from './openstack.ts';
 import { listMyProjects, projectLocation, selectProjects } from './projects.ts';
 import { connectionForProject } from './scoped.ts';
@@ -65,7 +66,7 @@ export async function projectQuotas(
       try {
         return { rows: await read(scoped, project.id, project.location, callCtx) };
       } catch (err) {
-        const error = toOcxError(err, { callerSignal: opts.signal }, { cloud: conn.cloud, region: conn.region });
+        const error = OcxError.from(err, { signal: opts.signal, cloud: conn.cloud, region: conn.region });
         if (isAbsentService(error)) return { rows: [] };
         return {
           failure: { location: project.location, service: name, error: error.withContext({ service: serviceType }) },
