@@ -103,8 +103,11 @@ export function faultDelayMs(spec: FaultSpec): number {
 }
 
 /** An injected error in the body shape the service's real API uses. */
-export function injectedErrorBody(serviceType: string | undefined, status: number): RenderedFault {
-  const message = 'devcloud injected fault.';
+export function injectedErrorBody(
+  serviceType: string | undefined,
+  status: number,
+  message = 'devcloud injected fault.',
+): RenderedFault {
   const json = (body: unknown): RenderedFault => ({ contentType: 'application/json', body: JSON.stringify(body) });
   switch (serviceType) {
     case 'identity':
