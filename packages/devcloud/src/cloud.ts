@@ -20,7 +20,7 @@ import type {
   TokenInfo,
 } from './context.ts';
 import { InternalError } from './context.ts';
-import { Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
+import { cutOff, Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
 import { frameworkErrorHandler, jsonNestedDeeperThan, MAX_JSON_DEPTH } from './framework-errors.ts';
 import { Federation } from './keystone/federation.ts';
 import { KEYSTONE_MOUNT, type KeystoneRouteSet, keystonePlugin } from './keystone/index.ts';
@@ -259,6 +259,7 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   });
 
   const slow = new WeakMap<FastifyRequest, number>();
+  const cut = new WeakMap<FastifyRequest, number>();
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', `req-${randomUUID()}`);
@@ -281,8 +282,15 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
       return reply.code(status).type(contentType).send(body);
     }
     if (spec.slowBodyBytesPerSec) slow.set(req, spec.slowBodyBytesPerSec);
+    if (spec.cutBodyAfterBytes !== undefined) cut.set(req, spec.cutBodyAfterBytes);
   });
   app.addHook('onSend', async (req, reply, payload) => {
+    const cutAt = cut.get(req);
+    if (cutAt !== undefined && payload !== null && payload !== undefined) {
+      if (typeof payload === 'string' || Buffer.isBuffer(payload))
+        reply.header('content-length', Buffer.byteLength(payload));
+      return cutOff(payload, cutAt, () => req.raw.socket.destroy());
+    }
     const bps = slow.get(req);
     if (!bps || payload === null || payload === undefined) return payload;
     if (typeof payload === 'string' || Buffer.isBuffer(payload))
