@@ -9,5 +9,5 @@ echo "== lint"; biome lint packages test bench
 echo "== unit and in-process tests"
 # packages/*/test/real/ holds tests for the real-OpenStack stage (scripts/test-all.sh), not this one.
 # test/ci/ holds the tests of the CI scripts themselves (the skip guard).
-mapfile -t files < <(find packages test/ci -path '*/test/*' -name '*.test.ts' -not -path '*/test/real/*' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <( (find packages -path '*/test/*' -name '*.test.ts' -not -path '*/test/real/*' -not -path '*/node_modules/*'; find test/ci -name '*.test.ts') | sort)
 bash scripts/node-test.sh --test-concurrency=2 --test-timeout=120000 "${files[@]}"
