@@ -16,6 +16,9 @@ ts() { date +%s.%N; }
 el() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
 
 fail() {
+  # Report and clean up whatever else goes wrong: a failing step in here (no state dir yet, say) must not skip the
+  # teardown under `set -e`.
+  set +e
   echo "######## ci.sh: $1 FAILED ########" >&2
   "$HERE/openstack.sh" status >&2 || true
   # tail of every log with errors in it, so the CI output says what broke
