@@ -26,8 +26,8 @@ before(() => {
     chmodSync(path, 0o755);
   };
   // every call is recorded; `up` fails when FAIL_AT=up, `wait` when FAIL_AT=wait
-  stub(join(dir, 'real/openstack.sh'), 'echo "openstack.sh $1" >> "$CALLS"; [ "$1" != "${FAIL_AT:-}" ]');
-  stub(join(dir, 'real/lib/install.sh'), 'echo "install.sh $*" >> "$CALLS"; [ "${FAIL_AT:-}" != install ]');
+  stub(join(dir, 'real/openstack.sh'), 'echo "openstack.sh $1" >> "$CALLS"; [ "$1" != "$FAIL_AT" ]');
+  stub(join(dir, 'real/lib/install.sh'), 'echo "install.sh $*" >> "$CALLS"; [ "$FAIL_AT" != install ]');
   // ci.sh insists on root and apt-get: stand-ins, so the test runs the same as any user
   stub(join(dir, 'bin/id'), 'echo 0');
   stub(join(dir, 'bin/apt-get'), 'exit 0');
