@@ -26,12 +26,24 @@ describe('K2K federation', () => {
       // The SP's own demo project, not the IdP's.
       const local = await t.session(sp).getAccess();
       assert.equal(access.project?.id, local.project?.id);
-      const images = new ImageClient(s.client('image'));
-      const seen: string[] = [];
-      for await (const img of images.listImages()) seen.push(img.id);
-      const direct: string[] = [];
-      for await (const img of new ImageClient(t.session(sp).client('image')).listImages()) direct.push(img.id);
-      assert.deepEqual(seen.sort(), direct.sort(), 'K2K and direct demo tokens see the same images');
+      // An image of this test's own (a real SP's demo project may hold none): two empty lists would compare equal.
+      const own = new ImageClient(t.session(sp).client('image'));
+      const mine = await own.createImage({
+        name: `ocx-contract-k2k-${sp}-${process.pid}`,
+        disk_format: 'raw',
+        container_format: 'bare',
+      });
+      try {
+        const images = new ImageClient(s.client('image'));
+        const seen: string[] = [];
+        for await (const img of images.listImages()) seen.push(img.id);
+        const direct: string[] = [];
+        for await (const img of own.listImages()) direct.push(img.id);
+        assert.ok(direct.includes(mine.id), 'the direct demo token sees the image made for this test');
+        assert.deepEqual(seen.sort(), direct.sort(), 'K2K and direct demo tokens see the same images');
+      } finally {
+        await own.deleteImage(mine.id);
+      }
     });
   }
 

@@ -2,24 +2,36 @@
 # CI entry point for the real-OpenStack stack (works on a fresh Debian 12 machine, as root).
 #   test/real/ci.sh [up]   install everything (apt-get update if the lists are stale) and start the
 #                          stack; prints the time of each phase; exit != 0 loudly if anything failed,
-#                          after printing status and the tails of the logs that contain errors.
+#                          after printing status and the tails of the logs that contain errors, and
+#                          tearing the half-started stack down (state and logs kept in $STATE_DIR;
+#                          OCX_KEEP_FAILED_STACK=1 leaves the processes running for a look).
 #   test/real/ci.sh down   stop the stack (state kept in $STATE_DIR for log artifacts).
 # Then run the contract suite with:
 #   OCX_TEST_TARGET=real OS_CLIENT_CONFIG_FILE=$STATE_DIR/clouds.yaml npm run test:contract
 # Env: STATE_DIR (/tmp/ocx-real), BASE_PORT (27000), SVC_CLOUDS ("sp1 sp2").
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-export STATE_DIR=${STATE_DIR:-/tmp/ocx-real}
+. "$HERE/lib/state-dir.sh"
 ts() { date +%s.%N; }
 el() { awk -v a="$1" -v b="$(ts)" 'BEGIN{printf "%.1f", b-a}'; }
 
 fail() {
+  # Report and clean up whatever else goes wrong: a failing step in here (no state dir yet, say) must not skip the
+  # teardown under `set -e`.
+  set +e
   echo "######## ci.sh: $1 FAILED ########" >&2
   "$HERE/openstack.sh" status >&2 || true
   # tail of every log with errors in it, so the CI output says what broke
   find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) 2>/dev/null | while read -r f; do
     if grep -q -E ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f"; then echo "----- $f" >&2; grep -E -A3 ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f" | tail -n 30 >&2; fi
   done
+  # A half-started stack must not outlive the failed run: its daemons would hold ports and memory for the next one.
+  if [ "${OCX_KEEP_FAILED_STACK:-}" = 1 ]; then
+    echo "ci.sh: OCX_KEEP_FAILED_STACK=1: leaving the half-started stack running" >&2
+  else
+    echo "ci.sh: tearing the half-started stack down" >&2
+    "$HERE/openstack.sh" down >&2 || echo "ci.sh: teardown after the failure failed too (see above)" >&2
+  fi
   echo "######## ci.sh: $1 FAILED (state and logs in $STATE_DIR) ########" >&2
   exit 1
 }

@@ -20,7 +20,8 @@ import type {
   TokenInfo,
 } from './context.ts';
 import { InternalError } from './context.ts';
-import { Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
+import { cutOff, Faults, faultDelayMs, injectedErrorBody, throttle } from './faults.ts';
+import { frameworkErrorHandler, jsonNestedDeeperThan, MAX_JSON_DEPTH } from './framework-errors.ts';
 import { Federation } from './keystone/federation.ts';
 import { KEYSTONE_MOUNT, type KeystoneRouteSet, keystonePlugin } from './keystone/index.ts';
 import { Keystone } from './keystone/model.ts';
@@ -217,9 +218,15 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   }
 
   let server: http.Server | undefined;
+  const mounts = [KEYSTONE_MOUNT, ...modules.map((m) => m.mount)];
+  const byPrefix = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
+  const mountFor = (url: string): ServiceMount | undefined =>
+    byPrefix.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`) || url.startsWith(`${m.prefix}?`));
   const app = Fastify({
     logger: false,
     bodyLimit: 16 * 1024 * 1024,
+    // a path the router cannot decode gets the service's 404, not fastify's own error body
+    frameworkErrors: frameworkErrorHandler((url) => mountFor(url)?.type),
     // Swift's routes take container names (up to 256 characters, percent-encoded in the URL) as a parameter.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 2048 },
     serverFactory: (handler) => {
@@ -233,6 +240,14 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    if (jsonNestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return done(
+        Object.assign(new Error(`Malformed request body: JSON nested more than ${MAX_JSON_DEPTH} levels deep.`), {
+          statusCode: 400,
+        }),
+        undefined,
+      );
+    }
     try {
       done(null, JSON.parse(text));
     } catch {
@@ -243,11 +258,8 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
     }
   });
 
-  const mounts = [KEYSTONE_MOUNT, ...modules.map((m) => m.mount)];
-  const byPrefix = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
-  const mountFor = (url: string): ServiceMount | undefined =>
-    byPrefix.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`) || url.startsWith(`${m.prefix}?`));
   const slow = new WeakMap<FastifyRequest, number>();
+  const cut = new WeakMap<FastifyRequest, number>();
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', `req-${randomUUID()}`);
@@ -270,8 +282,15 @@ export async function createCloud(opts: CreateCloudOptions): Promise<Cloud> {
       return reply.code(status).type(contentType).send(body);
     }
     if (spec.slowBodyBytesPerSec) slow.set(req, spec.slowBodyBytesPerSec);
+    if (spec.cutBodyAfterBytes !== undefined) cut.set(req, spec.cutBodyAfterBytes);
   });
   app.addHook('onSend', async (req, reply, payload) => {
+    const cutAt = cut.get(req);
+    if (cutAt !== undefined && payload !== null && payload !== undefined) {
+      if (typeof payload === 'string' || Buffer.isBuffer(payload))
+        reply.header('content-length', Buffer.byteLength(payload));
+      return cutOff(payload, cutAt, () => req.raw.socket.destroy());
+    }
     const bps = slow.get(req);
     if (!bps || payload === null || payload === undefined) return payload;
     if (typeof payload === 'string' || Buffer.isBuffer(payload))

@@ -121,6 +121,11 @@ export interface FaultSpec {
   hang?: boolean;
   /** Stream response bodies slowly: bytes per second. */
   slowBodyBytesPerSec?: number;
+  /**
+   * Die mid-response: announce the whole body's length, send only this many bytes of it, then reset the
+   * connection (a service provider crashing while it answers).
+   */
+  cutBodyAfterBytes?: number;
 }
 
 export interface CloudContext {

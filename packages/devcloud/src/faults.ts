@@ -8,6 +8,8 @@
  *   for one service, connections to it are reset (its port is shared with the other services).
  * - hang: accept the request and never answer (until the client gives up or the cloud stops).
  * - slowBodyBytesPerSec: stream the response body at that rate.
+ * - cutBodyAfterBytes: send the full Content-Length but only that many bytes of the body, then reset the
+ *   connection (an answer cut off mid-body).
  */
 import { Readable } from 'node:stream';
 import type { FaultSpec } from './context.ts';
@@ -28,6 +30,7 @@ const NUMERIC: Record<string, { min: number; max: number; int?: boolean; positiv
   errorRate: { min: 0, max: 1 },
   errorStatus: { min: 400, max: 599, int: true },
   slowBodyBytesPerSec: { min: 0, max: Number.MAX_SAFE_INTEGER, positive: true },
+  cutBodyAfterBytes: { min: 0, max: Number.MAX_SAFE_INTEGER, int: true },
 };
 const BOOLEAN = new Set(['down', 'hang']);
 
@@ -103,8 +106,11 @@ export function faultDelayMs(spec: FaultSpec): number {
 }
 
 /** An injected error in the body shape the service's real API uses. */
-export function injectedErrorBody(serviceType: string | undefined, status: number): RenderedFault {
-  const message = 'devcloud injected fault.';
+export function injectedErrorBody(
+  serviceType: string | undefined,
+  status: number,
+  message = 'devcloud injected fault.',
+): RenderedFault {
   const json = (body: unknown): RenderedFault => ({ contentType: 'application/json', body: JSON.stringify(body) });
   switch (serviceType) {
     case 'identity':
@@ -122,6 +128,29 @@ export function injectedErrorBody(serviceType: string | undefined, status: numbe
     default:
       return plainFaultBody(status, message);
   }
+}
+
+/** The first `bytes` of a body, then `kill()` (the connection reset) instead of the rest. */
+export function cutOff(payload: unknown, bytes: number, kill: () => void): Readable {
+  async function* gen(): AsyncGenerator<Buffer> {
+    let left = bytes;
+    const source: AsyncIterable<Buffer | string> | Iterable<Buffer | string> =
+      payload instanceof Readable ? payload : [typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : ''];
+    for await (const part of source) {
+      const buf = typeof part === 'string' ? Buffer.from(part) : part;
+      if (buf.length >= left) {
+        if (left > 0) yield buf.subarray(0, left);
+        break;
+      }
+      left -= buf.length;
+      yield buf;
+    }
+    // let the bytes reach the socket, then drop the connection without finishing the body
+    await new Promise((r) => setTimeout(r, 20));
+    kill();
+    await new Promise(() => undefined);
+  }
+  return Readable.from(gen());
 }
 
 /** Re-emit a response body at `bytesPerSec`, in chunks every 100 ms. */

@@ -1,7 +1,7 @@
 # Shared settings and helpers for OCX's real-OpenStack scripts (test/real). Source me.
 #
 # Parameters (environment):
-#   STATE_DIR     configs, databases, logs and pid files        (default /tmp/ocx-real)
+#   STATE_DIR     configs, databases, logs and pid files        (default /tmp/ocx-real; OCX_REAL_STATE_DIR is read too)
 #   BASE_PORT     first loopback port                           (default 27000)
 #   KS_INSTANCES  keystone instance names, in port order        (default "idp sp1 sp2")
 #   SVC_CLOUDS    keystone instances that get glance/neutron/nova/cinder/swift (default "sp1 sp2")
@@ -22,7 +22,7 @@ export PYTHONNOUSERSITE=1
 unset PYTHONPATH PYENV_VERSION VIRTUAL_ENV
 REAL_DIR=${REAL_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LIB=$REAL_DIR/lib
-export STATE_DIR=${STATE_DIR:-/tmp/ocx-real}
+. "$LIB/state-dir.sh"   # STATE_DIR (OCX_REAL_STATE_DIR: old name, same place)
 export BASE_PORT=${BASE_PORT:-27000}
 export KS_INSTANCES=${KS_INSTANCES:-"idp sp1 sp2"}
 export SVC_CLOUDS=${SVC_CLOUDS-"sp1 sp2"}

@@ -41,8 +41,12 @@ export function requireSelfOrAdmin(c: Caller, userId: string, action: string): v
   if (!c.info.isAdmin && c.info.userId !== userId) throw forbidden(`identity:${action}`);
 }
 
+/** The query as Keystone (Flask's `request.args.get`) reads it: a repeated parameter counts with its first value. */
 export function queryOf(req: FastifyRequest): Record<string, string | undefined> {
-  return (req.query ?? {}) as Record<string, string | undefined>;
+  const q = (req.query ?? {}) as Record<string, string | string[] | undefined>;
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(q)) out[k] = Array.isArray(v) ? v[0] : v;
+  return out;
 }
 
 export function bodyObject(req: FastifyRequest, key: string): Record<string, unknown> {

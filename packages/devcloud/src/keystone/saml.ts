@@ -126,8 +126,49 @@ export function idpMetadata(entityId: string, ssoUrl: string, certB64: string): 
 
 export { SamlError };
 
+/** libxml2's default nesting limit, which mod_auth_mellon's parser (lasso) applies. */
+const MAX_XML_DEPTH = 256;
+
+/**
+ * Does `text` nest elements deeper than `max`? One pass over the markup, no parse: a 60 000-level envelope
+ * would otherwise cost the DOM parser and XPath seconds each.
+ */
+export function xmlNestedDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let i = text.indexOf('<');
+  while (i !== -1 && i < text.length) {
+    const next = text[i + 1];
+    if (text.startsWith('<!--', i)) i = text.indexOf('-->', i + 4);
+    else if (text.startsWith('<![CDATA[', i)) i = text.indexOf(']]>', i + 9);
+    else if (next === '?' || next === '!') i = text.indexOf('>', i + 2);
+    else if (next === '/') {
+      depth--;
+      i = text.indexOf('>', i + 2);
+    } else {
+      // a start tag: find its end outside quoted attribute values
+      let j = i + 1;
+      let quote = '';
+      for (; j < text.length; j++) {
+        const c = text[j];
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      if (text[j - 1] !== '/' && ++depth > max) return true;
+      i = j;
+    }
+    if (i === -1) return false;
+    i = text.indexOf('<', i + 1);
+  }
+  return false;
+}
+
 function parseXml(text: string): Document {
   if (/<!DOCTYPE/i.test(text)) throw new SamlError('SAML message rejected: DOCTYPE is not allowed.');
+  if (xmlNestedDeeperThan(text, MAX_XML_DEPTH)) {
+    throw new SamlError(`SAML message rejected: elements nested more than ${MAX_XML_DEPTH} levels deep.`);
+  }
   const errors: string[] = [];
   const doc = new DOMParser({
     errorHandler: {

@@ -151,6 +151,34 @@ test('version documents of services only the SPs run (idp has no Nova) come from
 });
 
 test('lists through the proxy hold the servers and volumes of sp1 and sp2', { skip, timeout: SLOW * 2 }, async () => {
+  // A server and a volume of this test's own in each SP, made directly there: two empty lists would compare equal.
+  const made: Record<string, string[]> = { servers: [], volumes: [] };
+  for (const c of ['sp1', 'sp2']) {
+    const d = sp[c]!;
+    const { flavor, image } = await flavorAndImage(c);
+    const vol = await fetch(`${d.ep.volumev3}/volumes`, {
+      method: 'POST',
+      headers: { 'x-auth-token': d.token, 'content-type': 'application/json' },
+      body: JSON.stringify({ volume: { size: 1, name: `ocx-proxy-list-${c}` } }),
+    });
+    assert.equal(vol.status, 202, await vol.clone().text());
+    const volId = (await json<{ volume: { id: string } }>(vol)).volume.id;
+    cleanup.push(() => deleteWhenSettled(d, 'volumev3', `volumes/${volId}`));
+    const srv = await fetch(`${d.ep.compute}/servers`, {
+      method: 'POST',
+      headers: { 'x-auth-token': d.token, 'content-type': 'application/json', 'openstack-api-version': 'compute 2.37' },
+      body: JSON.stringify({
+        server: { name: `ocx-proxy-list-${c}`, flavorRef: flavor, imageRef: image, networks: 'none' },
+      }),
+    });
+    assert.equal(srv.status, 202, await srv.clone().text());
+    const srvId = (await json<{ server: { id: string } }>(srv)).server.id;
+    cleanup.push(() =>
+      fetch(`${d.ep.compute}/servers/${srvId}`, { method: 'DELETE', headers: { 'x-auth-token': d.token } }),
+    );
+    made.volumes!.push(volId);
+    made.servers!.push(srvId);
+  }
   for (const [path, key, type] of [
     ['/compute/v2.1/servers', 'servers', 'compute'],
     [`/volume/v3/${user.projectId}/volumes`, 'volumes', 'volumev3'],
@@ -166,8 +194,20 @@ test('lists through the proxy hold the servers and volumes of sp1 and sp2', { sk
       );
       for (const x of direct[key]!) assert.ok(got.has(x.id), `${key} ${x.id} of ${c} is in the proxy's list`);
     }
+    for (const id of made[key]!) assert.ok(got.has(id), `${key} ${id}, made for this test, is in the proxy's list`);
   }
 });
+
+/** Delete a volume once it has left 'creating' (Cinder refuses to delete it before). */
+async function deleteWhenSettled(d: Direct, type: string, path: string): Promise<unknown> {
+  await until(`${path} settled`, async () => {
+    const r = await fetch(`${d.ep[type]}/${path}`, { headers: { 'x-auth-token': d.token } });
+    if (r.status === 404) return true;
+    const v = await json<{ volume: { status: string } }>(r);
+    return v.volume.status === 'creating' ? undefined : true;
+  });
+  return fetch(`${d.ep[type]}/${path}`, { method: 'DELETE', headers: { 'x-auth-token': d.token } });
+}
 
 /**
  * Through the IdP proxy, boot a server in sp1 from `image` with a new blank 1 GiB volume that the volume-create-on-

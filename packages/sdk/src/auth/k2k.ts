@@ -59,6 +59,49 @@ interface ProjectEntry {
 }
 
 /**
+ * The most of an IdP's ECP answer the client reads: a signed envelope is a few kB, and mod_auth_mellon refuses
+ * bodies over 1 MiB too. An IdP that sends more (or never stops) is cut off at once instead of filling memory
+ * until the deadline.
+ */
+export const MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+/** The body as text, or undefined (and the body discarded) once it is longer than `max` bytes. */
+async function readCapped(res: HttpResponse, max: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > max) {
+    res.body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buf.length;
+    if (size > max) {
+      res.body.destroy();
+      return undefined;
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** readCapped, with a failed read (reset, deadline) reported as the transport reports it. */
+async function readEnvelope(res: HttpResponse, max: number): Promise<string | undefined> {
+  try {
+    return await readCapped(res, max);
+  } catch (err) {
+    if (isOcxError(err)) throw err;
+    // A raw stream error (the deadline's TimeoutError, a reset): the response's text() maps body failures to
+    // TIMEOUT/CANCELLED/UNREACHABLE, and reading the errored stream again fails the same way, so ask it to.
+    throw await res.text().then(
+      () => err,
+      (mapped: unknown) => mapped,
+    );
+  }
+}
+
+/**
  * Keystone-to-Keystone federation (SAML2 ECP), the same exchange keystoneauth's Keystone2Keystone plugin makes:
  * IdP token → POST {idp}/v3/auth/OS-FEDERATION/saml2/ecp → POST envelope to sp_url (PAOS, redirects not followed)
  * → cookie → GET auth_url → unscoped SP token → GET {sp}/v3/auth/projects → rescope → scoped SP token with the SP catalog.
@@ -178,7 +221,14 @@ export class Keystone2Keystone implements AuthPlugin {
       }
       if (res.status < 200 || res.status >= 300)
         throw await this.#httpFailure(K2KStep.ECP_ASSERTION, res, 'the IdP assertion endpoint', ctx);
-      const text = await res.text();
+      const text = await this.#step(K2KStep.ECP_ASSERTION, () => readEnvelope(res, MAX_ENVELOPE_BYTES));
+      if (text === undefined) {
+        throw this.#fail(
+          K2KStep.ECP_ASSERTION,
+          `the IdP's assertion is more than ${MAX_ENVELOPE_BYTES} bytes (a signed ECP envelope is a few kB)`,
+          ctx,
+        );
+      }
       if (!text.trim()) throw this.#fail(K2KStep.ECP_ASSERTION, 'the IdP returned an empty assertion', ctx);
       envelope = text;
     }

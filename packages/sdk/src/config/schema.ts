@@ -34,8 +34,37 @@ const iface = z.enum(INTERFACES, {
   error: (i) => `expected one of public, internal, admin, ${got(i)}`,
 });
 
+/** Auth settings OCX reads as strings: a list or a mapping there is a mistake, not a value to pass on. */
+const AUTH_STRING_KEYS = [
+  'username',
+  'user_id',
+  'password',
+  'token',
+  'project_name',
+  'project_id',
+  'tenant_name',
+  'tenant_id',
+  'user_domain_name',
+  'user_domain_id',
+  'project_domain_name',
+  'project_domain_id',
+  'domain_name',
+  'domain_id',
+  'default_domain_name',
+  'default_domain_id',
+  'application_credential_id',
+  'application_credential_name',
+  'application_credential_secret',
+] as const;
+
 const authSchema = z
-  .object({ auth_url: url.optional() }, { error: (i) => `expected a mapping of auth settings, ${got(i)}` })
+  .object(
+    {
+      auth_url: url.optional(),
+      ...Object.fromEntries(AUTH_STRING_KEYS.map((k) => [k, stringish.nullable().optional()])),
+    },
+    { error: (i) => `expected a mapping of auth settings, ${got(i)}` },
+  )
   .catchall(z.unknown())
   .nullable()
   .optional();
