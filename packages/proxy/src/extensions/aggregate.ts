@@ -11,6 +11,8 @@ import type { Extension, ExtensionContext, ExtensionResponse } from './types.ts'
 
 export const MISSING_HEADER = 'x-ocx-missing-service-providers';
 const MARKER_PREFIX = 'ocx1.';
+/** Neutron's page_reverse walks backwards: its cursors mean "before this id" at each target. */
+const REVERSE_PREFIX = 'ocx1r.';
 
 type Cursor = string | null; // string = marker at that target; null = exhausted
 type Cursors = Record<string, Cursor>;
@@ -20,14 +22,16 @@ export interface SortKey {
   dir: 'asc' | 'desc';
 }
 
-export function encodeMarker(c: Cursors): string {
-  return MARKER_PREFIX + Buffer.from(JSON.stringify(c)).toString('base64url');
+export function encodeMarker(c: Cursors, reverse = false): string {
+  return (reverse ? REVERSE_PREFIX : MARKER_PREFIX) + Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-export function decodeMarker(m: string): Cursors | undefined {
-  if (!m.startsWith(MARKER_PREFIX)) return undefined;
+/** The cursors of a composite marker (forward, or with `reverse` a page_reverse one); undefined for a plain id. */
+export function decodeMarker(m: string, reverse = false): Cursors | undefined {
+  const prefix = reverse ? REVERSE_PREFIX : MARKER_PREFIX;
+  if (!m.startsWith(prefix)) return undefined;
   try {
-    const v = JSON.parse(Buffer.from(m.slice(MARKER_PREFIX.length), 'base64url').toString('utf8')) as unknown;
+    const v = JSON.parse(Buffer.from(m.slice(prefix.length), 'base64url').toString('utf8')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
     const out: Cursors = {};
     for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
@@ -88,22 +92,27 @@ export function comparator(keys: SortKey[]): (a: Record<string, unknown>, b: Rec
   };
 }
 
-function hasNext(json: Record<string, unknown>, key: string): boolean {
-  if (typeof json.next === 'string' && json.next) return true;
+function hasNext(json: Record<string, unknown>, key: string, rel: 'next' | 'previous'): boolean {
+  if (rel === 'next' && typeof json.next === 'string' && json.next) return true;
   const links = json[`${key}_links`];
-  return Array.isArray(links) && links.some((l) => (l as { rel?: string })?.rel === 'next');
+  return Array.isArray(links) && links.some((l) => (l as { rel?: string })?.rel === rel);
 }
 
 interface Page {
   targetId: string;
+  /** In the order the target gave them: its order is the truth, whatever `cmp` thinks of it. */
   items: Record<string, unknown>[];
   more: boolean;
 }
 
 /**
- * Merge pages that are each sorted by `cmp`. Items are emitted only up to the smallest last item among pages that
- * have more behind them (beyond it, an unseen item of that target could sort earlier), and at most `limit`.
- * Returns the emitted items (with their target) and the new cursor of every target.
+ * k-way merge of pages, each in its target's own order. The next item is always the head of one target's page
+ * (the head that sorts first by `cmp`, ties to the lower target id), so every target's items come out as a prefix
+ * of its page in its own order, and its cursor (the last item taken) continues exactly where the page stopped.
+ * `cmp` only interleaves targets: it never reorders one target's items, so a service that orders on something the
+ * client cannot see (created_at stored to the microsecond, rendered to the second; its own tie-break) loses nothing.
+ * The merge stops at `limit`, or when a target that has more behind its page has run out of items here (its
+ * next item, unseen, could sort before any head left).
  */
 export function mergePages(
   pages: Page[],
@@ -111,40 +120,37 @@ export function mergePages(
   limit: number | undefined,
   previous: Cursors,
 ): { items: { targetId: string; item: Record<string, unknown> }[]; cursors: Cursors } {
-  const all: { targetId: string; item: Record<string, unknown>; idx: number }[] = [];
-  for (const p of pages) {
-    for (const [idx, item] of p.items.entries()) all.push({ targetId: p.targetId, item, idx });
-  }
-  all.sort(
-    (x, y) => cmp(x.item, y.item) || (x.targetId < y.targetId ? -1 : x.targetId > y.targetId ? 1 : x.idx - y.idx),
-  );
-  let bound: Record<string, unknown> | undefined;
-  let boundTarget = '';
-  for (const p of pages) {
-    if (!p.more || p.items.length === 0) continue;
-    const last = p.items[p.items.length - 1]!;
-    if (!bound || cmp(last, bound) < 0 || (cmp(last, bound) === 0 && p.targetId < boundTarget)) {
-      bound = last;
-      boundTarget = p.targetId;
+  const taken = pages.map(() => 0);
+  const out: { targetId: string; item: Record<string, unknown> }[] = [];
+  while (limit === undefined || out.length < limit) {
+    let best = -1;
+    let blocked = false;
+    for (const [i, p] of pages.entries()) {
+      if (taken[i]! >= p.items.length) {
+        // A target that says "more" but sent nothing is treated as done (else paging could never end).
+        if (p.more && p.items.length > 0) blocked = true;
+        continue;
+      }
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const b = pages[best]!;
+      const c = cmp(p.items[taken[i]!]!, b.items[taken[best]!]!);
+      if (c < 0 || (c === 0 && p.targetId < b.targetId)) best = i;
     }
+    if (blocked || best < 0) break;
+    const p = pages[best]!;
+    out.push({ targetId: p.targetId, item: p.items[taken[best]!]! });
+    taken[best]!++;
   }
-  let emitted = bound
-    ? all.filter((x) => cmp(x.item, bound) < 0 || (cmp(x.item, bound) === 0 && x.targetId <= boundTarget))
-    : all;
-  if (limit !== undefined && emitted.length > limit) emitted = emitted.slice(0, limit);
   const cursors: Cursors = { ...previous };
-  for (const p of pages) {
-    const mine = emitted.filter((x) => x.targetId === p.targetId);
-    if (!p.more && mine.length === p.items.length) {
-      cursors[p.targetId] = null;
-    } else if (p.more && p.items.length === 0) {
-      cursors[p.targetId] = null;
-    } else if (mine.length > 0) {
-      const id = mine[mine.length - 1]!.item.id;
-      cursors[p.targetId] = typeof id === 'string' ? id : String(id);
-    }
+  for (const [i, p] of pages.entries()) {
+    const n = taken[i]!;
+    if ((n === p.items.length && !p.more) || p.items.length === 0) cursors[p.targetId] = null;
+    else if (n > 0) cursors[p.targetId] = String(p.items[n - 1]!.id);
   }
-  return { items: emitted.map(({ targetId, item }) => ({ targetId, item })), cursors };
+  return { items: out, cursors };
 }
 
 export function listAggregation(): Extension {
@@ -163,9 +169,27 @@ export function listAggregation(): Extension {
       if (!collection || !AGGREGATED.has(collection)) return undefined;
       if (ctx.explicitTarget || ctx.fromPeer) return undefined; // one target: plain forwarding
       const marker = ctx.query.get('marker');
+      // Neutron's page_reverse: the page before the marker (or the last page), still in forward order.
+      const reverse = ctx.service === 'network' && (ctx.query.get('page_reverse') ?? '').toLowerCase() === 'true';
       let cursors: Cursors = {};
       if (marker) {
-        const decoded = decodeMarker(marker) ?? pageEnds.get(`${ctx.user.userId}|${collection}|${marker}`);
+        if (decodeMarker(marker, !reverse)) {
+          // A composite marker of the other direction: its cursors do not mean what this walk needs.
+          return {
+            status: 400,
+            headers: { 'content-type': 'application/json' },
+            json: {
+              NeutronError: {
+                type: 'BadRequest',
+                message: 'page_reverse must be used with the marker of a previous link',
+                detail: '',
+              },
+            },
+          };
+        }
+        const decoded =
+          decodeMarker(marker, reverse) ??
+          (reverse ? undefined : pageEnds.get(`${ctx.user.userId}|${collection}|${marker}`));
         if (!decoded) {
           // A plain marker (an id) belongs to one target: page through that target alone.
           ctx.target = (await ctx.locate(collection, marker)) ?? ctx.homeId;
@@ -174,7 +198,8 @@ export function listAggregation(): Extension {
         cursors = decoded;
       }
       const limitRaw = ctx.query.get('limit');
-      const limit = limitRaw !== null && /^\d+$/.test(limitRaw) ? Number(limitRaw) : undefined;
+      let limit = limitRaw !== null && /^\d+$/.test(limitRaw) ? Number(limitRaw) : undefined;
+      if (limit === 0 && ctx.service === 'network') limit = undefined; // Neutron: limit=0 means no limit
       const asked = requestedSort(ctx.query);
       // Neutron sorts only on its own attribute list (created_at is refused): its default merge key is id.
       const sort = asked ?? (ctx.service === 'network' ? NETWORK_DEFAULT_SORT : DEFAULT_SORT);
@@ -209,7 +234,13 @@ export function listAggregation(): Extension {
           errors.push({ status: r.result.status, text: r.result.text, targetId: r.targetId });
           continue;
         }
-        pages.push({ targetId: r.targetId, items: items as Record<string, unknown>[], more: hasNext(json!, key) });
+        const page = items as Record<string, unknown>[];
+        pages.push({
+          targetId: r.targetId,
+          // Backwards, each target's page is merged from its end.
+          items: reverse ? [...page].reverse() : page,
+          more: hasNext(json!, key, reverse ? 'previous' : 'next'),
+        });
       }
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -239,7 +270,9 @@ export function listAggregation(): Extension {
       // Targets that failed are dropped from this pagination chain so paging always ends.
       const previous: Cursors = { ...cursors };
       for (const t of run) previous[t] = pages.some((p) => p.targetId === t) ? (cursors[t] ?? '') : null;
-      const merged = mergePages(pages, comparator(sort), limit, previous);
+      const forward = comparator(sort);
+      const merged = mergePages(pages, reverse ? (a, b) => forward(b, a) : forward, limit, previous);
+      if (reverse) merged.items.reverse();
       await ctx.learn(
         pages.flatMap((p) =>
           p.items
@@ -249,7 +282,8 @@ export function listAggregation(): Extension {
       );
       const body: Record<string, unknown> = { [key]: merged.items.map((x) => x.item) };
       const lastId = merged.items[merged.items.length - 1]?.item.id;
-      if (typeof lastId === 'string') remember(`${ctx.user.userId}|${collection}|${lastId}`, merged.cursors);
+      if (typeof lastId === 'string' && !reverse)
+        remember(`${ctx.user.userId}|${collection}|${lastId}`, merged.cursors);
       const more = Object.values(merged.cursors).some((c) => c !== null);
       const firstOk = results.find((r) => r.ok);
       const firstPage = firstOk?.ok ? (firstOk.result.json as Record<string, unknown> | undefined) : undefined;
@@ -259,8 +293,11 @@ export function listAggregation(): Extension {
       }
       if (more) {
         const q = new URLSearchParams(ctx.query);
-        q.set('marker', encodeMarker(merged.cursors));
-        if (ctx.service === 'image') {
+        q.set('marker', encodeMarker(merged.cursors, reverse));
+        if (reverse) {
+          // Only the way back is offered: a forward marker from here would need every target's position.
+          body[`${key}_links`] = [{ rel: 'previous', href: `${ctx.publicRoot}${ctx.path.rest}?${q.toString()}` }];
+        } else if (ctx.service === 'image') {
           body.next = `/${ctx.path.version}/${ctx.path.segments.join('/')}?${q.toString()}`;
         } else {
           body[`${key}_links`] = [{ rel: 'next', href: `${ctx.publicRoot}${ctx.path.rest}?${q.toString()}` }];
