@@ -22,10 +22,16 @@ every Keystone-to-Keystone service provider its Keystone lists, behind one set o
   --data-plane PLANE  who listens: nginx (Debian's, with libnginx-mod-http-lua) answering repeated pass-through
                       GET/HEAD itself in front of the engine, or node (the engine alone); auto (default, env
                       OCX_PROXY_DATA_PLANE) picks nginx when it is installed
+  --peer-user NAME    a user of the home Keystone (name or id) whose proxy may inject mappings here (token
+                      injection); repeatable. Without it every injection is refused (403)
+  --peer-role ROLE    the role a peer user must hold at the home Keystone (default service)
+  --peer-account SP=CLOUD
+                      clouds.yaml entry this proxy logs in with at service provider SP, to inject mappings into
+                      the proxy in front of SP's services (it must be a --peer-user there); repeatable
 `;
 
 export async function runProxyCommand(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -36,6 +42,9 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
         'clouds-file': { type: 'string' },
         'log-level': { type: 'string' },
         'data-plane': { type: 'string', default: process.env.OCX_PROXY_DATA_PLANE || 'auto' },
+        'peer-user': { type: 'string', multiple: true },
+        'peer-role': { type: 'string' },
+        'peer-account': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -56,6 +65,15 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--data-plane must be auto, node or nginx (got ${String(plane)})\n${USAGE}`);
     return 2;
   }
+  const peerAccounts: Record<string, string> = {};
+  for (const a of (values['peer-account'] as string[] | undefined) ?? []) {
+    const i = a.indexOf('=');
+    if (i <= 0 || i === a.length - 1) {
+      process.stderr.write(`--peer-account must be SP=CLOUD (got ${a})\n${USAGE}`);
+      return 2;
+    }
+    peerAccounts[a.slice(0, i)] = a.slice(i + 1);
+  }
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   try {
     proxy = await startProxy({
@@ -65,6 +83,9 @@ export async function runProxyCommand(argv: string[]): Promise<number> {
       cloudsFile: values['clouds-file'] as string | undefined,
       logLevel: values['log-level'] as string | undefined,
       dataPlane: plane === 'auto' ? (findNginx() ? 'nginx' : 'node') : plane,
+      peerUsers: values['peer-user'] as string[] | undefined,
+      peerRole: values['peer-role'] as string | undefined,
+      peerAccounts,
     });
   } catch (err) {
     process.stderr.write(`ocx proxy: ${isOcxError(err) ? err.summary() : (err as Error).message}\n`);

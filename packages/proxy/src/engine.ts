@@ -71,6 +71,13 @@ export interface EngineOptions {
   lane?: RouteLane | undefined;
   /** Peer proxy discovery for token injection: target → proxy root, if any. */
   peerProxyFor?: (ctx: RequestState, targetId: string) => Promise<string | undefined>;
+  /**
+   * Who may inject mappings here: users of the home Keystone (names or ids) that hold `role`. Nobody when empty:
+   * a user token alone never proves it comes from a peer proxy.
+   */
+  peers?: { users: string[]; role: string } | undefined;
+  /** This proxy's own token at `targetId`'s Keystone, to prove to the proxy there that it is a peer. */
+  peerToken?: ((targetId: string) => Promise<string | undefined>) | undefined;
 }
 
 const HOP_BY_HOP = new Set([
@@ -611,7 +618,7 @@ export class Engine {
     let target = preset;
     const ref = p.version ? resourceOf(p) : undefined;
     if (!target && ref && !st.proxyList.length) {
-      target = await this.o.resources.find(ref.type, ref.id);
+      target = await this.o.resources.find(st.user.projectId ?? '', ref.type, ref.id);
       // An injected location is only usable with the token it was injected for; others get the home cloud.
       if (target?.startsWith('via:') && !(await this.o.tokens.forTarget(st.token, st.hash, target))) {
         target = this.o.homeId;
@@ -638,7 +645,7 @@ export class Engine {
       }
     } else if (!target && ref && st.proxyList.length) {
       // From a peer proxy: only injected mappings may send it elsewhere than home.
-      const mapped = await this.o.resources.find(ref.type, ref.id);
+      const mapped = await this.o.resources.find(st.user.projectId ?? '', ref.type, ref.id);
       if (mapped?.startsWith('via:')) target = mapped;
     }
     return target ?? this.o.homeId;
@@ -655,7 +662,7 @@ export class Engine {
     type: string,
     id: string,
   ): Promise<{ kind: 'found'; targetId: string } | { kind: 'missing' } | { kind: 'unavailable'; failed: string[] }> {
-    if (this.o.resources.recentlyMissed(type, id)) return { kind: 'missing' };
+    if (this.o.resources.recentlyMissed(st.user.projectId ?? '', type, id)) return { kind: 'missing' };
     const targets = this.availableTargets(st);
     const ac = new AbortController();
     const signal = AbortSignal.any([ac.signal, st.signal]);
@@ -707,7 +714,7 @@ export class Engine {
     }
     this.o.metrics.mappingLookup('resource', 'flood_miss');
     if (failed.length) return { kind: 'unavailable', failed };
-    this.o.resources.noteMiss(type, id);
+    this.o.resources.noteMiss(st.user.projectId ?? '', type, id);
     return { kind: 'missing' };
   }
 
@@ -1149,7 +1156,7 @@ export class Engine {
     const ok = status >= 200 && status < 300;
     try {
       if (ref?.exact && st.method === 'DELETE' && (ok || status === 404)) {
-        await this.o.resources.forget(ref.type, ref.id);
+        await this.o.resources.forget(projectId, ref.type, ref.id);
         this.o.lane?.forgetResource(`${ref.type} ${ref.id}`);
         return;
       }
@@ -1298,7 +1305,7 @@ export class Engine {
       headers: {},
       target: undefined,
       async locate(type, id) {
-        const known = await engine.o.resources.find(type, id);
+        const known = await engine.o.resources.find(st.user.projectId ?? '', type, id);
         if (known) return known;
         const f = await engine.flood(st, type, id);
         if (f.kind === 'found') return f.targetId;
@@ -1364,10 +1371,21 @@ export class Engine {
       },
       resource_mappings: resources,
     };
+    // Two tokens of the target's Keystone: ours as a peer (X-Auth-Token), the user's the mapping is for (subject).
+    const peerToken = this.o.peerToken ? await this.o.peerToken(toTarget) : undefined;
+    if (!peerToken) {
+      throw new HttpError(
+        errorResponse(
+          st.service,
+          409,
+          `${resources.map((r) => `${singularKey(r.type)} ${r.id}`).join(', ')} lives in ${fromTarget}, and this proxy has no peer account at ${toTarget} to hand ${toTarget}'s proxy the mapping (--peer-account ${toTarget}=CLOUD)`,
+        ),
+      );
+    }
     const r = await request(`${peer}/ocx-proxy/v1/injections`, {
       dispatcher: this.o.agent,
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-auth-token': to.token },
+      headers: { 'content-type': 'application/json', 'x-auth-token': peerToken, 'x-subject-token': to.token },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(this.o.upstreamTimeoutMs),
       headersTimeout: this.o.upstreamTimeoutMs,
@@ -1388,13 +1406,33 @@ export class Engine {
     }
   }
 
-  /** Receive an injection from a peer proxy (the caller proved it holds a valid token of our home cloud). */
+  /**
+   * Receive an injection from a peer proxy. X-Auth-Token must be a token of a configured peer account (a user of
+   * our home Keystone holding the peer role); X-Subject-Token is the user's token the mapping is for. An ordinary
+   * user's token gets 403: otherwise anyone could make ids route elsewhere.
+   */
   async acceptInjection(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const token = header(req, 'x-auth-token');
-    if (!token) return this.send(res, unauthorized(this.o.keystone.identityUrl));
-    const hash = this.o.tokens.hash(token);
-    const user = await this.validate(token, hash, AbortSignal.timeout(this.o.upstreamTimeoutMs));
-    if (!user) return this.send(res, unauthorized(this.o.keystone.identityUrl));
+    const callerToken = header(req, 'x-auth-token');
+    if (!callerToken) return this.send(res, unauthorized(this.o.keystone.identityUrl));
+    const signal = AbortSignal.timeout(this.o.upstreamTimeoutMs);
+    const caller = await this.validate(callerToken, this.o.tokens.hash(callerToken), signal);
+    if (!caller) return this.send(res, unauthorized(this.o.keystone.identityUrl));
+    const peers = this.o.peers;
+    const isPeer =
+      !!peers &&
+      (peers.users.includes(caller.userId) || peers.users.includes(caller.userName)) &&
+      caller.roles.includes(peers.role);
+    if (!isPeer) {
+      this.o.logger.warn({ user: caller.userId }, 'refused an injection from a caller that is not a peer proxy');
+      return this.send(
+        res,
+        errorResponse(undefined, 403, 'only a peer federation proxy may inject mappings into this proxy'),
+      );
+    }
+    const token = header(req, 'x-subject-token');
+    if (!token) return this.send(res, errorResponse(undefined, 400, 'X-Subject-Token (the user token) is missing'));
+    const user = await this.validate(token, this.o.tokens.hash(token), signal);
+    if (!user) return this.send(res, errorResponse(undefined, 404, 'the subject token is not valid here'));
     const raw = await readLimited(req, this.o.maxJsonBodyBytes, undefined);
     let body: {
       token_mapping?: {

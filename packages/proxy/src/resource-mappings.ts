@@ -1,7 +1,9 @@
 /**
- * Resource mappings: (resource type, id) → target. Learned from create responses, aggregated lists and
- * flooding; forgotten on DELETE. Misses are remembered briefly (in process) so a burst of requests for an
- * unknown id floods once.
+ * Resource mappings: (project, resource type, id) → target. Learned from create responses, aggregated lists and
+ * flooding; forgotten on DELETE. Every lookup, memory and miss is scoped by the requesting project: what one
+ * project's requests taught the proxy (or a peer injected for it) never steers another project's requests, which
+ * find their own way by asking the targets with their own credentials. Misses are remembered briefly (in process)
+ * so a burst of one project's requests for an unknown id floods once.
  */
 import type { Kysely } from 'kysely';
 import type { ProxyDatabase } from './db/schema.ts';
@@ -15,6 +17,10 @@ export interface LearnedResource {
 }
 
 const MEMORY_TTL_MS = 30_000;
+
+function keyOf(projectId: string, type: string, id: string): string {
+  return `${projectId}|${type}|${id}`;
+}
 const MEMORY_MAX = 50_000;
 
 export class ResourceMappings {
@@ -30,16 +36,17 @@ export class ResourceMappings {
     this.missTtlMs = opts.missTtlMs;
   }
 
-  async find(type: string, id: string): Promise<string | undefined> {
-    const key = `${type}|${id}`;
+  async find(projectId: string, type: string, id: string): Promise<string | undefined> {
+    const key = keyOf(projectId, type, id);
     const m = this.memory.get(key);
     if (m && m.until > Date.now()) {
       this.metrics.mappingLookup('resource', 'hit');
       return m.targetId;
     }
     const row = await this.db
-      .selectFrom('resource_mappings')
+      .selectFrom('project_resource_mappings')
       .select('target_id')
+      .where('project_id', '=', projectId)
       .where('resource_type', '=', type)
       .where('resource_id', '=', id)
       .executeTakeFirst();
@@ -52,23 +59,24 @@ export class ResourceMappings {
     return undefined;
   }
 
-  recentlyMissed(type: string, id: string): boolean {
-    const until = this.misses.get(`${type}|${id}`);
+  recentlyMissed(projectId: string, type: string, id: string): boolean {
+    const key = keyOf(projectId, type, id);
+    const until = this.misses.get(key);
     if (until === undefined) return false;
     if (until > Date.now()) return true;
-    this.misses.delete(`${type}|${id}`);
+    this.misses.delete(key);
     return false;
   }
 
-  noteMiss(type: string, id: string): void {
+  noteMiss(projectId: string, type: string, id: string): void {
     if (this.missTtlMs <= 0) return;
     if (this.misses.size > MEMORY_MAX) this.misses.clear();
-    this.misses.set(`${type}|${id}`, Date.now() + this.missTtlMs);
+    this.misses.set(keyOf(projectId, type, id), Date.now() + this.missTtlMs);
   }
 
   async record(items: LearnedResource[]): Promise<void> {
     const fresh = items.filter((it) => {
-      const m = this.memory.get(`${it.type}|${it.id}`);
+      const m = this.memory.get(keyOf(it.projectId, it.type, it.id));
       return !(m && m.targetId === it.targetId && m.until > Date.now());
     });
     if (fresh.length === 0) return;
@@ -77,20 +85,19 @@ export class ResourceMappings {
       for (let i = 0; i < fresh.length; i += 200) {
         const chunk = fresh.slice(i, i + 200);
         await tx
-          .insertInto('resource_mappings')
+          .insertInto('project_resource_mappings')
           .values(
             chunk.map((it) => ({
+              project_id: it.projectId,
               resource_type: it.type,
               resource_id: it.id,
               target_id: it.targetId,
-              project_id: it.projectId,
               updated_at: now,
             })),
           )
           .onConflict((oc) =>
-            oc.columns(['resource_type', 'resource_id']).doUpdateSet((eb) => ({
+            oc.columns(['project_id', 'resource_type', 'resource_id']).doUpdateSet((eb) => ({
               target_id: eb.ref('excluded.target_id'),
-              project_id: eb.ref('excluded.project_id'),
               updated_at: eb.ref('excluded.updated_at'),
             })),
           )
@@ -98,15 +105,18 @@ export class ResourceMappings {
       }
     });
     for (const it of fresh) {
-      this.misses.delete(`${it.type}|${it.id}`);
-      this.remember(`${it.type}|${it.id}`, it.targetId);
+      const key = keyOf(it.projectId, it.type, it.id);
+      this.misses.delete(key);
+      this.remember(key, it.targetId);
     }
   }
 
-  async forget(type: string, id: string): Promise<void> {
-    this.memory.delete(`${type}|${id}`);
+  /** The project's own mapping goes (another project that knows the id keeps its own, and is told 404 there). */
+  async forget(projectId: string, type: string, id: string): Promise<void> {
+    this.memory.delete(keyOf(projectId, type, id));
     await this.db
-      .deleteFrom('resource_mappings')
+      .deleteFrom('project_resource_mappings')
+      .where('project_id', '=', projectId)
       .where('resource_type', '=', type)
       .where('resource_id', '=', id)
       .execute();

@@ -67,6 +67,18 @@ export interface StartProxyOptions {
    * answers repeated pass-through GET/HEAD requests itself (native/lane.ts); needs `findNginx()`.
    */
   dataPlane?: 'node' | 'nginx' | undefined;
+  /**
+   * Peer proxies allowed to inject mappings here (token injection): users of the home Keystone, by name or id,
+   * that must also hold `peerRole`. Default none: every injection is refused with 403.
+   */
+  peerUsers?: string[] | undefined;
+  /** The role a peer account must hold at the home Keystone (default 'service'). */
+  peerRole?: string | undefined;
+  /**
+   * This proxy's accounts at other clouds, to prove itself a peer to the proxies there when injecting:
+   * target (service provider id) → clouds.yaml entry name (read from `cloudsFile`) or a resolved CloudConfig.
+   */
+  peerAccounts?: Record<string, string | CloudConfig> | undefined;
   /** Configured remote projects: local project id → target → remote project id (stored in the database). */
   projectMappings?: Array<{ localProjectId: string; targetId: string; remoteProjectId: string }> | undefined;
 }
@@ -81,10 +93,14 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-function resolveHome(opts: StartProxyOptions): CloudConfig {
-  if (typeof opts.homeCloud !== 'string') return opts.homeCloud;
+function resolveCloud(opts: StartProxyOptions, cloud: string | CloudConfig): CloudConfig {
+  if (typeof cloud !== 'string') return cloud;
   const cfg = loadCloudsConfig(opts.cloudsFile ? { files: { clouds: [opts.cloudsFile] } } : {});
-  return cfg.getCloud(opts.homeCloud);
+  return cfg.getCloud(cloud);
+}
+
+function resolveHome(opts: StartProxyOptions): CloudConfig {
+  return resolveCloud(opts, opts.homeCloud);
 }
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -182,6 +198,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   const homeId = home.name;
 
   const peerCache = new Map<string, { root: string | undefined; until: number }>();
+  const peerKeystones = new Map<string, HomeKeystone>();
   let engine: Engine;
   const peerProxyFor = async (st: RequestState, targetId: string): Promise<string | undefined> => {
     const hit = peerCache.get(targetId);
@@ -239,6 +256,21 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     maxJsonBodyBytes: opts.maxJsonBodyBytes ?? 1024 * 1024,
     maxRewriteBytes: opts.maxRewriteBytes ?? 32 * 1024 * 1024,
     peerProxyFor,
+    peers: { users: opts.peerUsers ?? [], role: opts.peerRole ?? 'service' },
+    peerToken: async (targetId) => {
+      let ks = peerKeystones.get(targetId);
+      if (!ks) {
+        const account = opts.peerAccounts?.[targetId];
+        if (!account) return undefined;
+        ks = new HomeKeystone({
+          cloud: resolveCloud(opts, account),
+          dispatcher: agent,
+          timeoutMs: Math.min(timeoutMs, 30_000),
+        });
+        peerKeystones.set(targetId, ks);
+      }
+      return (await ks.serviceToken()).token;
+    },
     lane,
   });
 

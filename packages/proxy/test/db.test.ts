@@ -69,10 +69,11 @@ test('two replicas on one SQLite file share token and resource mappings; the fil
   const ra = new ResourceMappings({ db: a.db, metrics: new ProxyMetrics(), missTtlMs: 1000 });
   const rb = new ResourceMappings({ db: b.db, metrics: new ProxyMetrics(), missTtlMs: 1000 });
   await ra.record([{ type: 'volumes', id: 'v1', targetId: 'sp2', projectId: 'p-local' }]);
-  assert.equal(await rb.find('volumes', 'v1'), 'sp2');
-  await rb.forget('volumes', 'v1');
+  assert.equal(await rb.find('p-local', 'volumes', 'v1'), 'sp2');
+  assert.equal(await rb.find('p-other', 'volumes', 'v1'), undefined, "another project does not follow p-local's");
+  await rb.forget('p-local', 'volumes', 'v1');
   const fresh = new ResourceMappings({ db: a.db, metrics: new ProxyMetrics(), missTtlMs: 1000 });
-  assert.equal(await fresh.find('volumes', 'v1'), undefined);
+  assert.equal(await fresh.find('p-local', 'volumes', 'v1'), undefined);
 
   // Nothing in the database (nor its WAL) is a usable token.
   await a.close();

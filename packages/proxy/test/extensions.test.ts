@@ -56,7 +56,8 @@ let w: World;
 let sp1Proxy: RunningProxy;
 
 before(async () => {
-  w = await startWorld({ remoteTokenSource: source, extensions: [probe] });
+  // The home proxy proves itself to sp1's proxy with sp1's admin account, which that proxy accepts as a peer.
+  w = await startWorld({ remoteTokenSource: source, extensions: [probe], peerAccounts: { sp1: 'sp1-admin' } });
   source.identityUrl = w.direct.idp!.authUrl;
   // The proxy in front of sp1's services, registered in sp1's catalog as a federation-proxy.
   sp1Proxy = await startProxy({
@@ -65,6 +66,8 @@ before(async () => {
     listen: '127.0.0.1:0',
     db: join(w.dir, 'sp1-proxy.sqlite'),
     logLevel: 'silent',
+    peerUsers: ['admin'],
+    peerRole: 'admin',
   });
   const admin = await login(w.direct.sp1!.authUrl, 'admin', 'admin-secret', 'admin');
   const h = { 'x-auth-token': admin.token, 'content-type': 'application/json' };

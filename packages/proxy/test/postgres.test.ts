@@ -25,7 +25,7 @@ before(async () => {
   a = await openDatabase(url);
   b = await openDatabase(url);
   await a.db.deleteFrom('token_mappings').execute();
-  await a.db.deleteFrom('resource_mappings').execute();
+  await a.db.deleteFrom('project_resource_mappings').execute();
   await a.db.deleteFrom('sp_service_roots').execute();
 });
 after(async () => {
@@ -74,7 +74,7 @@ test('two replicas on one PostgreSQL share sealed token mappings and resource ma
   const rb = new ResourceMappings({ db: b.db, metrics: new ProxyMetrics(), missTtlMs: 0 });
   await ra.record([{ type: 'servers', id: 's1', targetId: 'sp2', projectId: 'p' }]);
   await ra.record([{ type: 'servers', id: 's1', targetId: 'sp1', projectId: 'p' }]);
-  assert.equal(await rb.find('servers', 's1'), 'sp1');
+  assert.equal(await rb.find('p', 'servers', 's1'), 'sp1');
   assert.equal(await tb.dropForToken(tb.hash(local)), 1);
 });
 

@@ -90,7 +90,9 @@ test('kill -9 of a proxy process under load loses no mapping it acknowledged', a
     const sql = new DatabaseSync(db);
     const rows = new Map(
       (
-        sql.prepare("SELECT resource_id, target_id FROM resource_mappings WHERE resource_type = 'networks'").all() as {
+        sql
+          .prepare("SELECT resource_id, target_id FROM project_resource_mappings WHERE resource_type = 'networks'")
+          .all() as {
           resource_id: string;
           target_id: string;
         }[]

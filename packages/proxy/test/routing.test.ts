@@ -50,7 +50,7 @@ test('a server living in sp2 is shown and deleted by id alone, and the mapping f
   const db = new DatabaseSync(join(w.dir, 'proxy.sqlite'));
   const row = () =>
     db
-      .prepare('SELECT target_id FROM resource_mappings WHERE resource_type = ? AND resource_id = ?')
+      .prepare('SELECT target_id FROM project_resource_mappings WHERE resource_type = ? AND resource_id = ?')
       .get('servers', id);
   assert.deepEqual({ ...(row() as object) }, { target_id: 'sp2' });
   const del = await w.call(`/compute/v2.1/servers/${id}`, { method: 'DELETE' });
@@ -106,7 +106,7 @@ test('MM-SERVICE-PROVIDER sends a create to that cloud, and the create response 
   });
   assert.equal(direct.status, 200, 'the server exists in sp1');
   const db = new DatabaseSync(join(w.dir, 'proxy.sqlite'));
-  const row = db.prepare('SELECT target_id FROM resource_mappings WHERE resource_id = ?').get(id);
+  const row = db.prepare('SELECT target_id FROM project_resource_mappings WHERE resource_id = ?').get(id);
   db.close();
   assert.equal((row as { target_id: string }).target_id, 'sp1');
 

@@ -3,7 +3,9 @@
 #   ocx proxy --home-cloud $CLOUD-admin --listen 127.0.0.1:$(proxy_port) --db $STATE_DIR/$CLOUD/ocx-proxy/proxy.sqlite
 # (packages/cli/bin/ocx.js of this checkout, on the project's Node in .tools/). Nova in $CLOUD sends its Cinder
 # calls here (nova.sh: [cinder] endpoint_template), and $CLOUD's catalog names it as service type
-# `federation-proxy`, which is where a peer proxy (the one in front of the IdP) delivers token injections.
+# `federation-proxy`, which is where a peer proxy (the one in front of the IdP) delivers token injections; it
+# accepts them only from $CLOUD's admin (--peer-user admin --peer-role admin), which the IdP's proxy logs in as
+# (--peer-account $CLOUD=$CLOUD-admin).
 # Only for clouds in $OCX_PROXY_CLOUDS; for the others `prepare` removes a catalog entry left from earlier.
 # Usage: CLOUD=sp1 ocxproxy.sh prepare|start|wait|up|down|status
 set -euo pipefail
@@ -51,7 +53,8 @@ start() {
   pid_alive "$d/ocx-proxy.pid" && return 0
   date +%s.%N > "$d/.started"
   start_daemon "$d/ocx-proxy.pid" "$d/log/ocx-proxy.log" "$NODE" "$ROOT/packages/cli/bin/ocx.js" proxy \
-    --home-cloud "$CLOUD-admin" --clouds-file "$d/clouds.yaml" --listen "$BIND_IP:$PORT" --db "$d/proxy.sqlite"
+    --home-cloud "$CLOUD-admin" --clouds-file "$d/clouds.yaml" --listen "$BIND_IP:$PORT" --db "$d/proxy.sqlite" \
+    --peer-user admin --peer-role admin
 }
 
 await() {

@@ -76,8 +76,32 @@ const m002: Migration = {
   },
 };
 
+/**
+ * Resource mappings scoped by project (issue 12): a mapping learned or injected under one project is never
+ * followed for another's request. The old table was keyed by (type, id) alone; its rows are only a cache of where
+ * things live (every miss is answered by asking the targets again), so it is dropped rather than converted.
+ */
+const m003: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('project_resource_mappings')
+      .ifNotExists()
+      .addColumn('project_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('resource_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('resource_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('target_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('project_resource_mappings_pk', ['project_id', 'resource_type', 'resource_id'])
+      .execute();
+    await db.schema.dropTable('resource_mappings').ifExists().execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.dropTable('project_resource_mappings').ifExists().execute();
+  },
+};
+
 export const migrations: MigrationProvider = {
   async getMigrations() {
-    return { '001_initial': m001, '002_sp_service_roots': m002 };
+    return { '001_initial': m001, '002_sp_service_roots': m002, '003_project_resource_mappings': m003 };
   },
 };

@@ -16,12 +16,15 @@ export interface TokenMappingTable {
 }
 
 export interface ResourceMappingTable {
+  /**
+   * Local project that learned it: a mapping is only followed for requests of that project (ids are not secrets,
+   * and some are names: containers, or ids a client chose when creating).
+   */
+  project_id: string;
   /** URL collection name: servers, volumes, images, networks, ports, floatingips, containers, ... */
   resource_type: string;
   resource_id: string;
   target_id: string;
-  /** Local project that learned it (informational; ids are global). */
-  project_id: string;
   updated_at: number;
 }
 
@@ -50,7 +53,7 @@ export interface SpServiceRootTable {
 
 export interface ProxyDatabase {
   token_mappings: TokenMappingTable;
-  resource_mappings: ResourceMappingTable;
+  project_resource_mappings: ResourceMappingTable;
   project_mappings: ProjectMappingTable;
   proxy_meta: ProxyMetaTable;
   sp_service_roots: SpServiceRootTable;

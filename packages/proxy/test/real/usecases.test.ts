@@ -96,6 +96,8 @@ before(async () => {
     upstreamTimeoutMs: 180_000,
     logLevel: 'warn',
     cloudsFile,
+    // The stack's proxies in front of sp1 and sp2 accept injections from their cloud's admin (ocxproxy.sh).
+    peerAccounts: { sp1: 'sp1-admin', sp2: 'sp2-admin' },
   });
   sp.sp1 = await login('sp1');
   sp.sp2 = await login('sp2');
