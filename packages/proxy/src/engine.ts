@@ -19,10 +19,6 @@ import type {
   UpstreamResult,
 } from './extensions/types.ts';
 import { matches } from './extensions/types.ts';
-import { ExchangeError } from './front/outgoing.ts';
-import { UpstreamPool } from './front/pool.ts';
-import type { ClientExchange } from './front/server.ts';
-import { requestHead } from './front/wire.ts';
 import type { HomeKeystone, ServiceProviderRef, ValidatedToken } from './keystone.ts';
 import { noteStreamed } from './memory.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -54,8 +50,6 @@ export interface EngineOptions {
   metrics: ProxyMetrics;
   logger: Logger;
   agent: Agent;
-  /** Raw keep-alive connections for the fast path's upstream calls. */
-  pool: UpstreamPool;
   extensions: Extension[];
   /** Fallback public origin (http://127.0.0.1:9913) when the request has no Host. */
   listenOrigin: string;
@@ -118,7 +112,7 @@ export interface Credential {
   endpoints: Record<string, string>;
 }
 
-/** What the engine reads of a request's head (a node:http request, or one parsed by the front end). */
+/** What the engine reads of a request's head (a node:http request). */
 export interface RequestLike {
   method?: string | undefined;
   url?: string | undefined;
@@ -200,6 +194,7 @@ export class Engine {
     const token = header(req, 'x-auth-token');
     let service = 'unknown';
     let status = 500;
+    let st: RequestState | undefined;
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort(new Error('client went away'));
@@ -239,10 +234,7 @@ export class Engine {
         return this.send(res, unauthorized(this.o.keystone.identityUrl));
       }
       const signal = ac.signal;
-      const st = this.requestState(
-        { req, upload: req, started, method, url, firstParse, token, hash, user },
-        () => signal,
-      );
+      st = this.requestState({ req, upload: req, started, method, url, firstParse, token, hash, user }, () => signal);
       st.proxyList = proxyList;
       if (hasJsonBody(req, method, service)) {
         st.body = await readLimited(req, this.o.maxJsonBodyBytes, service);
@@ -260,6 +252,11 @@ export class Engine {
       else res.destroy();
     } finally {
       this.finished(started, service, method, url.pathname, status);
+      // A request whose answer was not published takes back any route published for it before.
+      const lane = this.o.lane;
+      if (lane && token && (method === 'GET' || method === 'HEAD') && !st?.offered) {
+        lane.withdraw(token, method, req.url ?? '/');
+      }
     }
   }
 
@@ -285,68 +282,7 @@ export class Engine {
     }
   }
 
-  // ───────────────────────────── fast path ─────────────────────────────
-
-  /**
-   * A body-less GET/HEAD from the front end (front/server.ts): the same authentication, routing, learning and
-   * link rewriting as `handle`, with the upstream reached over the raw connection pool and the answer written
-   * straight to the client connection. Requests it is not for (version documents, extension routes, peers'
-   * requests, TLS upstreams) go to `handle` through `x.relay()`.
-   */
-  async handleFast(x: ClientExchange): Promise<void> {
-    const started = performance.now();
-    const h = x.head;
-    const method = h.method;
-    const url = requestTarget(h.target);
-    const token = h.headers['x-auth-token'];
-    const firstParse = parsePath(url.pathname);
-    if (!token || !firstParse || firstParse.segments.length === 0 || h.headers['mm-proxy-list']) return x.relay();
-    const service = firstParse.service;
-    let status = 500;
-    let relayed = false;
-    let st: RequestState | undefined;
-    const req: RequestLike = { method, url: h.target, headers: h.headers, socket: { remoteAddress: x.remoteAddress } };
-    try {
-      const hash = this.o.tokens.hash(token);
-      const hit = this.validations.get(hash);
-      const user = hit && hit.until > Date.now() ? hit.user : await this.validate(token, hash, x.signal);
-      if (!user) {
-        status = 401;
-        return this.respond(x, unauthorized(this.o.keystone.identityUrl));
-      }
-      // The client's abort signal is made only when something waits on it.
-      st = this.requestState(
-        { req, upload: undefined, started, method, url, firstParse, token, hash, user },
-        () => x.signal,
-      );
-      const matchPath = `/${st.parsed.segments.join('/')}`;
-      if (this.o.extensions.some((e) => matches(e, service, method, matchPath))) {
-        relayed = true;
-        return await x.relay();
-      }
-      const chosen = await this.chooseTarget(st, st.explicitTarget);
-      if (typeof chosen !== 'string') {
-        status = chosen.status;
-        return this.respond(x, chosen);
-      }
-      const r = await this.forwardFast(st, x, chosen);
-      if (r === 'relay') {
-        relayed = true;
-        return await x.relay();
-      }
-      status = r;
-    } catch (err) {
-      const r = this.errorToResponse(err, service);
-      status = r.status;
-      if (!x.headersSent) this.respond(x, r);
-      else throw err;
-    } finally {
-      if (!relayed) this.finished(started, service, method, url.pathname, status);
-      if (this.o.lane && !relayed && !st?.offered) this.o.lane.withdraw(token, method, h.target);
-    }
-  }
-
-  /** The state of an authenticated request, for both entry points (`handle`, `handleFast`). */
+  /** The state of an authenticated request. */
   private requestState(
     a: {
       req: RequestLike;
@@ -403,98 +339,6 @@ export class Engine {
     return r;
   }
 
-  private respond(x: ClientExchange, r: ProxyResponse): void {
-    x.respond(r.status, { ...r.headers }, r.body);
-  }
-
-  private async forwardFast(st: RequestState, x: ClientExchange, targetId: string): Promise<number | 'relay'> {
-    const open = this.circuitOpen(st, targetId);
-    if (open) {
-      this.respond(x, open);
-      return open.status;
-    }
-    const deadline = Date.now() + this.o.upstreamTimeoutMs;
-    const cred = await this.credential(st, targetId, deadline);
-    const url = this.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
-    const { origin, path } = originAndPath(url);
-    if (!UpstreamPool.handles(origin)) return 'relay';
-    const headers = this.upstreamHeaders(st, cred);
-    delete headers['content-length'];
-    headers.host = origin.slice(origin.indexOf('://') + 3);
-    const t0 = performance.now();
-    let upstream: Awaited<ReturnType<UpstreamPool['request']>>;
-    try {
-      upstream = await this.o.pool.request(
-        origin,
-        requestHead(st.method, path, headers),
-        {
-          method: st.method,
-          headersTimeoutMs: Math.max(1, deadline - Date.now()),
-          bodyIdleTimeoutMs: this.o.bodyIdleTimeoutMs,
-          bind: (cancel) => x.onGone(cancel),
-        },
-        true,
-      );
-    } catch (err) {
-      throw this.upstreamFailed(
-        st,
-        targetId,
-        url,
-        t0,
-        exchangeError(err, `${st.method} ${targetId}/${st.service}`, url, st.signal),
-      );
-    }
-    const status = upstream.head.status;
-    const { map, outHeaders, rewritable, ref } = await this.upstreamAnswered(
-      st,
-      targetId,
-      cred,
-      status,
-      upstream.head.headers,
-      t0,
-    );
-    const body = upstream.body;
-    const declared = upstream.head.headers['content-length'];
-    const length = declared !== undefined && !upstream.head.headers['transfer-encoding'] ? Number(declared) : undefined;
-    if (!rewritable) {
-      await this.learn(st, targetId, status, undefined, ref);
-      this.offerRoute(st, cred, { origin, path, status, ref }, upstream.head.headers);
-      await x.stream(status, outHeaders, body, [], length);
-      return status;
-    }
-    // Buffer JSON for rewriting up to maxRewriteBytes; past that, what was read goes out first, the rest streams.
-    const parts = body.early.splice(0);
-    let size = body.earlyBytes;
-    if (!body.ended) {
-      const max = this.o.maxRewriteBytes;
-      const overflow = await new Promise<boolean>((resolve, reject) => {
-        body.consume({
-          data(piece) {
-            parts.push(piece);
-            size += piece.length;
-            if (size > max) {
-              resolve(true);
-              return false;
-            }
-            return true;
-          },
-          end: () => resolve(false),
-          error: reject,
-        });
-      });
-      if (overflow) {
-        await this.learn(st, targetId, status, undefined, ref);
-        await x.stream(status, outHeaders, body, parts, length);
-        return status;
-      }
-    }
-    const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, [], undefined);
-    if (out.body === raw) this.offerRoute(st, cred, { origin, path, status, ref }, upstream.head.headers);
-    x.respond(out.status, out.headers, out.body);
-    return out.status;
-  }
-
   /**
    * A GET/HEAD answered 2xx with the upstream's bytes unchanged: the native lane (native/lane.ts) may answer the
    * same request by itself for as long as the token's validation is trusted here.
@@ -508,6 +352,8 @@ export class Engine {
     const lane = this.o.lane;
     if (!lane || st.req.url === undefined || a.status < 200 || a.status > 299 || st.explicitTarget !== undefined)
       return;
+    // nginx reaches upstreams over plain HTTP only (TLS upstreams stay with undici).
+    if (!a.origin.startsWith('http://')) return;
     if (headers.location !== undefined || headers['content-location'] !== undefined) return;
     // Headers the upstream names in Connection are dropped here; nginx would pass them on.
     const connection = headers.connection;
@@ -968,6 +814,9 @@ export class Engine {
     } else {
       delete headers['content-length'];
     }
+    // A plain body-less GET/HEAD answered with the upstream's bytes may be published to the native lane.
+    const publishable =
+      (st.method === 'GET' || st.method === 'HEAD') && body === undefined && exts.length === 0 && !st.proxyList.length;
     const t0 = performance.now();
     const remaining = deadline - Date.now();
     let upstream: Dispatcher.ResponseData;
@@ -1002,6 +851,7 @@ export class Engine {
     );
     if (!rewritable) {
       await this.learn(st, targetId, status, undefined, ref);
+      if (publishable) this.offerRoute(st, cred, { ...originAndPath(url), status, ref }, upstream.headers);
       delete outHeaders['content-length'];
       if (upstream.headers['content-length'] !== undefined)
         outHeaders['content-length'] = String(upstream.headers['content-length']);
@@ -1056,6 +906,9 @@ export class Engine {
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const out = await this.finishBuffered(st, targetId, status, outHeaders, raw, map, exts, ctx);
+    if (publishable && out.body === raw) {
+      this.offerRoute(st, cred, { ...originAndPath(url), status, ref }, upstream.headers);
+    }
     res.writeHead(out.status, out.headers);
     res.end(out.body);
     return out.status;
@@ -1491,6 +1344,12 @@ export class Engine {
 
   send(res: ServerResponse, r: ProxyResponse): void {
     const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+    // Answered before the request body was read (refused upload): say close and stop reading, rather than let
+    // node:http read and discard what may be gigabytes to keep the connection.
+    const req = res.req as IncomingMessage | undefined;
+    if (req && !req.complete && (req.headers['transfer-encoding'] || Number(req.headers['content-length'] ?? 0) > 0)) {
+      res.shouldKeepAlive = false;
+    }
     res.writeHead(r.status, { ...r.headers, 'content-length': String(body.length) });
     res.end(body);
   }
@@ -1514,12 +1373,6 @@ function defaultBase(service: string, projectId: string): string {
   }
 }
 
-/** A failed raw exchange as the OcxError the rest of the engine knows. */
-function exchangeError(err: unknown, what: string, url: string, signal: AbortSignal): OcxError {
-  const timedOut = err instanceof ExchangeError && (err.code === 'HEADERS_TIMEOUT' || err.code === 'CONNECT_TIMEOUT');
-  const e = timedOut ? Object.assign(new Error((err as Error).message, { cause: err }), { name: 'TimeoutError' }) : err;
-  return OcxError.from(e, { method: what, url: safeUrl(url), signal });
-}
 
 function viaCredential(c: RemoteCredential): Credential {
   return {

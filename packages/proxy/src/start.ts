@@ -1,10 +1,11 @@
 /**
- * `startProxy(opts)`: the federation proxy. Its listener is the lean HTTP/1.1 front end (front/server.ts), which
- * answers body-less pass-through calls itself over raw upstream connections and relays everything else to a
- * node:http handler (not bound to any port) whose bodies stream untouched through undici, never buffered.
+ * `startProxy(opts)`: the federation proxy. node:http listens (llhttp parses and frames requests: the request
+ * smuggling defences are Node's), the engine handles every request, and undici (one Agent) carries every upstream
+ * call; bodies stream both ways. With `dataPlane: 'nginx'` nginx listens in front (native/lane.ts) and node:http
+ * sits on a private Unix socket behind it.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { CloudConfig } from '@ocx/sdk';
 import { createLogger, loadCloudsConfig } from '@ocx/sdk';
@@ -16,11 +17,10 @@ import { errorResponse } from './errors.ts';
 import { listAggregation } from './extensions/aggregate.ts';
 import { builtinExtensions } from './extensions/builtin.ts';
 import type { Extension } from './extensions/types.ts';
-import { UpstreamPool } from './front/pool.ts';
-import { createFront } from './front/server.ts';
 import { createAgent } from './http.ts';
 import type { RemoteTokenSource } from './k2k.ts';
 import { HomeKeystone } from './keystone.ts';
+import { createListener } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { findNginx, NativeLane } from './native/lane.ts';
 import { ResourceMappings } from './resource-mappings.ts';
@@ -63,7 +63,7 @@ export interface StartProxyOptions {
   /** pino level when no logger is given (default info; 'silent' in tests). */
   logLevel?: string | undefined;
   /**
-   * 'node' (default): the proxy's own HTTP/1.1 front end listens. 'nginx': nginx with its Lua module listens and
+   * 'node' (default): the engine's node:http listener listens. 'nginx': nginx with its Lua module listens and
    * answers repeated pass-through GET/HEAD requests itself (native/lane.ts); needs `findNginx()`.
    */
   dataPlane?: 'node' | 'nginx' | undefined;
@@ -134,7 +134,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     });
   const metrics = new ProxyMetrics({ defaultMetrics: false });
   const agent = createAgent();
-  const pool = new UpstreamPool({ connectTimeoutMs: 10_000 });
   const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite');
   const db = database.db;
 
@@ -245,7 +244,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     metrics,
     logger,
     agent,
-    pool,
     extensions: [listAggregation(), ...builtinExtensions(), ...(opts.extensions ?? [])],
     listenOrigin: `http://${host}:${port}`,
     upstreamTimeoutMs: timeoutMs,
@@ -262,11 +260,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       if (!ks) {
         const account = opts.peerAccounts?.[targetId];
         if (!account) return undefined;
-        ks = new HomeKeystone({
-          cloud: resolveCloud(opts, account),
-          dispatcher: agent,
-          timeoutMs: Math.min(timeoutMs, 30_000),
-        });
+        ks = new HomeKeystone({ cloud: resolveCloud(opts, account), timeoutMs: Math.min(timeoutMs, 30_000) });
         peerKeystones.set(targetId, ks);
       }
       return (await ks.serviceToken()).token;
@@ -310,40 +304,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     void engine.handle(req, res);
   };
 
-  // node:http serves what the front end relays to it over in-memory connections; it never listens itself.
-  const internal: Server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
-    onRequest,
-  );
-  // Expect: 100-continue — the token is checked before the client is told to send its body.
-  internal.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    engine
-      .refuseBeforeBody(req)
-      .then((refusal) => {
-        if (refusal) {
-          res.shouldKeepAlive = false; // the body is never read
-          engine.send(res, refusal);
-          return;
-        }
-        res.writeContinue();
-        onRequest(req, res);
-      })
-      .catch((err: unknown) => {
-        logger.warn({ err: { message: (err as Error).message } }, 'expect check failed');
-        if (!res.headersSent) engine.send(res, errorResponse(undefined, 503, 'could not check the token'));
-      });
-  });
-  const server = createFront({
-    internal,
-    fast: {
-      accepts: (h) =>
-        (h.method === 'GET' || h.method === 'HEAD') &&
-        h.headers['x-auth-token'] !== undefined &&
-        h.headers.expect === undefined &&
-        h.headers.upgrade === undefined,
-      handle: (x) => engine.handleFast(x),
-    },
-  });
+  const server = createListener({ engine, logger, onRequest });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
@@ -402,9 +363,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
-        internal.closeAllConnections();
+        server.closeAllConnections();
       });
-      pool.close();
       await agent.close().catch(() => undefined);
       await keystone.close().catch(() => undefined);
       await database.close();

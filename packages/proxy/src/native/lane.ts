@@ -91,7 +91,7 @@ export interface NativeLaneOptions {
 
 export class NativeLane implements RouteLane {
   readonly dir = mkdtempSync(join(tmpdir(), 'ocx-lane-'));
-  /** Where the engine's own front end listens; only nginx connects to it. */
+  /** Where the engine's node:http listener listens; only nginx connects to it. */
   readonly engineSocket = join(this.dir, 'engine.sock');
   private readonly controlSocket = join(this.dir, 'control.sock');
   private readonly o: NativeLaneOptions;
