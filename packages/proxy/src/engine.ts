@@ -9,6 +9,7 @@ import { ErrorCode, OcxError, safeUrl } from '@ocx/sdk';
 import type { Logger } from 'pino';
 import { type Agent, type Dispatcher, request } from 'undici';
 import type { Breakers } from './breaker.ts';
+import { CONSUMED_REQUEST, DROPPED_RESPONSE, HOP_BY_HOP } from './header-policy.ts';
 import { errorResponse, type ProxyResponse, statusForError, unauthorized } from './errors.ts';
 import type {
   CallSpec,
@@ -74,33 +75,6 @@ export interface EngineOptions {
   peerToken?: ((targetId: string) => Promise<string | undefined>) | undefined;
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  // The client's 100-continue was answered by this proxy; the upstream call sends the body at once.
-  'expect',
-]);
-const CONSUMED_REQUEST_HEADERS = new Set([
-  'x-auth-token',
-  'x-service-token',
-  'mm-service-provider',
-  'mm-project-id',
-  'mm-proxy-list',
-  'accept-encoding',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'x-forwarded-prefix',
-  'x-forwarded-for',
-  'x-ocx-peer',
-]);
 const MICROVERSION_HEADERS = ['openstack-api-version', 'x-openstack-nova-api-version', 'accept'];
 
 export interface Credential {
@@ -646,7 +620,7 @@ export class Engine {
     const inHeaders = st.req.headers;
     for (const k in inHeaders) {
       const v = inHeaders[k];
-      if (v === undefined || HOP_BY_HOP.has(k) || CONSUMED_REQUEST_HEADERS.has(k) || connectionNamed?.has(k)) continue;
+      if (v === undefined || HOP_BY_HOP.has(k) || CONSUMED_REQUEST.has(k) || connectionNamed?.has(k)) continue;
       out[k] = Array.isArray(v) ? v.join(', ') : v;
     }
     out['x-auth-token'] = cred.token;
@@ -1406,7 +1380,7 @@ function responseHeaders(h: Record<string, string | string[] | undefined>, map: 
   for (const k in h) {
     const v = h[k];
     if (v === undefined || HOP_BY_HOP.has(k) || connectionNamed?.has(k) || k === 'content-length') continue;
-    if (k === 'set-cookie') continue;
+    if (DROPPED_RESPONSE.has(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   if (out.location) out.location = rewriteUrl(out.location, map);

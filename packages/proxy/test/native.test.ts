@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { findNginx } from '../src/native/lane.ts';
+import { ENGINE_ONLY_REQUEST } from '../src/header-policy.ts';
 import { anyImage, createServer, login, spawnProxy, startWorld, type World, waitFor } from './helpers.ts';
 
 const skip = findNginx() ? false : 'nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua)';
@@ -142,6 +143,26 @@ test('requests the lane never answers itself (routing header, no token) get the 
   const noToken = await fetch(`${w.proxy.url}/compute/v2.1/servers`);
   assert.equal(noToken.status, 401);
   assert.match(await noToken.text(), /"error"/);
+});
+
+test('headers of the policy table that leave a request to the engine do so on a published route', {
+  skip,
+}, async () => {
+  const img = await anyImage(w.direct.sp1!);
+  const path = `/image/v2/images/${img}`;
+  await waitFor('the route on the lane', async () => {
+    const again = await w.call(path);
+    await again.body?.cancel();
+    return (await answered(path)).at(-1) === 'native' || undefined;
+  });
+  // fetch cannot send Expect, Upgrade or Transfer-Encoding on a GET; the others it can.
+  const sendable = ENGINE_ONLY_REQUEST.filter((h) => !['expect', 'upgrade', 'transfer-encoding'].includes(h));
+  assert.ok(sendable.length >= 4);
+  for (const h of sendable) {
+    const r = await w.call(path, { headers: { [h]: h === 'mm-service-provider' ? 'sp1' : 'x' } });
+    await r.body?.cancel();
+    assert.equal((await answered(path)).at(-1), 'engine', `a GET with ${h} was answered by the engine`);
+  }
 });
 
 test('a malformed request gets a JSON error from the front, not an HTML page', { skip }, async () => {

@@ -1,12 +1,14 @@
 /**
  * The nginx configuration of the native lane (see lane.ts). Two servers:
  * - the public one on `--listen`: `location /` asks ocx_lane.lua whether the engine has published this exact
- *   request's route; if so nginx forwards it itself (kept-alive upstream connections, the same header rules as the
- *   engine's fast path), otherwise, and for every non-2xx answer, the request goes to the engine (`@engine`) on
+ *   request's route; if so nginx forwards it itself (kept-alive upstream connections, the header rules of
+ *   header-policy.ts, which the engine applies too), otherwise, and for every non-2xx answer, the request goes to the engine (`@engine`) on
  *   its private Unix socket, untouched and unbuffered both ways;
  * - the control server on a second private Unix socket, where the engine publishes and purges routes and drains
  *   the lane's observations (metrics and access-log lines).
  */
+
+import { DROPPED_RESPONSE, ENGINE_ONLY_REQUEST, laneClearedRequestHeaders } from '../header-policy.ts';
 
 export interface NginxConfOptions {
   dir: string;
@@ -32,24 +34,6 @@ const TO_ENGINE = [
   416, 417, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 507, 508,
 ];
 
-/** Request headers the engine never forwards upstream (hop-by-hop and its own); cleared on the lane too. */
-const CLEARED = [
-  'Keep-Alive',
-  'Proxy-Authenticate',
-  'Proxy-Authorization',
-  'Proxy-Connection',
-  'TE',
-  'Trailer',
-  'Transfer-Encoding',
-  'Upgrade',
-  'Expect',
-  'Accept-Encoding',
-  'X-Forwarded-Host',
-  'X-Forwarded-Proto',
-  'X-Forwarded-Prefix',
-  'X-OCX-Peer',
-];
-
 const json = (status: number, message: string) =>
   `default_type application/json; return ${status} '{"error": {"code": ${status}, "message": "${message}"}}';`;
 
@@ -60,6 +44,8 @@ export function nginxConf(o: NginxConfOptions): string {
     .join('\n');
   return `# Written by ocx proxy (packages/proxy/src/native/nginx-conf.ts) for this run only.
 ${o.asRoot ? 'user root root;\n' : ''}worker_processes 1;
+# Published routes hold remote tokens in shared memory: no core dump may carry them to disk.
+worker_rlimit_core 0;
 daemon off;
 pid ${o.dir}/nginx.pid;
 error_log stderr warn;
@@ -73,7 +59,11 @@ ${temp}
   lua_package_path "${o.luaDir}/?.lua;;";
   lua_shared_dict ocx_routes 32m;
   lua_shared_dict ocx_observed 64m;
-  init_worker_by_lua_block { require("ocx_lane").watch(${o.enginePid}) }
+  init_worker_by_lua_block {
+    local lane = require("ocx_lane")
+    lane.engine_only_headers({ ${ENGINE_ONLY_REQUEST.map((h) => `"${h}"`).join(', ')} })
+    lane.watch(${o.enginePid})
+  }
   underscores_in_headers on;
   ignore_invalid_headers off;
   merge_slashes off;
@@ -122,8 +112,10 @@ ${temp}
       proxy_set_header X-Auth-Token $ocx_token;
       proxy_set_header MM-Proxy-List ${o.proxyId};
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-${CLEARED.map((h) => `      proxy_set_header ${h} "";`).join('\n')}
-      proxy_hide_header Set-Cookie;
+${laneClearedRequestHeaders()
+  .map((h) => `      proxy_set_header ${h} "";`)
+  .join('\n')}
+${[...DROPPED_RESPONSE].map((h) => `      proxy_hide_header ${h};`).join('\n')}
       add_header X-OCX-Service-Provider $ocx_target always;
       proxy_connect_timeout 10s;
       proxy_read_timeout ${Math.max(1, o.upstreamTimeoutMs)}ms;

@@ -11,13 +11,20 @@ local balancer = require("ngx.balancer")
 
 local MAX_OBSERVED = 200000
 
+-- Request headers that leave a request to the engine: set at start from header-policy.ts (nginx-conf.ts).
+local ENGINE_ONLY = {}
+
+function M.engine_only_headers(names)
+  ENGINE_ONLY = {}
+  for i, name in ipairs(names) do ENGINE_ONLY[i] = "http_" .. name:gsub("%-", "_") end
+end
+
 -- A request the lane never answers itself: what the engine would not hand to a cached route either.
 local function engine_only()
   local v = ngx.var
-  if v.http_x_service_token or v.http_mm_service_provider or v.http_mm_project_id or v.http_mm_proxy_list then
-    return true
+  for _, var in ipairs(ENGINE_ONLY) do
+    if v[var] then return true end
   end
-  if v.http_expect or v.http_upgrade or v.http_transfer_encoding then return true end
   local cl = v.http_content_length
   if cl and cl ~= "0" then return true end
   local conn = v.http_connection
