@@ -5,7 +5,7 @@
  * the answer goes out, what the client still sends is read and dropped for a moment, then the connection goes —
  * so the client reads the answer instead of a reset, and nobody's gigabyte is taken in.
  */
-import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';

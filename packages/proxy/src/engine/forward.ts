@@ -1,0 +1,184 @@
+/** Forward: the one upstream call of a forwarded request, with its body streamed or buffered, and the answer streamed or rewritten. */
+
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { OcxError, safeUrl } from '@ocx/sdk';
+import type { Dispatcher } from 'undici';
+import type { Engine } from '../engine.ts';
+import type { Extension, ExtensionContext, ExtensionResponse } from '../extensions/types.ts';
+import { pathFor, resourceOf } from '../paths.ts';
+import { type LinkMap, rewriteJson } from '../rewrite.ts';
+import type { Credential, RequestState } from './context.ts';
+import { countedBody, originAndPath, streamBody } from './http-util.ts';
+import type { Stage } from './pipeline.ts';
+
+/** Stage: the upstream call with the credential found, and the answer (learned, published) to the client. */
+export const forwardStage: Stage = (eng, call) =>
+  forward(eng, call.st!, call.res, call.target!, call.cred!, call.deadline!, call.exts, call.ext);
+
+export async function forward(
+  eng: Engine,
+  st: RequestState,
+  res: ServerResponse,
+  targetId: string,
+  cred: Credential,
+  deadline: number,
+  exts: Extension[],
+  ctx: ExtensionContext | undefined,
+): Promise<number> {
+  const url = eng.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
+  const headers = eng.upstreamHeaders(st, cred);
+  let body: Buffer | AsyncIterable<Buffer> | undefined;
+  if (st.body !== undefined) {
+    body = st.bodyChanged && st.json !== undefined ? Buffer.from(JSON.stringify(st.json)) : st.body;
+    headers['content-length'] = String(body.length);
+  } else if (
+    st.method !== 'GET' &&
+    st.method !== 'HEAD' &&
+    st.upload &&
+    (st.req.headers['content-length'] || st.req.headers['transfer-encoding'])
+  ) {
+    body = countedBody(st.upload); // streamed as it arrives, never buffered
+  } else {
+    delete headers['content-length'];
+  }
+  // A plain body-less GET/HEAD answered with the upstream's bytes may be published to the native lane.
+  const publishable =
+    (st.method === 'GET' || st.method === 'HEAD') && body === undefined && exts.length === 0 && !st.proxyList.length;
+  const t0 = performance.now();
+  const remaining = deadline - Date.now();
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await eng.o.agent.request({
+      ...originAndPath(url),
+      method: st.method as Dispatcher.HttpMethod,
+      headers,
+      // undici takes async iterables as bodies (documented) though its typings list only Readable.
+      body: body as Buffer | Readable | undefined,
+      signal: st.signal,
+      headersTimeout: Math.max(1, remaining),
+      bodyTimeout: eng.o.bodyIdleTimeoutMs,
+    });
+  } catch (err) {
+    throw eng.upstreamFailed(
+      st,
+      targetId,
+      url,
+      t0,
+      OcxError.from(err, { method: `${st.method} ${targetId}/${st.service}`, url: safeUrl(url), signal: st.signal }),
+    );
+  }
+  const status = upstream.statusCode;
+  const { map, outHeaders, rewritable, ref } = await eng.upstreamAnswered(
+    st,
+    targetId,
+    cred,
+    status,
+    upstream.headers,
+    t0,
+  );
+  if (!rewritable) {
+    await eng.learn(st, targetId, status, undefined, ref);
+    if (publishable) eng.offerRoute(st, cred, { ...originAndPath(url), status, ref }, upstream.headers);
+    delete outHeaders['content-length'];
+    if (upstream.headers['content-length'] !== undefined)
+      outHeaders['content-length'] = String(upstream.headers['content-length']);
+    res.writeHead(status, outHeaders);
+    if (st.method === 'HEAD') {
+      upstream.body.resume();
+      res.end();
+    } else {
+      await streamBody(upstream.body, res);
+    }
+    return status;
+  }
+  // Buffer JSON for rewriting, but never more than maxRewriteBytes (a chunked answer has no length up front):
+  // past the cap, what was read goes out as is and the rest streams behind it.
+  const parts: Buffer[] = [];
+  let size = 0;
+  const upBody = upstream.body;
+  const overflow = await new Promise<boolean>((resolve, reject) => {
+    const cleanup = () => {
+      upBody.off('data', onData);
+      upBody.off('end', onEnd);
+      upBody.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size > eng.o.maxRewriteBytes) {
+        upBody.pause();
+        cleanup();
+        resolve(true);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(false);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    upBody.on('data', onData);
+    upBody.on('end', onEnd);
+    upBody.on('error', onError);
+  });
+  if (overflow) {
+    await eng.learn(st, targetId, status, undefined, ref);
+    delete outHeaders['content-length'];
+    res.writeHead(status, outHeaders);
+    for (const part of parts) res.write(part);
+    await streamBody(upstream.body, res);
+    return status;
+  }
+  const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const out = await eng.finishBuffered(st, targetId, status, outHeaders, raw, map, exts, ctx);
+  if (publishable && out.body === raw) {
+    eng.offerRoute(st, cred, { ...originAndPath(url), status, ref }, upstream.headers);
+  }
+  res.writeHead(out.status, out.headers);
+  res.end(out.body);
+  return out.status;
+}
+/** A whole JSON answer in hand: rewrite links, learn, run response hooks; what the client gets. */
+export async function finishBuffered(
+  eng: Engine,
+  st: RequestState,
+  targetId: string,
+  status: number,
+  outHeaders: Record<string, string>,
+  raw: Buffer,
+  map: LinkMap,
+  exts: Extension[],
+  ctx: ExtensionContext | undefined,
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer | string }> {
+  const ref = st.parsed.version ? resourceOf(st.parsed) : undefined;
+  const hooks = exts.filter((e) => e.onResponse);
+  const needJson =
+    hooks.length > 0 ||
+    (st.method === 'POST' && status < 300) ||
+    (map.upstreamRoot !== '' && raw.includes(map.upstreamRoot));
+  if (!needJson) {
+    // Nothing to rewrite or learn from the body: send the bytes as they came (no decode, no re-encode).
+    await eng.learn(st, targetId, status, undefined, ref);
+    outHeaders['content-length'] = String(raw.length);
+    return { status, headers: outHeaders, body: raw };
+  }
+  const text = raw.toString('utf8');
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined) rewriteJson(json, map);
+  await eng.learn(st, targetId, status, json, ref);
+  const answer: ExtensionResponse & { targetId: string } = { status, headers: outHeaders, json, targetId };
+  for (const ext of hooks) await ext.onResponse!(ctx!, answer);
+  const bodyOut = answer.json !== undefined ? JSON.stringify(answer.json) : text;
+  const h = { ...(answer.headers ?? {}) };
+  delete h['content-length'];
+  h['content-length'] = String(Buffer.byteLength(bodyOut));
+  return { status: answer.status, headers: h, body: bodyOut };
+}
