@@ -6,9 +6,13 @@
  * what a peer injects for alice's token and project is never followed for bob.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_USERS } from '@ocx/devcloud';
-import { login, startWorld, type World } from './helpers.ts';
+import { login, spawnProxy, startWorld, type World } from './helpers.ts';
 
 let w: World;
 let alice: string;
@@ -148,4 +152,50 @@ test("alice's lists, crafted markers and deletes do not change where bob's reque
     ids.map((i) => i.id),
     [bobImage],
   );
+});
+
+test('`ocx proxy --peer-user admin --peer-role admin`: the admin may inject, the user may not', async () => {
+  const { child, url } = await spawnProxy(w, [
+    '--db',
+    join(w.dir, 'cli-peer.sqlite'),
+    '--log-level',
+    'silent',
+    '--data-plane',
+    'node',
+    '--peer-user',
+    'admin',
+    '--peer-role',
+    'admin',
+  ]);
+  try {
+    const send = (caller: string) =>
+      fetch(`${url}/ocx-proxy/v1/injections`, {
+        method: 'POST',
+        headers: { 'x-auth-token': caller, 'x-subject-token': alice, 'content-type': 'application/json' },
+        body: JSON.stringify(injection(bobImage)),
+        signal: AbortSignal.timeout(10_000),
+      });
+    const user = await send(alice);
+    assert.equal(user.status, 403);
+    await user.body?.cancel();
+    const peer = await send(admin);
+    assert.equal(peer.status, 204, await peer.text());
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+});
+
+test('`ocx proxy --peer-account` without SP=CLOUD is a usage error (exit 2)', async () => {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const child = spawn(process.execPath, [main, '--home-cloud', 'idp-admin', '--peer-account', 'sp1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 2);
+  assert.match(err, /--peer-account must be SP=CLOUD/);
 });
