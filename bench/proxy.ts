@@ -6,7 +6,8 @@
  * In the same run:
  *   1. pass-through GET /v2/images/{id}: direct, through nginx `proxy_pass` (Debian's nginx, started here with a
  *      temporary config, 1 worker, upstream keepalive, access log on as by default), through a bare Node relay
- *      (bench/reference-relay.ts: the floor for any proxy written in Node, as a reference), and through two proxies
+ *      (bench/reference-relay.ts: the floor for any proxy written in Node, as a reference), through a bare node:http +
+ *      undici relay (bench/reference-relay-http.ts: issue 12's yardstick for the node plane), and through two proxies
  *      started the way a user starts one (`ocx proxy` via packages/cli/bin/ocx.js, default log level, log to a
  *      file): `proxy` with `--data-plane nginx` (the native lane, the default where nginx is installed) and
  *      `proxy/node` with `--data-plane node` (the engine alone):
@@ -155,8 +156,8 @@ async function keystone(imageUrl: string, sps: string[]): Promise<string> {
 }
 
 /** The reference relay (bench/reference-relay.ts) in its own process, like nginx and the proxy. */
-async function startReferenceRelay(upstream: string): Promise<string> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'reference-relay.ts'), upstream], {
+async function startReferenceRelay(upstream: string, script = 'reference-relay.ts'): Promise<string> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, script), upstream], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -373,6 +374,7 @@ async function main(): Promise<void> {
   const ksAgg = await keystone(homeSlow, ['sp1', 'sp2']);
   const nginx = await startNginx(home);
   const relay = await startReferenceRelay(home);
+  const relayHttp = await startReferenceRelay(home, 'reference-relay-http.ts');
   const proxyNode = await startProxyCli(ks, 'node');
   const proxy = await startProxyCli(ks, 'nginx');
   const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
@@ -390,6 +392,7 @@ async function main(): Promise<void> {
     direct: `${home}/v2/images/img-1`,
     nginx: `${nginx}/v2/images/img-1`,
     relay: `${relay}/v2/images/img-1`,
+    'relay/http': `${relayHttp}/v2/images/img-1`,
     'proxy/node': `${proxyNode.url}/image/v2/images/img-1`,
     proxy: `${proxy.url}/image/v2/images/img-1`,
   };
@@ -409,11 +412,15 @@ async function main(): Promise<void> {
   const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
   const relayAdded = lat.relay!.p50 - lat.direct!.p50;
   const nodeAdded = lat['proxy/node']!.p50 - lat.direct!.p50;
+  const relayHttpAdded = lat['relay/http']!.p50 - lat.direct!.p50;
   console.log(
     `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy on the node plane ${f(nodeAdded)}, proxy (native lane) ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)} (node plane ${(rps['proxy/node']! / rps.nginx!).toFixed(2)})`,
   );
   console.log(
     `node plane: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy on the node plane ${(nodeAdded / nginxAdded).toFixed(2)}× (${(nodeAdded / relayAdded).toFixed(2)}× the bare relay's)`,
+  );
+  console.log(
+    `node plane vs a bare node:http + undici relay (bench/reference-relay-http.ts, adds ${f(relayHttpAdded)}): ${(nodeAdded / relayHttpAdded).toFixed(2)}× (goal ≤ 1.2)`,
   );
 
   console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
