@@ -14,6 +14,10 @@ export {
   type CloudOptions,
   type CreateImageOptions,
   type CreateServerOptions,
+  type CreateVolumeOptions,
+  type ListFlavorsOptions,
+  type ListImagesOptions,
+  type ListServersOptions,
   type Ref,
   type WaitForServerOptions,
 } from './cloud.ts';

@@ -1,0 +1,115 @@
+/** Volumes (openstacksdk `cloud/_block_storage.py`): list, get, create from an image with wait, delete with wait. */
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import type { BlockStorageClient, CinderVolume } from '../services/block-storage.ts';
+import { collect, isNotFound } from '../services/common.ts';
+import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, nullOn404, type Ref, refId, resolveId } from './core.ts';
+import { filterList, looksLikeId, single } from './filter.ts';
+import { getImage } from './images.ts';
+import { normalizeVolume } from './normalize/volume.ts';
+import type { Filters, Volume } from './types.ts';
+import { pollUntil } from './wait.ts';
+
+export interface CreateVolumeOptions {
+  size: number;
+  name?: string;
+  description?: string;
+  image?: Ref;
+  volumeType?: string;
+  availabilityZone?: string;
+  metadata?: Record<string, string>;
+  wait?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function listVolumes(core: CloudCore, opts: { signal?: AbortSignal | undefined } = {}): Promise<Volume[]> {
+  return core.listCaches.volumes.get(async () => {
+    const base = await core.base();
+    return (await collect(core.blockStorage.listVolumes({ signal: opts.signal }))).map((v) => normalizeVolume(v, base));
+  });
+}
+
+export async function searchVolumes(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Volume[]> {
+  return filterList(await listVolumes(core), nameOrId, filters);
+}
+
+export async function getVolume(core: CloudCore, nameOrId: Ref, filters?: Filters): Promise<Volume | null> {
+  if (typeof nameOrId === 'object') return nameOrId as Volume;
+  return single(await searchVolumes(core, nameOrId, filters), 'volume', nameOrId);
+}
+
+export async function getVolumeById(core: CloudCore, id: string): Promise<Volume | null> {
+  const raw = await nullOn404(() => core.blockStorage.getVolume(id));
+  return raw && normalizeVolume(raw, await core.base());
+}
+
+/** Create a volume (optionally from an image by name or id); `wait` until available (error → RESOURCE_FAILED). */
+export async function createVolume(core: CloudCore, o: CreateVolumeOptions): Promise<Volume> {
+  const req: Parameters<BlockStorageClient['createVolume']>[0] = { size: o.size };
+  if (o.name) req.name = o.name;
+  if (o.description) req.description = o.description;
+  if (o.volumeType) req.volume_type = o.volumeType;
+  if (o.availabilityZone) req.availability_zone = o.availabilityZone;
+  if (o.metadata) req.metadata = o.metadata;
+  if (o.image) req.imageRef = await resolveId(o.image, 'image', (n) => getImage(core, n));
+  const created: CinderVolume = await core.blockStorage.createVolume(req, { signal: o.signal });
+  core.listCaches.volumes.invalidate();
+  const base = await core.base();
+  if (!o.wait) return normalizeVolume(created, base);
+  const done = await pollUntil(
+    async () => {
+      const v = await core.blockStorage.getVolume(created.id);
+      if (v.status === 'available' || v.status === 'in-use') return v;
+      if (v.status.startsWith('error')) {
+        throw new OcxError(ErrorCode.RESOURCE_FAILED, `volume ${created.id} went to status ${v.status}`, {
+          resourceId: created.id,
+        });
+      }
+      return undefined;
+    },
+    {
+      timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+      intervalMs: core.opts.pollIntervalMs,
+      signal: o.signal,
+      message: `timeout waiting for volume ${created.id} to become available`,
+      resourceId: created.id,
+    },
+  );
+  core.listCaches.volumes.invalidate();
+  return normalizeVolume(done, base);
+}
+
+/** False when missing or 404. `wait` until it is gone. */
+export async function deleteVolume(
+  core: CloudCore,
+  nameOrId: Ref,
+  o: { wait?: boolean; timeoutMs?: number; force?: boolean; signal?: AbortSignal } = {},
+): Promise<boolean> {
+  const id = refId(nameOrId);
+  const vol = id
+    ? await getVolumeById(core, id)
+    : looksLikeId(nameOrId as string)
+      ? ((await getVolumeById(core, nameOrId as string)) ?? (await getVolume(core, nameOrId)))
+      : await getVolume(core, nameOrId);
+  if (!vol) return false;
+  try {
+    await core.blockStorage.deleteVolume(vol.id, { force: o.force, signal: o.signal });
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  } finally {
+    core.listCaches.volumes.invalidate();
+  }
+  if (o.wait) {
+    await pollUntil(async () => ((await getVolumeById(core, vol.id)) === null ? true : undefined), {
+      timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+      intervalMs: core.opts.pollIntervalMs,
+      signal: o.signal,
+      message: `timeout waiting for volume ${vol.id} to be deleted`,
+      resourceId: vol.id,
+    });
+    core.listCaches.volumes.invalidate();
+  }
+  return true;
+}
