@@ -1,4 +1,3 @@
-import { collect } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { runList, withOutputOptions } from '../run.ts';
@@ -12,16 +11,16 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--private', 'list only private flavors')
     .action(async (opts: { all?: boolean; private?: boolean }, cmd: Command) => {
       // As python-openstackclient: public flavors by default (is_public=True), --private, or --all (is_public=None).
-      const isPublic = opts.all ? 'None' : opts.private ? 'False' : 'True';
+      const isPublic = opts.all ? undefined : !opts.private;
       await runList(cmd, ctx, FLAVOR_COLUMNS, async (conn, fctx) =>
-        (await collect(conn.compute.listFlavors({ signal: fctx.signal, query: { is_public: isPublic } }))).map((f) => ({
+        (await conn.cloudLayer.listFlavors({ isPublic, signal: fctx.signal })).map((f) => ({
           ID: f.id,
           Name: f.name,
           RAM: f.ram,
           Disk: f.disk,
-          Ephemeral: f['OS-FLV-EXT-DATA:ephemeral'] ?? 0,
+          Ephemeral: f.ephemeral,
           VCPUs: f.vcpus,
-          'Is Public': f['os-flavor-access:is_public'] ?? true,
+          'Is Public': f.is_public,
         })),
       );
     });

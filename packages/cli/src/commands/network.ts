@@ -1,4 +1,3 @@
-import { collect } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { runList, withOutputOptions } from '../run.ts';
@@ -10,10 +9,10 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   withOutputOptions(network.command('list').description('List networks')).action(
     async (_opts: unknown, cmd: Command) => {
       await runList(cmd, ctx, NETWORK_COLUMNS, async (conn, fctx) =>
-        (await collect(conn.network.listNetworks({ signal: fctx.signal }))).map((n) => ({
+        (await conn.cloudLayer.listNetworks(undefined, { signal: fctx.signal })).map((n) => ({
           ID: n.id,
-          Name: n.name ?? '',
-          Subnets: [...((n.subnets as string[] | undefined) ?? [])].sort(),
+          Name: n.name,
+          Subnets: [...n.subnets].sort(),
         })),
       );
     },

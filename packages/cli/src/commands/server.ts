@@ -1,4 +1,4 @@
-import { type Connection, collect, type FanOutContext } from '@ocx/sdk';
+import type { Cloud, FanOutContext, Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -8,37 +8,33 @@ import { runList, withOutputOptions } from '../run.ts';
 export const SERVER_COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
 
 /** `{net: [{addr}]}` → `{net: ['10.0.0.5', ...]}` (OSC shows it as `net=10.0.0.5, ...`). */
-function networks(addresses: unknown): Record<string, string[]> {
+export function networks(addresses: Server['addresses']): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  if (!addresses || typeof addresses !== 'object') return out;
-  for (const [net, list] of Object.entries(addresses as Record<string, Array<{ addr?: string }>>)) {
-    out[net] = Array.isArray(list) ? list.map((a) => String(a.addr ?? '')) : [];
-  }
+  for (const [net, list] of Object.entries(addresses)) out[net] = list.map((a) => String(a.addr ?? ''));
   return out;
 }
 
-async function serverRows(conn: Connection, ctx: FanOutContext, opts: { nameLookup: boolean }): Promise<Row[]> {
-  const servers = await collect(conn.compute.listServers({ signal: ctx.signal }));
+async function serverRows(cloud: Cloud, ctx: FanOutContext, opts: { nameLookup: boolean }): Promise<Row[]> {
+  // bare: OSC's columns need no address resolution, so no Neutron calls.
+  const servers = await cloud.listServers({ bare: true, signal: ctx.signal });
   let flavorNames = new Map<string, string>();
   let imageNames = new Map<string, string>();
   if (opts.nameLookup) {
     // Like OSC: look names up in one list call each (not one GET per server); a failed lookup shows ids.
-    const needFlavors = servers.some((s) => s.flavor?.id && !s.flavor.original_name);
-    const needImages = servers.some((s) => typeof s.image === 'object' && s.image?.id);
+    const needFlavors = servers.some((s) => s.flavor.id && !s.flavor.original_name);
+    const needImages = servers.some((s) => s.image.id);
     const [flavors, images] = await Promise.all([
-      needFlavors
-        ? collect(conn.compute.listFlavors({ signal: ctx.signal, query: { is_public: 'None' } })).catch(() => [])
-        : [],
-      needImages ? collect(conn.image.listImages({ signal: ctx.signal })).catch(() => []) : [],
+      needFlavors ? cloud.listFlavors({ signal: ctx.signal }).catch(() => []) : [],
+      needImages ? cloud.listImages({ signal: ctx.signal }).catch(() => []) : [],
     ]);
-    flavorNames = new Map(flavors.map((f) => [String(f.id), String(f.name)]));
-    imageNames = new Map(images.map((i) => [String(i.id), String(i.name ?? '')]));
+    flavorNames = new Map(flavors.map((f) => [f.id, f.name]));
+    imageNames = new Map(images.map((i) => [i.id, i.name]));
   }
   return servers.map((s) => {
-    const imageId = typeof s.image === 'object' && s.image ? s.image.id : undefined;
+    const imageId = s.image.id;
     const image = imageId ? (imageNames.get(imageId) ?? imageId) : 'N/A (booted from volume)';
-    const flavor =
-      s.flavor?.original_name ?? (s.flavor?.id ? (flavorNames.get(String(s.flavor.id)) ?? s.flavor.id) : '');
+    const flavorId = s.flavor.id;
+    const flavor = s.flavor.original_name ?? (flavorId ? (flavorNames.get(flavorId) ?? flavorId) : '');
     return { ID: s.id, Name: s.name, Status: s.status, Networks: networks(s.addresses), Image: image, Flavor: flavor };
   });
 }
@@ -49,6 +45,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   withOutputOptions(server.command('list').description('List servers'))
     .option('-n, --no-name-lookup', 'skip flavor and image name lookup')
     .action(async (opts: { nameLookup: boolean }, cmd: Command) => {
-      await runList(cmd, ctx, SERVER_COLUMNS, (conn, fctx) => serverRows(conn, fctx, { nameLookup: opts.nameLookup }));
+      await runList(cmd, ctx, SERVER_COLUMNS, (conn, fctx) =>
+        serverRows(conn.cloudLayer, fctx, { nameLookup: opts.nameLookup }),
+      );
     });
 };

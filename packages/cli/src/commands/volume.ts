@@ -1,4 +1,3 @@
-import { collect } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { runList, withOutputOptions } from '../run.ts';
@@ -9,21 +8,20 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   const volume = program.command('volume').description('Block storage volumes (Cinder)');
   withOutputOptions(volume.command('list').description('List volumes')).action(async (_opts: unknown, cmd: Command) => {
     await runList(cmd, ctx, VOLUME_COLUMNS, async (conn, fctx) => {
-      const volumes = await collect(conn.blockStorage.listVolumes({ signal: fctx.signal }));
+      const cloud = conn.cloudLayer;
+      const volumes = await cloud.listVolumes({ signal: fctx.signal });
       // OSC names the server a volume is attached to; one server list per cloud, only when something is attached.
       let serverNames = new Map<string, string>();
-      if (volumes.some((v) => (v.attachments ?? []).length > 0)) {
-        const servers = await collect(conn.compute.listServers({ signal: fctx.signal, detailed: false })).catch(
-          () => [],
-        );
+      if (volumes.some((v) => v.attachments.length > 0)) {
+        const servers = await cloud.listServers({ bare: true, signal: fctx.signal }).catch(() => []);
         serverNames = new Map(servers.map((s) => [s.id, s.name]));
       }
       return volumes.map((v) => ({
         ID: v.id,
-        Name: v.name ?? '',
+        Name: v.name,
         Status: v.status,
         Size: v.size,
-        'Attached to': (v.attachments ?? [])
+        'Attached to': v.attachments
           .map((a) => `Attached to ${serverNames.get(a.server_id) ?? a.server_id} on ${a.device ?? ''} `)
           .join('\n'),
       }));
