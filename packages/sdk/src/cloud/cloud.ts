@@ -52,26 +52,34 @@ export type { CreateVolumeOptions } from './volumes.ts';
 type Signal = { signal?: AbortSignal | undefined };
 
 export class Cloud {
-  readonly session: Session;
-  readonly name: string;
-  readonly region: string;
-  readonly compute: ComputeClient;
-  readonly image: ImageClient;
-  readonly network: NetworkClient;
-  readonly blockStorage: BlockStorageClient;
   /** What every capability module works on: session, service clients, options, caches, location. */
   readonly #core: CloudCore;
 
   constructor(session: Session, options: CloudOptions = {}) {
-    const core = new CloudCore(session, options);
-    this.#core = core;
-    this.session = session;
-    this.name = core.name;
-    this.region = core.region;
-    this.compute = core.compute;
-    this.image = core.image;
-    this.network = core.network;
-    this.blockStorage = core.blockStorage;
+    this.#core = new CloudCore(session, options);
+  }
+
+  get session(): Session {
+    return this.#core.session;
+  }
+  get name(): string {
+    return this.#core.name;
+  }
+  get region(): string {
+    return this.#core.region;
+  }
+  /** The raw service clients, for calls the cloud layer does not cover. */
+  get compute(): ComputeClient {
+    return this.#core.compute;
+  }
+  get image(): ImageClient {
+    return this.#core.image;
+  }
+  get network(): NetworkClient {
+    return this.#core.network;
+  }
+  get blockStorage(): BlockStorageClient {
+    return this.#core.blockStorage;
   }
 
   // ---------------------------------------------------------------- location, capabilities

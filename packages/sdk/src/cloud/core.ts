@@ -16,6 +16,7 @@ import type { AddressOptions, NetworkConfig } from './addresses.ts';
 import { ListCache } from './list-cache.ts';
 import { type LocationBase, makeLocation } from './normalize/location.ts';
 import type { Flavor, FloatingIp, Image, Keypair, Location, Server, Volume } from './types.ts';
+import { type PollOptions, pollUntil } from './wait.ts';
 
 export interface CloudOptions {
   /** Age of the server-list cache in ms (shade's `_SERVER_AGE`, `cache.expiration.server`). Default 5000. */
@@ -235,6 +236,75 @@ export class CloudCore {
       throw err;
     });
     return this.#hasFloatingIps;
+  }
+
+  /** pollUntil at this cloud's poll interval. */
+  poll<T>(attempt: (remainingMs: number) => Promise<T | undefined>, o: Omit<PollOptions, 'intervalMs'>): Promise<T> {
+    return pollUntil(attempt, { ...o, intervalMs: this.opts.pollIntervalMs });
+  }
+
+  /**
+   * The cloud layer's delete of `kind` `id`: `del()`, false on 404, `invalidate()` (the lists that held it) whatever
+   * happens; with `wait`, then poll `gone` until it has disappeared (TIMEOUT after `timeoutMs`) and invalidate again.
+   */
+  async deleteResource(
+    kind: string,
+    id: string,
+    del: () => Promise<unknown>,
+    o: {
+      invalidate: () => void;
+      wait?: boolean | undefined;
+      gone: () => Promise<boolean>;
+      timeoutMs: number;
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<boolean> {
+    try {
+      if (!(await falseOn404(del))) return false;
+    } finally {
+      o.invalidate();
+    }
+    if (o.wait) {
+      await this.poll(async () => ((await o.gone()) ? true : undefined), {
+        timeoutMs: o.timeoutMs,
+        signal: o.signal,
+        message: `timeout waiting for ${kind} ${id} to be deleted`,
+        resourceId: id,
+      });
+      o.invalidate();
+    }
+    return true;
+  }
+
+  /**
+   * Poll `get` until the `kind` `id` reaches a `ready` status (returned), or a `failed` one (RESOURCE_FAILED
+   * `<kind> <id> went to status <status>`); TIMEOUT after `timeoutMs` with `message`.
+   */
+  waitForStatus<T extends { status: string }>(
+    kind: string,
+    id: string,
+    get: () => Promise<T | null>,
+    o: {
+      ready: (status: string) => boolean;
+      failed: (status: string) => boolean;
+      timeoutMs: number;
+      signal?: AbortSignal | undefined;
+      message: string;
+    },
+  ): Promise<T> {
+    return this.poll(
+      async () => {
+        const cur = await get();
+        if (cur && o.ready(cur.status)) return cur;
+        if (cur && o.failed(cur.status)) {
+          throw new OcxError(ErrorCode.RESOURCE_FAILED, `${kind} ${id} went to status ${cur.status}`, {
+            resourceId: id,
+          });
+        }
+        return undefined;
+      },
+      { timeoutMs: o.timeoutMs, signal: o.signal, message: o.message, resourceId: id },
+    );
   }
 
   /** Forget cached lists (all of them). */

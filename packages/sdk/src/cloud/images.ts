@@ -5,7 +5,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { collect, isNotFound } from '../services/common.ts';
+import { collect } from '../services/common.ts';
 import type { GlanceImage, ImageClient } from '../services/image.ts';
 import { type CloudCore, DEFAULT_IMAGE_TIMEOUT_MS, nullOn404, type Ref } from './core.ts';
 import { filterList, looksLikeId, single } from './filter.ts';
@@ -22,7 +22,6 @@ import {
 import { normalizeImage } from './normalize/image.ts';
 import { serverIdOf } from './servers.ts';
 import type { Filters, Image } from './types.ts';
-import { pollUntil } from './wait.ts';
 
 export interface CreateImageOptions {
   /** Local file to upload (streamed; hashed first). */
@@ -50,6 +49,24 @@ export interface CreateImageOptions {
   minRam?: number | undefined;
   tags?: string[] | undefined;
   signal?: AbortSignal | undefined;
+}
+
+/** Poll an image (or snapshot) named `name` until active; killed or deleted → RESOURCE_FAILED. */
+function waitForActive<T extends { status: string }>(
+  core: CloudCore,
+  kind: string,
+  id: string,
+  name: string,
+  get: () => Promise<T | null>,
+  opts: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined },
+): Promise<T> {
+  return core.waitForStatus(kind, id, get, {
+    ready: (s) => s === 'active',
+    failed: (s) => s === 'killed' || s === 'deleted',
+    timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
+    signal: opts.signal,
+    message: `timeout waiting for ${kind} ${name} to become active`,
+  });
 }
 
 /** shade's `_hashes_up_to_date`: any given hash must equal the stored one, and at least one must be given. */
@@ -180,25 +197,7 @@ export async function createImage(core: CloudCore, name: string, opts: CreateIma
     }
     let image: GlanceImage = await core.image.getImage(created.id);
     if (opts.wait) {
-      image = await pollUntil(
-        async () => {
-          const img = await core.image.getImage(created.id);
-          if (img.status === 'active') return img;
-          if (img.status === 'killed' || img.status === 'deleted') {
-            throw new OcxError(ErrorCode.RESOURCE_FAILED, `image ${created.id} went to status ${img.status}`, {
-              resourceId: created.id,
-            });
-          }
-          return undefined;
-        },
-        {
-          timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
-          intervalMs: core.opts.pollIntervalMs,
-          signal: opts.signal,
-          message: `timeout waiting for image ${name} to become active`,
-          resourceId: created.id,
-        },
-      );
+      image = await waitForActive(core, 'image', created.id, name, () => core.image.getImage(created.id), opts);
     }
     core.listCaches.images.invalidate();
     return normalizeImage(image, await core.base());
@@ -226,25 +225,7 @@ export async function createImageSnapshot(
   if (!opts.wait) {
     return (await getImageById(core, imageId)) ?? normalizeImage({ id: imageId, name, status: 'queued' }, base);
   }
-  const img = await pollUntil(
-    async () => {
-      const cur = await getImageById(core, imageId);
-      if (cur?.status === 'active') return cur;
-      if (cur && (cur.status === 'killed' || cur.status === 'deleted')) {
-        throw new OcxError(ErrorCode.RESOURCE_FAILED, `snapshot ${imageId} went to status ${cur.status}`, {
-          resourceId: imageId,
-        });
-      }
-      return undefined;
-    },
-    {
-      timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
-      intervalMs: core.opts.pollIntervalMs,
-      signal: opts.signal,
-      message: `timeout waiting for snapshot ${name} to become active`,
-      resourceId: imageId,
-    },
-  );
+  const img = await waitForActive(core, 'snapshot', imageId, name, () => getImageById(core, imageId), opts);
   core.listCaches.images.invalidate();
   return img;
 }
@@ -257,22 +238,11 @@ export async function deleteImage(
 ): Promise<boolean> {
   const image = await getImage(core, nameOrId);
   if (!image) return false;
-  try {
-    await core.image.deleteImage(image.id, { signal: opts.signal });
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  } finally {
-    core.listCaches.images.invalidate();
-  }
-  if (opts.wait) {
-    await pollUntil(async () => ((await getImageById(core, image.id)) === null ? true : undefined), {
-      timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
-      intervalMs: core.opts.pollIntervalMs,
-      signal: opts.signal,
-      message: `timeout waiting for image ${image.id} to be deleted`,
-      resourceId: image.id,
-    });
-  }
-  return true;
+  return core.deleteResource('image', image.id, () => core.image.deleteImage(image.id, { signal: opts.signal }), {
+    invalidate: () => core.listCaches.images.invalidate(),
+    wait: opts.wait,
+    gone: async () => (await getImageById(core, image.id)) === null,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS,
+    signal: opts.signal,
+  });
 }

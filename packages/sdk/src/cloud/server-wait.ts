@@ -10,7 +10,6 @@ import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, FATAL_WHILE_WAITING, type Re
 import { deleteFloatingIp, facts as networkFactsOf } from './networks.ts';
 import { deleteServer, getServer, getServerById, serverIdOf } from './servers.ts';
 import type { Server } from './types.ts';
-import { pollUntil } from './wait.ts';
 
 export interface WaitForServerOptions {
   /** Default 180000 (shade's 180 s). */
@@ -30,7 +29,7 @@ export interface WaitForServerOptions {
 export async function waitForServer(core: CloudCore, server: Ref, o: WaitForServerOptions = {}): Promise<Server> {
   const id = await serverIdOf(core, server);
   const timeoutMs = o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-  return pollUntil(
+  return core.poll(
     async (remainingMs) => {
       let s: Server | null;
       try {
@@ -67,7 +66,6 @@ export async function waitForServer(core: CloudCore, server: Ref, o: WaitForServ
     },
     {
       timeoutMs,
-      intervalMs: core.opts.pollIntervalMs,
       signal: o.signal,
       message: `timeout waiting for server ${id} to come up`,
       resourceId: id,
@@ -116,7 +114,7 @@ async function addAutoIp(
   const attached = fip;
   try {
     // Wait until Nova (or Neutron, via the list-wide supplement) shows the address on the server.
-    return await pollUntil(
+    return await core.poll(
       async () => {
         const cur = await getServerById(core, s.id);
         if (!cur) throw new OcxError(ErrorCode.NOT_FOUND, `server ${s.id} disappeared`, { resourceId: s.id });
@@ -124,7 +122,6 @@ async function addAutoIp(
       },
       {
         timeoutMs,
-        intervalMs: core.opts.pollIntervalMs,
         signal,
         message: `timeout waiting for floating IP ${attached.floating_ip_address} on server ${s.id}`,
         resourceId: s.id,

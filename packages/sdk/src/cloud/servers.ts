@@ -12,7 +12,6 @@ import { deleteFloatingIp, facts as networkFactsOf } from './networks.ts';
 import { normalizeServer } from './normalize/compute.ts';
 import type { LocationBase } from './normalize/location.ts';
 import type { Filters, Server } from './types.ts';
-import { pollUntil } from './wait.ts';
 
 export interface ListServersOptions {
   allProjects?: boolean;
@@ -21,6 +20,19 @@ export interface ListServersOptions {
   filters?: Filters;
   /** Aborts the list request this call starts (callers sharing it see the abort too). */
   signal?: AbortSignal | undefined;
+}
+
+/** Items by key; items without a key are left out. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string | null | undefined): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (!k) continue;
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
 }
 
 async function fetchServers(
@@ -60,21 +72,7 @@ async function expandServers(
       } else {
         [ports, fips] = await Promise.all([collect(core.network.listPorts()), collect(core.network.listFloatingIps())]);
       }
-      const portsByDevice = new Map<string, NeutronPort[]>();
-      for (const p of ports) {
-        if (!p.device_id) continue;
-        const list = portsByDevice.get(p.device_id) ?? [];
-        list.push(p);
-        portsByDevice.set(p.device_id, list);
-      }
-      const fipsByPort = new Map<string, NeutronFloatingIp[]>();
-      for (const f of fips) {
-        if (!f.port_id) continue;
-        const list = fipsByPort.get(f.port_id) ?? [];
-        list.push(f);
-        fipsByPort.set(f.port_id, list);
-      }
-      indexes = { portsByDevice, fipsByPort };
+      indexes = { portsByDevice: groupBy(ports, (p) => p.device_id), fipsByPort: groupBy(fips, (f) => f.port_id) };
     } catch {
       indexes = undefined; // extra data only: never fail a listing over it
     }
@@ -162,27 +160,17 @@ export async function deleteServer(
       for (const f of fips) await deleteFloatingIp(core, f.id);
     }
   }
-  try {
-    await core.compute.deleteServer(server.id, { signal: o.signal });
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  } finally {
-    core.serverCache.invalidate();
-  }
-  if (o.wait) {
-    const sid = server.id;
-    await pollUntil(async () => ((await serverGone(core, sid)) ? true : undefined), {
-      timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
-      intervalMs: core.opts.pollIntervalMs,
-      signal: o.signal,
-      message: `timeout waiting for server ${sid} to be deleted`,
-      resourceId: sid,
-    });
-    core.serverCache.invalidate();
-    core.listCaches.volumes.invalidate();
-  }
-  return true;
+  const sid = server.id;
+  const deleted = await core.deleteResource('server', sid, () => core.compute.deleteServer(sid, { signal: o.signal }), {
+    invalidate: () => core.serverCache.invalidate(),
+    wait: o.wait,
+    gone: () => serverGone(core, sid),
+    timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+    signal: o.signal,
+  });
+  // Volumes the server had attached are free now.
+  if (deleted && o.wait) core.listCaches.volumes.invalidate();
+  return deleted;
 }
 
 /** The id of a server given as an object, an id (taken as is) or a name (looked up). */

@@ -1,14 +1,11 @@
 /** Volumes (openstacksdk `cloud/_block_storage.py`): list, get, create from an image with wait, delete with wait. */
-import { ErrorCode } from '../errors/codes.ts';
-import { OcxError } from '../errors/ocx-error.ts';
 import type { BlockStorageClient, CinderVolume } from '../services/block-storage.ts';
-import { collect, isNotFound } from '../services/common.ts';
+import { collect } from '../services/common.ts';
 import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, nullOn404, type Ref, refId, resolveId } from './core.ts';
 import { filterList, looksLikeId, single } from './filter.ts';
 import { getImage } from './images.ts';
 import { normalizeVolume } from './normalize/volume.ts';
 import type { Filters, Volume } from './types.ts';
-import { pollUntil } from './wait.ts';
 
 export interface CreateVolumeOptions {
   size: number;
@@ -57,25 +54,13 @@ export async function createVolume(core: CloudCore, o: CreateVolumeOptions): Pro
   core.listCaches.volumes.invalidate();
   const base = await core.base();
   if (!o.wait) return normalizeVolume(created, base);
-  const done = await pollUntil(
-    async () => {
-      const v = await core.blockStorage.getVolume(created.id);
-      if (v.status === 'available' || v.status === 'in-use') return v;
-      if (v.status.startsWith('error')) {
-        throw new OcxError(ErrorCode.RESOURCE_FAILED, `volume ${created.id} went to status ${v.status}`, {
-          resourceId: created.id,
-        });
-      }
-      return undefined;
-    },
-    {
-      timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
-      intervalMs: core.opts.pollIntervalMs,
-      signal: o.signal,
-      message: `timeout waiting for volume ${created.id} to become available`,
-      resourceId: created.id,
-    },
-  );
+  const done = await core.waitForStatus('volume', created.id, () => core.blockStorage.getVolume(created.id), {
+    ready: (s) => s === 'available' || s === 'in-use',
+    failed: (s) => s.startsWith('error'),
+    timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+    signal: o.signal,
+    message: `timeout waiting for volume ${created.id} to become available`,
+  });
   core.listCaches.volumes.invalidate();
   return normalizeVolume(done, base);
 }
@@ -93,23 +78,12 @@ export async function deleteVolume(
       ? ((await getVolumeById(core, nameOrId as string)) ?? (await getVolume(core, nameOrId)))
       : await getVolume(core, nameOrId);
   if (!vol) return false;
-  try {
-    await core.blockStorage.deleteVolume(vol.id, { force: o.force, signal: o.signal });
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  } finally {
-    core.listCaches.volumes.invalidate();
-  }
-  if (o.wait) {
-    await pollUntil(async () => ((await getVolumeById(core, vol.id)) === null ? true : undefined), {
-      timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
-      intervalMs: core.opts.pollIntervalMs,
-      signal: o.signal,
-      message: `timeout waiting for volume ${vol.id} to be deleted`,
-      resourceId: vol.id,
-    });
-    core.listCaches.volumes.invalidate();
-  }
-  return true;
+  const del = () => core.blockStorage.deleteVolume(vol.id, { force: o.force, signal: o.signal });
+  return core.deleteResource('volume', vol.id, del, {
+    invalidate: () => core.listCaches.volumes.invalidate(),
+    wait: o.wait,
+    gone: async () => (await getVolumeById(core, vol.id)) === null,
+    timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+    signal: o.signal,
+  });
 }
