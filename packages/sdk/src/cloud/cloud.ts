@@ -10,11 +10,13 @@
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
  *   volumes.ts                                    volumes
  *   networks.ts                                   networks, ports, security groups, floating IPs
+ *   objects.ts                                    object store containers and objects
  */
 import type { BlockStorageClient } from '../services/block-storage.ts';
 import type { ComputeClient } from '../services/compute.ts';
 import type { ImageClient } from '../services/image.ts';
 import type { NetworkClient } from '../services/network.ts';
+import type { ObjectStoreClient } from '../services/object-store.ts';
 import type { Session } from '../session/types.ts';
 import { CloudCore, type CloudOptions, type Ref } from './core.ts';
 import * as flavors from './flavors.ts';
@@ -22,11 +24,13 @@ import * as images from './images.ts';
 import * as keypairs from './keypairs.ts';
 import * as limits from './limits.ts';
 import * as networks from './networks.ts';
+import * as objects from './objects.ts';
 import * as serverCreate from './server-create.ts';
 import * as serverWait from './server-wait.ts';
 import * as servers from './servers.ts';
 import type {
   ComputeLimits,
+  Container,
   Filters,
   Flavor,
   FloatingIp,
@@ -37,6 +41,7 @@ import type {
   Port,
   SecurityGroup,
   Server,
+  StoredObject,
   Volume,
 } from './types.ts';
 import * as volumes from './volumes.ts';
@@ -80,6 +85,9 @@ export class Cloud {
   }
   get blockStorage(): BlockStorageClient {
     return this.#core.blockStorage;
+  }
+  get objectStore(): ObjectStoreClient {
+    return this.#core.objectStore;
   }
 
   // ---------------------------------------------------------------- location, capabilities
@@ -350,6 +358,41 @@ export class Cloud {
     o: { wait?: boolean; timeoutMs?: number; force?: boolean; signal?: AbortSignal } = {},
   ): Promise<boolean> {
     return volumes.deleteVolume(this.#core, nameOrId, o);
+  }
+
+  // ---------------------------------------------------------------- object store
+
+  listContainers(opts: Signal & { prefix?: string } = {}): Promise<Container[]> {
+    return objects.listContainers(this.#core, opts);
+  }
+
+  /** null when it does not exist. */
+  getContainer(name: string, opts: Signal = {}): Promise<Container | null> {
+    return objects.getContainer(this.#core, name, opts);
+  }
+
+  /** The container, created when missing; an existing one is returned as it is. */
+  createContainer(name: string, opts: Signal & { metadata?: Record<string, string> } = {}): Promise<Container> {
+    return objects.createContainer(this.#core, name, opts);
+  }
+
+  /** False when it does not exist; CONFLICT while it holds objects. */
+  deleteContainer(name: string, opts: Signal = {}): Promise<boolean> {
+    return objects.deleteContainer(this.#core, name, opts);
+  }
+
+  listObjects(container: string, opts: Signal & { prefix?: string } = {}): Promise<StoredObject[]> {
+    return objects.listObjects(this.#core, container, opts);
+  }
+
+  /** null when the object (or its container) does not exist. */
+  getObjectMetadata(container: string, name: string, opts: Signal = {}): Promise<StoredObject | null> {
+    return objects.getObjectMetadata(this.#core, container, name, opts);
+  }
+
+  /** False when it does not exist. */
+  deleteObject(container: string, name: string, opts: Signal = {}): Promise<boolean> {
+    return objects.deleteObject(this.#core, container, name, opts);
   }
 
   // ---------------------------------------------------------------- lifecycle

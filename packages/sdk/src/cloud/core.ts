@@ -11,6 +11,7 @@ import { isNotFound } from '../services/common.ts';
 import { ComputeClient } from '../services/compute.ts';
 import { ImageClient } from '../services/image.ts';
 import { NetworkClient, type NeutronNetwork } from '../services/network.ts';
+import { ObjectStoreClient } from '../services/object-store.ts';
 import type { Session } from '../session/types.ts';
 import type { AddressOptions, NetworkConfig } from './addresses.ts';
 import { ListCache } from './list-cache.ts';
@@ -134,6 +135,7 @@ export class CloudCore {
     floatingIps: ListCache<FloatingIp[]>;
     networks: ListCache<NeutronNetwork[]>;
   };
+  #objectStore: ObjectStoreClient | undefined;
   #locationBase: Promise<LocationBase> | undefined;
   #hasNetwork: Promise<boolean> | undefined;
   #hasFloatingIps: Promise<boolean> | undefined;
@@ -175,6 +177,12 @@ export class CloudCore {
       floatingIps: new ListCache({ maxAgeMs: age }),
       networks: new ListCache({ maxAgeMs: this.opts.networkAgeMs }),
     };
+  }
+
+  /** Swift, made on first use (most callers never touch it). */
+  get objectStore(): ObjectStoreClient {
+    this.#objectStore ??= new ObjectStoreClient(this.session.client('object-store'));
+    return this.#objectStore;
   }
 
   /** Cloud, region and the token's project: the base of every resource's `location`. */

@@ -12,4 +12,10 @@ export {
   normalizeSecurityGroup,
   normalizeSecurityGroupRule,
 } from './normalize/network.ts';
+export {
+  containerFromStat,
+  normalizeContainer,
+  normalizeObject,
+  objectFromStat,
+} from './normalize/object-store.ts';
 export { normalizeVolume } from './normalize/volume.ts';

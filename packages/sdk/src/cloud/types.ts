@@ -212,5 +212,27 @@ export interface ComputeLimits {
   properties: Record<string, unknown>;
 }
 
+/** A Swift container; its name is its id. Counts come from the listing or from HEAD. */
+export interface Container extends Normalized {
+  /** Objects in it. */
+  count: number;
+  bytes: number;
+  /** `X-Container-Meta-*` (lower-cased keys, prefix removed); {} from a listing. */
+  metadata: Record<string, string>;
+  last_modified: string | null;
+}
+
+/** A Swift object (`id` and `name` are its name inside `container`). */
+export interface StoredObject extends Normalized {
+  container: string;
+  bytes: number;
+  /** The ETag (MD5 of the content, or of the segment ETags for a large object). */
+  hash: string | null;
+  content_type: string | null;
+  last_modified: string | null;
+  /** `X-Object-Meta-*` (lower-cased keys, prefix removed); {} from a listing. */
+  metadata: Record<string, string>;
+}
+
 /** shade-style `name_or_id` + `filters` search. Filters compare nested keys exactly ('a.b' not supported: nest objects). */
 export type Filters = Record<string, unknown>;

@@ -1,0 +1,69 @@
+/**
+ * Containers and objects (openstacksdk `cloud/_object_store.py`): list, get → null on 404, idempotent container
+ * create, delete → false on 404. Transfers (segmented upload, ranged download) stay with the object-store client.
+ */
+import { collect } from '../services/common.ts';
+import { type CloudCore, falseOn404, nullOn404 } from './core.ts';
+import { containerFromStat, normalizeContainer, normalizeObject, objectFromStat } from './normalize/object-store.ts';
+import type { Container, StoredObject } from './types.ts';
+
+type Signal = { signal?: AbortSignal | undefined };
+
+export async function listContainers(core: CloudCore, opts: Signal & { prefix?: string } = {}): Promise<Container[]> {
+  const base = await core.base();
+  const query = opts.prefix ? { prefix: opts.prefix } : undefined;
+  const raw = await collect(core.objectStore.listContainers({ query, signal: opts.signal }));
+  return raw.map((c) => normalizeContainer(c, base));
+}
+
+/** HEAD of the container; null when it does not exist. */
+export async function getContainer(core: CloudCore, name: string, opts: Signal = {}): Promise<Container | null> {
+  const stat = await nullOn404(() => core.objectStore.getContainer(name, { signal: opts.signal }));
+  return stat && containerFromStat(name, stat, await core.base());
+}
+
+/** The container, created when missing (as openstacksdk: an existing one is returned as it is). */
+export async function createContainer(
+  core: CloudCore,
+  name: string,
+  opts: Signal & { metadata?: Record<string, string> } = {},
+): Promise<Container> {
+  const existing = await getContainer(core, name, opts);
+  if (existing) return existing;
+  await core.objectStore.createContainer(name, { metadata: opts.metadata, signal: opts.signal });
+  // A HEAD right after the PUT can still miss on an eventually consistent Swift: then it is new and empty.
+  return (await getContainer(core, name, opts)) ?? normalizeContainer({ name, count: 0, bytes: 0 }, await core.base());
+}
+
+/** False when it does not exist. A container that still holds objects is a CONFLICT from Swift. */
+export function deleteContainer(core: CloudCore, name: string, opts: Signal = {}): Promise<boolean> {
+  return falseOn404(() => core.objectStore.deleteContainer(name, { signal: opts.signal }));
+}
+
+/** The objects of a container (pseudo-folder entries left out); NOT_FOUND when the container does not exist. */
+export async function listObjects(
+  core: CloudCore,
+  container: string,
+  opts: Signal & { prefix?: string } = {},
+): Promise<StoredObject[]> {
+  const base = await core.base();
+  const query = opts.prefix ? { prefix: opts.prefix } : undefined;
+  const raw = await collect(core.objectStore.listObjects(container, { query, signal: opts.signal }));
+  return raw.flatMap((o) => (o.name === undefined ? [] : [normalizeObject(container, { ...o, name: o.name }, base)]));
+}
+
+/** HEAD of the object; null when it (or its container) does not exist. */
+export async function getObjectMetadata(
+  core: CloudCore,
+  container: string,
+  name: string,
+  opts: Signal = {},
+): Promise<StoredObject | null> {
+  const stat = await nullOn404(() => core.objectStore.headObject(container, name, { signal: opts.signal }));
+  return stat && objectFromStat(container, name, stat, await core.base());
+}
+
+/** False when it does not exist. */
+export function deleteObject(core: CloudCore, container: string, name: string, opts: Signal = {}): Promise<boolean> {
+  return falseOn404(() => core.objectStore.deleteObject(container, name, { signal: opts.signal }));
+}
