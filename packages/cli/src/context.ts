@@ -10,6 +10,8 @@ export interface CliContext {
   exitCode: number;
   /** stdout is a terminal a person looks at (commands may draw extras such as usage bars). Default false. */
   readonly isTTY?: boolean | undefined;
+  /** stderr is a terminal: progress lines may be drawn there (never otherwise). */
+  readonly errIsTTY?: boolean;
 }
 
 /** A command module registers its subcommands on the root program (see commands/index.ts). */

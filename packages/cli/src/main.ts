@@ -22,6 +22,7 @@ export function processContext(): CliContext {
     },
     exitCode: 0,
     isTTY: process.stdout.isTTY === true,
+    errIsTTY: process.stderr.isTTY === true,
   };
 }
 

@@ -49,21 +49,32 @@ interface FanOutView<T> {
   output: Output;
 }
 
+interface RunRules {
+  /** Exit non-zero when any cloud failed (commands that change clouds), not only when all did (lists). */
+  failOnAny?: boolean;
+  /** The per-cloud deadline when `--timeout` is not given (waits need longer than a list). */
+  defaultDeadlineMs?: number;
+  /** Called once every cloud has answered, before anything is printed (ends a progress line). */
+  beforeOutput?: () => void;
+}
+
 /**
- * Shared by every read command over the chosen clouds: connect, fan out, render what came back, print one line per
- * failed cloud on stderr, exit non-zero only when every cloud failed, and always close the connections.
+ * Shared by every command over the chosen clouds: connect, fan out, render what came back, print one line per
+ * failed cloud on stderr, exit non-zero when every cloud failed (or, with `failOnAny`, when any did), and always
+ * close the connections.
  */
 async function runOverClouds<T>(
   command: Command,
   ctx: CliContext,
   fetch: (conn: Connection, ctx: FanOutContext) => Promise<T>,
   render: (view: FanOutView<T>) => string | undefined,
+  rules: RunRules = {},
 ): Promise<void> {
   const g = command.optsWithGlobals() as GlobalOptions & { format?: string; column?: string[] };
   const output = outputOptions(g);
   let targets: Awaited<ReturnType<typeof connectTargets>>;
   try {
-    targets = await connectTargets(g, ctx);
+    targets = await connectTargets(g, ctx, { deadlineMs: rules.defaultDeadlineMs });
   } catch (err) {
     reportFatal(ctx, err);
     return;
@@ -73,6 +84,7 @@ async function runOverClouds<T>(
       deadlineMs: targets.deadlineMs,
       concurrency: targets.concurrency,
     });
+    rules.beforeOutput?.();
     const failures = [...targets.connectFailures, ...outcome.failures];
     const several = targets.multi.names().length + targets.connectFailures.length > 1;
     try {
@@ -83,7 +95,7 @@ async function runOverClouds<T>(
       return;
     }
     for (const f of failures) ctx.err(failureLine(f));
-    if (outcome.results.length === 0 && failures.length > 0) ctx.exitCode = 1;
+    if (failures.length > 0 && (rules.failOnAny || outcome.results.length === 0)) ctx.exitCode = 1;
   } finally {
     await closeTargets(targets);
   }
@@ -119,4 +131,34 @@ export function runShowOne(
     }
     return results[0] ? renderOne(fields, results[0].value, output) : undefined;
   });
+}
+
+/**
+ * A command run on each chosen cloud that shows or changes one thing (show, create, delete): `change` returns the
+ * row to show (its keys are the fields, in order) or undefined (nothing to print, as OSC's delete). One cloud
+ * prints the Field/Value form, several one row per cloud with a Cloud column. One stderr line per failed cloud;
+ * the exit status is non-zero when any cloud failed.
+ */
+export function runEach(
+  command: Command,
+  ctx: CliContext,
+  change: (conn: Connection, ctx: FanOutContext) => Promise<Row | undefined>,
+  rules: Omit<RunRules, 'failOnAny'> = {},
+): Promise<void> {
+  return runOverClouds(
+    command,
+    ctx,
+    change,
+    ({ results, several, output }) => {
+      const shown = results.filter((r): r is { location: { name: string }; value: Row } => r.value !== undefined);
+      if (shown.length === 0) return undefined;
+      const fields = [...new Set(shown.flatMap((r) => Object.keys(r.value)))];
+      if (several) {
+        const rows = shown.map((r) => ({ [CLOUD_COLUMN]: r.location.name, ...r.value }));
+        return renderList([CLOUD_COLUMN, ...fields], rows, output);
+      }
+      return renderOne(fields, shown[0]!.value, output);
+    },
+    { ...rules, failOnAny: true },
+  );
 }

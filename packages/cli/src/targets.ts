@@ -1,5 +1,6 @@
 import {
   type CallFailure,
+  type CloudOptions,
   type CloudSpec,
   type CloudsConfig,
   ErrorCode,
@@ -23,9 +24,15 @@ export interface Targets {
   concurrency: number;
 }
 
-/** Seconds (OSC-style `--timeout`) to a per-cloud deadline in ms. */
-function deadlineOf(g: GlobalOptions): number {
-  if (g.timeout === undefined) return 60_000;
+/**
+ * The cloud layer as one short-lived command wants it: a server or image named by id is one GET (as OSC does), not
+ * a list search, and waits poll once a second.
+ */
+const CLI_CLOUD_OPTIONS: CloudOptions = { useDirectGet: true, serverListAgeMs: 0, pollIntervalMs: 1000 };
+
+/** Seconds (OSC-style `--timeout`) to a per-cloud deadline in ms; `dflt` when not given. */
+function deadlineOf(g: GlobalOptions, dflt = 60_000): number {
+  if (g.timeout === undefined) return dflt;
   const s = Number(g.timeout);
   if (!Number.isFinite(s) || s <= 0)
     throw new OcxError(ErrorCode.CONFIG_INVALID, `--timeout expects a number of seconds, got '${g.timeout}'`);
@@ -87,9 +94,13 @@ export function loadConfig(ctx: CliContext, g: Partial<GlobalOptions> = {}): Clo
  * neither: the default cloud (OS_CLOUD, the OS_* envvars cloud, or the only cloud).
  * `--os-service-provider SP` (repeatable) reaches SP through the chosen (home) cloud's Keystone by K2K instead.
  */
-export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise<Targets> {
+export async function connectTargets(
+  g: GlobalOptions,
+  ctx: CliContext,
+  defaults: { deadlineMs?: number | undefined } = {},
+): Promise<Targets> {
   const config = loadConfig(ctx, g);
-  const deadlineMs = deadlineOf(g);
+  const deadlineMs = deadlineOf(g, defaults.deadlineMs);
   const concurrency = concurrencyOf(g);
   const region = g.osRegionName ?? ctx.env.OS_REGION_NAME ?? undefined;
   const disk = diskTokenCache(g, ctx);
@@ -151,6 +162,7 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
       authenticate: false,
       deadlineMs,
       sessionFactory,
+      cloudOptions: CLI_CLOUD_OPTIONS,
     });
     // Like `openstack --os-service-provider`, talk to the service providers only, not to the home cloud.
     const multi = all.select({ where: (c) => c.via === 'k2k' });
@@ -159,7 +171,14 @@ export async function connectTargets(g: GlobalOptions, ctx: CliContext): Promise
     return { multi, root: all, connectFailures: failures, config, deadlineMs, concurrency };
   }
 
-  const multi = await MultiCloud.connect({ config, clouds: specs, authenticate: false, deadlineMs, sessionFactory });
+  const multi = await MultiCloud.connect({
+    config,
+    clouds: specs,
+    authenticate: false,
+    deadlineMs,
+    sessionFactory,
+    cloudOptions: CLI_CLOUD_OPTIONS,
+  });
   return { multi, root: multi, connectFailures: [], config, deadlineMs, concurrency };
 }
 

@@ -1,8 +1,52 @@
+import { type Cloud, looksLikeId, type Volume } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
-import { runList, withOutputOptions } from '../run.ts';
+import type { Row } from '../output.ts';
+import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
+import { collectValues, deleteEach, mustFind, parseProperties, sortedRow } from './common.ts';
 
 export const VOLUME_COLUMNS = ['ID', 'Name', 'Status', 'Size', 'Attached to'];
+
+/** The fields of `openstack volume show`, sorted as OSC prints them. */
+function volumeRow(v: Volume): Row {
+  return sortedRow({
+    attachments: v.attachments,
+    availability_zone: v.location.zone,
+    bootable: String(v.is_bootable),
+    created_at: v.created_at,
+    description: v.description,
+    encrypted: v.is_encrypted,
+    id: v.id,
+    multiattach: v.is_multiattach,
+    name: v.name,
+    properties: v.metadata,
+    size: v.size,
+    snapshot_id: v.snapshot_id,
+    source_volid: v.source_volume_id,
+    status: v.status,
+    type: v.volume_type,
+    updated_at: v.updated_at,
+    user_id: v.properties.user_id ?? null,
+  });
+}
+
+/** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
+function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
+  return mustFind(
+    'volume',
+    ref,
+    async (r) => (looksLikeId(r) ? await cloud.getVolumeById(r) : null) ?? cloud.getVolume(r),
+  );
+}
+
+interface VolumeCreateOptions {
+  size?: string;
+  image?: string;
+  description?: string;
+  type?: string;
+  availabilityZone?: string;
+  property: string[];
+}
 
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
   const volume = program.command('volume').description('Block storage volumes (Cinder)');
@@ -27,4 +71,61 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       }));
     });
   });
+
+  withOutputOptions(volume.command('create').description('Create new volume').argument('<name>'))
+    .requiredOption('--size <size>', 'volume size in GiB')
+    .option('--image <image>', 'use this image as the volume source (name or ID)')
+    .option('--description <description>', 'volume description')
+    .option('--type <volume-type>', 'volume type')
+    .option('--availability-zone <availability-zone>', 'create the volume in this availability zone')
+    .option('--property <key=value>', 'set a property on this volume (repeatable)', collectValues, [])
+    .action(async (name: string, opts: VolumeCreateOptions, cmd: Command) => {
+      let metadata: Record<string, string>;
+      const size = Number(opts.size);
+      try {
+        if (!Number.isInteger(size) || size < 1) throw new Error(`--size expects a number of GiB, got '${opts.size}'`);
+        metadata = parseProperties(opts.property);
+      } catch (err) {
+        reportFatal(ctx, err);
+        return;
+      }
+      await runEach(cmd, ctx, async (conn, fctx) =>
+        volumeRow(
+          await conn.cloudLayer.createVolume({
+            size,
+            name,
+            ...(opts.image ? { image: opts.image } : {}),
+            ...(opts.description ? { description: opts.description } : {}),
+            ...(opts.type ? { volumeType: opts.type } : {}),
+            ...(opts.availabilityZone ? { availabilityZone: opts.availabilityZone } : {}),
+            ...(Object.keys(metadata).length ? { metadata } : {}),
+            signal: fctx.signal,
+          }),
+        ),
+      );
+    });
+
+  withOutputOptions(volume.command('show').description('Display volume details').argument('<volume>')).action(
+    async (ref: string, _opts: unknown, cmd: Command) => {
+      await runEach(cmd, ctx, async (conn) => volumeRow(await findVolume(conn.cloudLayer, ref)));
+    },
+  );
+
+  volume
+    .command('delete')
+    .description('Delete volume(s)')
+    .argument('<volume...>')
+    .option('--force', 'attempt forced removal of volume(s), regardless of state')
+    .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        const cloud = conn.cloudLayer;
+        await deleteEach('volume', refs, async (ref) =>
+          cloud.deleteVolume(
+            { id: (await findVolume(cloud, ref)).id },
+            { force: opts.force === true, signal: fctx.signal },
+          ),
+        );
+        return undefined;
+      });
+    });
 };

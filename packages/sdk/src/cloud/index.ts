@@ -22,7 +22,7 @@ export {
   type WaitForServerOptions,
 } from './cloud.ts';
 export { type ConnectCloudOptions, connectCloud } from './connect.ts';
-export { filterList, globToRegExp } from './filter.ts';
+export { filterList, globToRegExp, looksLikeId } from './filter.ts';
 export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
 export type * from './types.ts';

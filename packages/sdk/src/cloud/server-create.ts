@@ -54,6 +54,8 @@ export interface CreateServerOptions {
   timeoutMs?: number | undefined;
   autoIp?: boolean | undefined;
   reuseIps?: boolean | undefined;
+  /** With `wait`: called with the server at each poll. */
+  onProgress?: ((server: Server) => void) | undefined;
   signal?: AbortSignal | undefined;
   /** Compute microversion for the create call. */
   microversion?: string | undefined;
@@ -204,7 +206,7 @@ export async function createServer(core: CloudCore, o: CreateServerOptions): Pro
     server = await waitForServer(
       core,
       { id: created.id },
-      { timeoutMs: o.timeoutMs, autoIp: o.autoIp, reuse: o.reuseIps, signal: o.signal },
+      { timeoutMs: o.timeoutMs, autoIp: o.autoIp, reuse: o.reuseIps, signal: o.signal, onProgress: o.onProgress },
     );
   } else {
     const got = await getServerById(core, created.id);

@@ -19,6 +19,8 @@ export interface WaitForServerOptions {
   /** Reuse an unattached floating IP instead of creating one. Default true. */
   reuse?: boolean | undefined;
   signal?: AbortSignal | undefined;
+  /** Called with the server each time a poll sees it (status, progress), e.g. to draw a progress line. */
+  onProgress?: ((server: Server) => void) | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function waitForServer(core: CloudCore, server: Ref, o: WaitForServ
         return undefined;
       }
       if (!s) return undefined;
+      o.onProgress?.(s);
       if (s.status === 'ERROR') throw serverError(s);
       if (s.status !== 'ACTIVE') return undefined;
       if (Object.values(s.addresses).some((list) => list.length > 0)) {

@@ -1,0 +1,67 @@
+/** Helpers shared by the commands that show, create or delete one resource per cloud. */
+import { ErrorCode, OcxError } from '@ocx/sdk';
+
+/** Commander collector for repeatable options. */
+export function collectValues(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--property key=value` (repeatable) → an object; a value may contain '='. */
+export function parseProperties(list: string[], option = '--property'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new OcxError(ErrorCode.BAD_REQUEST, `${option} expects key=value, got '${item}'`);
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+/** python-openstackclient's message for a name or id that matches nothing. */
+export function notFound(kind: string, ref: string): OcxError {
+  return new OcxError(ErrorCode.NOT_FOUND, `No ${kind} with a name or ID of '${ref}' exists.`, { resourceId: ref });
+}
+
+/** `get(ref)`, NOT_FOUND (OSC's message) when it finds nothing. */
+export async function mustFind<T>(kind: string, ref: string, get: (ref: string) => Promise<T | null>): Promise<T> {
+  const found = await get(ref);
+  if (found === null) throw notFound(kind, ref);
+  return found;
+}
+
+/**
+ * Delete each of `refs` in turn (as OSC does); a ref that matches nothing counts as failed. When any failed, one
+ * error for the cloud: the single failure as it is, or OSC's `N of M <kind>s failed to delete` with each reason.
+ */
+export async function deleteEach(kind: string, refs: string[], del: (ref: string) => Promise<boolean>): Promise<void> {
+  const failures: { ref: string; error: unknown }[] = [];
+  for (const ref of refs) {
+    try {
+      if (!(await del(ref))) failures.push({ ref, error: notFound(kind, ref) });
+    } catch (error) {
+      failures.push({ ref, error });
+    }
+  }
+  if (failures.length === 0) return;
+  const first = failures[0]!;
+  if (refs.length === 1) throw first.error;
+  const code = first.error instanceof OcxError ? first.error.code : ErrorCode.SERVICE_ERROR;
+  const reasons = failures.map((f) => `'${f.ref}': ${(f.error as Error).message}`).join('; ');
+  throw new OcxError(
+    code,
+    `${failures.length} of ${refs.length} ${kind}s failed to delete: ${reasons}`,
+    {},
+    {
+      cause: first.error,
+    },
+  );
+}
+
+/** Keys sorted as python's sorted() sorts them (code points: upper case first), as OSC's show commands print. */
+export function sortedRow(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(row)
+      .sort()
+      .map((k) => [k, row[k]]),
+  );
+}
