@@ -23,13 +23,21 @@ export function outputOptions(opts: { format?: string; column?: string[] }): Out
   return { format: (opts.format ?? 'table') as Format, columns: opts.column ?? [] };
 }
 
+/** A server's message on one line: fault bodies may carry HTML line breaks and newlines (Glance's do). */
+function oneLine(message: string): string {
+  return message
+    .replace(/<br\s*\/?>/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** One stderr line per failed cloud: `cloud (region): [CODE] message [service METHOD url] (request-id)`. */
 export function failureLine(f: CallFailure): string {
   const e = f.error;
   const where = f.region && !f.name.includes('/') ? `${f.name} (${f.region})` : f.name;
   const call = [e.service, e.method, e.url].filter(Boolean).join(' ');
   const rid = e.requestId ? ` (request id ${e.requestId})` : '';
-  return `Error: ${where}: [${e.code}] ${e.message}${call ? ` [${call}]` : ''}${rid}\n`;
+  return `Error: ${where}: [${e.code}] ${oneLine(e.message)}${call ? ` [${call}]` : ''}${rid}\n`;
 }
 
 /** Print a top-level failure (nothing was attempted) and set a failing exit status. */

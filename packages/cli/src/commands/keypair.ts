@@ -1,5 +1,6 @@
 /** `keypair create | list | delete`: python-openstackclient's options and columns, on the SDK's cloud layer. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ErrorCode, type Keypair, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
@@ -41,7 +42,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       try {
         if (opts.publicKey !== undefined && opts.privateKey !== undefined)
           throw new OcxError(ErrorCode.BAD_REQUEST, '--public-key and --private-key are mutually exclusive');
-        if (opts.publicKey !== undefined) publicKey = readPublicKey(opts.publicKey);
+        if (opts.publicKey !== undefined) publicKey = readPublicKey(resolve(ctx.cwd, opts.publicKey));
         else if (severalClouds(g))
           throw new OcxError(
             ErrorCode.BAD_REQUEST,
@@ -55,7 +56,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         const k = await conn.cloudLayer.createKeypair(name, publicKey);
         if (publicKey !== undefined) return keypairRow(k);
         if (opts.privateKey !== undefined) {
-          writeFileSync(opts.privateKey, k.private_key ?? '', { mode: 0o600 });
+          writeFileSync(resolve(ctx.cwd, opts.privateKey), k.private_key ?? '', { mode: 0o600 });
           return keypairRow(k);
         }
         // As OSC: a generated key with nowhere to save it is printed, and only it.

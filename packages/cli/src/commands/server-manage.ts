@@ -3,6 +3,7 @@
  * layer, on each chosen cloud.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Cloud, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
@@ -104,12 +105,12 @@ function parseNic(spec: string): Record<string, string> {
   return parseProperties(spec.split(','), '--nic');
 }
 
-function createRequest(name: string, o: CreateOptions) {
+function createRequest(name: string, o: CreateOptions, cwd: string) {
   if (!o.image && !o.volume) throw new OcxError(ErrorCode.BAD_REQUEST, 'either --image or --volume is required');
   let userdata: Buffer | undefined;
   if (o.userData !== undefined) {
     try {
-      userdata = readFileSync(o.userData);
+      userdata = readFileSync(resolve(cwd, o.userData));
     } catch (err) {
       throw new OcxError(
         ErrorCode.BAD_REQUEST,
@@ -168,7 +169,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       const o = cmd.optsWithGlobals() as CreateOptions & GlobalOptions;
       let req: ReturnType<typeof createRequest>;
       try {
-        req = createRequest(name, o);
+        req = createRequest(name, o, ctx.cwd);
       } catch (err) {
         reportFatal(ctx, err);
         return;
