@@ -240,6 +240,31 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     assert.equal(v.description, 'for the test');
     assert.deepEqual(v.properties, { purpose: 'ci' });
     assert.equal(v.bootable, 'false');
+    assert.deepEqual(
+      Object.keys(v),
+      [
+        'attachments',
+        'availability_zone',
+        'bootable',
+        'consistencygroup_id',
+        'created_at',
+        'description',
+        'encrypted',
+        'id',
+        'multiattach',
+        'name',
+        'properties',
+        'replication_status',
+        'size',
+        'snapshot_id',
+        'source_volid',
+        'status',
+        'type',
+        'updated_at',
+        'user_id',
+      ],
+      "python-openstackclient's volume fields",
+    );
 
     const shown = await ocx(['volume', 'show', 'mk-vol', '--os-cloud', 'sp1', '-f', 'value', '-c', 'id', '-c', 'size']);
     assert.equal(shown.stdout, `${String(v.id)}\n2\n`);
@@ -306,5 +331,8 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     assert.equal(imgDel.code, 0, imgDel.stderr);
     const list = await ocx(['image', 'list', '--os-cloud', 'sp2', '-f', 'value', '-c', 'Name']);
     assert.equal(list.stdout, `${IMAGE}\n`);
+    const gone = await ocx(['image', 'show', 'mk-img', '--os-cloud', 'sp2']);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, 'Error: sp2 (RegionOne): [NOT_FOUND] No Image found for mk-img\n');
   });
 });

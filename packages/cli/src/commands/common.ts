@@ -17,9 +17,10 @@ export function parseProperties(list: string[], option = '--property'): Record<s
   return out;
 }
 
-/** python-openstackclient's message for a name or id that matches nothing. */
+/** python-openstackclient's message for a name or id that matches nothing (its image commands word it their way). */
 export function notFound(kind: string, ref: string): OcxError {
-  return new OcxError(ErrorCode.NOT_FOUND, `No ${kind} with a name or ID of '${ref}' exists.`, { resourceId: ref });
+  const message = kind === 'image' ? `No Image found for ${ref}` : `No ${kind} with a name or ID of '${ref}' exists.`;
+  return new OcxError(ErrorCode.NOT_FOUND, message, { resourceId: ref });
 }
 
 /** `get(ref)`, NOT_FOUND (OSC's message) when it finds nothing. */
