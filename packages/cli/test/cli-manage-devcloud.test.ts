@@ -106,6 +106,8 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     assert.match(String(s.flavor), /^m1\.tiny( \(1\))?$/);
     assert.deepEqual(Object.keys(s.addresses as object), ['private']);
     assert.equal(s['OS-EXT-STS:power_state'], 'Running');
+    assert.deepEqual(s.security_groups, [{ name: 'default' }]);
+    assert.deepEqual(s.volumes_attached, []);
     const keys = Object.keys(s);
     assert.deepEqual(keys, [...keys].sort(), 'fields sorted as OSC prints them');
 

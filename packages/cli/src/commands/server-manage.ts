@@ -72,11 +72,11 @@ export async function serverRow(cloud: Cloud, s: Server): Promise<Row> {
     progress: s.progress,
     project_id: s.location.project.id,
     properties: s.metadata,
-    security_groups: s.security_groups.map((g) => `name='${g.name}'`),
+    security_groups: s.security_groups.map((g) => ({ name: g.name })),
     status: s.status,
     updated: s.updated,
     user_id: s.user_id,
-    volumes_attached: s.volumes.map((v) => `id='${String(v.id ?? '')}'`),
+    volumes_attached: s.volumes.map((v) => ({ id: v.id })),
   };
   if (s.fault) row.fault = s.fault;
   if (s.admin_password) row.adminPass = s.admin_password;
