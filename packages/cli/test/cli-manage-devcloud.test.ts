@@ -11,33 +11,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import { connectCloud, loadCloudsConfig } from '@ocx/sdk';
-import type { CliContext } from '../src/context.ts';
-import { main } from '../src/main.ts';
 import { type OcxRun, runOcx } from './minicloud.ts';
 
-/** Like runOcx, but with stderr claiming to be a terminal (where progress lines are drawn). */
-async function runOcxTty(args: string[], env: Record<string, string>): Promise<OcxRun> {
-  let stdout = '';
-  let stderr = '';
-  const clean: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_')) clean[k] = v;
-  const ctx: CliContext = {
-    env: { ...clean, ...env },
-    cwd: env.HOME ?? process.cwd(),
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-    exitCode: 0,
-    errIsTTY: true,
-  };
-  const code = await main(args, ctx);
-  return { code, stdout, stderr };
-}
-
 const IMAGE = 'cirros-0.6.2-x86_64-disk';
+
+/** `server create NAME --os-cloud CLOUD` from the seed image on m1.tiny, plus `extra`. */
+const serverCreate = (name: string, cloud: string, ...extra: string[]) => [
+  'server',
+  'create',
+  name,
+  '--os-cloud',
+  cloud,
+  '--image',
+  IMAGE,
+  '--flavor',
+  'm1.tiny',
+  ...extra,
+];
 
 describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, () => {
   let dc: Devcloud;
@@ -71,30 +61,25 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     ]);
     assert.equal(kp.code, 0, kp.stderr);
 
-    const created = await ocx([
-      'server',
-      'create',
-      'mk-web',
-      '--os-cloud',
-      'sp1',
-      '--image',
-      IMAGE,
-      '--flavor',
-      'm1.tiny',
-      '--network',
-      'private',
-      '--key-name',
-      'mk-key',
-      '--user-data',
-      userData,
-      '--property',
-      'role=web',
-      '--property',
-      'tier=front=1',
-      '--wait',
-      '-f',
-      'json',
-    ]);
+    const created = await ocx(
+      serverCreate(
+        'mk-web',
+        'sp1',
+        '--network',
+        'private',
+        '--key-name',
+        'mk-key',
+        '--user-data',
+        userData,
+        '--property',
+        'role=web',
+        '--property',
+        'tier=front=1',
+        '--wait',
+        '-f',
+        'json',
+      ),
+    );
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stderr, '', 'no progress line when stderr is not a terminal');
     const s = json(created);
@@ -138,20 +123,9 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
   });
 
   it('server create --wait on a build that fails: the fault on one error line, exit 1', async () => {
-    const r = await ocx([
-      'server',
-      'create',
-      'mk-bad',
-      '--os-cloud',
-      'sp1',
-      '--image',
-      IMAGE,
-      '--flavor',
-      'm1.tiny',
-      '--property',
-      'devcloud:fault=No valid host was found',
-      '--wait',
-    ]);
+    const r = await ocx(
+      serverCreate('mk-bad', 'sp1', '--property', 'devcloud:fault=No valid host was found', '--wait'),
+    );
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(
@@ -163,14 +137,14 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
   });
 
   it('--wait draws a progress line on a terminal, never with -f json', async () => {
-    const args = ['server', 'create', 'mk-tty', '--os-cloud', 'sp2', '--image', IMAGE, '--flavor', 'm1.tiny', '--wait'];
-    const tty = await runOcxTty(args, env);
+    const args = serverCreate('mk-tty', 'sp2', '--wait');
+    const tty = await runOcx(args, env, { errIsTTY: true });
     assert.equal(tty.code, 0, tty.stderr);
     // One line redrawn in place (\r) with each status seen, ending on ACTIVE, then a newline.
     assert.match(tty.stderr, /^(\rsp2: [A-Z]+ \d+% *)+\n$/);
     assert.match(tty.stderr, /\rsp2: ACTIVE \d+% *\n$/);
     assert.match(tty.stdout, /\| status +\| ACTIVE +\|/);
-    const quiet = await runOcxTty(['server', 'create', 'mk-tty2', ...args.slice(3), '-f', 'json'], env);
+    const quiet = await runOcx(serverCreate('mk-tty2', 'sp2', '--wait', '-f', 'json'), env, { errIsTTY: true });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stderr, '');
     const del = await ocx(['server', 'delete', 'mk-tty', 'mk-tty2', '--os-cloud', 'sp2', '--wait']);

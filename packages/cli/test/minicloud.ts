@@ -182,7 +182,11 @@ function hermetic(name: string): boolean {
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 
 /** Run `ocx args...` in this process (main() with captured stdout/stderr) with only the given OS_* environment. */
-export async function runOcx(args: string[], env: Record<string, string>): Promise<OcxRun> {
+export async function runOcx(
+  args: string[],
+  env: Record<string, string>,
+  opts: { errIsTTY?: boolean } = {},
+): Promise<OcxRun> {
   const clean: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(process.env)) if (hermetic(k)) clean[k] = v;
   let stdout = '';
@@ -197,6 +201,7 @@ export async function runOcx(args: string[], env: Record<string, string>): Promi
       stderr += t;
     },
     exitCode: 0,
+    errIsTTY: opts.errIsTTY === true,
   };
   const code = await main(args, ctx);
   return { code, stdout, stderr };

@@ -1,5 +1,8 @@
 /** Helpers shared by the commands that show, create or delete one resource per cloud. */
-import { ErrorCode, OcxError } from '@ocx/sdk';
+import { type Cloud, ErrorCode, type FanOutContext, OcxError } from '@ocx/sdk';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { runEach } from '../run.ts';
 
 /** Commander collector for repeatable options. */
 export function collectValues(value: string, previous: string[]): string[] {
@@ -65,4 +68,35 @@ export function sortedRow(row: Record<string, unknown>): Record<string, unknown>
       .sort()
       .map((k) => [k, row[k]]),
   );
+}
+
+/**
+ * `<group> delete <ref...>` (OSC's shape): on each cloud, `del` each ref in turn (false: it was not found); prints
+ * nothing on success, one error line per cloud where any ref failed.
+ */
+export function deleteCommand<O extends object>(
+  group: Command,
+  ctx: CliContext,
+  spec: {
+    kind: string;
+    description: string;
+    /** Extra options of the command. */
+    options?: (cmd: Command) => Command;
+    /** The per-cloud deadline when `--timeout` is not given (e.g. longer with `--wait`). */
+    deadlineMs?: (opts: O) => number | undefined;
+    del: (cloud: Cloud, ref: string, opts: O, fctx: FanOutContext) => Promise<boolean>;
+  },
+): void {
+  const cmd = group.command('delete').description(spec.description).argument(`<${spec.kind}...>`);
+  (spec.options ? spec.options(cmd) : cmd).action(async (refs: string[], opts: O, command: Command) => {
+    await runEach(
+      command,
+      ctx,
+      async (conn, fctx) => {
+        await deleteEach(spec.kind, refs, (ref) => spec.del(conn.cloudLayer, ref, opts, fctx));
+        return undefined;
+      },
+      { defaultDeadlineMs: spec.deadlineMs?.(opts) },
+    );
+  });
 }

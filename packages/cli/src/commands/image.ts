@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { runEach, runList, withOutputOptions } from '../run.ts';
-import { deleteEach, mustFind, sortedRow } from './common.ts';
+import { deleteCommand, mustFind, sortedRow } from './common.ts';
 
 export const IMAGE_COLUMNS = ['ID', 'Name', 'Status'];
 
@@ -59,17 +59,10 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     },
   );
 
-  image
-    .command('delete')
-    .description('Delete image(s)')
-    .argument('<image...>')
-    .action(async (refs: string[], _opts: unknown, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn, fctx) => {
-        const cloud = conn.cloudLayer;
-        await deleteEach('image', refs, async (ref) =>
-          cloud.deleteImage({ id: (await findImage(cloud, ref)).id }, { signal: fctx.signal }),
-        );
-        return undefined;
-      });
-    });
+  deleteCommand(image, ctx, {
+    kind: 'image',
+    description: 'Delete image(s)',
+    del: async (cloud, ref, _opts, fctx) =>
+      cloud.deleteImage({ id: (await findImage(cloud, ref)).id }, { signal: fctx.signal }),
+  });
 };

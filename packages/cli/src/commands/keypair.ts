@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
-import { deleteEach } from './common.ts';
+import { deleteCommand } from './common.ts';
 
 export const KEYPAIR_COLUMNS = ['Name', 'Fingerprint', 'Type'];
 
@@ -77,14 +77,9 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     },
   );
 
-  keypair
-    .command('delete')
-    .description('Delete public or private key(s)')
-    .argument('<key...>')
-    .action(async (names: string[], _opts: unknown, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn) => {
-        await deleteEach('keypair', names, (n) => conn.cloudLayer.deleteKeypair(n));
-        return undefined;
-      });
-    });
+  deleteCommand(keypair, ctx, {
+    kind: 'keypair',
+    description: 'Delete public or private key(s)',
+    del: (cloud, name) => cloud.deleteKeypair(name),
+  });
 };

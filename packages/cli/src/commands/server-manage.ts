@@ -10,7 +10,7 @@ import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts'
 import type { Row } from '../output.ts';
 import { ProgressLine } from '../progress.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
-import { collectValues, deleteEach, mustFind, parseProperties, sortedRow } from './common.ts';
+import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } from './common.ts';
 import { networks } from './server.ts';
 
 /** How long `--wait` may take per cloud when `--timeout` is not given (OSC waits without limit). */
@@ -201,27 +201,15 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     },
   );
 
-  server
-    .command('delete')
-    .description('Delete server(s)')
-    .argument('<server...>')
-    .option('--wait', 'wait for delete to complete')
-    .action(async (refs: string[], opts: { wait?: boolean }, cmd: Command) => {
-      await runEach(
-        cmd,
-        ctx,
-        async (conn, fctx) => {
-          const cloud = conn.cloudLayer;
-          await deleteEach('server', refs, async (ref) => {
-            const s = await findServer(cloud, ref);
-            return cloud.deleteServer(
-              { id: s.id },
-              { wait: opts.wait === true, timeoutMs: fctx.deadline - Date.now(), signal: fctx.signal },
-            );
-          });
-          return undefined;
-        },
-        { defaultDeadlineMs: opts.wait ? WAIT_DEADLINE_MS : undefined },
-      );
-    });
+  deleteCommand<{ wait?: boolean }>(server, ctx, {
+    kind: 'server',
+    description: 'Delete server(s)',
+    options: (c) => c.option('--wait', 'wait for delete to complete'),
+    deadlineMs: (opts) => (opts.wait ? WAIT_DEADLINE_MS : undefined),
+    del: async (cloud, ref, opts, fctx) =>
+      cloud.deleteServer(
+        { id: (await findServer(cloud, ref)).id },
+        { wait: opts.wait === true, timeoutMs: fctx.deadline - Date.now(), signal: fctx.signal },
+      ),
+  });
 };

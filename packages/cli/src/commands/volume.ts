@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
-import { collectValues, deleteEach, mustFind, parseProperties, sortedRow } from './common.ts';
+import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } from './common.ts';
 
 export const VOLUME_COLUMNS = ['ID', 'Name', 'Status', 'Size', 'Attached to'];
 
@@ -113,21 +113,14 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     },
   );
 
-  volume
-    .command('delete')
-    .description('Delete volume(s)')
-    .argument('<volume...>')
-    .option('--force', 'attempt forced removal of volume(s), regardless of state')
-    .action(async (refs: string[], opts: { force?: boolean }, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn, fctx) => {
-        const cloud = conn.cloudLayer;
-        await deleteEach('volume', refs, async (ref) =>
-          cloud.deleteVolume(
-            { id: (await findVolume(cloud, ref)).id },
-            { force: opts.force === true, signal: fctx.signal },
-          ),
-        );
-        return undefined;
-      });
-    });
+  deleteCommand<{ force?: boolean }>(volume, ctx, {
+    kind: 'volume',
+    description: 'Delete volume(s)',
+    options: (c) => c.option('--force', 'attempt forced removal of volume(s), regardless of state'),
+    del: async (cloud, ref, opts, fctx) =>
+      cloud.deleteVolume(
+        { id: (await findVolume(cloud, ref)).id },
+        { force: opts.force === true, signal: fctx.signal },
+      ),
+  });
 };
