@@ -1,4 +1,4 @@
-import { type Cloud, looksLikeId, type Volume } from '@ocx/sdk';
+import { type CinderVolume, type Cloud, looksLikeId, type Volume } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -7,7 +7,7 @@ import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } fr
 
 export const VOLUME_COLUMNS = ['ID', 'Name', 'Status', 'Size', 'Attached to'];
 
-/** The fields of `openstack volume show`, sorted as OSC prints them. */
+/** The fields of `openstack volume create` (Cinder's create answer), sorted as OSC prints them. */
 function volumeRow(v: Volume): Row {
   return sortedRow({
     attachments: v.attachments,
@@ -30,6 +30,15 @@ function volumeRow(v: Volume): Row {
     updated_at: v.updated_at,
     user_id: v.properties.user_id ?? null,
   });
+}
+
+/**
+ * `openstack volume show`: Cinder's record as it came (every key, so admin-only ones appear for admins), with
+ * `metadata` as properties and `volume_type` as type, without links.
+ */
+function rawVolumeRow(raw: CinderVolume): Row {
+  const { links: _links, metadata, volume_type, ...rest } = raw;
+  return sortedRow({ ...rest, properties: metadata ?? {}, type: volume_type ?? null });
 }
 
 /** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
@@ -109,7 +118,11 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
 
   withOutputOptions(volume.command('show').description('Display volume details').argument('<volume>')).action(
     async (ref: string, _opts: unknown, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn) => volumeRow(await findVolume(conn.cloudLayer, ref)));
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        const cloud = conn.cloudLayer;
+        const { id } = await findVolume(cloud, ref);
+        return rawVolumeRow(await cloud.blockStorage.getVolume(id, { signal: fctx.signal }));
+      });
     },
   );
 
