@@ -13,9 +13,31 @@ export interface OutputOptions {
 
 export type Row = Record<string, unknown>;
 
+/**
+ * A value shown one way to people (table, value, csv) and another to programs (json, yaml), as OSC's formatter
+ * columns are: Nova's power state is `Running` in a table and `1` in JSON.
+ */
+export class Cell {
+  readonly human: string;
+  readonly machine: unknown;
+  constructor(human: string, machine: unknown) {
+    this.human = human;
+    this.machine = machine;
+  }
+  toJSON(): unknown {
+    return this.machine;
+  }
+}
+
+/** Values as JSON would have them (Cells become their machine value), for the YAML writer. */
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null)) as unknown;
+}
+
 /** A cell a human reads (table, value, csv): dicts as `k=v1, v2; k2=v3`, lists comma-joined, like OSC's formatters. */
 export function human(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (value instanceof Cell) return value.human;
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (Array.isArray(value)) return value.map(human).join(', ');
   if (typeof value === 'object') {
@@ -75,7 +97,7 @@ export function renderList(columns: string[], rows: Row[], opts: OutputOptions):
     case 'json':
       return `${JSON.stringify(rows.map(project), null, 2)}\n`;
     case 'yaml':
-      return rows.length === 0 ? '[]\n' : toYaml(rows.map(project));
+      return rows.length === 0 ? '[]\n' : toYaml(plain(rows.map(project)));
     case 'value':
       return rows.map((r) => `${cols.map((c) => human(r[c])).join(' ')}\n`).join('');
     case 'csv':
@@ -100,7 +122,7 @@ export function renderOne(fields: string[], row: Row, opts: OutputOptions): stri
     case 'json':
       return `${JSON.stringify(obj, null, 2)}\n`;
     case 'yaml':
-      return toYaml(obj);
+      return toYaml(plain(obj));
     case 'value':
       return cols.map((c) => `${human(obj[c])}\n`).join('');
     case 'csv':

@@ -90,7 +90,7 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     assert.match(String(s.image), new RegExp(`^${IMAGE} \\([0-9a-f-]{36}\\)$`));
     assert.match(String(s.flavor), /^m1\.tiny( \(1\))?$/);
     assert.deepEqual(Object.keys(s.addresses as object), ['private']);
-    assert.equal(s['OS-EXT-STS:power_state'], 'Running');
+    assert.equal(s['OS-EXT-STS:power_state'], 1, "JSON has Nova's number, as OSC's does");
     assert.deepEqual(s.security_groups, [{ name: 'default' }]);
     assert.deepEqual(s.volumes_attached, []);
     const keys = Object.keys(s);
@@ -144,6 +144,7 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
     assert.match(tty.stderr, /^(\rsp2: [A-Z]+ \d+% *)+\n$/);
     assert.match(tty.stderr, /\rsp2: ACTIVE \d+% *\n$/);
     assert.match(tty.stdout, /\| status +\| ACTIVE +\|/);
+    assert.match(tty.stdout, /\| OS-EXT-STS:power_state +\| Running +\|/, 'a table names the power state');
     const quiet = await runOcx(serverCreate('mk-tty2', 'sp2', '--wait', '-f', 'json'), env, { errIsTTY: true });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stderr, '');

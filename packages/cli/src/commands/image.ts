@@ -1,4 +1,4 @@
-import { type Cloud, type Image, looksLikeId } from '@ocx/sdk';
+import { type Cloud, type GlanceImage, type Image, looksLikeId } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -7,29 +7,39 @@ import { deleteCommand, mustFind, sortedRow } from './common.ts';
 
 export const IMAGE_COLUMNS = ['ID', 'Name', 'Status'];
 
-/** The fields of `openstack image show`, sorted as OSC prints them. */
-function imageRow(i: Image): Row {
-  const properties: Record<string, unknown> = { ...i.properties };
-  if (i.hash_algo) properties.os_hash_algo = i.hash_algo;
-  if (i.hash_value) properties.os_hash_value = i.hash_value;
-  return sortedRow({
-    checksum: i.checksum,
-    container_format: i.container_format,
-    created_at: i.created_at,
-    disk_format: i.disk_format,
-    id: i.id,
-    min_disk: i.min_disk,
-    min_ram: i.min_ram,
-    name: i.name,
-    owner: i.owner,
-    properties: sortedRow(properties),
-    protected: i.is_protected,
-    size: i.size,
-    status: i.status,
-    tags: i.tags,
-    updated_at: i.updated_at,
-    visibility: i.visibility,
-  });
+/** The keys `openstack image show` prints as they are; every other key but tags goes into properties. */
+const IMAGE_FIELDS = new Set([
+  'status',
+  'name',
+  'container_format',
+  'created_at',
+  'size',
+  'disk_format',
+  'updated_at',
+  'visibility',
+  'min_disk',
+  'protected',
+  'id',
+  'file',
+  'checksum',
+  'owner',
+  'virtual_size',
+  'min_ram',
+  'schema',
+]);
+
+/** `openstack image show`: Glance's record, empty values left out, extra keys gathered as properties. */
+function imageRow(raw: GlanceImage): Row {
+  const row: Row = {};
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === null || v === undefined || k === 'tags' || k === 'locations' || k === 'self') continue;
+    if (IMAGE_FIELDS.has(k)) row[k] = v;
+    else properties[k] = v;
+  }
+  row.tags = raw.tags ?? [];
+  if (Object.keys(properties).length) row.properties = sortedRow(properties);
+  return sortedRow(row);
 }
 
 /** An image by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
@@ -55,7 +65,11 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
 
   withOutputOptions(image.command('show').description('Display image details').argument('<image>')).action(
     async (ref: string, _opts: unknown, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn) => imageRow(await findImage(conn.cloudLayer, ref)));
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        const cloud = conn.cloudLayer;
+        const { id } = await findImage(cloud, ref);
+        return imageRow(await cloud.image.getImage(id, { signal: fctx.signal }));
+      });
     },
   );
 

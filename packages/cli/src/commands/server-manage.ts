@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { type Cloud, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
-import type { Row } from '../output.ts';
+import { Cell, type Row } from '../output.ts';
 import { ProgressLine } from '../progress.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
 import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } from './common.ts';
@@ -53,7 +53,9 @@ export async function serverRow(cloud: Cloud, s: Server): Promise<Row> {
   const { image, flavor } = await imageAndFlavor(cloud, s);
   const row: Row = {
     'OS-EXT-AZ:availability_zone': s.location.zone ?? '',
-    'OS-EXT-STS:power_state': s.power_state === null ? null : (POWER_STATES[s.power_state] ?? s.power_state),
+    'OS-DCF:diskConfig': s.properties['OS-DCF:diskConfig'],
+    'OS-EXT-STS:power_state':
+      s.power_state === null ? null : new Cell(POWER_STATES[s.power_state] ?? String(s.power_state), s.power_state),
     'OS-EXT-STS:task_state': s.task_state,
     'OS-EXT-STS:vm_state': s.vm_state,
     'OS-SRV-USG:launched_at': s.launched_at,
@@ -78,6 +80,7 @@ export async function serverRow(cloud: Cloud, s: Server): Promise<Row> {
     user_id: s.user_id,
     volumes_attached: s.volumes.map((v) => ({ id: v.id })),
   };
+  if (row['OS-DCF:diskConfig'] === undefined) delete row['OS-DCF:diskConfig'];
   if (s.fault) row.fault = s.fault;
   if (s.admin_password) row.adminPass = s.admin_password;
   return sortedRow(row);
