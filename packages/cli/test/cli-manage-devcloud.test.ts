@@ -178,6 +178,11 @@ describe('ocx commands that change a cloud, on devcloud', { timeout: 120_000 }, 
       ],
     );
     assert.equal(rows[0]?.fingerprint, rows[1]?.fingerprint, 'the same public key on both');
+    assert.deepEqual(
+      Object.keys(rows[0] ?? {}),
+      ['Cloud', 'created_at', 'fingerprint', 'id', 'is_deleted', 'name', 'type', 'user_id'],
+      "openstack keypair create's fields",
+    );
 
     const list = await ocx(['keypair', 'list', ...two, '-f', 'value', '-c', 'Cloud', '-c', 'Name']);
     assert.equal(list.code, 0, list.stderr);

@@ -10,9 +10,17 @@ import { deleteCommand } from './common.ts';
 
 export const KEYPAIR_COLUMNS = ['Name', 'Fingerprint', 'Type'];
 
-/** The fields `openstack keypair create --public-key` shows. */
+/** The fields `openstack keypair create --public-key` shows (Nova's keypair, id being its name). */
 function keypairRow(k: Keypair): Row {
-  return { fingerprint: k.fingerprint, name: k.name, type: k.type, user_id: k.properties.user_id ?? null };
+  return {
+    created_at: k.properties.created_at ?? null,
+    fingerprint: k.fingerprint,
+    id: k.id,
+    is_deleted: k.properties.deleted ?? null,
+    name: k.name,
+    type: k.type,
+    user_id: k.properties.user_id ?? null,
+  };
 }
 
 /** The public key file's contents, or a BAD_REQUEST naming the file. */
