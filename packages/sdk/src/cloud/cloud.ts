@@ -1,10 +1,7 @@
 /**
  * The shade-style cloud layer: one `Cloud` per cloud + region (a Session), normalized resources with `location`,
- * get → null / AMBIGUOUS, delete → false on 404, a single-flight server-list cache, and the nodepool surface
- * (flavors, images, keypairs, servers, limits, floating IPs, networks, volumes, availability zones).
- *
- * `Cloud` is a facade: each capability is its own module of functions over one `CloudCore` (core.ts), as
- * openstacksdk splits its cloud layer into `_compute.py`, `_image.py`, `_block_storage.py`, `_network.py`:
+ * get → null / AMBIGUOUS, delete → false on 404, a single-flight server-list cache, the nodepool surface. `Cloud`
+ * is a facade over modules of functions on one `CloudCore` (core.ts), split as openstacksdk's `_compute.py`, ...:
  *   flavors.ts, keypairs.ts, limits.ts            compute resources other than servers
  *   servers.ts, server-create.ts, server-wait.ts  servers: list cache + get + delete, create, wait for ACTIVE
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
@@ -18,7 +15,7 @@ import type { ImageClient } from '../services/image.ts';
 import type { NetworkClient } from '../services/network.ts';
 import type { ObjectStoreClient } from '../services/object-store.ts';
 import type { Session } from '../session/types.ts';
-import { CloudCore, type CloudOptions, type Ref } from './core.ts';
+import { CloudCore, type CloudOptions, type Ref, type Signal } from './core.ts';
 import * as flavors from './flavors.ts';
 import * as images from './images.ts';
 import * as keypairs from './keypairs.ts';
@@ -47,17 +44,11 @@ import type {
 import * as volumes from './volumes.ts';
 
 export type { CloudOptions, Ref } from './core.ts';
-export type { CreateImageOptions, ListImagesOptions } from './images.ts';
-export type { ListFlavorsOptions } from './flavors.ts';
+export type { CreateImageOptions } from './images.ts';
 export type { CreateServerOptions } from './server-create.ts';
 export type { WaitForServerOptions } from './server-wait.ts';
-export type { ListServersOptions } from './servers.ts';
-export type { CreateVolumeOptions } from './volumes.ts';
-
-type Signal = { signal?: AbortSignal | undefined };
 
 export class Cloud {
-  /** What every capability module works on: session, service clients, options, caches, location. */
   readonly #core: CloudCore;
 
   constructor(session: Session, options: CloudOptions = {}) {
@@ -394,8 +385,6 @@ export class Cloud {
   deleteObject(container: string, name: string, opts: Signal = {}): Promise<boolean> {
     return objects.deleteObject(this.#core, container, name, opts);
   }
-
-  // ---------------------------------------------------------------- lifecycle
 
   /** Release the session's connections when this Cloud created the session (connectCloud); otherwise a no-op. */
   async close(): Promise<void> {

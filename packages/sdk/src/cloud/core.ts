@@ -49,6 +49,9 @@ export interface CloudOptions {
 /** Identifies a resource: its name or id, or an object that already has an id. */
 export type Ref = string | { id: string };
 
+/** The option of calls that can be cancelled. */
+export type Signal = { signal?: AbortSignal | undefined };
+
 /** Default wait for servers and volumes (shade's 180 s). */
 export const DEFAULT_SERVER_TIMEOUT_MS = 180_000;
 /** Default wait for images (uploads and snapshots can be slow). */

@@ -9,20 +9,15 @@ export {
   type ResolvedAddresses,
   resolveAddresses,
 } from './addresses.ts';
-export {
-  Cloud,
-  type CloudOptions,
-  type CreateImageOptions,
-  type CreateServerOptions,
-  type CreateVolumeOptions,
-  type ListFlavorsOptions,
-  type ListImagesOptions,
-  type ListServersOptions,
-  type Ref,
-  type WaitForServerOptions,
-} from './cloud.ts';
+export { Cloud, type CloudOptions, type Ref } from './cloud.ts';
 export { type ConnectCloudOptions, connectCloud } from './connect.ts';
 export { filterList, globToRegExp, looksLikeId } from './filter.ts';
+export type { ListFlavorsOptions } from './flavors.ts';
 export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.ts';
+export type { CreateImageOptions, ListImagesOptions } from './images.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
+export type { CreateServerOptions } from './server-create.ts';
+export type { WaitForServerOptions } from './server-wait.ts';
+export type { ListServersOptions } from './servers.ts';
 export type * from './types.ts';
+export type { CreateVolumeOptions } from './volumes.ts';

@@ -3,11 +3,9 @@
  * create, delete → false on 404. Transfers (segmented upload, ranged download) stay with the object-store client.
  */
 import { collect } from '../services/common.ts';
-import { type CloudCore, falseOn404, nullOn404 } from './core.ts';
+import { type CloudCore, falseOn404, nullOn404, type Signal } from './core.ts';
 import { containerFromStat, normalizeContainer, normalizeObject, objectFromStat } from './normalize/object-store.ts';
 import type { Container, StoredObject } from './types.ts';
-
-type Signal = { signal?: AbortSignal | undefined };
 
 export async function listContainers(core: CloudCore, opts: Signal & { prefix?: string } = {}): Promise<Container[]> {
   const base = await core.base();
