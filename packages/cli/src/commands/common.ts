@@ -1,5 +1,5 @@
 /** Helpers shared by the commands that show, create or delete one resource per cloud. */
-import { type Cloud, ErrorCode, type FanOutContext, OcxError } from '@ocx/sdk';
+import { type Cloud, ErrorCode, type FanOutContext, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { runEach } from '../run.ts';
@@ -99,4 +99,11 @@ export function deleteCommand<O extends object>(
       { defaultDeadlineMs: spec.deadlineMs?.(opts) },
     );
   });
+}
+
+/** `{net: [{addr}]}` → `{net: ['10.0.0.5', ...]}` (OSC shows it as `net=10.0.0.5, ...`). */
+export function networks(addresses: Server['addresses']): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [net, list] of Object.entries(addresses)) out[net] = list.map((a) => String(a.addr ?? ''));
+  return out;
 }

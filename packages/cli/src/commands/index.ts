@@ -22,7 +22,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['cloud'], load: () => import('./cloud.ts') },
   { names: ['token'], load: () => import('./token.ts') },
   { names: ['server'], load: () => import('./server.ts') },
-  { names: ['server'], load: () => import('./server-manage.ts') },
   { names: ['image'], load: () => import('./image.ts') },
   { names: ['flavor'], load: () => import('./flavor.ts') },
   { names: ['keypair'], load: () => import('./keypair.ts') },

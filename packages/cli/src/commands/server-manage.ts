@@ -6,12 +6,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Cloud, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
-import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
+import type { CliContext, GlobalOptions } from '../context.ts';
 import { Cell, type Row } from '../output.ts';
 import { ProgressLine } from '../progress.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
-import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } from './common.ts';
-import { networks } from './server.ts';
+import { collectValues, deleteCommand, mustFind, networks, parseProperties, sortedRow } from './common.ts';
 
 /** How long `--wait` may take per cloud when `--timeout` is not given (OSC waits without limit). */
 const WAIT_DEADLINE_MS = 30 * 60_000;
@@ -145,10 +144,8 @@ function createRequest(name: string, o: CreateOptions, cwd: string) {
   };
 }
 
-export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
-  const server =
-    program.commands.find((c) => c.name() === 'server') ?? program.command('server').description('Compute servers');
-
+/** `server create | show | delete` on the `server` command (server.ts registers them with `server list`). */
+export function registerServerManage(server: Command, ctx: CliContext): void {
   withOutputOptions(server.command('create').description('Create a new server').argument('<server-name>'))
     .option('--image <image>', 'create server boot disk from this image (name or ID)')
     .option('--volume <volume>', 'create server using this volume as the boot disk (name or ID)')
@@ -215,4 +212,4 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         { wait: opts.wait === true, timeoutMs: fctx.deadline - Date.now(), signal: fctx.signal },
       ),
   });
-};
+}

@@ -1,18 +1,13 @@
-import type { Cloud, FanOutContext, Server } from '@ocx/sdk';
+import type { Cloud, FanOutContext } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { runList, withOutputOptions } from '../run.ts';
+import { networks } from './common.ts';
+import { registerServerManage } from './server-manage.ts';
 
 /** python-openstackclient's `server list` columns. */
 export const SERVER_COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
-
-/** `{net: [{addr}]}` → `{net: ['10.0.0.5', ...]}` (OSC shows it as `net=10.0.0.5, ...`). */
-export function networks(addresses: Server['addresses']): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [net, list] of Object.entries(addresses)) out[net] = list.map((a) => String(a.addr ?? ''));
-  return out;
-}
 
 async function serverRows(cloud: Cloud, ctx: FanOutContext, opts: { nameLookup: boolean }): Promise<Row[]> {
   // bare: OSC's columns need no address resolution, so no Neutron calls.
@@ -49,4 +44,5 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         serverRows(conn.cloudLayer, fctx, { nameLookup: opts.nameLookup }),
       );
     });
+  registerServerManage(server, ctx);
 };
