@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { findNginx } from '../src/native/lane.ts';
 import { ENGINE_ONLY_REQUEST } from '../src/header-policy.ts';
+import { findNginx } from '../src/native/lane.ts';
 import { anyImage, createServer, login, spawnProxy, startWorld, type World, waitFor } from './helpers.ts';
 
 const skip = findNginx() ? false : 'nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua)';
