@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== typecheck"; tsc -p tsconfig.json
 echo "== lint"; biome lint packages test bench
+echo "== protos"; bash scripts/check-proto.sh
 echo "== unit and in-process tests"
 # packages/*/test/real/ holds tests for the real-OpenStack stage (scripts/test-all.sh), not this one.
 # test/ci/ holds the tests of the CI scripts themselves (the skip guard).
