@@ -1,2 +1,10 @@
-// @ocx/gateway: the gRPC gateway (see docs/gateway.md).
+// @ocx/gateway: the gRPC gateway (nodepool's surface over many clouds; see docs/gateway.md).
+export { TokenValidator, type ValidatedToken } from './auth/token-validator.ts';
+export { type ProjectRef, UserClouds } from './auth/user-clouds.ts';
+export { GRPC_CODE_OF, toConnectError } from './errors.ts';
+export * from './gen/ocx/auth/v1/auth_service_pb.ts';
 export * from './gen/ocx/cloud/v1/cloud_service_pb.ts';
+export * from './gen/ocx/cloud/v1/common_pb.ts';
+export * from './gen/ocx/cloud/v1/resources_pb.ts';
+export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
+export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';

@@ -1,0 +1,69 @@
+/**
+ * OCX error codes → gRPC status codes, with an ErrorDetail (OCX code, cloud, region, OpenStack request id, and the
+ * per-cloud failures) attached. Messages are the OcxError's own (the SDK never puts tokens in them); no stack
+ * traces and no causes go to the client.
+ */
+import { Code, ConnectError } from '@connectrpc/connect';
+import { type CallFailure, ErrorCode, isOcxError, type OcxError } from '@ocx/sdk';
+import { type CloudFailure, ErrorDetailSchema } from './gen/ocx/cloud/v1/common_pb.ts';
+
+export const GRPC_CODE_OF: Readonly<Record<string, Code>> = {
+  [ErrorCode.AUTH_FAILED]: Code.Unauthenticated,
+  [ErrorCode.AUTH_EXPIRED]: Code.Unauthenticated,
+  [ErrorCode.FORBIDDEN]: Code.PermissionDenied,
+  [ErrorCode.NOT_FOUND]: Code.NotFound,
+  [ErrorCode.CONFLICT]: Code.FailedPrecondition,
+  [ErrorCode.BAD_REQUEST]: Code.InvalidArgument,
+  [ErrorCode.OVER_QUOTA]: Code.ResourceExhausted,
+  [ErrorCode.SERVICE_ERROR]: Code.Unavailable,
+  [ErrorCode.UNREACHABLE]: Code.Unavailable,
+  [ErrorCode.TIMEOUT]: Code.DeadlineExceeded,
+  [ErrorCode.CANCELLED]: Code.Canceled,
+  [ErrorCode.CONFIG_INVALID]: Code.FailedPrecondition,
+  [ErrorCode.ENDPOINT_NOT_FOUND]: Code.FailedPrecondition,
+  [ErrorCode.FEDERATION_FAILED]: Code.Unavailable,
+  [ErrorCode.AMBIGUOUS]: Code.FailedPrecondition,
+  [ErrorCode.RESOURCE_FAILED]: Code.FailedPrecondition,
+  [ErrorCode.INVALID_RESPONSE]: Code.Internal,
+};
+
+export function cloudFailure(f: CallFailure): CloudFailure {
+  return {
+    $typeName: 'ocx.cloud.v1.CloudFailure',
+    cloud: f.cloud,
+    region: f.region,
+    code: f.error.code,
+    message: f.error.message,
+    requestId: f.error.requestId ?? '',
+  };
+}
+
+/** An OcxError as a ConnectError; anything else becomes INTERNAL without its message (it may say anything). */
+export function toConnectError(err: unknown, failures: readonly CallFailure[] = []): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (!isOcxError(err)) {
+    return new ConnectError('internal error', Code.Internal, undefined, [
+      { desc: ErrorDetailSchema, value: { code: 'INTERNAL', failures: failures.map(cloudFailure) } },
+    ]);
+  }
+  const e = err as OcxError;
+  return new ConnectError(e.message, GRPC_CODE_OF[e.code] ?? Code.Internal, undefined, [
+    {
+      desc: ErrorDetailSchema,
+      value: {
+        code: e.code,
+        cloud: e.cloud ?? '',
+        region: e.region ?? '',
+        requestId: e.requestId ?? '',
+        failures: failures.map(cloudFailure),
+      },
+    },
+  ]);
+}
+
+/** INVALID_ARGUMENT for a bad request field. */
+export function invalidArgument(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument, undefined, [
+    { desc: ErrorDetailSchema, value: { code: ErrorCode.BAD_REQUEST } },
+  ]);
+}

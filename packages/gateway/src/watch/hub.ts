@@ -1,0 +1,208 @@
+/**
+ * Server push: one poller per (cloud, region, project), shared by every watcher and waiter of that project,
+ * however many there are. A poll is one Nova `GET /servers/detail?changes-since=…`; only when it reports changes
+ * does the poller fetch the normalized list (one more list call, addresses resolved) and diff it into
+ * ADDED / MODIFIED / DELETED events. A watcher that joins later gets the current servers as ADDED, then changes.
+ */
+import { type CallFailure, type Connection, collect, type Server, toOcxError } from '@ocx/sdk';
+
+export type ServerEvent =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; server: Server }
+  | { type: 'FAILED'; failure: CallFailure }
+  | { type: 'SYNCED' };
+
+export type Listener = (events: ServerEvent[]) => void;
+
+export interface HubOptions {
+  /** Pause between polls of one project (ms). Default 2000. */
+  intervalMs?: number | undefined;
+  /** changes-since looks this far behind the previous poll's start, for clock skew (ms). Default 2000. */
+  overlapMs?: number | undefined;
+  /** Budget of one poll (ms). Default 30000. */
+  pollTimeoutMs?: number | undefined;
+}
+
+interface Subscriber {
+  listener: Listener;
+  synced: boolean;
+}
+
+/** Nova's changes-since wants ISO 8601 without fractions. */
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** What decides whether a server "changed" for watchers. */
+function signature(s: Server): string {
+  return JSON.stringify([
+    s.status,
+    s.task_state,
+    s.vm_state,
+    s.progress,
+    s.addresses,
+    s.interface_ip,
+    s.metadata,
+    s.name,
+    s.updated,
+  ]);
+}
+
+class Poller {
+  readonly subscribers = new Set<Subscriber>();
+  readonly servers = new Map<string, { server: Server; sig: string }>();
+  conn: Connection;
+  polls = 0;
+  lists = 0;
+  #since: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #stopped = false;
+  readonly #opts: Required<HubOptions>;
+  readonly #onIdle: () => void;
+
+  constructor(conn: Connection, opts: Required<HubOptions>, onIdle: () => void) {
+    this.conn = conn;
+    this.#opts = opts;
+    this.#onIdle = onIdle;
+  }
+
+  add(sub: Subscriber): void {
+    this.subscribers.add(sub);
+    if (this.#since !== undefined) {
+      // Already synced: this subscriber gets the current state now; changes follow with everyone else's.
+      sub.synced = true;
+      sub.listener([...this.servers.values()].map((v) => ({ type: 'ADDED' as const, server: v.server })).concat([]));
+      sub.listener([{ type: 'SYNCED' }]);
+    }
+    if (!this.#running && !this.#timer) this.#schedule(0);
+  }
+
+  remove(sub: Subscriber): void {
+    this.subscribers.delete(sub);
+    if (this.subscribers.size === 0) this.stop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#onIdle();
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tick();
+    }, ms);
+    this.#timer.unref?.();
+  }
+
+  async #tick(): Promise<void> {
+    this.#running = true;
+    const started = Date.now();
+    const signal = AbortSignal.timeout(this.#opts.pollTimeoutMs);
+    try {
+      let changed = this.#since === undefined;
+      if (!changed) {
+        this.polls++;
+        const query = { 'changes-since': iso((this.#since as number) - this.#opts.overlapMs) };
+        const delta = await collect(this.conn.compute.listServers({ query, signal }));
+        changed = delta.length > 0;
+      }
+      if (changed) this.#apply(await this.#fullList());
+      this.#since = started;
+    } catch (err) {
+      const error = toOcxError(err, {}, { cloud: this.conn.cloud, region: this.conn.region });
+      const failure: CallFailure = {
+        cloud: this.conn.cloud,
+        region: this.conn.region,
+        name: this.conn.name,
+        error,
+        durationMs: Date.now() - started,
+      };
+      for (const s of this.subscribers) s.listener([{ type: 'FAILED', failure }]);
+    } finally {
+      this.#running = false;
+      if (this.subscribers.size > 0) this.#schedule(this.#opts.intervalMs);
+    }
+  }
+
+  async #fullList(): Promise<Server[]> {
+    this.polls++;
+    this.lists++;
+    this.conn.cloudLayer.invalidateCaches();
+    return this.conn.cloudLayer.listServers();
+  }
+
+  #apply(list: Server[]): void {
+    const events: ServerEvent[] = [];
+    const seen = new Set<string>();
+    for (const server of list) {
+      seen.add(server.id);
+      const sig = signature(server);
+      const prev = this.servers.get(server.id);
+      if (!prev) events.push({ type: 'ADDED', server });
+      else if (prev.sig !== sig) events.push({ type: 'MODIFIED', server });
+      this.servers.set(server.id, { server, sig });
+    }
+    for (const [id, prev] of this.servers) {
+      if (seen.has(id)) continue;
+      this.servers.delete(id);
+      events.push({ type: 'DELETED', server: { ...prev.server, status: 'DELETED' } });
+    }
+    for (const s of this.subscribers) {
+      if (!s.synced) {
+        s.synced = true;
+        s.listener([...this.servers.values()].map((v) => ({ type: 'ADDED' as const, server: v.server })));
+        s.listener([{ type: 'SYNCED' }]);
+      } else if (events.length > 0) s.listener(events);
+    }
+  }
+}
+
+export class ServerWatchHub {
+  readonly #pollers = new Map<string, Poller>();
+  readonly #opts: Required<HubOptions>;
+  /** Polls made by pollers that have stopped (stats). */
+  #retiredPolls = 0;
+
+  constructor(opts: HubOptions = {}) {
+    this.#opts = {
+      intervalMs: opts.intervalMs ?? 2000,
+      overlapMs: opts.overlapMs ?? 2000,
+      pollTimeoutMs: opts.pollTimeoutMs ?? 30_000,
+    };
+  }
+
+  /** Watch the servers of `conn`'s project. The listener gets batches of events; call the result to stop. */
+  async subscribe(conn: Connection, listener: Listener, signal?: AbortSignal): Promise<() => void> {
+    const access = await conn.session.getAccess({ signal });
+    const key = JSON.stringify([conn.cloud, conn.region, access.project?.id ?? access.user.id]);
+    let poller = this.#pollers.get(key);
+    if (!poller) {
+      const p = new Poller(conn, this.#opts, () => {
+        if (this.#pollers.get(key) === p) {
+          this.#pollers.delete(key);
+          this.#retiredPolls += p.polls;
+        }
+      });
+      poller = p;
+      this.#pollers.set(key, p);
+    }
+    poller.conn = conn; // the newest caller's token: the one least likely to expire soon
+    const sub: Subscriber = { listener, synced: false };
+    poller.add(sub);
+    const owner = poller;
+    return () => owner.remove(sub);
+  }
+
+  /** How many project pollers run, and how many Nova list calls all pollers have made. */
+  stats(): { pollers: number; polls: number } {
+    let polls = this.#retiredPolls;
+    for (const p of this.#pollers.values()) polls += p.polls;
+    return { pollers: this.#pollers.size, polls };
+  }
+
+  close(): void {
+    for (const p of [...this.#pollers.values()]) p.stop();
+  }
+}
