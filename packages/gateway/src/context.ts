@@ -71,8 +71,11 @@ export async function scopeFor(
   }
   if (loc?.region) multi = multi.select({ regions: [loc.region] });
   const left = ctx.timeoutMs();
+  // Leave the answer time to travel back before the caller's own deadline passes.
   const deadlineMs =
-    left === undefined ? deps.perCloudDeadlineMs : Math.max(1, Math.min(deps.perCloudDeadlineMs, left));
+    left === undefined
+      ? deps.perCloudDeadlineMs
+      : Math.max(1, Math.min(deps.perCloudDeadlineMs, left - Math.max(100, left * 0.1)));
   return { multi, signal: ctx.signal, deadlineMs };
 }
 

@@ -26,7 +26,10 @@ export async function startEnv(opts: Partial<GatewayOptions> = {}, clouds = ['id
   const dir = mkdtempSync(join(tmpdir(), 'ocx-gw-'));
   const cloudsYamlPath = join(dir, 'clouds.yaml');
   const dc = await startDevcloud({ clouds, cloudsYamlPath, transitionMs: 30, logLevel: 'silent' });
-  const config = loadCloudsConfig({ files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] }, loadEnv: false });
+  const config = loadCloudsConfig({
+    files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] },
+    loadEnv: false,
+  });
   const gw = await startGateway({
     home: config.getCloud('idp-admin'),
     homeName: 'idp',
@@ -47,8 +50,9 @@ export async function startEnv(opts: Partial<GatewayOptions> = {}, clouds = ['id
     client: createClient(CloudService, grpc),
     auth: { headers: { authorization: `Bearer ${token}` } },
     async stop() {
-      await gw.close();
+      // devcloud first: requests a test left hanging on it end, so the gateway's pools close at once.
       await dc.stop();
+      await gw.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
