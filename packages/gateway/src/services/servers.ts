@@ -15,8 +15,8 @@ import { toServer } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
 import {
   type CloudService,
-  type ServerSpec,
   WatchServersResponse_EventType as EventType,
+  type ServerSpec,
 } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 import type { Filter } from '../gen/ocx/cloud/v1/common_pb.ts';
 import type { ServerEvent, ServerWatchHub } from '../watch/hub.ts';
@@ -26,6 +26,7 @@ import { waitThroughHub } from '../watch/wait.ts';
 type Impl = Partial<ServiceImpl<typeof CloudService>>;
 
 const DEFAULT_WAIT_MS = 180_000;
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function waitBudget(ctx: HandlerContext, seconds: number): number {
   const asked = seconds > 0 ? seconds * 1000 : DEFAULT_WAIT_MS;
@@ -68,7 +69,14 @@ async function findServer(scope: Scope, filter: Filter | undefined) {
   if (!key) throw invalidArgument('filter.name_or_id is required');
   return {
     key,
-    got: await findOne(scope, 'server', key, (conn) => conn.cloudLayer.searchServers(key, attrFilters(filter))),
+    got: await findOne(scope, 'server', key, async (conn) => {
+      // By id: one direct GET per cloud (a server created moments ago may not be in a cached list yet).
+      if (UUID.test(key) && !attrFilters(filter)) {
+        const one = await conn.cloudLayer.getServerById(key);
+        return one ? [one] : [];
+      }
+      return conn.cloudLayer.searchServers(key, attrFilters(filter));
+    }),
   };
 }
 
