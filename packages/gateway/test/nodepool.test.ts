@@ -62,6 +62,16 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
     const byRam = await env.client.listFlavors({ filter: { attributes: { ram: String(ram) } } }, env.auth);
     assert.ok(byRam.flavors.length >= 3 && byRam.flavors.every((f) => f.ram === ram));
     await rejects(env.client.listFlavors({ filter: loc('nowhere') }, env.auth), Code.NotFound);
+    // Another project scopes the call only where the caller has a role there (Keystone decides).
+    await rejects(
+      env.client.listFlavors({ filter: { location: { project: { name: 'admin', domainName: 'Default' } } } }, env.auth),
+      Code.PermissionDenied,
+    );
+    const own = await env.client.listFlavors(
+      { filter: { location: { clouds: ['idp'], project: { name: 'demo', domainName: 'Default' } } } },
+      env.auth,
+    );
+    assert.ok(own.flavors.length > 0 && own.flavors.every((f) => f.location?.project?.name === 'demo'));
   });
 
   it('images: create on one cloud, get (exactly one or AMBIGUOUS), list, delete → false the second time', async () => {

@@ -4,14 +4,20 @@
  * by the caller's concurrent calls and kept until the token expires (LRU-bounded); tokens are keys only as hashes.
  */
 import {
+  type AuthPlugin,
+  authFromConfig,
   type CloudConfig,
   type CloudOptions,
+  createSession,
   ErrorCode,
   hashKey,
   type K2KOptions,
+  Keystone2Keystone,
   MultiCloud,
   OcxError,
+  type SessionFactory,
 } from '@ocx/sdk';
+import { PresentedTokenAuth } from './presented-token.ts';
 import type { ValidatedToken } from './token-validator.ts';
 
 /** A project named by a request (LocationFilter.project); empty fields mean "not given". */
@@ -103,10 +109,29 @@ export class UserClouds {
         remoteProjectDomainName: remoteName && project?.domainName ? project.domainName : undefined,
       };
     }
+    // The caller's own token as it is, unless another project was asked for (then Keystone rescopes it, and
+    // refuses where the caller has no role there). K2K assertions are made from that same home token.
+    const homeAuth: AuthPlugin = project
+      ? authFromConfig(home)
+      : new PresentedTokenAuth(String(base.auth.auth_url ?? ''), token, user);
+    const sessionFactory: SessionFactory = (cloud, ctx) => {
+      const fed = cloud.federation;
+      if (!fed) return createSession(cloud, { transport: ctx.transport, auth: homeAuth });
+      const target = fed.remoteProjectId
+        ? { projectId: fed.remoteProjectId }
+        : {
+            projectName: fed.remoteProjectName,
+            projectDomainId: fed.remoteProjectDomainId,
+            projectDomainName: fed.remoteProjectDomainName,
+          };
+      const auth = new Keystone2Keystone({ idp: homeAuth, serviceProvider: fed.serviceProvider, target });
+      return createSession(cloud, { transport: ctx.transport, auth });
+    };
     const multi = await MultiCloud.connect({
       home,
       clouds: [],
       k2k,
+      sessionFactory,
       deadlineMs: this.#opts.connectDeadlineMs ?? 20_000,
       cloudOptions: this.#opts.cloudOptions,
     });
