@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { banner, DEVCLOUD_USAGE, type Devcloud, parseDevcloudArgs, startDevcloud, stopSignals } from '@ocx/devcloud';
+import { type Gateway, gatewayBanner, startGateway } from '@ocx/gateway';
 import { findNginx, type RunningProxy, registerProxyRegion, startProxy } from '@ocx/proxy';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { parse, stringify } from 'yaml';
@@ -28,7 +29,11 @@ gets a cloud 'idp-proxy' (user demo) that reaches every cloud through it. Runs u
 Proxy options:
   --proxy-listen HOST:PORT  where the proxy listens (default 127.0.0.1:9913)
   --proxy-db PATH           proxy state (SQLite file or postgres://...); default: next to --state, else temporary
-  --no-proxy                devcloud only
+  --no-proxy                no federation proxy
+
+gRPC gateway options:
+  --gateway-listen HOST:PORT  gRPC (h2c) port; Connect + gRPC-Web on PORT+1 (default 127.0.0.1:9914)
+  --no-gateway                no gRPC gateway
 
 ${DEVCLOUD_USAGE.replace(/^Usage: .*\n\n[^\n]*\n[^\n]*\n\n/, 'devcloud options (as ocx devcloud):\n')}`;
 
@@ -36,11 +41,19 @@ interface UpOptions {
   proxyListen: string;
   proxyDb?: string | undefined;
   proxy: boolean;
+  gatewayListen: string;
+  gateway: boolean;
   devcloudArgv: string[];
 }
 
 function splitArgs(argv: string[]): UpOptions {
-  const out: UpOptions = { proxyListen: '127.0.0.1:9913', proxy: true, devcloudArgv: [] };
+  const out: UpOptions = {
+    proxyListen: '127.0.0.1:9913',
+    proxy: true,
+    gatewayListen: '127.0.0.1:9914',
+    gateway: true,
+    devcloudArgv: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -52,6 +65,8 @@ function splitArgs(argv: string[]): UpOptions {
     if (flag === '--proxy-listen') out.proxyListen = value();
     else if (flag === '--proxy-db') out.proxyDb = value();
     else if (flag === '--no-proxy') out.proxy = false;
+    else if (flag === '--gateway-listen') out.gatewayListen = value();
+    else if (flag === '--no-gateway') out.gateway = false;
     else out.devcloudArgv.push(a);
   }
   return out;
@@ -85,6 +100,7 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
   const sig = io.untilStopped ? undefined : stopSignals();
   let dc: Devcloud | undefined;
   let proxy: RunningProxy | undefined;
+  let gateway: Gateway | undefined;
   let tempDir: string | undefined;
   try {
     dc = await startDevcloud(dcOpts);
@@ -127,13 +143,30 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
         ].join('\n'),
       );
     }
+    if (opts.gateway && dc.cloudsYamlPath) {
+      const home = dc.clouds[0]!.name;
+      const i = opts.gatewayListen.lastIndexOf(':');
+      const port = Number(opts.gatewayListen.slice(i + 1));
+      gateway = await startGateway({
+        home: loadCloudsConfig({
+          files: { clouds: [dc.cloudsYamlPath], secure: [], publicClouds: [] },
+          loadEnv: false,
+        }).getCloud(`${home}-admin`),
+        homeName: home,
+        host: opts.gatewayListen.slice(0, i),
+        port,
+        httpPort: port === 0 ? 0 : port + 1,
+      });
+      io.out(gatewayBanner(gateway, home));
+    }
     io.out('Ctrl-C stops it.\n');
   } catch (err) {
     sig?.dispose();
     const e = err as NodeJS.ErrnoException;
     io.err(
-      `ocx up: could not start: ${e.code === 'EADDRINUSE' ? `port in use (${e.message}); pick another --proxy-listen or --base-port` : e.message}\n`,
+      `ocx up: could not start: ${e.code === 'EADDRINUSE' ? `port in use (${e.message}); pick another --proxy-listen, --gateway-listen or --base-port` : e.message}\n`,
     );
+    await gateway?.close().catch(() => {});
     await proxy?.stop().catch(() => {});
     await dc?.stop().catch(() => {});
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -142,6 +175,7 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
   await (io.untilStopped ?? sig?.promise);
   sig?.dispose();
   io.out('ocx up: stopping\n');
+  await gateway?.close();
   await proxy?.stop();
   await dc.stop();
   if (tempDir) rmSync(tempDir, { recursive: true, force: true });

@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { CloudService } from '@ocx/gateway';
 import { collect, createSession, ImageClient, loadCloudsConfig } from '@ocx/sdk';
 import { parse } from 'yaml';
 import { runUp } from '../src/up.ts';
@@ -20,7 +23,7 @@ describe('ocx up', () => {
     const stopped = new Promise<void>((res) => {
       stop = res;
     });
-    done = runUp(['--proxy-listen', '127.0.0.1:0', '--transition-ms', '50'], {
+    done = runUp(['--proxy-listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--transition-ms', '50'], {
       out: (t) => {
         out += t;
       },
@@ -68,5 +71,28 @@ describe('ocx up', () => {
     assert.ok(proxied.length >= 3, 'each cloud seeds an image');
     assert.match(await viaProxy.endpointFor('image'), /^http:\/\/127\.0\.0\.1:\d+\/image$/);
     await viaProxy.close();
+  });
+
+  it('starts the gRPC gateway and prints a buf curl example; one call lists every cloud', async () => {
+    const url = /gRPC gateway: gRPC (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    assert.ok(url, `gateway address printed in:\n${out}`);
+    assert.ok(
+      out.includes(`buf curl --protocol grpc --http2-prior-knowledge`) &&
+        out.includes(`${url}/ocx.cloud.v1.CloudService/ListFlavors`),
+    );
+    const config = loadCloudsConfig({
+      files: { clouds: [join(dir, 'clouds.yaml')], secure: [], publicClouds: [] },
+      loadEnv: false,
+    });
+    const session = createSession(config.getCloud('idp'));
+    const token = await session.getToken();
+    await session.close();
+    const client = createClient(CloudService, createGrpcTransport({ baseUrl: url }));
+    const r = await client.listFlavors(
+      { filter: { nameOrId: 'm1.tiny' } },
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(r.flavors.map((f) => f.location?.cloud).sort(), ['idp', 'sp1', 'sp2']);
   });
 });

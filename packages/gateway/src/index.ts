@@ -8,3 +8,4 @@ export * from './gen/ocx/cloud/v1/common_pb.ts';
 export * from './gen/ocx/cloud/v1/resources_pb.ts';
 export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
 export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
+export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';

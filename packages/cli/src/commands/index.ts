@@ -36,11 +36,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { names: ['devcloud', 'up'], load: () => import('./devcloud.ts') },
   { names: ['proxy'], load: () => import('./proxy.ts') },
+  { names: ['gateway'], load: () => import('./gateway.ts') },
   { names: ['completion'], load: () => import('./completion.ts') },
 ];
 
-/** Commands handed their raw argv (they own their options): `ocx devcloud ...`, `ocx up ...`, `ocx proxy ...`. */
-export const PASSTHROUGH_NAMES: ReadonlySet<string> = new Set(['devcloud', 'up', 'proxy']);
+/** Commands handed their raw argv (they own their options): `ocx devcloud|up|proxy|gateway ...`. */
+export const PASSTHROUGH_NAMES: ReadonlySet<string> = new Set(['devcloud', 'up', 'proxy', 'gateway']);
 
 /**
  * The modules to load for top-level command `name`: the ones that register it (several modules may add subcommands
