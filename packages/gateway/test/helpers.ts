@@ -25,7 +25,7 @@ export interface Env {
 export async function startEnv(opts: Partial<GatewayOptions> = {}, clouds = ['idp', 'sp1', 'sp2']): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'ocx-gw-'));
   const cloudsYamlPath = join(dir, 'clouds.yaml');
-  const dc = await startDevcloud({ clouds, cloudsYamlPath, transitionMs: 30, logLevel: 'silent' });
+  const dc = await startDevcloud({ clouds, cloudsYamlPath, transitionMs: 300, logLevel: 'silent' });
   const config = loadCloudsConfig({
     files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] },
     loadEnv: false,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Idempotent, non-interactive installer for test/real (Debian bookworm packages, OpenStack Zed).
-# Usage: install.sh [keystone] [federation] [glance] [nova] [neutron] [cinder] [swift] [proxy] [all]   (default all)
+# Usage: install.sh [keystone] [federation] [glance] [nova] [neutron] [cinder] [swift] [proxy] [clients] [gateway] [all]   (default all)
 # Installs the python3-* library packages plus runners (not the daemon packages, which bring
 # init scripts and dbconfig-common prompts); only *unpacks* the *-common packages for their
 # api-paste.ini / resource_filters.json.
@@ -40,7 +40,7 @@ extract_pkg() { # unpack (no install) PKG into $EXTRACT_DIR/PKG
   done
 }
 
-groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder swift proxy clients"
+groups=${*:-all}; [ "$groups" = all ] && groups="keystone federation glance nova neutron cinder swift proxy clients gateway"
 pkgs=(); extract=()
 for g in $groups; do
   case "$g" in
@@ -57,6 +57,8 @@ for g in $groups; do
     proxy)      pkgs+=(nginx libnginx-mod-http-lua) ;;
     # Shells and clients the fast suite drives: zsh for `ocx completion zsh`.
     clients)    pkgs+=(zsh) ;;
+    # The gRPC gateway's client from another toolchain (packages/gateway/test/python/).
+    gateway)    pkgs+=(python3-grpcio python3-protobuf) ;;
     *) die "unknown install group $g" ;;
   esac
 done
