@@ -34,7 +34,7 @@ export interface TokenValidatorOptions {
   cloud: CloudConfig;
   /** How long a validation is reused (never past the token's expiry). Default 30 s. */
   cacheTtlMs?: number;
-  /** Budget of one validation. Default 10 s. */
+  /** Budget of one validation. Default 30 s. */
   timeoutMs?: number;
 }
 
@@ -47,7 +47,7 @@ export class TokenValidator {
   constructor(opts: TokenValidatorOptions) {
     this.#session = createSession(opts.cloud);
     this.#ttl = opts.cacheTtlMs ?? 30_000;
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
   async validate(subjectToken: string, opts: { signal?: AbortSignal } = {}): Promise<ValidatedToken> {
