@@ -47,7 +47,12 @@ export function toConnectError(err: unknown, failures: readonly CallFailure[] = 
     ]);
   }
   const e = err as OcxError;
-  return new ConnectError(e.message, GRPC_CODE_OF[e.code] ?? Code.Internal, undefined, [
+  let code = GRPC_CODE_OF[e.code] ?? Code.Internal;
+  // A 409 that says the name is taken (Nova keypairs, Neutron, Glance) is ALREADY_EXISTS, not a state conflict.
+  if (e.code === ErrorCode.CONFLICT && /already exists|already in use|duplicate/i.test(e.message)) {
+    code = Code.AlreadyExists;
+  }
+  return new ConnectError(e.message, code, undefined, [
     {
       desc: ErrorDetailSchema,
       value: {

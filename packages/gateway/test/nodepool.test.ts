@@ -119,9 +119,13 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
       listed.keypairs.map((k) => [k.location?.cloud, k.privateKey]),
       [['sp2', '']],
     );
-    await rejects(
+    const dup = await rejects(
       env.client.createKeypair({ location: { cloud: 'sp2' }, name: 'gw-key' }, env.auth),
-      Code.FailedPrecondition,
+      Code.AlreadyExists,
+    );
+    assert.deepEqual(
+      [dup.findDetails(ErrorDetailSchema)[0]?.code, dup.findDetails(ErrorDetailSchema)[0]?.cloud],
+      ['CONFLICT', 'sp2'],
     );
     assert.equal((await env.client.deleteKeypair({ filter: { nameOrId: 'gw-key' } }, env.auth)).deleted, true);
     assert.equal((await env.client.deleteKeypair({ filter: { nameOrId: 'gw-key' } }, env.auth)).deleted, false);
