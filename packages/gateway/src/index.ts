@@ -6,6 +6,7 @@ export * from './gen/ocx/auth/v1/auth_service_pb.ts';
 export * from './gen/ocx/cloud/v1/cloud_service_pb.ts';
 export * from './gen/ocx/cloud/v1/common_pb.ts';
 export * from './gen/ocx/cloud/v1/resources_pb.ts';
+export * from './gen/ocx/cloud/v1/transfer_service_pb.ts';
 export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
 export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
 export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';

@@ -17,11 +17,13 @@ import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_
 import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.ts';
 import { AuthService, file_ocx_auth_v1_auth_service } from './gen/ocx/auth/v1/auth_service_pb.ts';
 import { CloudService, file_ocx_cloud_v1_cloud_service } from './gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { file_ocx_cloud_v1_transfer_service, TransferService } from './gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { healthService } from './health.ts';
 import { reflectionService } from './reflection.ts';
 import { authHandlers } from './services/auth.ts';
 import { resourceHandlers } from './services/resources.ts';
 import { serverHandlers } from './services/servers.ts';
+import { transferHandlers } from './services/transfers.ts';
 import { ServerWatchHub } from './watch/hub.ts';
 
 export interface GatewayTls {
@@ -70,7 +72,13 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-const SERVED = [CloudService.typeName, AuthService.typeName, Health.typeName, ServerReflection.typeName];
+const SERVED = [
+  CloudService.typeName,
+  TransferService.typeName,
+  AuthService.typeName,
+  Health.typeName,
+  ServerReflection.typeName,
+];
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const host = opts.host ?? '127.0.0.1';
@@ -93,10 +101,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const deps: GatewayDeps = { validator, clouds, perCloudDeadlineMs: opts.perCloudDeadlineMs ?? 30_000 };
 
   const handler = connectNodeAdapter({
-    interceptors: [authInterceptor(validator, new Set([CloudService.typeName]))],
+    interceptors: [authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName]))],
     shutdownSignal: closing.signal,
     routes(router) {
       router.service(CloudService, { ...resourceHandlers(deps), ...serverHandlers(deps, hub) });
+      // Blob streams: no compression (every chunk would be gzipped for grpcio, which offers gzip).
+      router.service(TransferService, transferHandlers(deps), { acceptCompression: [] });
       router.service(AuthService, authHandlers(opts.home));
       router.service(
         Health,
@@ -107,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         reflectionService(
           [
             file_ocx_cloud_v1_cloud_service,
+            file_ocx_cloud_v1_transfer_service,
             file_ocx_auth_v1_auth_service,
             file_grpc_health_v1_health,
             file_grpc_reflection_v1_reflection,

@@ -1,0 +1,106 @@
+/**
+ * Streaming image transfers through the gateway on devcloud: client-streaming upload in chunks with the sha256
+ * checked, server-streaming download in chunks of at most 1 MiB with the sha256 of what was sent, and the
+ * refusals (wrong hash → image deleted; oversized chunk; no metadata first).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { TransferService, type UploadImageRequest } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
+import { MAX_CHUNK } from '../src/services/transfers.ts';
+import { type Env, startEnv } from './helpers.ts';
+
+type Init = Omit<UploadImageRequest, '$typeName' | '$unknown'>;
+
+async function* parts(name: string, data: Buffer, chunk: number, sha256?: string): AsyncGenerator<Init> {
+  yield {
+    part: {
+      case: 'metadata',
+      value: {
+        $typeName: 'ocx.cloud.v1.UploadImageMetadata',
+        location: { $typeName: 'ocx.cloud.v1.Location', cloud: 'sp1', region: '', zone: '' },
+        name,
+        diskFormat: 'raw',
+        containerFormat: 'bare',
+        visibility: '',
+        meta: {},
+        sha256: sha256 ?? createHash('sha256').update(data).digest('hex'),
+        size: BigInt(data.byteLength),
+        wait: true,
+        allowDuplicates: false,
+      },
+    },
+  };
+  for (let off = 0; off < data.byteLength; off += chunk) {
+    yield { part: { case: 'chunk', value: data.subarray(off, off + chunk) } };
+  }
+}
+
+describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
+  let env: Env;
+  before(async () => {
+    env = await startEnv({}, ['idp', 'sp1']);
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  it('uploads in chunks and downloads the same bytes in chunks of at most 1 MiB', async () => {
+    const client = createClient(TransferService, env.grpc);
+    const data = randomBytes(3 * MAX_CHUNK + 12345);
+    const up = await client.uploadImage(parts('gw-stream-img', data, 256 * 1024), env.auth);
+    assert.equal(up.bytes, BigInt(data.byteLength));
+    assert.equal(up.image?.status, 'active');
+    assert.equal(up.image?.location?.cloud, 'sp1');
+    assert.equal(Number(up.image?.size), data.byteLength);
+
+    const got: Buffer[] = [];
+    let first: string | undefined;
+    let sha: string | undefined;
+    for await (const msg of client.downloadImage({ filter: { nameOrId: 'gw-stream-img' } }, env.auth)) {
+      if (msg.part.case === 'image') first = msg.part.value.id;
+      else if (msg.part.case === 'chunk') {
+        assert.ok(msg.part.value.byteLength <= MAX_CHUNK);
+        got.push(Buffer.from(msg.part.value));
+      } else if (msg.part.case === 'sha256') sha = msg.part.value;
+    }
+    assert.equal(first, up.image?.id);
+    assert.ok(Buffer.concat(got).equals(data), 'the downloaded bytes are the uploaded ones');
+    assert.equal(sha, createHash('sha256').update(data).digest('hex'));
+    const again = await client.uploadImage(parts('gw-stream-img', data, 256 * 1024), env.auth);
+    assert.equal(again.image?.id, up.image?.id, 'same name and hash: the existing image');
+  });
+
+  it('refuses a wrong sha256 (and deletes the image), an oversized chunk, and a stream without metadata', async () => {
+    const client = createClient(TransferService, env.grpc);
+    const data = randomBytes(100_000);
+    const wrong = 'a'.repeat(64);
+    await assert.rejects(client.uploadImage(parts('gw-bad-img', data, 10_000, wrong), env.auth), (e) => {
+      const c = ConnectError.from(e);
+      return c.code === Code.InvalidArgument && /do not match/.test(c.message);
+    });
+    const { CloudService } = await import('../src/gen/ocx/cloud/v1/cloud_service_pb.ts');
+    const left = await createClient(CloudService, env.grpc).listImages(
+      { filter: { nameOrId: 'gw-bad-img' } },
+      env.auth,
+    );
+    assert.deepEqual(left.images, []);
+    const big = randomBytes(MAX_CHUNK + 1);
+    await assert.rejects(
+      client.uploadImage(parts('gw-big-chunk', big, big.byteLength), env.auth),
+      (e) => ConnectError.from(e).code === Code.InvalidArgument,
+    );
+    async function* noMeta(): AsyncGenerator<Init> {
+      yield { part: { case: 'chunk', value: new Uint8Array(10) } };
+    }
+    await assert.rejects(
+      client.uploadImage(noMeta(), env.auth),
+      (e) => ConnectError.from(e).code === Code.InvalidArgument,
+    );
+    await assert.rejects(
+      client.uploadImage(parts('gw-noauth', data, 10_000)),
+      (e) => ConnectError.from(e).code === Code.Unauthenticated,
+    );
+  });
+});
