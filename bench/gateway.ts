@@ -1,0 +1,132 @@
+/**
+ * Gateway benchmark: ListServers over 3 clouds (devcloud idp + sp1 + sp2, K2K, 20 servers each) through the gRPC
+ * gateway, against the SDK's own REST fan-out (MultiCloud.call → cloudLayer.listServers, the same code the gateway
+ * runs) in the same run, alternating, caches off. Devcloud runs in a worker thread so its work does not share the
+ * client's event loop. Then the calls per booted server of WatchServers-based waiting.
+ *
+ *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50
+ * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { CloudService, startGateway } from '@ocx/gateway';
+import { createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
+
+const RUNS = Number(process.env.RUNS ?? 30);
+const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quota: 10 instances per project
+/** Latency devcloud adds to every OpenStack API answer during the timed runs (real clouds are not on loopback). */
+const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function worker(): Promise<void> {
+  const { startDevcloud } = await import('@ocx/devcloud');
+  const dc = await startDevcloud({ cloudsYamlPath: workerData.yaml, transitionMs: 200, logLevel: 'silent' });
+  let requests = 0;
+  subscribe('http.server.request.start', (msg) => {
+    const url = (msg as { request: IncomingMessage }).request.url ?? '';
+    if (/\/(compute|image|network|volume)/.test(url)) requests++;
+  });
+  parentPort?.on('message', async (m: string) => {
+    if (m === 'count') parentPort?.postMessage({ requests });
+    if (m === 'latency') {
+      for (const c of dc.clouds) {
+        for (const svc of ['compute', 'network']) await dc.setFaults(c.name, svc, { latencyMs: workerData.latencyMs });
+      }
+      parentPort?.postMessage({ requests });
+    }
+    if (m === 'stop') {
+      await dc.stop();
+      process.exit(0);
+    }
+  });
+  parentPort?.postMessage({ ready: true });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-gw-'));
+  const yaml = join(dir, 'clouds.yaml');
+  const w = new Worker(new URL(import.meta.url), { workerData: { yaml, latencyMs: LATENCY_MS } });
+  const ask = (m: string) => new Promise<{ requests: number }>((res) => w.once('message', res) && w.postMessage(m));
+  await new Promise((res) => w.once('message', res));
+  const config = loadCloudsConfig({ files: { clouds: [yaml], secure: [], publicClouds: [] }, loadEnv: false });
+  const cloudOptions = { serverListAgeMs: 0 };
+  const gw = await startGateway({ home: config.getCloud('idp-admin'), homeName: 'idp', cloudOptions });
+  const user = createSession(config.getCloud('idp'));
+  const token = await user.getToken();
+  await user.close();
+  const multi = await MultiCloud.connect({
+    config,
+    home: 'idp',
+    k2k: { remoteProjectName: 'demo', remoteProjectDomainName: 'Default' },
+    cloudOptions,
+  });
+  const client = createClient(CloudService, createGrpcTransport({ baseUrl: gw.grpcUrl }));
+  const auth = { headers: { authorization: `Bearer ${token}` } };
+
+  // Boot SERVERS per cloud through the gateway, waited for with WaitForServer (the shared watch).
+  const before = (await ask('count')).requests;
+  const ids: string[] = [];
+  for (const cloud of ['idp', 'sp1', 'sp2']) {
+    const made = await Promise.all(
+      Array.from({ length: SERVERS }, (_, i) =>
+        client.createServer(
+          { spec: { location: { cloud }, name: `bench-${cloud}-${i}`, image: 'cirros-*', flavor: 'm1.tiny' } },
+          auth,
+        ),
+      ),
+    );
+    await Promise.all(
+      made.map((m) =>
+        client.waitForServer({ filter: { location: { clouds: [cloud] }, nameOrId: m.server?.id ?? '' } }, auth),
+      ),
+    );
+    ids.push(...made.map((m) => m.server?.id ?? ''));
+  }
+  const boots = (await ask('count')).requests - before;
+  const booted = ids.length;
+
+  if (LATENCY_MS > 0) await ask('latency');
+  // Warm both paths (tokens, discovery, pools), then alternate.
+  for (let i = 0; i < 3; i++) {
+    await client.listServers({}, auth);
+    await multi.call((conn) => conn.cloudLayer.listServers());
+  }
+  const gwTimes: number[] = [];
+  const sdkTimes: number[] = [];
+  let count = 0;
+  for (let r = 0; r < RUNS; r++) {
+    let t = performance.now();
+    const viaGw = await client.listServers({}, auth);
+    gwTimes.push(performance.now() - t);
+    t = performance.now();
+    const viaSdk = await multi.call((conn) => conn.cloudLayer.listServers());
+    sdkTimes.push(performance.now() - t);
+    count = viaGw.servers.length;
+    if (viaGw.servers.length !== viaSdk.results.reduce((n, x) => n + x.value.length, 0)) {
+      throw new Error('the two paths disagree on the server list');
+    }
+  }
+  console.log(
+    `clouds: 3 (idp, sp1 and sp2 by K2K), ${count} servers in all, Nova and Neutron answering after ${LATENCY_MS} ms; ${RUNS} runs, alternating (medians)`,
+  );
+  console.log(
+    `boots: ${booted} servers created + waited for via WaitForServer: ${(boots / booted).toFixed(2)} cloud API calls per server`,
+  );
+  console.log(`SDK REST fan-out (MultiCloud.call → listServers): ${median(sdkTimes).toFixed(1)} ms`);
+  console.log(`through the gateway (gRPC ListServers): ${median(gwTimes).toFixed(1)} ms`);
+  console.log(`gateway ratio: ${(median(gwTimes) / median(sdkTimes)).toFixed(2)}`);
+  for (const id of ids) await client.deleteServer({ filter: { nameOrId: id } }, auth);
+  await multi.close();
+  await gw.close();
+  w.postMessage('stop');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (isMainThread) await main();
+else await worker();
