@@ -21,6 +21,7 @@ import { file_ocx_cloud_v1_transfer_service, TransferService } from './gen/ocx/c
 import { healthService } from './health.ts';
 import { reflectionService } from './reflection.ts';
 import { authHandlers } from './services/auth.ts';
+import { capabilityHandlers } from './services/capabilities.ts';
 import { resourceHandlers } from './services/resources.ts';
 import { serverHandlers } from './services/servers.ts';
 import { transferHandlers } from './services/transfers.ts';
@@ -104,7 +105,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     interceptors: [authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName]))],
     shutdownSignal: closing.signal,
     routes(router) {
-      router.service(CloudService, { ...resourceHandlers(deps), ...serverHandlers(deps, hub) });
+      router.service(CloudService, {
+        ...resourceHandlers(deps),
+        ...serverHandlers(deps, hub),
+        ...capabilityHandlers(deps),
+      });
       // Blob streams: no compression (every chunk would be gzipped for grpcio, which offers gzip).
       router.service(TransferService, transferHandlers(deps), { acceptCompression: [] });
       router.service(AuthService, authHandlers(opts.home));

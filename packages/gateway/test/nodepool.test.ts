@@ -218,4 +218,26 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
       await rejects(c.listKeypairs({}), Code.Unauthenticated);
     }
   });
+
+  it('GetCapabilities: services and microversions, image formats, floating IP networks, zones, quotas, tempurl, SPs', async () => {
+    const r = await env.client.getCapabilities({}, env.auth);
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(
+      r.clouds.map((c) => c.location?.cloud),
+      ['idp', 'sp1', 'sp2'],
+    );
+    const idp = r.clouds[0];
+    assert.deepEqual([...(idp?.serviceProviders ?? [])].sort(), ['sp1', 'sp2']);
+    const sp1 = r.clouds[1];
+    const compute = sp1?.services.find((s) => s.type === 'compute');
+    assert.match(compute?.maxMicroversion ?? '', /^2\.\d+$/);
+    assert.ok(sp1?.services.some((s) => s.type === 'block-storage' && s.version.startsWith('3')));
+    assert.ok(sp1?.diskFormats.includes('raw') && sp1.diskFormats.includes('qcow2'));
+    assert.ok(sp1?.containerFormats.includes('bare'));
+    assert.ok(sp1?.floatingIpNetworks.includes('public'));
+    assert.ok((sp1?.availabilityZones.length ?? 0) > 0);
+    assert.ok(sp1?.quotaResources.includes('maxTotalInstances'));
+    assert.equal(sp1?.tempurl, true);
+    assert.ok(sp1?.tempurlDigests.includes('sha256'));
+  });
 });
