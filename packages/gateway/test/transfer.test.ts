@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createSession, ObjectStoreClient } from '@ocx/sdk';
 import { TransferService, type UploadImageRequest } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { MAX_CHUNK } from '../src/services/transfers.ts';
 import { type Env, startEnv } from './helpers.ts';
@@ -102,5 +103,46 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
       client.uploadImage(parts('gw-noauth', data, 10_000)),
       (e) => ConnectError.from(e).code === Code.Unauthenticated,
     );
+  });
+
+  it('CreateTransferUrl: a Swift TempURL (HMAC-SHA256) that GETs and PUTs without a token', async () => {
+    const client = createClient(TransferService, env.grpc);
+    const direct = createSession(env.config.getCloud('sp1')); // the demo user's own sp1 login: the same project
+    const swift = new ObjectStoreClient(direct.client('object-store'));
+    const container = `gw-tu-${process.pid}`;
+    await swift.createContainer(container);
+    await swift.putObject(container, 'hello.txt', Buffer.from('hello through a temp url'));
+    try {
+      await assert.rejects(
+        client.createTransferUrl({ location: { cloud: 'sp1' }, container, object: 'hello.txt' }, env.auth),
+        (e) =>
+          ConnectError.from(e).code === Code.FailedPrecondition && /Temp-URL key/.test(ConnectError.from(e).message),
+      );
+      const get = await client.createTransferUrl(
+        { location: { cloud: 'sp1' }, container, object: 'hello.txt', setKeyIfMissing: true, expiresInSeconds: 600 },
+        env.auth,
+      );
+      assert.equal(get.digest, 'sha256');
+      assert.match(get.url, /temp_url_sig=[0-9a-f]{64}&temp_url_expires=\d+$/);
+      assert.ok(Number(get.expiresAt) > Date.now() / 1000 + 500);
+      const res = await fetch(get.url);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'hello through a temp url');
+      const tampered = await fetch(get.url.replace('hello.txt', 'other.txt'));
+      assert.equal(tampered.status, 401);
+
+      const put = await client.createTransferUrl(
+        { location: { cloud: 'sp1' }, container, object: 'up.bin', method: 'PUT' },
+        env.auth,
+      );
+      const body = randomBytes(4096);
+      assert.equal((await fetch(put.url, { method: 'PUT', body })).status, 201);
+      const back = await direct.client('object-store').get(`/${container}/up.bin`);
+      assert.ok(Buffer.from(await back.bytes()).equals(body));
+    } finally {
+      for (const o of ['hello.txt', 'up.bin']) await swift.deleteObject(container, o).catch(() => undefined);
+      await swift.deleteContainer(container).catch(() => undefined);
+      await direct.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
  * K2K service providers. Every fact is best-effort: a service a cloud lacks leaves its fields empty.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
-import { canonicalServiceType, type Connection, type FanOutContext } from '@ocx/sdk';
+import { type Connection, canonicalServiceType, type FanOutContext } from '@ocx/sdk';
 import { type GatewayDeps, listAcross, scopeFor } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { cloudFailure } from '../errors.ts';

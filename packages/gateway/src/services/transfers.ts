@@ -3,13 +3,14 @@
  * only when the upload to Glance takes it; a download chunk is read from Glance only when the client has taken
  * the previous ones), so memory stays flat whatever the image size. Chunks ≤ 1 MiB; sha256 checked.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { ErrorCode, OcxError } from '@ocx/sdk';
+import { type Connection, ErrorCode, isOcxError, OcxError } from '@ocx/sdk';
 import { findOne, type GatewayDeps, notFound, scopeFor, targetCloud } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
 import type {
+  CreateTransferUrlRequest,
   TransferService,
   UploadImageMetadata,
   UploadImageRequest,
@@ -86,6 +87,59 @@ async function upload(
   return { image: toImage(image), bytes: BigInt(count.bytes) };
 }
 
+/** Swift's /info at the unversioned root of the account URL; undefined when it cannot be read. */
+async function swiftInfo(
+  conn: Connection,
+  accountUrl: string,
+  signal: AbortSignal,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const root = accountUrl.replace(/\/v1(\/.*)?$/, '');
+    return await (await conn.client('object-store').get(`${root}/info`, { signal })).json<Record<string, unknown>>();
+  } catch {
+    return undefined;
+  }
+}
+
+async function transferUrl(deps: GatewayDeps, ctx: HandlerContext, req: CreateTransferUrlRequest) {
+  if (!req.container || !req.object) throw invalidArgument('container and object are required');
+  const method = (req.method || 'GET').toUpperCase();
+  if (method !== 'GET' && method !== 'PUT') throw invalidArgument('method is GET or PUT');
+  const scope = await scopeFor(deps, ctx, {
+    $typeName: 'ocx.cloud.v1.LocationFilter',
+    clouds: req.location?.cloud ? [req.location.cloud] : [],
+    region: req.location?.region ?? '',
+    project: req.location?.project,
+  });
+  const conn = targetCloud(scope, req.location?.cloud ?? '');
+  const where = { cloud: conn.cloud, region: conn.region };
+  const swift = conn.client('object-store');
+  const accountUrl = await swift.endpoint({ signal: ctx.signal });
+  const tempurl = (await swiftInfo(conn, accountUrl, ctx.signal))?.tempurl as
+    | { allowed_digests?: string[] }
+    | undefined;
+  if (!tempurl) throw new OcxError(ErrorCode.CONFLICT, `${conn.name}'s Swift has no tempurl middleware`, where);
+  if (tempurl.allowed_digests && !tempurl.allowed_digests.includes('sha256')) {
+    throw new OcxError(ErrorCode.CONFLICT, `${conn.name}'s Swift does not accept sha256 temp URL signatures`, where);
+  }
+  const head = await swift.head('', { signal: ctx.signal, expect: [200, 204] });
+  await head.dump();
+  let key = head.headers.get('x-account-meta-temp-url-key') ?? head.headers.get('x-account-meta-temp-url-key-2');
+  if (!key && req.setKeyIfMissing) {
+    key = randomBytes(32).toString('hex');
+    await (await swift.post('', { signal: ctx.signal, headers: { 'x-account-meta-temp-url-key': key } })).dump();
+  }
+  if (!key) {
+    throw new OcxError(ErrorCode.CONFLICT, 'the account has no Temp-URL key (set X-Account-Meta-Temp-URL-Key)', where);
+  }
+  const url = new URL(`${accountUrl}/${encodeURIComponent(req.container)}/${encodeURIComponent(req.object)}`);
+  const expires = Math.floor(Date.now() / 1000) + (req.expiresInSeconds || 3600);
+  const sig = createHmac('sha256', key).update(`${method}\n${expires}\n${url.pathname}`).digest('hex');
+  url.searchParams.set('temp_url_sig', sig);
+  url.searchParams.set('temp_url_expires', String(expires));
+  return { url: url.toString(), method, expiresAt: BigInt(expires), digest: 'sha256' };
+}
+
 export function transferHandlers(deps: GatewayDeps): ServiceImpl<typeof TransferService> {
   return {
     async uploadImage(requests, ctx) {
@@ -98,6 +152,14 @@ export function transferHandlers(deps: GatewayDeps): ServiceImpl<typeof Transfer
         return await upload(deps, ctx, first.value.part.value, it);
       } catch (err) {
         throw toConnectError(err);
+      }
+    },
+
+    async createTransferUrl(req, ctx) {
+      try {
+        return await transferUrl(deps, ctx, req);
+      } catch (err) {
+        throw isOcxError(err) ? toConnectError(err) : err;
       }
     },
 

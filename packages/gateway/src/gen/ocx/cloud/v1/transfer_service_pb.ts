@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ocx/cloud/v1/transfer_service.proto.
  */
 export const file_ocx_cloud_v1_transfer_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNvY3gvY2xvdWQvdjEvdHJhbnNmZXJfc2VydmljZS5wcm90bxIMb2N4LmNsb3VkLnYxIr4CChNVcGxvYWRJbWFnZU1ldGFkYXRhEigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSEwoLZGlza19mb3JtYXQYAyABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgEIAEoCRISCgp2aXNpYmlsaXR5GAUgASgJEjkKBG1ldGEYBiADKAsyKy5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VNZXRhZGF0YS5NZXRhRW50cnkSDgoGc2hhMjU2GAcgASgJEgwKBHNpemUYCCABKAQSDAoEd2FpdBgJIAEoCBIYChBhbGxvd19kdXBsaWNhdGVzGAogASgIGisKCU1ldGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImQKElVwbG9hZEltYWdlUmVxdWVzdBI1CghtZXRhZGF0YRgBIAEoCzIhLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZU1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IkgKE1VwbG9hZEltYWdlUmVzcG9uc2USIgoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2USDQoFYnl0ZXMYAiABKAQiPAoURG93bmxvYWRJbWFnZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlciJoChVEb3dubG9hZEltYWdlUmVzcG9uc2USJAoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2VIABIPCgVjaHVuaxgCIAEoDEgAEhAKBnNoYTI1NhgDIAEoCUgAQgYKBHBhcnQywwEKD1RyYW5zZmVyU2VydmljZRJUCgtVcGxvYWRJbWFnZRIgLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZVJlcXVlc3QaIS5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VSZXNwb25zZSgBEloKDURvd25sb2FkSW1hZ2USIi5vY3guY2xvdWQudjEuRG93bmxvYWRJbWFnZVJlcXVlc3QaIy5vY3guY2xvdWQudjEuRG93bmxvYWRJbWFnZVJlc3BvbnNlMAFiBnByb3RvMw", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
+  fileDesc("CiNvY3gvY2xvdWQvdjEvdHJhbnNmZXJfc2VydmljZS5wcm90bxIMb2N4LmNsb3VkLnYxIr4CChNVcGxvYWRJbWFnZU1ldGFkYXRhEigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSEwoLZGlza19mb3JtYXQYAyABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgEIAEoCRISCgp2aXNpYmlsaXR5GAUgASgJEjkKBG1ldGEYBiADKAsyKy5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VNZXRhZGF0YS5NZXRhRW50cnkSDgoGc2hhMjU2GAcgASgJEgwKBHNpemUYCCABKAQSDAoEd2FpdBgJIAEoCBIYChBhbGxvd19kdXBsaWNhdGVzGAogASgIGisKCU1ldGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImQKElVwbG9hZEltYWdlUmVxdWVzdBI1CghtZXRhZGF0YRgBIAEoCzIhLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZU1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IkgKE1VwbG9hZEltYWdlUmVzcG9uc2USIgoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2USDQoFYnl0ZXMYAiABKAQiPAoURG93bmxvYWRJbWFnZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlciJoChVEb3dubG9hZEltYWdlUmVzcG9uc2USJAoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2VIABIPCgVjaHVuaxgCIAEoDEgAEhAKBnNoYTI1NhgDIAEoCUgAQgYKBHBhcnQirwEKGENyZWF0ZVRyYW5zZmVyVXJsUmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDgoGb2JqZWN0GAMgASgJEg4KBm1ldGhvZBgEIAEoCRIaChJleHBpcmVzX2luX3NlY29uZHMYBSABKA0SGgoSc2V0X2tleV9pZl9taXNzaW5nGAYgASgIIlwKGUNyZWF0ZVRyYW5zZmVyVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRISCgpleHBpcmVzX2F0GAMgASgDEg4KBmRpZ2VzdBgEIAEoCTKpAgoPVHJhbnNmZXJTZXJ2aWNlElQKC1VwbG9hZEltYWdlEiAub2N4LmNsb3VkLnYxLlVwbG9hZEltYWdlUmVxdWVzdBohLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZVJlc3BvbnNlKAESWgoNRG93bmxvYWRJbWFnZRIiLm9jeC5jbG91ZC52MS5Eb3dubG9hZEltYWdlUmVxdWVzdBojLm9jeC5jbG91ZC52MS5Eb3dubG9hZEltYWdlUmVzcG9uc2UwARJkChFDcmVhdGVUcmFuc2ZlclVybBImLm9jeC5jbG91ZC52MS5DcmVhdGVUcmFuc2ZlclVybFJlcXVlc3QaJy5vY3guY2xvdWQudjEuQ3JlYXRlVHJhbnNmZXJVcmxSZXNwb25zZWIGcHJvdG8z", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
 
 /**
  * @generated from message ocx.cloud.v1.UploadImageMetadata
@@ -188,6 +188,90 @@ export const DownloadImageResponseSchema: GenMessage<DownloadImageResponse> = /*
   messageDesc(file_ocx_cloud_v1_transfer_service, 4);
 
 /**
+ * @generated from message ocx.cloud.v1.CreateTransferUrlRequest
+ */
+export type CreateTransferUrlRequest = Message<"ocx.cloud.v1.CreateTransferUrlRequest"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * @generated from field: string object = 3;
+   */
+  object: string;
+
+  /**
+   * GET (default) or PUT.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * Default 3600.
+   *
+   * @generated from field: uint32 expires_in_seconds = 5;
+   */
+  expiresInSeconds: number;
+
+  /**
+   * When the account has no Temp-URL key, set a random one (X-Account-Meta-Temp-URL-Key) instead of failing.
+   *
+   * @generated from field: bool set_key_if_missing = 6;
+   */
+  setKeyIfMissing: boolean;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.CreateTransferUrlRequest.
+ * Use `create(CreateTransferUrlRequestSchema)` to create a new message.
+ */
+export const CreateTransferUrlRequestSchema: GenMessage<CreateTransferUrlRequest> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 5);
+
+/**
+ * @generated from message ocx.cloud.v1.CreateTransferUrlResponse
+ */
+export type CreateTransferUrlResponse = Message<"ocx.cloud.v1.CreateTransferUrlResponse"> & {
+  /**
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * @generated from field: string method = 2;
+   */
+  method: string;
+
+  /**
+   * Unix seconds.
+   *
+   * @generated from field: int64 expires_at = 3;
+   */
+  expiresAt: bigint;
+
+  /**
+   * sha256
+   *
+   * @generated from field: string digest = 4;
+   */
+  digest: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.CreateTransferUrlResponse.
+ * Use `create(CreateTransferUrlResponseSchema)` to create a new message.
+ */
+export const CreateTransferUrlResponseSchema: GenMessage<CreateTransferUrlResponse> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 6);
+
+/**
  * Blob streams, passed straight through to Glance with backpressure and never buffered whole. Chunks are at most
  * 1 MiB; the server does not compress these streams.
  *
@@ -214,6 +298,17 @@ export const TransferService: GenService<{
     methodKind: "server_streaming";
     input: typeof DownloadImageRequestSchema;
     output: typeof DownloadImageResponseSchema;
+  },
+  /**
+   * A Swift temporary URL (HMAC-SHA256) for a direct GET or PUT of one object, where the cloud's Swift has
+   * tempurl with sha256 (from /info) and the account has a Temp-URL key.
+   *
+   * @generated from rpc ocx.cloud.v1.TransferService.CreateTransferUrl
+   */
+  createTransferUrl: {
+    methodKind: "unary";
+    input: typeof CreateTransferUrlRequestSchema;
+    output: typeof CreateTransferUrlResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ocx_cloud_v1_transfer_service, 0);
