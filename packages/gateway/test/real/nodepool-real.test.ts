@@ -113,4 +113,40 @@ describe('gateway on real OpenStack (K2K idp → sp1)', {
       assert.equal(gone.deleted, true);
     }
   });
+
+  test("Keystone's OAuth 2.0 client-credentials access token (Debian's Keystone) works as the bearer", async () => {
+    const config = loadCloudsConfig({ files: { clouds: [FILE], secure: [], publicClouds: [] }, loadEnv: false });
+    const user = createSession(config.getCloud('idp'));
+    const access = await user.getAccess();
+    const made = await user.client('identity').post(`/users/${access.user.id}/application_credentials`, {
+      json: { application_credential: { name: `${prefix}-oauth` } },
+    });
+    const ac = (await made.json<{ application_credential: { id: string; secret: string } }>()).application_credential;
+    try {
+      const res = await fetch(`${access.identityUrl}/OS-OAUTH2/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${ac.id}:${ac.secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+        signal: AbortSignal.timeout(60_000),
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { access_token: string; token_type: string };
+      assert.equal(body.token_type, 'Bearer');
+      const r = await client.listFlavors(
+        { filter: { location: { clouds: [TARGET] } } },
+        { headers: { authorization: `Bearer ${body.access_token}` }, timeoutMs: 120_000 },
+      );
+      assert.deepEqual(r.failures, []);
+      assert.ok(r.flavors.length > 0 && r.flavors.every((f) => f.location?.cloud === TARGET));
+    } finally {
+      await user
+        .client('identity')
+        .delete(`/users/${access.user.id}/application_credentials/${ac.id}`)
+        .catch(() => undefined);
+      await user.close();
+    }
+  });
 });
