@@ -22,6 +22,7 @@ import { healthService } from './health.ts';
 import { reflectionService } from './reflection.ts';
 import { authHandlers } from './services/auth.ts';
 import { capabilityHandlers } from './services/capabilities.ts';
+import { objectHandlers } from './services/objects.ts';
 import { resourceHandlers } from './services/resources.ts';
 import { serverHandlers } from './services/servers.ts';
 import { transferHandlers } from './services/transfers.ts';
@@ -111,7 +112,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ...capabilityHandlers(deps),
       });
       // Blob streams: no compression (every chunk would be gzipped for grpcio, which offers gzip).
-      router.service(TransferService, transferHandlers(deps), { acceptCompression: [] });
+      router.service(
+        TransferService,
+        { ...transferHandlers(deps), ...objectHandlers(deps) },
+        { acceptCompression: [] },
+      );
       router.service(AuthService, authHandlers(opts.home));
       router.service(
         Health,

@@ -8,7 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createSession, ObjectStoreClient } from '@ocx/sdk';
-import { TransferService, type UploadImageRequest } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
+import {
+  type PutObjectRequest,
+  TransferService,
+  type UploadImageRequest,
+} from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { MAX_CHUNK } from '../src/services/transfers.ts';
 import { type Env, startEnv } from './helpers.ts';
 
@@ -141,6 +145,77 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
       assert.ok(Buffer.from(await back.bytes()).equals(body));
     } finally {
       for (const o of ['hello.txt', 'up.bin']) await swift.deleteObject(container, o).catch(() => undefined);
+      await swift.deleteContainer(container).catch(() => undefined);
+      await direct.close();
+    }
+  });
+
+  it('PutObject / GetObject stream an object through to Swift and back, sha256 checked', async () => {
+    const client = createClient(TransferService, env.grpc);
+    const direct = createSession(env.config.getCloud('sp1'));
+    const swift = new ObjectStoreClient(direct.client('object-store'));
+    const container = `gw-obj-${process.pid}`;
+    await swift.createContainer(container);
+    const data = randomBytes(2 * MAX_CHUNK + 777);
+    async function* put(
+      object: string,
+      sha256: string,
+    ): AsyncGenerator<Omit<PutObjectRequest, '$typeName' | '$unknown'>> {
+      yield {
+        part: {
+          case: 'metadata',
+          value: {
+            $typeName: 'ocx.cloud.v1.PutObjectMetadata',
+            location: { $typeName: 'ocx.cloud.v1.Location', cloud: 'sp1', region: '', zone: '' },
+            container,
+            object,
+            sha256,
+            size: BigInt(data.byteLength),
+            contentType: 'application/x-test',
+            metadata: { origin: 'gateway' },
+          },
+        },
+      };
+      for (let off = 0; off < data.byteLength; off += 512 * 1024) {
+        yield { part: { case: 'chunk', value: data.subarray(off, off + 512 * 1024) } };
+      }
+    }
+    try {
+      const sha = createHash('sha256').update(data).digest('hex');
+      const up = await client.putObject(put('dir/blob.bin', sha), env.auth);
+      assert.equal(up.bytes, BigInt(data.byteLength));
+      assert.equal(up.etag, createHash('md5').update(data).digest('hex'));
+      const got: Buffer[] = [];
+      let info: { size: bigint; contentType: string } | undefined;
+      let digest = '';
+      for await (const m of client.getObject(
+        { location: { cloud: 'sp1' }, container, object: 'dir/blob.bin' },
+        env.auth,
+      )) {
+        if (m.part.case === 'info') info = m.part.value;
+        else if (m.part.case === 'chunk') {
+          assert.ok(m.part.value.byteLength <= MAX_CHUNK);
+          got.push(Buffer.from(m.part.value));
+        } else if (m.part.case === 'sha256') digest = m.part.value;
+      }
+      assert.equal(info?.size, BigInt(data.byteLength));
+      assert.equal(info?.contentType, 'application/x-test');
+      assert.ok(Buffer.concat(got).equals(data));
+      assert.equal(digest, sha);
+      await assert.rejects(client.putObject(put('bad.bin', 'b'.repeat(64)), env.auth), (e) => {
+        return ConnectError.from(e).code === Code.InvalidArgument;
+      });
+      await assert.rejects(
+        (async () => {
+          for await (const _ of client.getObject(
+            { location: { cloud: 'sp1' }, container, object: 'bad.bin' },
+            env.auth,
+          ));
+        })(),
+        (e) => ConnectError.from(e).code === Code.NotFound,
+      );
+    } finally {
+      for (const o of ['dir/blob.bin', 'bad.bin']) await swift.deleteObject(container, o).catch(() => undefined);
       await swift.deleteContainer(container).catch(() => undefined);
       await direct.close();
     }

@@ -140,7 +140,7 @@ async function transferUrl(deps: GatewayDeps, ctx: HandlerContext, req: CreateTr
   return { url: url.toString(), method, expiresAt: BigInt(expires), digest: 'sha256' };
 }
 
-export function transferHandlers(deps: GatewayDeps): ServiceImpl<typeof TransferService> {
+export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof TransferService>> {
   return {
     async uploadImage(requests, ctx) {
       const it = requests[Symbol.asyncIterator]();

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ocx/cloud/v1/transfer_service.proto.
  */
 export const file_ocx_cloud_v1_transfer_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNvY3gvY2xvdWQvdjEvdHJhbnNmZXJfc2VydmljZS5wcm90bxIMb2N4LmNsb3VkLnYxIr4CChNVcGxvYWRJbWFnZU1ldGFkYXRhEigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSEwoLZGlza19mb3JtYXQYAyABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgEIAEoCRISCgp2aXNpYmlsaXR5GAUgASgJEjkKBG1ldGEYBiADKAsyKy5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VNZXRhZGF0YS5NZXRhRW50cnkSDgoGc2hhMjU2GAcgASgJEgwKBHNpemUYCCABKAQSDAoEd2FpdBgJIAEoCBIYChBhbGxvd19kdXBsaWNhdGVzGAogASgIGisKCU1ldGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImQKElVwbG9hZEltYWdlUmVxdWVzdBI1CghtZXRhZGF0YRgBIAEoCzIhLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZU1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IkgKE1VwbG9hZEltYWdlUmVzcG9uc2USIgoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2USDQoFYnl0ZXMYAiABKAQiPAoURG93bmxvYWRJbWFnZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlciJoChVEb3dubG9hZEltYWdlUmVzcG9uc2USJAoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2VIABIPCgVjaHVuaxgCIAEoDEgAEhAKBnNoYTI1NhgDIAEoCUgAQgYKBHBhcnQirwEKGENyZWF0ZVRyYW5zZmVyVXJsUmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDgoGb2JqZWN0GAMgASgJEg4KBm1ldGhvZBgEIAEoCRIaChJleHBpcmVzX2luX3NlY29uZHMYBSABKA0SGgoSc2V0X2tleV9pZl9taXNzaW5nGAYgASgIIlwKGUNyZWF0ZVRyYW5zZmVyVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRISCgpleHBpcmVzX2F0GAMgASgDEg4KBmRpZ2VzdBgEIAEoCTKpAgoPVHJhbnNmZXJTZXJ2aWNlElQKC1VwbG9hZEltYWdlEiAub2N4LmNsb3VkLnYxLlVwbG9hZEltYWdlUmVxdWVzdBohLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZVJlc3BvbnNlKAESWgoNRG93bmxvYWRJbWFnZRIiLm9jeC5jbG91ZC52MS5Eb3dubG9hZEltYWdlUmVxdWVzdBojLm9jeC5jbG91ZC52MS5Eb3dubG9hZEltYWdlUmVzcG9uc2UwARJkChFDcmVhdGVUcmFuc2ZlclVybBImLm9jeC5jbG91ZC52MS5DcmVhdGVUcmFuc2ZlclVybFJlcXVlc3QaJy5vY3guY2xvdWQudjEuQ3JlYXRlVHJhbnNmZXJVcmxSZXNwb25zZWIGcHJvdG8z", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
+  fileDesc("CiNvY3gvY2xvdWQvdjEvdHJhbnNmZXJfc2VydmljZS5wcm90bxIMb2N4LmNsb3VkLnYxIr4CChNVcGxvYWRJbWFnZU1ldGFkYXRhEigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSEwoLZGlza19mb3JtYXQYAyABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgEIAEoCRISCgp2aXNpYmlsaXR5GAUgASgJEjkKBG1ldGEYBiADKAsyKy5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VNZXRhZGF0YS5NZXRhRW50cnkSDgoGc2hhMjU2GAcgASgJEgwKBHNpemUYCCABKAQSDAoEd2FpdBgJIAEoCBIYChBhbGxvd19kdXBsaWNhdGVzGAogASgIGisKCU1ldGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImQKElVwbG9hZEltYWdlUmVxdWVzdBI1CghtZXRhZGF0YRgBIAEoCzIhLm9jeC5jbG91ZC52MS5VcGxvYWRJbWFnZU1ldGFkYXRhSAASDwoFY2h1bmsYAiABKAxIAEIGCgRwYXJ0IkgKE1VwbG9hZEltYWdlUmVzcG9uc2USIgoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2USDQoFYnl0ZXMYAiABKAQiPAoURG93bmxvYWRJbWFnZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlciJoChVEb3dubG9hZEltYWdlUmVzcG9uc2USJAoFaW1hZ2UYASABKAsyEy5vY3guY2xvdWQudjEuSW1hZ2VIABIPCgVjaHVuaxgCIAEoDEgAEhAKBnNoYTI1NhgDIAEoCUgAQgYKBHBhcnQirwEKGENyZWF0ZVRyYW5zZmVyVXJsUmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDgoGb2JqZWN0GAMgASgJEg4KBm1ldGhvZBgEIAEoCRIaChJleHBpcmVzX2luX3NlY29uZHMYBSABKA0SGgoSc2V0X2tleV9pZl9taXNzaW5nGAYgASgIIlwKGUNyZWF0ZVRyYW5zZmVyVXJsUmVzcG9uc2USCwoDdXJsGAEgASgJEg4KBm1ldGhvZBgCIAEoCRISCgpleHBpcmVzX2F0GAMgASgDEg4KBmRpZ2VzdBgEIAEoCSKGAgoRUHV0T2JqZWN0TWV0YWRhdGESKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SEQoJY29udGFpbmVyGAIgASgJEg4KBm9iamVjdBgDIAEoCRIOCgZzaGEyNTYYBCABKAkSDAoEc2l6ZRgFIAEoBBIUCgxjb250ZW50X3R5cGUYBiABKAkSPwoIbWV0YWRhdGEYByADKAsyLS5vY3guY2xvdWQudjEuUHV0T2JqZWN0TWV0YWRhdGEuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiYAoQUHV0T2JqZWN0UmVxdWVzdBIzCghtZXRhZGF0YRgBIAEoCzIfLm9jeC5jbG91ZC52MS5QdXRPYmplY3RNZXRhZGF0YUgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCJaChFQdXRPYmplY3RSZXNwb25zZRIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIMCgRldGFnGAIgASgJEg0KBWJ5dGVzGAMgASgEIl8KEEdldE9iamVjdFJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SEQoJY29udGFpbmVyGAIgASgJEg4KBm9iamVjdBgDIAEoCSKLAQoKT2JqZWN0SW5mbxIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDgoGb2JqZWN0GAMgASgJEgwKBHNpemUYBCABKAQSDAoEZXRhZxgFIAEoCRIUCgxjb250ZW50X3R5cGUYBiABKAkiaAoRR2V0T2JqZWN0UmVzcG9uc2USKAoEaW5mbxgBIAEoCzIYLm9jeC5jbG91ZC52MS5PYmplY3RJbmZvSAASDwoFY2h1bmsYAiABKAxIABIQCgZzaGEyNTYYAyABKAlIAEIGCgRwYXJ0MskDCg9UcmFuc2ZlclNlcnZpY2USVAoLVXBsb2FkSW1hZ2USIC5vY3guY2xvdWQudjEuVXBsb2FkSW1hZ2VSZXF1ZXN0GiEub2N4LmNsb3VkLnYxLlVwbG9hZEltYWdlUmVzcG9uc2UoARJaCg1Eb3dubG9hZEltYWdlEiIub2N4LmNsb3VkLnYxLkRvd25sb2FkSW1hZ2VSZXF1ZXN0GiMub2N4LmNsb3VkLnYxLkRvd25sb2FkSW1hZ2VSZXNwb25zZTABEmQKEUNyZWF0ZVRyYW5zZmVyVXJsEiYub2N4LmNsb3VkLnYxLkNyZWF0ZVRyYW5zZmVyVXJsUmVxdWVzdBonLm9jeC5jbG91ZC52MS5DcmVhdGVUcmFuc2ZlclVybFJlc3BvbnNlEk4KCVB1dE9iamVjdBIeLm9jeC5jbG91ZC52MS5QdXRPYmplY3RSZXF1ZXN0Gh8ub2N4LmNsb3VkLnYxLlB1dE9iamVjdFJlc3BvbnNlKAESTgoJR2V0T2JqZWN0Eh4ub2N4LmNsb3VkLnYxLkdldE9iamVjdFJlcXVlc3QaHy5vY3guY2xvdWQudjEuR2V0T2JqZWN0UmVzcG9uc2UwAWIGcHJvdG8z", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
 
 /**
  * @generated from message ocx.cloud.v1.UploadImageMetadata
@@ -272,6 +272,217 @@ export const CreateTransferUrlResponseSchema: GenMessage<CreateTransferUrlRespon
   messageDesc(file_ocx_cloud_v1_transfer_service, 6);
 
 /**
+ * @generated from message ocx.cloud.v1.PutObjectMetadata
+ */
+export type PutObjectMetadata = Message<"ocx.cloud.v1.PutObjectMetadata"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * @generated from field: string object = 3;
+   */
+  object: string;
+
+  /**
+   * Hex sha256 of the whole object (required).
+   *
+   * @generated from field: string sha256 = 4;
+   */
+  sha256: string;
+
+  /**
+   * Total bytes, when known (sent as Content-Length).
+   *
+   * @generated from field: uint64 size = 5;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string content_type = 6;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 7;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.PutObjectMetadata.
+ * Use `create(PutObjectMetadataSchema)` to create a new message.
+ */
+export const PutObjectMetadataSchema: GenMessage<PutObjectMetadata> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 7);
+
+/**
+ * @generated from message ocx.cloud.v1.PutObjectRequest
+ */
+export type PutObjectRequest = Message<"ocx.cloud.v1.PutObjectRequest"> & {
+  /**
+   * @generated from oneof ocx.cloud.v1.PutObjectRequest.part
+   */
+  part: {
+    /**
+     * @generated from field: ocx.cloud.v1.PutObjectMetadata metadata = 1;
+     */
+    value: PutObjectMetadata;
+    case: "metadata";
+  } | {
+    /**
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.PutObjectRequest.
+ * Use `create(PutObjectRequestSchema)` to create a new message.
+ */
+export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 8);
+
+/**
+ * @generated from message ocx.cloud.v1.PutObjectResponse
+ */
+export type PutObjectResponse = Message<"ocx.cloud.v1.PutObjectResponse"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: uint64 bytes = 3;
+   */
+  bytes: bigint;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.PutObjectResponse.
+ * Use `create(PutObjectResponseSchema)` to create a new message.
+ */
+export const PutObjectResponseSchema: GenMessage<PutObjectResponse> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 9);
+
+/**
+ * @generated from message ocx.cloud.v1.GetObjectRequest
+ */
+export type GetObjectRequest = Message<"ocx.cloud.v1.GetObjectRequest"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * @generated from field: string object = 3;
+   */
+  object: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.GetObjectRequest.
+ * Use `create(GetObjectRequestSchema)` to create a new message.
+ */
+export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 10);
+
+/**
+ * @generated from message ocx.cloud.v1.ObjectInfo
+ */
+export type ObjectInfo = Message<"ocx.cloud.v1.ObjectInfo"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * @generated from field: string object = 3;
+   */
+  object: string;
+
+  /**
+   * @generated from field: uint64 size = 4;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string etag = 5;
+   */
+  etag: string;
+
+  /**
+   * @generated from field: string content_type = 6;
+   */
+  contentType: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.ObjectInfo.
+ * Use `create(ObjectInfoSchema)` to create a new message.
+ */
+export const ObjectInfoSchema: GenMessage<ObjectInfo> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 11);
+
+/**
+ * @generated from message ocx.cloud.v1.GetObjectResponse
+ */
+export type GetObjectResponse = Message<"ocx.cloud.v1.GetObjectResponse"> & {
+  /**
+   * @generated from oneof ocx.cloud.v1.GetObjectResponse.part
+   */
+  part: {
+    /**
+     * @generated from field: ocx.cloud.v1.ObjectInfo info = 1;
+     */
+    value: ObjectInfo;
+    case: "info";
+  } | {
+    /**
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | {
+    /**
+     * @generated from field: string sha256 = 3;
+     */
+    value: string;
+    case: "sha256";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.GetObjectResponse.
+ * Use `create(GetObjectResponseSchema)` to create a new message.
+ */
+export const GetObjectResponseSchema: GenMessage<GetObjectResponse> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_transfer_service, 12);
+
+/**
  * Blob streams, passed straight through to Glance with backpressure and never buffered whole. Chunks are at most
  * 1 MiB; the server does not compress these streams.
  *
@@ -309,6 +520,27 @@ export const TransferService: GenService<{
     methodKind: "unary";
     input: typeof CreateTransferUrlRequestSchema;
     output: typeof CreateTransferUrlResponseSchema;
+  },
+  /**
+   * First message: metadata (with the sha256); then the object's bytes as chunks, streamed to Swift. A mismatch
+   * deletes the object and fails INVALID_ARGUMENT.
+   *
+   * @generated from rpc ocx.cloud.v1.TransferService.PutObject
+   */
+  putObject: {
+    methodKind: "client_streaming";
+    input: typeof PutObjectRequestSchema;
+    output: typeof PutObjectResponseSchema;
+  },
+  /**
+   * First message: the object's info; then its bytes as chunks; the last message: the sha256 of what was sent.
+   *
+   * @generated from rpc ocx.cloud.v1.TransferService.GetObject
+   */
+  getObject: {
+    methodKind: "server_streaming";
+    input: typeof GetObjectRequestSchema;
+    output: typeof GetObjectResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_ocx_cloud_v1_transfer_service, 0);

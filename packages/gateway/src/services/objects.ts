@@ -1,0 +1,115 @@
+/**
+ * TransferService's Swift half: client-streaming PutObject and server-streaming GetObject, passed straight through
+ * (pull-based both ways, chunks ≤ 1 MiB, sha256 checked on upload and reported on download).
+ */
+import { createHash } from 'node:crypto';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { Connection } from '@ocx/sdk';
+import { type GatewayDeps, scopeFor, targetCloud } from '../context.ts';
+import { toLocation } from '../convert.ts';
+import { invalidArgument, toConnectError } from '../errors.ts';
+import type { Location } from '../gen/ocx/cloud/v1/common_pb.ts';
+import type { PutObjectRequest, TransferService } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
+import { MAX_CHUNK } from './transfers.ts';
+
+async function oneCloud(deps: GatewayDeps, ctx: HandlerContext, loc: Location | undefined): Promise<Connection> {
+  const scope = await scopeFor(deps, ctx, {
+    $typeName: 'ocx.cloud.v1.LocationFilter',
+    clouds: loc?.cloud ? [loc.cloud] : [],
+    region: loc?.region ?? '',
+    project: loc?.project,
+  });
+  return targetCloud(scope, loc?.cloud ?? '');
+}
+
+const objectPath = (container: string, object: string) =>
+  `/${encodeURIComponent(container)}/${object.split('/').map(encodeURIComponent).join('/')}`;
+
+export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof TransferService>> {
+  return {
+    async putObject(requests, ctx) {
+      const it = requests[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (first.done || first.value.part.case !== 'metadata')
+        throw invalidArgument('the first message must be the metadata');
+      const meta = first.value.part.value;
+      if (!meta.container || !meta.object) throw invalidArgument('metadata.container and metadata.object are required');
+      const want = meta.sha256.toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(want)) throw invalidArgument('metadata.sha256 (hex) is required');
+      const conn = await oneCloud(deps, ctx, meta.location);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let refused: Error | undefined;
+      async function* body(): AsyncGenerator<Uint8Array> {
+        for (;;) {
+          const next: IteratorResult<PutObjectRequest> = await it.next();
+          if (next.done) return;
+          const part = next.value.part;
+          if (part.case !== 'chunk' || part.value.byteLength > MAX_CHUNK) {
+            refused = invalidArgument(`after the metadata, only chunks of at most ${MAX_CHUNK} bytes`);
+            throw refused;
+          }
+          hash.update(part.value);
+          bytes += part.value.byteLength;
+          yield part.value;
+        }
+      }
+      const path = objectPath(meta.container, meta.object);
+      const swift = conn.client('object-store');
+      const headers: Record<string, string> = { 'content-type': meta.contentType || 'application/octet-stream' };
+      if (meta.size > 0n) headers['content-length'] = String(meta.size);
+      for (const [k, v] of Object.entries(meta.metadata)) headers[`x-object-meta-${k}`] = v;
+      let etag = '';
+      try {
+        const res = await swift.put(path, { body: body(), headers, signal: ctx.signal, expect: [201] });
+        etag = res.headers.get('etag') ?? '';
+        await res.dump();
+      } catch (err) {
+        throw refused ?? toConnectError(err);
+      }
+      const got = hash.digest('hex');
+      if (got !== want) {
+        await swift.delete(path).then(
+          (r) => r.dump(),
+          () => undefined,
+        );
+        throw invalidArgument(`the bytes received (${bytes}, sha256 ${got}) do not match the metadata; object deleted`);
+      }
+      return { location: toLocation(await conn.cloudLayer.currentLocation()), etag, bytes: BigInt(bytes) };
+    },
+
+    async *getObject(req, ctx) {
+      if (!req.container || !req.object) throw invalidArgument('container and object are required');
+      const conn = await oneCloud(deps, ctx, req.location);
+      const hash = createHash('sha256');
+      try {
+        const res = await conn
+          .client('object-store')
+          .get(objectPath(req.container, req.object), { stream: true, signal: ctx.signal });
+        yield {
+          part: {
+            case: 'info',
+            value: {
+              location: toLocation(await conn.cloudLayer.currentLocation()),
+              container: req.container,
+              object: req.object,
+              size: BigInt(res.headers.get('content-length') ?? 0),
+              etag: res.headers.get('etag') ?? '',
+              contentType: res.headers.get('content-type') ?? '',
+            },
+          },
+        };
+        for await (const buf of res.body as AsyncIterable<Buffer>) {
+          for (let off = 0; off < buf.byteLength; off += MAX_CHUNK) {
+            const piece = buf.subarray(off, Math.min(off + MAX_CHUNK, buf.byteLength));
+            hash.update(piece);
+            yield { part: { case: 'chunk', value: piece } };
+          }
+        }
+      } catch (err) {
+        throw toConnectError(err);
+      }
+      yield { part: { case: 'sha256', value: hash.digest('hex') } };
+    },
+  };
+}
