@@ -16,7 +16,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { CloudService, startGateway } from '@ocx/gateway';
-import { createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
+import { collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quota: 10 instances per project
@@ -26,7 +26,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function worker(): Promise<void> {
   const { startDevcloud } = await import('@ocx/devcloud');
-  const dc = await startDevcloud({ cloudsYamlPath: workerData.yaml, transitionMs: 200, logLevel: 'silent' });
+  const dc = await startDevcloud({ cloudsYamlPath: workerData.yaml, transitionMs: 2000, logLevel: 'silent' });
   let requests = 0;
   subscribe('http.server.request.start', (msg) => {
     const url = (msg as { request: IncomingMessage }).request.url ?? '';
@@ -120,8 +120,47 @@ async function main(): Promise<void> {
   );
   console.log(`SDK REST fan-out (MultiCloud.call → listServers): ${median(sdkTimes).toFixed(1)} ms`);
   console.log(`through the gateway (gRPC ListServers): ${median(gwTimes).toFixed(1)} ms`);
+  await Promise.all(ids.map((id) => client.deleteServer({ filter: { nameOrId: id }, wait: true }, auth)));
+
+  // Waiting for boots three ways on one cloud (sp2; servers stay in BUILD for 2 s): API calls during the wait only.
+  const sp = multi.get('sp2');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const waitWays: Record<string, (ids: string[]) => Promise<void>> = {
+    'WatchServers (gateway WaitForServer)': async (ids) => {
+      await Promise.all(
+        ids.map((id) => client.waitForServer({ filter: { location: { clouds: ['sp2'] }, nameOrId: id } }, auth)),
+      );
+    },
+    "nodepool's (one shared server list per second)": async (ids) => {
+      for (;;) {
+        const all = await collect(sp.compute.listServers());
+        if (ids.every((id) => all.find((x) => x.id === id)?.status === 'ACTIVE')) return;
+        await sleep(1000);
+      }
+    },
+    "shade's (wait_for_server: GET each server every 2 s)": async (ids) => {
+      await Promise.all(
+        ids.map(async (id) => {
+          while ((await sp.compute.getServer(id)).status !== 'ACTIVE') await sleep(2000);
+        }),
+      );
+    },
+  };
+  const perServer: string[] = [];
+  for (const [way, wait] of Object.entries(waitWays)) {
+    const made = await Promise.all(
+      Array.from({ length: SERVERS }, (_, i) =>
+        sp.cloudLayer.createServer({ name: `bench-wait-${i}`, image: 'cirros-*', flavor: 'm1.tiny' }),
+      ),
+    );
+    const c0 = (await ask('count')).requests;
+    await wait(made.map((m) => m.id));
+    const calls = (await ask('count')).requests - c0 - 1;
+    perServer.push(`  ${way}: ${(calls / SERVERS).toFixed(2)} calls per server (${calls} in all)`);
+    await Promise.all(made.map((m) => sp.cloudLayer.deleteServer({ id: m.id }, { wait: true })));
+  }
+  console.log(`waiting for ${SERVERS} boots on sp2, cloud API calls during the wait:\n${perServer.join('\n')}`);
   console.log(`gateway ratio: ${(median(gwTimes) / median(sdkTimes)).toFixed(2)}`);
-  for (const id of ids) await client.deleteServer({ filter: { nameOrId: id } }, auth);
   await multi.close();
   await gw.close();
   w.postMessage('stop');

@@ -170,6 +170,13 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
     assert.equal(after.limits[0]?.compute?.totalInstancesUsed, before + 1n);
     const waited = await env.client.waitForServer({ filter: { nameOrId: s?.id ?? '' }, timeoutSeconds: 10 }, env.auth);
     assert.equal(waited.server?.status, 'ACTIVE');
+    await rejects(
+      env.client.waitForServer(
+        { filter: { nameOrId: '00000000-0000-4000-8000-000000000000' }, timeoutSeconds: 10 },
+        env.auth,
+      ),
+      Code.NotFound,
+    );
     assert.equal(
       (await env.client.deleteServer({ filter: { nameOrId: 'gw-srv' }, wait: true }, env.auth)).deleted,
       true,

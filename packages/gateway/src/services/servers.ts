@@ -109,11 +109,11 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
         let server = await boot(conn, spec, ctx.signal);
         if (spec.wait) {
           const created = server;
-          server = await waitThroughHub(hub, conn, server.id, {
+          ({ server } = await waitThroughHub(hub, [conn], server.id, {
             timeoutMs: waitBudget(ctx, spec.timeoutSeconds),
             signal: ctx.signal,
             autoIp: spec.autoIp,
-          });
+          }));
           if (created.admin_password) server = { ...server, admin_password: created.admin_password };
         }
         return { server: toServer(server) };
@@ -132,13 +132,13 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
         throw toConnectError(err);
       }
       yield { server: toServer(created), done: false };
-      waitThroughHub(hub, conn, created.id, {
+      waitThroughHub(hub, [conn], created.id, {
         timeoutMs: waitBudget(ctx, spec.timeoutSeconds),
         signal: ctx.signal,
         autoIp: spec.autoIp,
         onChange: (server) => queue.push({ server, done: false }),
       }).then(
-        (server) => {
+        ({ server }) => {
           queue.push({ server, done: true });
           queue.close();
         },
@@ -175,14 +175,24 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
 
     async waitForServer(req, ctx) {
       const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const { key, got } = await findServer(scope, req.filter);
-      if (!got.item) throw notFound('server', key, got.failures);
+      const key = req.filter?.nameOrId ?? '';
+      if (!key) throw invalidArgument('filter.name_or_id is required');
+      const lookup = async () => {
+        const { got } = await findServer(scope, req.filter);
+        if (!got.item) throw notFound('server', key, got.failures);
+        return got.conn;
+      };
       try {
-        const server = await waitThroughHub(hub, got.conn, got.item.id, {
-          timeoutMs: waitBudget(ctx, req.timeoutSeconds),
-          signal: ctx.signal,
-          autoIp: req.autoIp,
-        });
+        const opts = { timeoutMs: waitBudget(ctx, req.timeoutSeconds), signal: ctx.signal, autoIp: req.autoIp };
+        // By id: straight from the watches of the selected clouds (no per-server call unless no snapshot has it).
+        // By name or with attribute filters: one lookup first.
+        if (UUID.test(key) && !attrFilters(req.filter)) {
+          const { server } = await waitThroughHub(hub, scope.multi.connections(), key, { ...opts, lookup });
+          return { server: toServer(server) };
+        }
+        const { got } = await findServer(scope, req.filter);
+        if (!got.item) throw notFound('server', key, got.failures);
+        const { server } = await waitThroughHub(hub, [got.conn], got.item.id, opts);
         return { server: toServer(server) };
       } catch (err) {
         throw toConnectError(err);
