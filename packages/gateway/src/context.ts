@@ -4,11 +4,13 @@
  * fan-out shapes (lists with failures; exactly-one lookups).
  */
 import { Code, ConnectError, createContextKey, type HandlerContext } from '@connectrpc/connect';
+import type { TokenValidator, ValidatedToken } from '@ocx/sdk';
 import { type CallFailure, type Connection, ErrorCode, type FanOutContext, type MultiCloud, OcxError } from '@ocx/sdk';
-import type { TokenValidator, ValidatedToken } from './auth/token-validator.ts';
 import type { UserClouds } from './auth/user-clouds.ts';
 import { toConnectError } from './errors.ts';
 import type { Filter, LocationFilter } from './gen/ocx/cloud/v1/common_pb.ts';
+
+const FANOUT_GRACE_MS = 300;
 
 export interface Caller {
   token: string;
@@ -71,11 +73,12 @@ export async function scopeFor(
   }
   if (loc?.region) multi = multi.select({ regions: [loc.region] });
   const left = ctx.timeoutMs();
-  // Leave the answer time to travel back before the caller's own deadline passes.
+  // Leave the answer time to travel back before the caller's own deadline passes, counting the grace the fan-out
+  // gives a cloud to settle after its deadline (250 ms) before reporting it as TIMEOUT.
   const deadlineMs =
     left === undefined
       ? deps.perCloudDeadlineMs
-      : Math.max(1, Math.min(deps.perCloudDeadlineMs, left - Math.max(100, left * 0.1)));
+      : Math.max(1, Math.min(deps.perCloudDeadlineMs, left - Math.max(100, left * 0.1) - FANOUT_GRACE_MS));
   return { multi, signal: ctx.signal, deadlineMs };
 }
 

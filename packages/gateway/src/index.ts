@@ -1,5 +1,5 @@
 // @ocx/gateway: the gRPC gateway (nodepool's surface over many clouds; see docs/gateway.md).
-export { TokenValidator, type ValidatedToken } from './auth/token-validator.ts';
+
 export { type ProjectRef, UserClouds } from './auth/user-clouds.ts';
 export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';
 export { GRPC_CODE_OF, toConnectError } from './errors.ts';

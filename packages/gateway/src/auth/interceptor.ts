@@ -3,9 +3,9 @@
  * home Keystone (TokenValidator, cached briefly, never past expiry). No token ever appears in an error.
  */
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import type { TokenValidator } from '@ocx/sdk';
 import { ErrorCode, isOcxError } from '@ocx/sdk';
 import { callerKey } from '../context.ts';
-import type { TokenValidator } from './token-validator.ts';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

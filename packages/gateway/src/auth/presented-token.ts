@@ -3,6 +3,8 @@
  * AccessInfo comes from the validation the gateway already did. Needed for tokens Keystone refuses to rescope
  * (application-credential tokens), and it saves a token issue per caller for all others.
  */
+
+import type { ValidatedToken } from '@ocx/sdk';
 import {
   type AccessInfo,
   type AuthContext,
@@ -13,7 +15,6 @@ import {
   hashKey,
   OcxError,
 } from '@ocx/sdk';
-import type { ValidatedToken } from './token-validator.ts';
 
 export class PresentedTokenAuth implements AuthPlugin {
   readonly kind = 'token';
@@ -43,7 +44,11 @@ export class PresentedTokenAuth implements AuthPlugin {
       methods: u.methods,
       user: { id: u.userId, name: u.userName, domain: { id: u.userDomainId } },
       project: u.projectId
-        ? { id: u.projectId, name: u.projectName, domain: u.projectDomainId ? { id: u.projectDomainId } : undefined }
+        ? {
+            id: u.projectId,
+            name: u.projectName,
+            domain: u.projectDomainId ? { id: u.projectDomainId, name: u.projectDomainName } : undefined,
+          }
         : undefined,
       roles: u.roles.map((name) => ({ id: name, name })),
       catalog: u.catalog as CatalogEntry[],

@@ -3,6 +3,8 @@
  * project asked for), every service provider by K2K from that token. One MultiCloud per (token, project), shared
  * by the caller's concurrent calls and kept until the token expires (LRU-bounded); tokens are keys only as hashes.
  */
+
+import type { ValidatedToken } from '@ocx/sdk';
 import {
   type AuthPlugin,
   authFromConfig,
@@ -18,7 +20,6 @@ import {
   type SessionFactory,
 } from '@ocx/sdk';
 import { PresentedTokenAuth } from './presented-token.ts';
-import type { ValidatedToken } from './token-validator.ts';
 
 /** A project named by a request (LocationFilter.project); empty fields mean "not given". */
 export interface ProjectRef {
@@ -101,12 +102,13 @@ export class UserClouds {
     let k2k: K2KOptions | undefined;
     if (this.#opts.k2k ?? true) {
       const remoteName = project?.name || user.projectName;
-      const remoteDomainId = project?.domainId || user.projectDomainId;
+      const domainName = project ? project.domainName : user.projectDomainName;
+      const domainId = project ? project.domainId : user.projectDomainId;
       k2k = {
         serviceProviders: this.#opts.serviceProviders,
         remoteProjectName: remoteName,
-        remoteProjectDomainId: remoteName && !project?.domainName ? remoteDomainId : undefined,
-        remoteProjectDomainName: remoteName && project?.domainName ? project.domainName : undefined,
+        remoteProjectDomainName: remoteName && domainName ? domainName : undefined,
+        remoteProjectDomainId: remoteName && !domainName ? domainId : undefined,
       };
     }
     // The caller's own token as it is, unless another project was asked for (then Keystone rescopes it, and

@@ -1,6 +1,6 @@
 /** CloudService server RPCs: Create/Delete/Get/List, WaitForServer and CreateServerStream through the shared watch, WatchServers. */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import { type Connection, filterList, type Server, toOcxError } from '@ocx/sdk';
+import { type Connection, filterList, OcxError, type Server } from '@ocx/sdk';
 import {
   attrFilters,
   findOne,
@@ -231,7 +231,7 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
                   cloud: conn.cloud,
                   region: conn.region,
                   name: conn.name,
-                  error: toOcxError(err, {}, { cloud: conn.cloud, region: conn.region }),
+                  error: OcxError.from(err, { cloud: conn.cloud, region: conn.region }),
                   durationMs: 0,
                 },
               });

@@ -4,7 +4,7 @@
  * does the poller fetch the normalized list (one more list call, addresses resolved) and diff it into
  * ADDED / MODIFIED / DELETED events. A watcher that joins later gets the current servers as ADDED, then changes.
  */
-import { type CallFailure, type Connection, collect, type Server, toOcxError } from '@ocx/sdk';
+import { type CallFailure, type Connection, collect, OcxError, type Server } from '@ocx/sdk';
 
 export type ServerEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; server: Server }
@@ -111,7 +111,7 @@ class Poller {
       if (changed) this.#apply(await this.#fullList());
       this.#since = started;
     } catch (err) {
-      const error = toOcxError(err, {}, { cloud: this.conn.cloud, region: this.conn.region });
+      const error = OcxError.from(err, { cloud: this.conn.cloud, region: this.conn.region });
       const failure: CallFailure = {
         cloud: this.conn.cloud,
         region: this.conn.region,
