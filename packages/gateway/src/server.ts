@@ -19,6 +19,7 @@ import { CloudService, file_ocx_cloud_v1_cloud_service } from './gen/ocx/cloud/v
 import { file_ocx_cloud_v1_transfer_service, TransferService } from './gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { healthService } from './health.ts';
 import { reflectionService } from './reflection.ts';
+import { ansibleHandlers } from './services/ansible.ts';
 import { authHandlers } from './services/auth.ts';
 import { capabilityHandlers } from './services/capabilities.ts';
 import { objectHandlers } from './services/objects.ts';
@@ -109,6 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ...resourceHandlers(deps),
         ...serverHandlers(deps, hub),
         ...capabilityHandlers(deps),
+        ...ansibleHandlers(deps),
       });
       // Blob streams: no compression (every chunk would be gzipped for grpcio, which offers gzip).
       router.service(

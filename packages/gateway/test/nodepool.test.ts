@@ -247,4 +247,23 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
     assert.equal(sp1?.tempurl, true);
     assert.ok(sp1?.tempurlDigests.includes('sha256'));
   });
+
+  it('the Ansible read surface: networks, security groups, volumes, floating IPs with their locations', async () => {
+    const ext = await env.client.listNetworks({ filter: { attributes: { is_router_external: 'true' } } }, env.auth);
+    assert.deepEqual(ext.failures, []);
+    assert.deepEqual(ext.networks.map((n) => [n.location?.cloud, n.name]).sort(), [
+      ['idp', 'public'],
+      ['sp1', 'public'],
+      ['sp2', 'public'],
+    ]);
+    assert.ok(ext.networks.every((n) => n.isRouterExternal));
+    const groups = await env.client.listSecurityGroups({ filter: { nameOrId: 'default', ...loc('sp1') } }, env.auth);
+    assert.equal(groups.securityGroups.length, 1);
+    assert.ok((groups.securityGroups[0]?.rules.length ?? 0) > 0);
+    const volumes = await env.client.listVolumes({ filter: loc('sp2') }, env.auth);
+    assert.deepEqual(volumes.failures, []);
+    const fips = await env.client.listFloatingIps({}, env.auth);
+    assert.deepEqual(fips.failures, []);
+    assert.ok(fips.floatingIps.every((f) => f.location?.cloud));
+  });
 });

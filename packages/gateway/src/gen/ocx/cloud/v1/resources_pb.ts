@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ocx/cloud/v1/resources.proto.
  */
 export const file_ocx_cloud_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChxvY3gvY2xvdWQvdjEvcmVzb3VyY2VzLnByb3RvEgxvY3guY2xvdWQudjEirwMKBkZsYXZvchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhEKCWlzX3B1YmxpYxgEIAEoCBITCgtpc19kaXNhYmxlZBgFIAEoCBILCgNyYW0YBiABKA0SDQoFdmNwdXMYByABKA0SDAoEZGlzaxgIIAEoBBIRCgllcGhlbWVyYWwYCSABKA0SDAoEc3dhcBgKIAEoBBITCgtyeHR4X2ZhY3RvchgLIAEoAhI5CgtleHRyYV9zcGVjcxgMIAMoCzIkLm9jeC5jbG91ZC52MS5GbGF2b3IuRXh0cmFTcGVjc0VudHJ5EjgKCnByb3BlcnRpZXMYYyADKAsyJC5vY3guY2xvdWQudjEuRmxhdm9yLlByb3BlcnRpZXNFbnRyeRoxCg9FeHRyYVNwZWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL4AwoFSW1hZ2USKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSEgoKdmlzaWJpbGl0eRgFIAEoCRIRCglpc19wdWJsaWMYBiABKAgSFAoMaXNfcHJvdGVjdGVkGAcgASgIEhAKCGNoZWNrc3VtGAggASgJEgwKBHNpemUYCSABKAQSFAoMdmlydHVhbF9zaXplGAogASgEEg8KB21pbl9yYW0YCyABKA0SEAoIbWluX2Rpc2sYDCABKAQSEwoLZGlza19mb3JtYXQYDSABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgOIAEoCRINCgVvd25lchgPIAEoCRIMCgR0YWdzGBAgAygJEhIKCmNyZWF0ZWRfYXQYESABKAkSEgoKdXBkYXRlZF9hdBgSIAEoCRIRCgloYXNoX2FsZ28YEyABKAkSEgoKaGFzaF92YWx1ZRgUIAEoCRI3Cgpwcm9wZXJ0aWVzGGMgAygLMiMub2N4LmNsb3VkLnYxLkltYWdlLlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKHAgoHS2V5cGFpchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAkSEwoLZmluZ2VycHJpbnQYBSABKAkSDAoEdHlwZRgGIAEoCRITCgtwcml2YXRlX2tleRgHIAEoCRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLktleXBhaXIuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIicKC1Jlc291cmNlUmVmEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiXwoNU2VydmVyQWRkcmVzcxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgR0eXBlGAQgASgJEhAKCG1hY19hZGRyGAUgASgJIj0KC1NlcnZlckZhdWx0Eg8KB21lc3NhZ2UYASABKAkSDAoEY29kZRgCIAEoBRIPCgdkZXRhaWxzGAMgASgJIuEGCgZTZXJ2ZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSKAoFaW1hZ2UYBSABKAsyGS5vY3guY2xvdWQudjEuUmVzb3VyY2VSZWYSKQoGZmxhdm9yGAYgASgLMhkub2N4LmNsb3VkLnYxLlJlc291cmNlUmVmEi4KCWFkZHJlc3NlcxgHIAMoCzIbLm9jeC5jbG91ZC52MS5TZXJ2ZXJBZGRyZXNzEhMKC2FjY2Vzc19pcHY0GAggASgJEhMKC2FjY2Vzc19pcHY2GAkgASgJEhEKCXB1YmxpY192NBgKIAEoCRIRCglwdWJsaWNfdjYYCyABKAkSEgoKcHJpdmF0ZV92NBgMIAEoCRIUCgxpbnRlcmZhY2VfaXAYDSABKAkSEAoIa2V5X25hbWUYDiABKAkSNAoIbWV0YWRhdGEYDyADKAsyIi5vY3guY2xvdWQudjEuU2VydmVyLk1ldGFkYXRhRW50cnkSDwoHaG9zdF9pZBgQIAEoCRIYChBoYXNfY29uZmlnX2RyaXZlGBEgASgIEhcKD3NlY3VyaXR5X2dyb3VwcxgSIAMoCRIPCgd1c2VyX2lkGBMgASgJEhAKCHByb2dyZXNzGBQgASgNEhIKCnRhc2tfc3RhdGUYFSABKAkSEAoIdm1fc3RhdGUYFiABKAkSEwoLbGF1bmNoZWRfYXQYFyABKAkSEgoKY3JlYXRlZF9hdBgYIAEoCRISCgp1cGRhdGVkX2F0GBkgASgJEigKBWZhdWx0GBogASgLMhkub2N4LmNsb3VkLnYxLlNlcnZlckZhdWx0EhIKCnZvbHVtZV9pZHMYGyADKAkSFgoOYWRtaW5fcGFzc3dvcmQYHCABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5TZXJ2ZXIuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL7BAoNQ29tcHV0ZUxpbWl0cxIcCg9tYXhfdG90YWxfY29yZXMYASABKANIAIgBARIgChNtYXhfdG90YWxfaW5zdGFuY2VzGAIgASgDSAGIAQESHwoSbWF4X3RvdGFsX3JhbV9zaXplGAMgASgDSAKIAQESHwoSbWF4X3RvdGFsX2tleXBhaXJzGAQgASgDSAOIAQESHAoPbWF4X3NlcnZlcl9tZXRhGAUgASgDSASIAQESHgoRbWF4X3NlcnZlcl9ncm91cHMYBiABKANIBYgBARIlChhtYXhfc2VydmVyX2dyb3VwX21lbWJlcnMYByABKANIBogBARIdChB0b3RhbF9jb3Jlc191c2VkGAggASgDSAeIAQESIQoUdG90YWxfaW5zdGFuY2VzX3VzZWQYCSABKANICIgBARIbCg50b3RhbF9yYW1fdXNlZBgKIAEoA0gJiAEBEiUKGHRvdGFsX3NlcnZlcl9ncm91cHNfdXNlZBgLIAEoA0gKiAEBQhIKEF9tYXhfdG90YWxfY29yZXNCFgoUX21heF90b3RhbF9pbnN0YW5jZXNCFQoTX21heF90b3RhbF9yYW1fc2l6ZUIVChNfbWF4X3RvdGFsX2tleXBhaXJzQhIKEF9tYXhfc2VydmVyX21ldGFCFAoSX21heF9zZXJ2ZXJfZ3JvdXBzQhsKGV9tYXhfc2VydmVyX2dyb3VwX21lbWJlcnNCEwoRX3RvdGFsX2NvcmVzX3VzZWRCFwoVX3RvdGFsX2luc3RhbmNlc191c2VkQhEKD190b3RhbF9yYW1fdXNlZEIbChlfdG90YWxfc2VydmVyX2dyb3Vwc191c2VkIvYECgxWb2x1bWVMaW1pdHMSHgoRbWF4X3RvdGFsX3ZvbHVtZXMYASABKANIAIgBARInChptYXhfdG90YWxfdm9sdW1lX2dpZ2FieXRlcxgCIAEoA0gBiAEBEiAKE21heF90b3RhbF9zbmFwc2hvdHMYAyABKANIAogBARIeChFtYXhfdG90YWxfYmFja3VwcxgEIAEoA0gDiAEBEicKGm1heF90b3RhbF9iYWNrdXBfZ2lnYWJ5dGVzGAUgASgDSASIAQESHwoSdG90YWxfdm9sdW1lc191c2VkGAYgASgDSAWIAQESIQoUdG90YWxfZ2lnYWJ5dGVzX3VzZWQYByABKANIBogBARIhChR0b3RhbF9zbmFwc2hvdHNfdXNlZBgIIAEoA0gHiAEBEh8KEnRvdGFsX2JhY2t1cHNfdXNlZBgJIAEoA0gIiAEBEigKG3RvdGFsX2JhY2t1cF9naWdhYnl0ZXNfdXNlZBgKIAEoA0gJiAEBQhQKEl9tYXhfdG90YWxfdm9sdW1lc0IdChtfbWF4X3RvdGFsX3ZvbHVtZV9naWdhYnl0ZXNCFgoUX21heF90b3RhbF9zbmFwc2hvdHNCFAoSX21heF90b3RhbF9iYWNrdXBzQh0KG19tYXhfdG90YWxfYmFja3VwX2dpZ2FieXRlc0IVChNfdG90YWxfdm9sdW1lc191c2VkQhcKFV90b3RhbF9naWdhYnl0ZXNfdXNlZEIXChVfdG90YWxfc25hcHNob3RzX3VzZWRCFQoTX3RvdGFsX2JhY2t1cHNfdXNlZEIeChxfdG90YWxfYmFja3VwX2dpZ2FieXRlc191c2VkIowBCgZMaW1pdHMSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SLAoHY29tcHV0ZRgCIAEoCzIbLm9jeC5jbG91ZC52MS5Db21wdXRlTGltaXRzEioKBnZvbHVtZRgDIAEoCzIaLm9jeC5jbG91ZC52MS5Wb2x1bWVMaW1pdHNiBnByb3RvMw", [file_ocx_cloud_v1_common]);
+  fileDesc("ChxvY3gvY2xvdWQvdjEvcmVzb3VyY2VzLnByb3RvEgxvY3guY2xvdWQudjEirwMKBkZsYXZvchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhEKCWlzX3B1YmxpYxgEIAEoCBITCgtpc19kaXNhYmxlZBgFIAEoCBILCgNyYW0YBiABKA0SDQoFdmNwdXMYByABKA0SDAoEZGlzaxgIIAEoBBIRCgllcGhlbWVyYWwYCSABKA0SDAoEc3dhcBgKIAEoBBITCgtyeHR4X2ZhY3RvchgLIAEoAhI5CgtleHRyYV9zcGVjcxgMIAMoCzIkLm9jeC5jbG91ZC52MS5GbGF2b3IuRXh0cmFTcGVjc0VudHJ5EjgKCnByb3BlcnRpZXMYYyADKAsyJC5vY3guY2xvdWQudjEuRmxhdm9yLlByb3BlcnRpZXNFbnRyeRoxCg9FeHRyYVNwZWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL4AwoFSW1hZ2USKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSEgoKdmlzaWJpbGl0eRgFIAEoCRIRCglpc19wdWJsaWMYBiABKAgSFAoMaXNfcHJvdGVjdGVkGAcgASgIEhAKCGNoZWNrc3VtGAggASgJEgwKBHNpemUYCSABKAQSFAoMdmlydHVhbF9zaXplGAogASgEEg8KB21pbl9yYW0YCyABKA0SEAoIbWluX2Rpc2sYDCABKAQSEwoLZGlza19mb3JtYXQYDSABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgOIAEoCRINCgVvd25lchgPIAEoCRIMCgR0YWdzGBAgAygJEhIKCmNyZWF0ZWRfYXQYESABKAkSEgoKdXBkYXRlZF9hdBgSIAEoCRIRCgloYXNoX2FsZ28YEyABKAkSEgoKaGFzaF92YWx1ZRgUIAEoCRI3Cgpwcm9wZXJ0aWVzGGMgAygLMiMub2N4LmNsb3VkLnYxLkltYWdlLlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKHAgoHS2V5cGFpchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAkSEwoLZmluZ2VycHJpbnQYBSABKAkSDAoEdHlwZRgGIAEoCRITCgtwcml2YXRlX2tleRgHIAEoCRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLktleXBhaXIuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIicKC1Jlc291cmNlUmVmEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiXwoNU2VydmVyQWRkcmVzcxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgR0eXBlGAQgASgJEhAKCG1hY19hZGRyGAUgASgJIj0KC1NlcnZlckZhdWx0Eg8KB21lc3NhZ2UYASABKAkSDAoEY29kZRgCIAEoBRIPCgdkZXRhaWxzGAMgASgJIuEGCgZTZXJ2ZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSKAoFaW1hZ2UYBSABKAsyGS5vY3guY2xvdWQudjEuUmVzb3VyY2VSZWYSKQoGZmxhdm9yGAYgASgLMhkub2N4LmNsb3VkLnYxLlJlc291cmNlUmVmEi4KCWFkZHJlc3NlcxgHIAMoCzIbLm9jeC5jbG91ZC52MS5TZXJ2ZXJBZGRyZXNzEhMKC2FjY2Vzc19pcHY0GAggASgJEhMKC2FjY2Vzc19pcHY2GAkgASgJEhEKCXB1YmxpY192NBgKIAEoCRIRCglwdWJsaWNfdjYYCyABKAkSEgoKcHJpdmF0ZV92NBgMIAEoCRIUCgxpbnRlcmZhY2VfaXAYDSABKAkSEAoIa2V5X25hbWUYDiABKAkSNAoIbWV0YWRhdGEYDyADKAsyIi5vY3guY2xvdWQudjEuU2VydmVyLk1ldGFkYXRhRW50cnkSDwoHaG9zdF9pZBgQIAEoCRIYChBoYXNfY29uZmlnX2RyaXZlGBEgASgIEhcKD3NlY3VyaXR5X2dyb3VwcxgSIAMoCRIPCgd1c2VyX2lkGBMgASgJEhAKCHByb2dyZXNzGBQgASgNEhIKCnRhc2tfc3RhdGUYFSABKAkSEAoIdm1fc3RhdGUYFiABKAkSEwoLbGF1bmNoZWRfYXQYFyABKAkSEgoKY3JlYXRlZF9hdBgYIAEoCRISCgp1cGRhdGVkX2F0GBkgASgJEigKBWZhdWx0GBogASgLMhkub2N4LmNsb3VkLnYxLlNlcnZlckZhdWx0EhIKCnZvbHVtZV9pZHMYGyADKAkSFgoOYWRtaW5fcGFzc3dvcmQYHCABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5TZXJ2ZXIuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL7BAoNQ29tcHV0ZUxpbWl0cxIcCg9tYXhfdG90YWxfY29yZXMYASABKANIAIgBARIgChNtYXhfdG90YWxfaW5zdGFuY2VzGAIgASgDSAGIAQESHwoSbWF4X3RvdGFsX3JhbV9zaXplGAMgASgDSAKIAQESHwoSbWF4X3RvdGFsX2tleXBhaXJzGAQgASgDSAOIAQESHAoPbWF4X3NlcnZlcl9tZXRhGAUgASgDSASIAQESHgoRbWF4X3NlcnZlcl9ncm91cHMYBiABKANIBYgBARIlChhtYXhfc2VydmVyX2dyb3VwX21lbWJlcnMYByABKANIBogBARIdChB0b3RhbF9jb3Jlc191c2VkGAggASgDSAeIAQESIQoUdG90YWxfaW5zdGFuY2VzX3VzZWQYCSABKANICIgBARIbCg50b3RhbF9yYW1fdXNlZBgKIAEoA0gJiAEBEiUKGHRvdGFsX3NlcnZlcl9ncm91cHNfdXNlZBgLIAEoA0gKiAEBQhIKEF9tYXhfdG90YWxfY29yZXNCFgoUX21heF90b3RhbF9pbnN0YW5jZXNCFQoTX21heF90b3RhbF9yYW1fc2l6ZUIVChNfbWF4X3RvdGFsX2tleXBhaXJzQhIKEF9tYXhfc2VydmVyX21ldGFCFAoSX21heF9zZXJ2ZXJfZ3JvdXBzQhsKGV9tYXhfc2VydmVyX2dyb3VwX21lbWJlcnNCEwoRX3RvdGFsX2NvcmVzX3VzZWRCFwoVX3RvdGFsX2luc3RhbmNlc191c2VkQhEKD190b3RhbF9yYW1fdXNlZEIbChlfdG90YWxfc2VydmVyX2dyb3Vwc191c2VkIvYECgxWb2x1bWVMaW1pdHMSHgoRbWF4X3RvdGFsX3ZvbHVtZXMYASABKANIAIgBARInChptYXhfdG90YWxfdm9sdW1lX2dpZ2FieXRlcxgCIAEoA0gBiAEBEiAKE21heF90b3RhbF9zbmFwc2hvdHMYAyABKANIAogBARIeChFtYXhfdG90YWxfYmFja3VwcxgEIAEoA0gDiAEBEicKGm1heF90b3RhbF9iYWNrdXBfZ2lnYWJ5dGVzGAUgASgDSASIAQESHwoSdG90YWxfdm9sdW1lc191c2VkGAYgASgDSAWIAQESIQoUdG90YWxfZ2lnYWJ5dGVzX3VzZWQYByABKANIBogBARIhChR0b3RhbF9zbmFwc2hvdHNfdXNlZBgIIAEoA0gHiAEBEh8KEnRvdGFsX2JhY2t1cHNfdXNlZBgJIAEoA0gIiAEBEigKG3RvdGFsX2JhY2t1cF9naWdhYnl0ZXNfdXNlZBgKIAEoA0gJiAEBQhQKEl9tYXhfdG90YWxfdm9sdW1lc0IdChtfbWF4X3RvdGFsX3ZvbHVtZV9naWdhYnl0ZXNCFgoUX21heF90b3RhbF9zbmFwc2hvdHNCFAoSX21heF90b3RhbF9iYWNrdXBzQh0KG19tYXhfdG90YWxfYmFja3VwX2dpZ2FieXRlc0IVChNfdG90YWxfdm9sdW1lc191c2VkQhcKFV90b3RhbF9naWdhYnl0ZXNfdXNlZEIXChVfdG90YWxfc25hcHNob3RzX3VzZWRCFQoTX3RvdGFsX2JhY2t1cHNfdXNlZEIeChxfdG90YWxfYmFja3VwX2dpZ2FieXRlc191c2VkIowBCgZMaW1pdHMSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SLAoHY29tcHV0ZRgCIAEoCzIbLm9jeC5jbG91ZC52MS5Db21wdXRlTGltaXRzEioKBnZvbHVtZRgDIAEoCzIaLm9jeC5jbG91ZC52MS5Wb2x1bWVMaW1pdHMiswIKB05ldHdvcmsSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSGQoRaXNfYWRtaW5fc3RhdGVfdXAYBSABKAgSEQoJaXNfc2hhcmVkGAYgASgIEhoKEmlzX3JvdXRlcl9leHRlcm5hbBgHIAEoCBIPCgdzdWJuZXRzGAggAygJEgsKA210dRgJIAEoDRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLk5ldHdvcmsuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkwKEFZvbHVtZUF0dGFjaG1lbnQSEQoJc2VydmVyX2lkGAEgASgJEg4KBmRldmljZRgCIAEoCRIVCg1hdHRhY2htZW50X2lkGAMgASgJIsYDCgZWb2x1bWUSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSDAoEc2l6ZRgFIAEoBBITCgtkZXNjcmlwdGlvbhgGIAEoCRITCgt2b2x1bWVfdHlwZRgHIAEoCRITCgtpc19ib290YWJsZRgIIAEoCBIzCgthdHRhY2htZW50cxgJIAMoCzIeLm9jeC5jbG91ZC52MS5Wb2x1bWVBdHRhY2htZW50EjQKCG1ldGFkYXRhGAogAygLMiIub2N4LmNsb3VkLnYxLlZvbHVtZS5NZXRhZGF0YUVudHJ5EhIKCmNyZWF0ZWRfYXQYCyABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5Wb2x1bWUuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK6AQoRU2VjdXJpdHlHcm91cFJ1bGUSCgoCaWQYASABKAkSEQoJZGlyZWN0aW9uGAIgASgJEhEKCWV0aGVydHlwZRgDIAEoCRIWCg5wb3J0X3JhbmdlX21pbhgEIAEoDRIWCg5wb3J0X3JhbmdlX21heBgFIAEoDRIQCghwcm90b2NvbBgGIAEoCRIYChByZW1vdGVfaXBfcHJlZml4GAcgASgJEhcKD3JlbW90ZV9ncm91cF9pZBgIIAEoCSKMAgoNU2VjdXJpdHlHcm91cBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi4KBXJ1bGVzGAUgAygLMh8ub2N4LmNsb3VkLnYxLlNlY3VyaXR5R3JvdXBSdWxlEj8KCnByb3BlcnRpZXMYYyADKAsyKy5vY3guY2xvdWQudjEuU2VjdXJpdHlHcm91cC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiuwIKCkZsb2F0aW5nSXASKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSEAoIYXR0YWNoZWQYAyABKAgSGAoQZml4ZWRfaXBfYWRkcmVzcxgEIAEoCRIbChNmbG9hdGluZ19pcF9hZGRyZXNzGAUgASgJEg8KB25ldHdvcmsYBiABKAkSDAoEcG9ydBgHIAEoCRIOCgZyb3V0ZXIYCCABKAkSDgoGc3RhdHVzGAkgASgJEjwKCnByb3BlcnRpZXMYYyADKAsyKC5vY3guY2xvdWQudjEuRmxvYXRpbmdJcC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFiBnByb3RvMw", [file_ocx_cloud_v1_common]);
 
 /**
  * @generated from message ocx.cloud.v1.Flavor
@@ -672,4 +672,325 @@ export type Limits = Message<"ocx.cloud.v1.Limits"> & {
  */
 export const LimitsSchema: GenMessage<Limits> = /*@__PURE__*/
   messageDesc(file_ocx_cloud_v1_resources, 9);
+
+/**
+ * @generated from message ocx.cloud.v1.Network
+ */
+export type Network = Message<"ocx.cloud.v1.Network"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * @generated from field: bool is_admin_state_up = 5;
+   */
+  isAdminStateUp: boolean;
+
+  /**
+   * @generated from field: bool is_shared = 6;
+   */
+  isShared: boolean;
+
+  /**
+   * @generated from field: bool is_router_external = 7;
+   */
+  isRouterExternal: boolean;
+
+  /**
+   * @generated from field: repeated string subnets = 8;
+   */
+  subnets: string[];
+
+  /**
+   * @generated from field: uint32 mtu = 9;
+   */
+  mtu: number;
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Network.
+ * Use `create(NetworkSchema)` to create a new message.
+ */
+export const NetworkSchema: GenMessage<Network> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 10);
+
+/**
+ * @generated from message ocx.cloud.v1.VolumeAttachment
+ */
+export type VolumeAttachment = Message<"ocx.cloud.v1.VolumeAttachment"> & {
+  /**
+   * @generated from field: string server_id = 1;
+   */
+  serverId: string;
+
+  /**
+   * @generated from field: string device = 2;
+   */
+  device: string;
+
+  /**
+   * @generated from field: string attachment_id = 3;
+   */
+  attachmentId: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.VolumeAttachment.
+ * Use `create(VolumeAttachmentSchema)` to create a new message.
+ */
+export const VolumeAttachmentSchema: GenMessage<VolumeAttachment> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 11);
+
+/**
+ * @generated from message ocx.cloud.v1.Volume
+ */
+export type Volume = Message<"ocx.cloud.v1.Volume"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * @generated from field: uint64 size = 5;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string description = 6;
+   */
+  description: string;
+
+  /**
+   * @generated from field: string volume_type = 7;
+   */
+  volumeType: string;
+
+  /**
+   * @generated from field: bool is_bootable = 8;
+   */
+  isBootable: boolean;
+
+  /**
+   * @generated from field: repeated ocx.cloud.v1.VolumeAttachment attachments = 9;
+   */
+  attachments: VolumeAttachment[];
+
+  /**
+   * @generated from field: map<string, string> metadata = 10;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * @generated from field: string created_at = 11;
+   */
+  createdAt: string;
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Volume.
+ * Use `create(VolumeSchema)` to create a new message.
+ */
+export const VolumeSchema: GenMessage<Volume> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 12);
+
+/**
+ * @generated from message ocx.cloud.v1.SecurityGroupRule
+ */
+export type SecurityGroupRule = Message<"ocx.cloud.v1.SecurityGroupRule"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string direction = 2;
+   */
+  direction: string;
+
+  /**
+   * @generated from field: string ethertype = 3;
+   */
+  ethertype: string;
+
+  /**
+   * 0 when not set.
+   *
+   * @generated from field: uint32 port_range_min = 4;
+   */
+  portRangeMin: number;
+
+  /**
+   * @generated from field: uint32 port_range_max = 5;
+   */
+  portRangeMax: number;
+
+  /**
+   * @generated from field: string protocol = 6;
+   */
+  protocol: string;
+
+  /**
+   * @generated from field: string remote_ip_prefix = 7;
+   */
+  remoteIpPrefix: string;
+
+  /**
+   * @generated from field: string remote_group_id = 8;
+   */
+  remoteGroupId: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.SecurityGroupRule.
+ * Use `create(SecurityGroupRuleSchema)` to create a new message.
+ */
+export const SecurityGroupRuleSchema: GenMessage<SecurityGroupRule> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 13);
+
+/**
+ * @generated from message ocx.cloud.v1.SecurityGroup
+ */
+export type SecurityGroup = Message<"ocx.cloud.v1.SecurityGroup"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * @generated from field: repeated ocx.cloud.v1.SecurityGroupRule rules = 5;
+   */
+  rules: SecurityGroupRule[];
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.SecurityGroup.
+ * Use `create(SecurityGroupSchema)` to create a new message.
+ */
+export const SecurityGroupSchema: GenMessage<SecurityGroup> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 14);
+
+/**
+ * @generated from message ocx.cloud.v1.FloatingIp
+ */
+export type FloatingIp = Message<"ocx.cloud.v1.FloatingIp"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: bool attached = 3;
+   */
+  attached: boolean;
+
+  /**
+   * @generated from field: string fixed_ip_address = 4;
+   */
+  fixedIpAddress: string;
+
+  /**
+   * @generated from field: string floating_ip_address = 5;
+   */
+  floatingIpAddress: string;
+
+  /**
+   * The external network's id.
+   *
+   * @generated from field: string network = 6;
+   */
+  network: string;
+
+  /**
+   * @generated from field: string port = 7;
+   */
+  port: string;
+
+  /**
+   * @generated from field: string router = 8;
+   */
+  router: string;
+
+  /**
+   * @generated from field: string status = 9;
+   */
+  status: string;
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.FloatingIp.
+ * Use `create(FloatingIpSchema)` to create a new message.
+ */
+export const FloatingIpSchema: GenMessage<FloatingIp> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 15);
 

@@ -1,0 +1,41 @@
+/** CloudService's Ansible read surface: networks, volumes, security groups, floating IPs over many clouds. */
+import type { ServiceImpl } from '@connectrpc/connect';
+import { filterList } from '@ocx/sdk';
+import { attrFilters, type GatewayDeps, listAcross, scopeFor } from '../context.ts';
+import { toFloatingIp, toNetwork, toSecurityGroup, toVolume } from '../convert-more.ts';
+import { cloudFailure } from '../errors.ts';
+import type { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
+
+export function ansibleHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
+  const key = (v: string | undefined) => v || undefined;
+  return {
+    async listNetworks(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchNetworks(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { networks: items.map(toNetwork), failures: failures.map(cloudFailure) };
+    },
+    async listVolumes(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchVolumes(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { volumes: items.map(toVolume), failures: failures.map(cloudFailure) };
+    },
+    async listSecurityGroups(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchSecurityGroups(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { securityGroups: items.map(toSecurityGroup), failures: failures.map(cloudFailure) };
+    },
+    async listFloatingIps(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, async (conn) =>
+        filterList(await conn.cloudLayer.listFloatingIps(), key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { floatingIps: items.map(toFloatingIp), failures: failures.map(cloudFailure) };
+    },
+  };
+}
