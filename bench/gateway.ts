@@ -4,24 +4,28 @@
  * runs) in the same run, alternating, caches off. Devcloud runs in a worker thread so its work does not share the
  * client's event loop. Then the calls per booted server of WatchServers-based waiting.
  *
- *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50
+ *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024
  * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { CloudService, startGateway } from '@ocx/gateway';
+import { CloudService, startGateway, TransferService, UploadImageMetadataSchema } from '@ocx/gateway';
 import { collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quota: 10 instances per project
 /** Latency devcloud adds to every OpenStack API answer during the timed runs (real clouds are not on loopback). */
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
+/** Image size for the upload/download comparison (MiB); 0 skips it. */
+const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function worker(): Promise<void> {
@@ -160,11 +164,84 @@ async function main(): Promise<void> {
     await Promise.all(made.map((m) => sp.cloudLayer.deleteServer({ id: m.id }, { wait: true })));
   }
   console.log(`waiting for ${SERVERS} boots on sp2, cloud API calls during the wait:\n${perServer.join('\n')}`);
+  if (TRANSFER_MB > 0) console.log(await transfers(multi, gw.grpcUrl, auth));
   console.log(`gateway ratio: ${(median(gwTimes) / median(sdkTimes)).toFixed(2)}`);
   await multi.close();
   await gw.close();
   w.postMessage('stop');
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** One image up and down, straight to Glance (SDK) and through the gateway (TransferService); MB/s and RSS. */
+async function transfers(multi: MultiCloud, url: string, auth: { headers: Record<string, string> }): Promise<string> {
+  const block = randomBytes(1024 * 1024);
+  const hash = createHash('sha256');
+  for (let i = 0; i < TRANSFER_MB; i++) hash.update(block);
+  const sha256 = hash.digest('hex');
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < TRANSFER_MB; i++) yield block;
+  }
+  const sp = multi.get('sp1');
+  const mbps = (ms: number) => (TRANSFER_MB / (ms / 1000)).toFixed(0);
+  const drain = async (body: AsyncIterable<Uint8Array>) => {
+    let n = 0;
+    for await (const c of body) n += c.byteLength;
+    return n;
+  };
+  let t = performance.now();
+  const direct = await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' });
+  const upDirect = performance.now() - t;
+  t = performance.now();
+  const res = await sp.client('image').get(`/images/${direct.id}/file`, { stream: true });
+  await drain(res.body as AsyncIterable<Uint8Array>);
+  const downDirect = performance.now() - t;
+
+  const transfer = createClient(TransferService, createGrpcTransport({ baseUrl: url }));
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  async function* upload() {
+    yield {
+      part: {
+        case: 'metadata' as const,
+        value: create(UploadImageMetadataSchema, {
+          location: { cloud: 'sp1' },
+          name: 'bench-gw',
+          sha256,
+          size: BigInt(TRANSFER_MB * 1024 * 1024),
+          diskFormat: 'raw',
+        }),
+      },
+    };
+    for await (const b of blocks()) yield { part: { case: 'chunk' as const, value: b } };
+  }
+  t = performance.now();
+  const up = await transfer.uploadImage(upload(), auth);
+  const upGw = performance.now() - t;
+  const peakUp = peak;
+  peak = process.memoryUsage().rss;
+  const rss1 = peak;
+  t = performance.now();
+  let got = 0;
+  for await (const m of transfer.downloadImage(
+    { filter: { location: { clouds: ['sp1'] }, nameOrId: up.image?.id ?? '' } },
+    auth,
+  )) {
+    if (m.part.case === 'chunk') got += m.part.value.byteLength;
+  }
+  const downGw = performance.now() - t;
+  clearInterval(sampler);
+  if (got !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${got} bytes`);
+  await sp.cloudLayer.deleteImage({ id: direct.id });
+  await sp.cloudLayer.deleteImage({ id: up.image?.id ?? '' });
+  return [
+    `image transfer, ${TRANSFER_MB} MiB to sp1's Glance:`,
+    `  upload:   direct ${mbps(upDirect)} MB/s, through the gateway ${mbps(upGw)} MB/s (ratio ${(upDirect / upGw).toFixed(2)})`,
+    `  download: direct ${mbps(downDirect)} MB/s, through the gateway ${mbps(downGw)} MB/s (ratio ${(downDirect / downGw).toFixed(2)})`,
+    `  RSS growth of the process (client + gateway): upload ${((peakUp - rss0) / 1048576).toFixed(0)} MB, download ${((peak - rss1) / 1048576).toFixed(0)} MB`,
+  ].join('\n');
 }
 
 if (isMainThread) await main();
