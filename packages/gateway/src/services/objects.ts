@@ -1,6 +1,6 @@
 /**
  * TransferService's Swift half: client-streaming PutObject and server-streaming GetObject, passed straight through
- * (pull-based both ways, chunks ≤ 1 MiB, sha256 checked on upload and reported on download).
+ * (uploads pulled chunk by chunk, chunks ≤ 1 MiB, sha256 checked on upload and reported on download).
  */
 import { createHash } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';

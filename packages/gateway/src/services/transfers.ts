@@ -1,7 +1,7 @@
 /**
- * TransferService: image bytes streamed through to Glance and back. Pull-based both ways (a request chunk is read
- * only when the upload to Glance takes it; a download chunk is read from Glance only when the client has taken
- * the previous ones), so memory stays flat whatever the image size. Chunks ≤ 1 MiB; sha256 checked.
+ * TransferService: image bytes streamed through to Glance and back, chunks ≤ 1 MiB, sha256 checked. An upload is
+ * pulled: a request chunk is read only when the upload to Glance takes it, so its memory stays flat. A download
+ * still grows memory with the image size somewhere on its path (BENCHMARKS.md); not isolated yet.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
