@@ -9,5 +9,6 @@ export * from './quotas/index.ts';
 export * from './services/index.ts';
 export * from './session/index.ts';
 export * from './synnefo/index.ts';
+export * from './transfer/index.ts';
 export * from './transport/index.ts';
 export * from './wire/index.ts';

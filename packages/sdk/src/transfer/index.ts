@@ -1,0 +1,11 @@
+export { type DownloadOptions, type DownloadResult, downloadFile } from './download.ts';
+export { infoUrl, type SwiftLimits, swiftLimits } from './info.ts';
+export type { ProgressListener, TransferOptions, TransferProgress } from './types.ts';
+export {
+  chooseSegmentSize,
+  DEFAULT_SEGMENT_SIZE,
+  DEFAULT_THREADS,
+  type UploadOptions,
+  type UploadResult,
+  uploadFile,
+} from './upload.ts';
