@@ -29,6 +29,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['volume'], load: () => import('./volume.ts') },
   { names: ['project'], load: () => import('./project.ts') },
   { names: ['quota'], load: () => import('./quota.ts') },
+  { names: ['container'], load: () => import('./container.ts') },
+  { names: ['object'], load: () => import('./object.ts') },
   // After the modules that make these groups: reassign (and create --project) adds subcommands to them.
   {
     names: ['volume', 'server', 'network', 'image', 'container', 'floating'],
