@@ -136,7 +136,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
             container,
             'content-length': String(st.contentLength ?? 0),
             'content-type': st.contentType ?? '',
-            etag: st.etag ?? '',
+            // As OSC prints it: the header as sent (a static large object's is quoted).
+            etag: st.headers.get('etag') ?? '',
             'last-modified': st.lastModified ?? '',
             object: name,
           };
