@@ -197,7 +197,9 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     );
 
     const show = await ocx(['object', 'show', 'photos', 'big.bin', '-f', 'json']);
-    assert.equal((JSON.parse(show.stdout) as Record<string, string>)['content-length'], String(100 * MiB));
+    const shown = JSON.parse(show.stdout) as Record<string, string>;
+    assert.equal(shown['content-length'], String(100 * MiB));
+    assert.equal(shown.etag, `"${second.etag}"`, 'an SLO ETag is shown as Swift sends it, quoted (as OSC does)');
 
     const dest = join(dir, 'big.copy');
     const save = await ocx(['object', 'save', 'photos', 'big.bin', '--file', dest, '--threads', '4']);
