@@ -1,5 +1,5 @@
 /** `ocx container create|list|show|delete`: Swift containers, with python-openstackclient's columns. */
-import { collect, ErrorCode, isOcxError } from '@ocx/sdk';
+import { collect, connectionInProject, ErrorCode, isOcxError, isSynnefoCloud, synnefoClientFor } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -15,14 +15,25 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
 
   withOutputOptions(container.command('create').description('Create new container'))
     .argument('<container-name...>', 'new container name(s)')
-    .action(async (names: string[], _opts: unknown, cmd: Command) => {
+    .option('--project <id-or-name>', 'the project whose storage it uses (Synnefo: X-Container-Policy-Project)')
+    .action(async (names: string[], opts: { project?: string }, cmd: Command) => {
       await runStore(cmd, ctx, {
         kind: 'change',
         fetch: async (conn, fctx) => {
-          const account = await accountOf(conn, fctx.signal);
           const rows: Row[] = [];
+          if (isSynnefoCloud(conn.config)) {
+            // Pithos: the container is charged to --project through its policy (the quotas module's client).
+            const account = await accountOf(conn, fctx.signal).catch(() => '');
+            for (const name of names) {
+              await synnefoClientFor(conn).createContainer(name, { project: opts.project, signal: fctx.signal });
+              rows.push({ account, container: name, 'x-trans-id': '' });
+            }
+            return rows;
+          }
+          const target = opts.project ? await connectionInProject(conn, opts.project, { signal: fctx.signal }) : conn;
+          const account = await accountOf(target, fctx.signal);
           for (const name of names) {
-            const res = await conn.objectStore.http.put(`/${encodeURIComponent(name)}`, {
+            const res = await target.objectStore.http.put(`/${encodeURIComponent(name)}`, {
               signal: fctx.signal,
               expect: [201, 202, 204],
             });

@@ -111,18 +111,5 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     });
   });
 
-  const container = group(program, 'container', 'Object storage containers');
-  container
-    .command('create')
-    .description('Create a container, charged to --project when given (Synnefo: X-Container-Policy-Project)')
-    .argument('<name>')
-    .option('--project <id-or-name>', 'the project whose storage it uses')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
-      await onOneCloud(cmd, ctx, async (conn, g) => {
-        const project = typeof g.project === 'string' ? g.project : undefined;
-        if (isSynnefoCloud(conn.config)) await synnefoClientFor(conn).createContainer(name, { project });
-        else await (project ? await connectionInProject(conn, project) : conn).objectStore.createContainer(name);
-        ctx.out(`container ${name} created on ${conn.cloud}${project ? ` in project ${project}` : ''}\n`);
-      });
-    });
+  // `container create --project P` is an option of container.ts's `container create` (one command, OSC's columns).
 };
