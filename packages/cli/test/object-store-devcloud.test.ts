@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +235,36 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     const again = await uploadFile(store, 'photos', 'plain.bin', src, { segmentSize: 64 * MiB });
     assert.equal(again.bytesSent, 0, 'an unchanged small file is not sent again');
     await store.deleteObject('photos', 'plain.bin');
+  });
+
+  it('replacing a large object deletes the segments of its previous version, and only those', async () => {
+    const src = join(dir, 'versions.bin');
+    const segs = async () =>
+      (await collect(store.listObjects('photos_segments', { query: { prefix: 'versions.bin/' } }))).map((o) => o.name);
+    await makeFile(src, 3, 'v1');
+    const v1 = await uploadFile(store, 'photos', 'versions.bin', src, { segmentSize: MiB });
+    assert.equal(v1.staleSegmentsDeleted, 0);
+    const v1Segments = await segs();
+    assert.equal(v1Segments.length, 3);
+
+    await makeFile(src, 3, 'v2');
+    utimesSync(src, new Date(), new Date(Date.now() + 5000)); // a new version has a new mtime, so new segment names
+    const v2 = await uploadFile(store, 'photos', 'versions.bin', src, { segmentSize: MiB });
+    assert.equal(v2.staleSegmentsDeleted, 3);
+    const v2Segments = await segs();
+    assert.equal(v2Segments.length, 3);
+    assert.ok(v2Segments.every((n) => !v1Segments.includes(n)));
+
+    writeFileSync(src, 'now small');
+    const v3 = await uploadFile(store, 'photos', 'versions.bin', src, { segmentSize: MiB });
+    assert.equal(v3.slo, false);
+    assert.equal(v3.staleSegmentsDeleted, 3);
+    assert.deepEqual(await segs(), []);
+    const dest = join(dir, 'versions.copy');
+    await downloadFile(store, 'photos', 'versions.bin', dest);
+    assert.equal(readFileSync(dest, 'utf8'), 'now small');
+    await store.deleteObject('photos', 'versions.bin');
+    rmSync(src);
   });
 
   it('draws a progress bar on stderr only for a terminal and a human format', async () => {

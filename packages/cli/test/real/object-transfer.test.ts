@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,29 @@ describe('object transfers on real Swift', { skip: !REAL && 'set OCX_TEST_TARGET
     const dest = join(dir, 'plain.copy');
     const down = await downloadFile(store, container, 'plain.bin', dest, { partSize: MiB, threads: 3 });
     assert.equal(down.parts, 6);
+    assert.equal(down.verified, true);
+    assert.equal(await sha256(dest), await sha256(src));
+  });
+
+  it('replacing a large object deletes the segments of its previous version', async () => {
+    const src = join(dir, 'versions.bin');
+    const segs = async () =>
+      (await collect(store.listObjects(`${container}_segments`, { query: { prefix: 'versions.bin/' } }))).map(
+        (o) => o.name,
+      );
+    await makeFile(src, 3);
+    await uploadFile(store, container, 'versions.bin', src, { segmentSize: MiB });
+    const v1 = await segs();
+    assert.equal(v1.length, 3);
+    await makeFile(src, 3);
+    utimesSync(src, new Date(), new Date(Date.now() + 5000));
+    const v2 = await uploadFile(store, container, 'versions.bin', src, { segmentSize: MiB });
+    assert.equal(v2.staleSegmentsDeleted, 3);
+    const after2 = await segs();
+    assert.equal(after2.length, 3);
+    assert.ok(after2.every((n) => !v1.includes(n)));
+    const dest = join(dir, 'versions.copy');
+    const down = await downloadFile(store, container, 'versions.bin', dest);
     assert.equal(down.verified, true);
     assert.equal(await sha256(dest), await sha256(src));
   });

@@ -45,6 +45,8 @@ export interface UploadResult {
   bytesSent: number;
   /** Bytes not sent because they were already stored and matched. */
   bytesSkipped: number;
+  /** Segments of the object's previous version (an SLO it replaced) deleted after the new one was in place. */
+  staleSegmentsDeleted: number;
 }
 
 /** The segment size for a file: the caller's (or the default), no smaller than the cluster allows and few enough segments. */
@@ -141,6 +143,7 @@ async function uploadFileInner(
     size_bytes: segBytes(i),
   }));
   const expected = sloEtag(etags);
+  const previous = await storedSegments(store, container, name, call);
   const res = await store.http.put(objectPath(container, name), {
     ...call,
     query: { 'multipart-manifest': 'put' },
@@ -166,7 +169,51 @@ async function uploadFileInner(
     segmentContainer,
     bytesSent: tracker.state.bytesTransferred,
     bytesSkipped: tracker.state.bytesSkipped,
+    staleSegmentsDeleted: await deleteStale(store, previous, new Set(manifest.map((m) => m.path)), call),
   };
+}
+
+/** The segment paths (`/<container>/<object>`) of the stored object when it is a static large object, else none. */
+async function storedSegments(
+  store: ObjectStoreClient,
+  container: string,
+  name: string,
+  call: { signal: AbortSignal | undefined; timeoutMs: number | undefined },
+): Promise<string[]> {
+  const head = await store.headObject(container, name, call).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (head?.headers.get('x-static-large-object')?.toLowerCase() !== 'true') return [];
+  const manifest = await store.http.getJson<Array<{ name?: unknown }>>(objectPath(container, name), {
+    ...call,
+    query: { 'multipart-manifest': 'get' },
+  });
+  return Array.isArray(manifest) ? manifest.flatMap((s) => (typeof s.name === 'string' ? [s.name] : [])) : [];
+}
+
+/**
+ * Delete the segments of a replaced SLO that the new version does not use (as swiftclient does unless told to leave
+ * them), so that overwriting a large object does not leave its old bytes behind. Already gone is fine.
+ */
+async function deleteStale(
+  store: ObjectStoreClient,
+  previous: readonly string[],
+  keep: ReadonlySet<string>,
+  call: { signal: AbortSignal | undefined; timeoutMs: number | undefined },
+): Promise<number> {
+  let deleted = 0;
+  for (const path of new Set(previous)) {
+    if (keep.has(path)) continue;
+    const p = path.replace(/^\//, '');
+    const slash = p.indexOf('/');
+    if (slash <= 0) continue;
+    await store.deleteObject(p.slice(0, slash), p.slice(slash + 1), call).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    deleted++;
+  }
+  return deleted;
 }
 
 function metaHeaders(metadata: Record<string, string> | undefined): Record<string, string> {
@@ -246,8 +293,12 @@ async function uploadWhole(
   const sameMeta = Object.entries(opts.metadata ?? {}).every(([k, v]) => existing?.metadata[k.toLowerCase()] === v);
   if (existing && existing.contentLength === size && existing.etag === local && sameMeta) {
     tracker.skipped(size);
-    return { ...result, bytesSent: 0, bytesSkipped: size };
+    return { ...result, bytesSent: 0, bytesSkipped: size, staleSegmentsDeleted: 0 };
   }
+  const previous =
+    existing?.headers.get('x-static-large-object')?.toLowerCase() === 'true'
+      ? await storedSegments(store, container, name, call)
+      : [];
   const signal = opts.signal ?? new AbortController().signal;
   // Sending the ETag lets Swift refuse (422) bytes that arrive damaged; the returned ETag is checked too.
   await sendRange(
@@ -266,7 +317,8 @@ async function uploadWhole(
     },
   );
   tracker.partDone();
-  return { ...result, bytesSent: tracker.state.bytesTransferred, bytesSkipped: 0 };
+  const staleSegmentsDeleted = await deleteStale(store, previous, new Set(), call);
+  return { ...result, bytesSent: tracker.state.bytesTransferred, bytesSkipped: 0, staleSegmentsDeleted };
 }
 
 /**
