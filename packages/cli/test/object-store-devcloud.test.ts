@@ -141,6 +141,16 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     assert.equal(save.code, 0, save.stderr);
     assert.equal(readFileSync(dest, 'utf8'), 'hello object store\n');
 
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    const upEmpty = await ocx(['object', 'create', 'photos', empty, '--name', 'empty', '-f', 'value', '-c', 'etag']);
+    assert.equal(upEmpty.code, 0, upEmpty.stderr);
+    assert.equal(upEmpty.stdout, 'd41d8cd98f00b204e9800998ecf8427e\n');
+    const saveEmpty = await ocx(['object', 'save', 'photos', 'empty', '--file', join(dir, 'empty.copy')]);
+    assert.equal(saveEmpty.code, 0, saveEmpty.stderr);
+    assert.equal(readFileSync(join(dir, 'empty.copy'), 'utf8'), '');
+    assert.equal((await ocx(['object', 'delete', 'photos', 'empty'])).code, 0);
+
     const del = await ocx(['object', 'delete', 'photos', 'greeting.txt']);
     assert.equal(del.code, 0, del.stderr);
     const gone = await ocx(['object', 'save', 'photos', 'greeting.txt', '--file', join(dir, 'nothing')]);
