@@ -151,6 +151,14 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     assert.equal(readFileSync(join(dir, 'empty.copy'), 'utf8'), '');
     assert.equal((await ocx(['object', 'delete', 'photos', 'empty'])).code, 0);
 
+    // Without --file, the object name is the path (relative to the working directory), folders made as needed.
+    const nested = await ocx(['object', 'create', 'photos', src, '--name', 'notes/2026/hello.txt']);
+    assert.equal(nested.code, 0, nested.stderr);
+    const saved = await ocx(['object', 'save', 'photos', 'notes/2026/hello.txt']); // runOcx's cwd: dir
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(readFileSync(join(dir, 'notes/2026/hello.txt'), 'utf8'), 'hello object store\n');
+    assert.equal((await ocx(['object', 'delete', 'photos', 'notes/2026/hello.txt'])).code, 0);
+
     const del = await ocx(['object', 'delete', 'photos', 'greeting.txt']);
     assert.equal(del.code, 0, del.stderr);
     const gone = await ocx(['object', 'save', 'photos', 'greeting.txt', '--file', join(dir, 'nothing')]);

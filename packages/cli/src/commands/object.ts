@@ -4,6 +4,8 @@
  * (verified), with a progress bar on a terminal.
  */
 
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { collect, downloadFile, type ObjectStoreClient, uploadFile } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
@@ -78,7 +80,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
             const rows: Row[] = [];
             for (const file of files) {
               const name = opts.name ?? file;
-              const r = await uploadFile(conn.objectStore, container, name, file, {
+              const r = await uploadFile(conn.objectStore, container, name, resolve(ctx.cwd, file), {
                 signal: fctx.signal,
                 threads: opts.threads,
                 segmentSize: opts.segmentSize,
@@ -178,7 +180,10 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         kind: 'change',
         transfer: true,
         fetch: async (conn, fctx, cloud) => {
-          await downloadFile(conn.objectStore, container, name, opts.file ?? name, {
+          // Without --file the object's name is the path, pseudo-folders included (made as needed, as OSC does).
+          const file = resolve(ctx.cwd, opts.file ?? name);
+          if (opts.file === undefined && name.includes('/')) await mkdir(dirname(file), { recursive: true });
+          await downloadFile(conn.objectStore, container, name, file, {
             signal: fctx.signal,
             threads: opts.threads,
             onProgress: bar.listener(cloud),
