@@ -59,7 +59,7 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ocx-cli-objects-'));
     const cloudsYamlPath = join(dir, 'clouds.yaml');
-    dc = await startDevcloud({ clouds: ['sp1'], cloudsYamlPath, logLevel: 'silent' });
+    dc = await startDevcloud({ clouds: ['idp', 'sp1'], cloudsYamlPath, logLevel: 'silent' });
     env = { OS_CLIENT_CONFIG_FILE: cloudsYamlPath, HOME: dir };
     const config = loadCloudsConfig({
       files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] },
@@ -283,6 +283,28 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     assert.equal(readFileSync(dest, 'utf8'), 'now small');
     await store.deleteObject('photos', 'versions.bin');
     rmSync(src);
+  });
+
+  it('reaches the service provider’s Swift through K2K (the demo project’s account, as direct)', async () => {
+    const k2k = [
+      '--os-cloud',
+      'idp',
+      '--os-service-provider',
+      'sp1',
+      '--os-remote-project-name',
+      'demo',
+      '--os-remote-project-domain-name',
+      'Default',
+    ];
+    const made = await runOcx([...k2k, 'container', 'create', 'via-k2k', '-f', 'json'], env);
+    assert.equal(made.code, 0, made.stderr);
+    const direct = await ocx(['container', 'show', 'via-k2k', '-f', 'json']);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.equal(
+      (JSON.parse(direct.stdout) as { account: string }).account,
+      (JSON.parse(made.stdout) as Array<{ account: string }>)[0]?.account,
+    );
+    assert.equal((await ocx(['container', 'delete', 'via-k2k'])).code, 0);
   });
 
   it('draws a progress bar on stderr only for a terminal and a human format', async () => {
