@@ -339,6 +339,7 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     for (const [args, tty] of [
       [[...create, '-f', 'json'], true],
       [[...create, '-f', 'value'], true],
+      [[...create, '-f', 'csv'], true],
       [[...create, '--no-progress'], true],
       [create, false],
     ] as const) {
