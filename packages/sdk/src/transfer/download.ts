@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { ErrorCode } from '../errors/codes.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
-import { seg } from '../services/common.ts';
 import type { ObjectStoreClient } from '../services/object-store.ts';
-import { checksumMismatch, fileError, md5OfRange, sloEtag, unquote } from './files.ts';
+import { checksumMismatch, fileError, md5OfRange, objectPath, sloEtag, unquote } from './files.ts';
 import { abortError, runParts } from './pool.ts';
 import { ProgressTracker } from './tracker.ts';
 import type { TransferOptions } from './types.ts';
@@ -46,10 +45,6 @@ interface ManifestSegment {
   bytes: number;
   hash: string;
   range?: string;
-}
-
-function objectPath(container: string, name: string): string {
-  return `/${seg(container)}/${name.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 async function downloadFileInner(

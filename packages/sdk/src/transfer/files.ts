@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
+import { seg } from '../services/common.ts';
 
 /** `bytes` bytes of a file from `start`, read in 1 MiB chunks (never the whole range in memory). */
 export function readRange(path: string, start: number, bytes: number, signal?: AbortSignal): AsyncIterable<Buffer> {
@@ -42,4 +43,9 @@ export function checksumMismatch(what: string, expected: string, got: string | u
 export function fileError(path: string, err: unknown): OcxError {
   const code = (err as { code?: string } | undefined)?.code;
   return new OcxError(ErrorCode.BAD_REQUEST, `cannot use file '${path}': ${code ?? String(err)}`, {}, { cause: err });
+}
+
+/** The path of an object under the account endpoint; '/' in a name is part of it, so each piece is encoded. */
+export function objectPath(container: string, name: string): string {
+  return `/${seg(container)}/${name.split('/').map(encodeURIComponent).join('/')}`;
 }

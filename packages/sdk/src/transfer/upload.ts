@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { ErrorCode } from '../errors/codes.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
-import { isNotFound, seg } from '../services/common.ts';
+import { isNotFound } from '../services/common.ts';
 import type { ObjectStoreClient } from '../services/object-store.ts';
-import { checksumMismatch, fileError, md5OfRange, readRange, sloEtag, unquote } from './files.ts';
+import { checksumMismatch, fileError, md5OfRange, objectPath, readRange, sloEtag, unquote } from './files.ts';
 import { type SwiftLimits, swiftLimits } from './info.ts';
 import { abortError, runParts } from './pool.ts';
 import { ProgressTracker } from './tracker.ts';
@@ -72,10 +72,6 @@ export function chooseSegmentSize(size: number, limits: SwiftLimits, requested?:
     );
   }
   return chosen;
-}
-
-function objectPath(container: string, name: string): string {
-  return `/${seg(container)}/${name.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 async function uploadFileInner(
