@@ -5,13 +5,15 @@
  *
  * Prints the serial time (every (cloud, project) one after another, as a loop of `openstack quota show --usage`
  * would), the slowest single (cloud, project) answer asked alone, the parallel total, and as its LAST line
- * `quotas ratio: X` = parallel total / slowest single answer (median over the runs). Goal: ≤ 1.3. The clouds run
+ * `quotas ratio: X` = parallel total / slowest single answer (median over the runs; the line before gives every
+ * run's ratio, min/max and the machine's load average). Goal: ≤ 1.3. The clouds run
  * in a worker thread so that their work does not share the client's event loop (real clouds are other machines).
  *
  *   npm run bench:quotas            # CLOUDS=10 PROJECTS=3 DELAY_MS=50 RUNS=11
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { type CloudConfig, listMyProjects, listQuotas, MultiCloud, projectQuotas } from '@ocx/sdk';
 
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
     const alone: number[] = [];
     const parallel: number[] = [];
     const ratios: number[] = [];
+    const cpu: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       let t0 = performance.now();
       let slowest = 0;
@@ -191,8 +194,13 @@ async function main(): Promise<void> {
       serial.push(performance.now() - t0);
       alone.push(slowest);
       t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const out = await listQuotas(multi, { concurrency: CLOUDS });
       const total = performance.now() - t0;
+      const used = process.cpuUsage(cpu0);
+      // The client thread's own CPU would be the better figure, but cpuUsage is per process (the clouds' worker is
+      // in it too): the clouds' share is the same before and after a client change, so compare these numbers.
+      cpu.push((used.user + used.system) / 1000);
       if (out.failures.length) throw out.failures[0]?.error;
       if (out.rows.length !== expected) throw new Error(`expected ${expected} rows, got ${out.rows.length}`);
       parallel.push(total);
@@ -204,7 +212,15 @@ async function main(): Promise<void> {
     console.log(`serial (every cloud and project one after another): ${median(serial).toFixed(1)} ms`);
     console.log(`slowest single (cloud, project) answer asked alone: ${median(alone).toFixed(1)} ms`);
     console.log(`listQuotas over all of them: ${median(parallel).toFixed(1)} ms`);
+    console.log(`CPU per listQuotas (client and clouds, one process): ${median(cpu).toFixed(1)} ms`);
     console.log(`speed-up over serial: ${(median(serial) / median(parallel)).toFixed(1)}x`);
+    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+    console.log(`ratio per run (listQuotas / slowest single answer of the same run): ${fmt(ratios)}`);
+    console.log(
+      `ratio median ${median(ratios).toFixed(2)}, min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} cores`,
+    );
     console.log(`quotas ratio: ${median(ratios).toFixed(2)}`);
   } finally {
     await multi.close();

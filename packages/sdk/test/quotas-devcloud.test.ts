@@ -191,6 +191,32 @@ describe('projects and quotas on devcloud (idp by password, sp1 by K2K)', { time
     await assert.rejects(listQuotas(multi, { projects: ['no-such-project'] }), { code: 'NOT_FOUND' });
   });
 
+  it('each answer follows the current project list (projects read ahead from the last answer are checked)', async () => {
+    // listQuotas starts reading the projects of the previous answer while Keystone lists them again: a project
+    // joined, renamed or left since then must show as it is now.
+    const names = async () => {
+      const { rows, failures } = await listQuotas(multi, { services: ['compute'] });
+      assert.deepEqual(failures, []);
+      return [...new Set(rows.filter((r) => r.location.cloud === 'idp').map((r) => r.location.project.name))];
+    };
+    assert.deepEqual(await names(), ['demo', SECOND]);
+    const ks = dc.cloud('idp').keystone;
+    const third = ks.ensureProject('quota-c', 'default');
+    const demo = ks.findUserByName('demo', 'default');
+    const member = ks.findRoleByName('member');
+    assert.ok(demo && member);
+    const grant = ks.grant('user', demo.id, 'project', third.id, member.id);
+    try {
+      assert.deepEqual(await names(), ['demo', SECOND, 'quota-c']);
+      ks.projects.put({ ...third, name: 'quota-c-renamed' });
+      assert.deepEqual(await names(), ['demo', SECOND, 'quota-c-renamed']);
+    } finally {
+      ks.assignments.delete(grant.id);
+      ks.projects.put({ ...third, name: 'quota-c' });
+    }
+    assert.deepEqual(await names(), ['demo', SECOND]);
+  });
+
   it('a failing service is a failure of that service only; the other rows stay', async () => {
     await dc.setFaults('sp1', 'network', { errorRate: 1, errorStatus: 500 });
     try {

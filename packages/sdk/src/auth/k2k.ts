@@ -124,8 +124,11 @@ export class Keystone2Keystone implements AuthPlugin {
     this.#idpMargin = opts.idpRefreshMarginMs;
   }
 
+  #cacheKey: string | undefined;
+  /** Computed once (asked on every authenticated request; the IdP plugin and target are fixed). */
   cacheKey(): string {
-    return hashKey(['k2k', this.idp.cacheKey(), this.serviceProvider, this.target]);
+    this.#cacheKey ??= hashKey(['k2k', this.idp.cacheKey(), this.serviceProvider, this.target]);
+    return this.#cacheKey;
   }
 
   #fail(

@@ -30,8 +30,11 @@ abstract class V3Plugin implements AuthPlugin {
   protected scopeForRequest(): AuthScope {
     return this.scope;
   }
+  #cacheKey: string | undefined;
+  /** Computed once: every authenticated request asks for it, and its inputs never change after construction. */
   cacheKey(): string {
-    return hashKey([this.kind, this.authUrl.replace(/\/+$/, ''), this.keyParts(), this.scope]);
+    this.#cacheKey ??= hashKey([this.kind, this.authUrl.replace(/\/+$/, ''), this.keyParts(), this.scope]);
+    return this.#cacheKey;
   }
   async authenticate(ctx: AuthContext): Promise<AccessInfo> {
     const v3 = await discoverIdentityV3(this.authUrl, ctx);

@@ -80,6 +80,9 @@ export async function projectQuotas(
   };
 }
 
+/** Each OpenStack connection's projects as last listed, to start reading them before the next list arrives. */
+const knownProjects = new WeakMap<Connection, MyProject[]>();
+
 /**
  * Quotas for every (cloud, project) pair: by default every project the user can reach on every connected cloud.
  * `deadlineMs` bounds each cloud as a whole (listing its projects and reading them); a project not read in time is
@@ -89,33 +92,62 @@ export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const outcome = await multi.call(
     async (conn, _name, ctx) => {
-      const projects = selectProjects(await projectsOf(conn, ctx), opts.projects);
-      if (isSynnefoCloud(conn.config)) {
+      const speculate = !isSynnefoCloud(conn.config);
+      const listed0 = projectsOf(conn, ctx).then((ps) => {
+        if (speculate) knownProjects.set(conn, ps);
+        return ps;
+      });
+      if (!speculate) {
+        const projects = selectProjects(await listed0, opts.projects);
         // Astakos answers for every project at once; a failure is the cloud's (all its projects).
         const rows = await synnefoQuotaRows(conn, projects, { signal: ctx.signal, services: opts.services });
         return { projects, rows, failures: [] as QuotaFailure[] };
       }
       // Leave the cloud's own deadline a moment to report what was read, so finished projects are never lost.
       const remaining = Math.max(1, ctx.deadline - Date.now() - Math.min(250, deadlineMs / 10));
-      const settled = await fanOut(
-        projects,
-        (p, pctx) => projectQuotas(conn, p, { signal: pctx.signal, deadline: pctx.deadline, services: opts.services }),
-        {
-          concurrency: opts.projectConcurrency ?? 8,
-          deadlineMs: remaining,
-          signal: ctx.signal,
-          where: () => ({ cloud: conn.cloud, region: conn.region }),
-        },
-      );
+      const readAll = (ps: MyProject[]) =>
+        fanOut(
+          ps,
+          (p, pctx) =>
+            projectQuotas(conn, p, { signal: pctx.signal, deadline: pctx.deadline, services: opts.services }),
+          {
+            concurrency: opts.projectConcurrency ?? 8,
+            deadlineMs: remaining,
+            signal: ctx.signal,
+            where: () => ({ cloud: conn.cloud, region: conn.region }),
+          },
+        );
+      // The projects of this connection's previous answer are read while Keystone lists them again, so the list
+      // costs no extra round trip; a speculative read is kept only when the fresh list still has that project
+      // with the same name and domain, and projects new to the list are read when it arrives.
+      const known = selectProjects(knownProjects.get(conn) ?? [], opts.projects);
+      const early = readAll(known);
+      let listed: MyProject[];
+      try {
+        listed = await listed0;
+      } catch (err) {
+        await early; // its calls are bounded by the same deadline; wait so none outlives this call
+        throw err;
+      }
+      const projects = selectProjects(listed, opts.projects);
+      const sameAs = (p: MyProject) => {
+        const i = known.findIndex((k) => k.id === p.id);
+        return i >= 0 && JSON.stringify(known[i]?.location) === JSON.stringify(p.location) ? i : -1;
+      };
+      const late = await readAll(projects.filter((p) => sameAs(p) < 0));
+      const earlyDone = await early;
+      let li = 0;
       const rows: QuotaRow[] = [];
       const failures: QuotaFailure[] = [];
-      settled.forEach((s, i) => {
-        const p = projects[i] as MyProject;
+      for (const p of projects) {
+        const i = sameAs(p);
+        const s = i >= 0 ? earlyDone[i] : late[li++];
+        if (!s) continue;
         if (s.ok) {
           rows.push(...s.value.rows);
           failures.push(...s.value.failures);
         } else failures.push({ location: p.location, service: null, error: s.error });
-      });
+      }
       return { projects, rows, failures };
     },
     { ...opts, deadlineMs },
