@@ -217,6 +217,63 @@ describe('projects and quotas on devcloud (idp by password, sp1 by K2K)', { time
     assert.deepEqual(await names(), ['demo', SECOND]);
   });
 
+  it('Keystone unified limits: registered defaults and a project override as limits.* rows, no usage', async () => {
+    // An admin registers limits the way `openstack registered limit create` / `limit create` do (POST bodies of
+    // Keystone's API reference); the demo user then reads them with their own project-scoped tokens.
+    const admin = createSession(config.getCloud('idp-admin'));
+    try {
+      const base = (await admin.getAccess()).identityUrl.replace(/\/+$/, '');
+      const keystone = admin.client('identity');
+      const { services } = await keystone.getJson<{ services: Array<{ id: string; type: string }> }>(
+        `${base}/services`,
+      );
+      const id = (type: string) => services.find((x) => x.type === type)?.id as string;
+      const reg = await keystone.post(`${base}/registered_limits`, {
+        json: {
+          registered_limits: [
+            { service_id: id('compute'), resource_name: 'servers', default_limit: 10 },
+            { service_id: id('image'), resource_name: 'image_size_total', default_limit: 1000 },
+          ],
+        },
+      });
+      assert.equal(reg.status, 201);
+      const own = await keystone.post(`${base}/limits`, {
+        json: {
+          limits: [
+            { project_id: secondIds.idp, service_id: id('compute'), resource_name: 'servers', resource_limit: 4 },
+          ],
+        },
+      });
+      assert.equal(own.status, 201);
+    } finally {
+      await admin.close();
+    }
+    // A new connection: the registered limits are remembered per connection for a minute.
+    const fresh = await MultiCloud.connect({
+      config,
+      home: 'idp',
+      clouds: ['idp', 'sp1'],
+      k2k: { remoteProjectName: 'demo', remoteProjectDomainName: 'Default' },
+      deadlineMs: 20_000,
+    });
+    try {
+      const { rows, failures } = await listQuotas(fresh, { services: ['limits'] });
+      assert.deepEqual(failures, []);
+      assert.deepEqual(
+        rows.map((r) => [r.location.cloud, r.location.project.name, r.service, r.resource, r.usage, r.limit, r.unit]),
+        [
+          ['idp', 'demo', 'limits', 'limits.compute.servers', null, 10, 'count'],
+          ['idp', 'demo', 'limits', 'limits.image.image_size_total', null, 1000 * MiB, 'bytes'],
+          ['idp', SECOND, 'limits', 'limits.compute.servers', null, 4, 'count'],
+          ['idp', SECOND, 'limits', 'limits.image.image_size_total', null, 1000 * MiB, 'bytes'],
+          // sp1 has no registered limit: no rows, and no failure.
+        ],
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('a failing service is a failure of that service only; the other rows stay', async () => {
     await dc.setFaults('sp1', 'network', { errorRate: 1, errorStatus: 500 });
     try {

@@ -66,7 +66,7 @@ function amount(n: number, row: QuotaRow, bytes: boolean): string {
 
 /** Percentage of the limit in use; undefined when there is no (positive) limit. */
 export function percentUsed(row: QuotaRow): number | undefined {
-  if (row.limit === null || row.limit <= 0) return undefined;
+  if (row.limit === null || row.limit <= 0 || row.usage === null) return undefined;
   return (row.usage / row.limit) * 100;
 }
 
@@ -157,7 +157,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
             Cloud: r.location.cloud,
             Project: r.location.project.name ?? r.location.project.id ?? '',
             Resource: r.resource,
-            Usage: amount(r.usage, r, g.bytes === true),
+            // Keystone unified limits publish no usage: '-' rather than a made-up 0.
+            Usage: r.usage === null ? '-' : amount(r.usage, r, g.bytes === true),
             Limit: r.limit === null ? 'unlimited' : amount(r.limit, r, g.bytes === true),
             ...(bars ? { [BAR_COLUMN]: usageBar(r) } : {}),
           }));

@@ -106,6 +106,26 @@ export interface TokenRow {
   federated?: { idpId: string; protocolId: string; groupIds: string[] };
 }
 
+/** Unified limits (Keystone `/v3/registered_limits`, `/v3/limits`): limits only, services count usage themselves. */
+export interface RegisteredLimit {
+  id: string;
+  service_id: string;
+  region_id: string | null;
+  resource_name: string;
+  default_limit: number;
+  description: string | null;
+}
+export interface ProjectLimit {
+  id: string;
+  project_id: string | null;
+  domain_id: string | null;
+  service_id: string;
+  region_id: string | null;
+  resource_name: string;
+  resource_limit: number;
+  description: string | null;
+}
+
 export const DEFAULT_DOMAIN_ID = 'default';
 
 /** Keystone prints times with microseconds: 2026-11-23T11:12:08.000000Z. */
@@ -164,6 +184,8 @@ export class Keystone {
   readonly regions: Table<Region>;
   readonly appCreds: Table<AppCredential>;
   readonly tokens: Table<TokenRow>;
+  readonly registeredLimits: Table<RegisteredLimit>;
+  readonly limits: Table<ProjectLimit>;
   /** Enabled service providers for the token's `service_providers` list (set by the IdP side). */
   serviceProviders: () => { id: string; auth_url: string; sp_url: string }[] = () => [];
 
@@ -183,6 +205,8 @@ export class Keystone {
     this.regions = s.table('keystone_regions');
     this.appCreds = s.table('keystone_app_credentials');
     this.tokens = s.table('keystone_tokens');
+    this.registeredLimits = s.table('keystone_registered_limits');
+    this.limits = s.table('keystone_limits');
   }
 
   // ---------------------------------------------------------------- bootstrap

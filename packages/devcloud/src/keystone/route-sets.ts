@@ -1,8 +1,9 @@
-/** Every Keystone route set beyond /v3/auth: identity admin API and K2K federation (IdP and SP sides). */
+/** Every Keystone route set beyond /v3/auth: identity admin API, unified limits and K2K federation (IdP and SP sides). */
 import { type Federation, federationRoutes } from './federation.ts';
 import type { KeystoneRouteSet } from './index.ts';
 import { identityRoutes } from './routes-identity.ts';
+import { limitsRoutes } from './routes-limits.ts';
 
 export function keystoneRouteSets(fed: Federation): KeystoneRouteSet[] {
-  return [identityRoutes, federationRoutes(fed)];
+  return [identityRoutes, limitsRoutes, federationRoutes(fed)];
 }

@@ -47,7 +47,7 @@ export async function moveContainer(
   const { rows, failures } = await projectQuotas(dest, destProject, { signal: opts.signal, services: ['object'] });
   if (failures[0]) throw failures[0].error;
   const room = rows.find((r) => r.resource === 'object.bytes');
-  if (room && room.limit !== null && bytes > room.limit - room.usage)
+  if (room && room.limit !== null && room.usage !== null && bytes > room.limit - room.usage)
     throw new OcxError(
       ErrorCode.OVER_QUOTA,
       `project '${destProject.name}' has room for ${Math.max(0, room.limit - room.usage)} of object.bytes, ${bytes} needed; nothing was changed`,

@@ -1,12 +1,14 @@
 /**
  * Quota rows of one project on one OpenStack cloud, one reader per service: Nova `os-quota-sets/{p}/detail`
  * (falling back to `/limits` when policy refuses the detail), Cinder `os-quota-sets/{p}?usage=true`, Neutron
- * `quotas/{p}/details`, Glance `/v2/info/usage` (only where Glance has it enabled), Swift account headers.
+ * `quotas/{p}/details`, Glance `/v2/info/usage` (only where Glance has it enabled), Swift account headers, Keystone
+ * unified limits where registered (limits.ts).
  * Sizes become bytes (Nova ram MiB, Cinder gigabytes GiB, Glance MiB); -1 becomes null (unlimited).
  */
 import { ErrorCode } from '../errors/codes.ts';
 import { isOcxError, type OcxError } from '../errors/ocx-error.ts';
 import type { Connection, ItemLocation } from '../multicloud/types.ts';
+import { readLimits } from './limits.ts';
 import type { QuotaRow, QuotaUnit } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -233,6 +235,7 @@ export const OPENSTACK_READERS: ReadonlyArray<readonly [string, string, ServiceR
   ['network', 'network', readNetwork],
   ['image', 'image', readImage],
   ['object', 'object-store', readObject],
+  ['limits', 'identity', readLimits],
 ];
 
 /** A service missing from the catalog is not a failure: the cloud simply has no such quota. */

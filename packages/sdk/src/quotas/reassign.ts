@@ -177,7 +177,7 @@ export async function reassignVolume(
   }
   for (const r of rows) {
     const n = need[r.resource];
-    if (n === undefined || r.limit === null) continue;
+    if (n === undefined || r.limit === null || r.usage === null) continue;
     const room = r.limit - r.usage - r.reserved;
     if (n > room)
       throw new OcxError(

@@ -20,11 +20,12 @@ export type QuotaUnit = 'count' | 'bytes';
 /** One resource of one project of one cloud. */
 export interface QuotaRow {
   location: ItemLocation;
-  /** The service that reported it: compute, volume, network, image, object. */
+  /** The service that reported it: compute, volume, network, image, object, limits (Keystone). */
   service: string;
   /** `<service>.<resource>`: compute.instances, volume.gigabytes, network.floatingip, object.bytes, … */
   resource: string;
-  usage: number;
+  /** null: the source publishes limits only (Keystone unified limits, `limits.*` rows). */
+  usage: number | null;
   /** null = unlimited (OpenStack's -1) or no limit published. */
   limit: number | null;
   /** Reserved/pending amounts (Nova/Cinder/Neutron `reserved`); 0 when the service has none. */
