@@ -312,6 +312,53 @@ describe('Synnefo dialect on devcloud (the kamaki seed scenarios)', { timeout: 6
     assert.ok(same(await client.download('files', 'copy.bin'), data), 'copy.bin reads back as uploaded');
   });
 
+  it('Plankton: register a Pithos file as an image and list it; its bytes are the container project’s pithos.diskspace', async () => {
+    // Written from kamaki's "Image registration" example (examplesdir/imageregister.rst) and Synnefo's image API
+    // guide: upload debian_base3.diskdump to the container `pithos`, `image register 'Debian Base Alpha'
+    // pithos:debian_base3.diskdump`, then the image shows with its location pithos://<uuid>/pithos/<path>.
+    const lab = snf.labProject.id;
+    const diskspace = async () => (await client.getQuotas())[lab]?.['pithos.diskspace']?.usage;
+    await client.createContainer('pithos', { project: lab });
+    const before = await diskspace();
+    const file = new Uint8Array(5000).fill(7);
+    await client.upload('pithos', 'debian_base3.diskdump', file);
+    const uploaded = await diskspace();
+    assert.equal(uploaded, (before as number) + 5000, 'the file is charged to the container’s project');
+
+    const image = await client.registerImage('Debian Base Alpha', 'pithos', 'debian_base3.diskdump');
+    assert.equal(image.name, 'Debian Base Alpha');
+    assert.equal(image.location, `pithos://${snf.user.uuid}/pithos/debian_base3.diskdump`);
+    assert.equal(image.owner, snf.user.uuid);
+    assert.equal(image.size, 5000);
+    assert.equal(image.is_public, false);
+    assert.equal(image.disk_format, 'diskdump');
+    assert.equal(image.container_format, 'bare');
+    assert.match(image.checksum ?? '', /^[0-9a-f]{64}$/);
+    assert.match(image.created_at ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'kamaki prints 2013-06-19 08:00:22');
+    // Registering takes no quota: the image is the file already counted.
+    assert.equal(await diskspace(), uploaded);
+
+    const detail = await client.listImages();
+    const mine = detail.find((i) => i.id === image.id);
+    assert.ok(mine, 'the image is listed');
+    assert.equal(mine.location, image.location);
+    assert.equal(mine.size, 5000);
+    const brief = await client.listImages({ detail: false });
+    assert.deepEqual(
+      brief.find((i) => i.id === image.id),
+      {
+        id: image.id,
+        name: 'Debian Base Alpha',
+        disk_format: 'diskdump',
+        container_format: 'bare',
+        size: 5000,
+        status: image.status,
+      },
+    );
+    // A location with no file behind it is refused.
+    await assert.rejects(client.registerImage('x', 'pithos', 'no-such-file'), { status: 400 });
+  });
+
   it('a Synnefo cloud in a MultiCloud: my projects and quota rows beside an OpenStack cloud', async () => {
     const config = loadCloudsConfig({
       files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] },

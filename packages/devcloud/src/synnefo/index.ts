@@ -1,7 +1,7 @@
 /**
  * A Synnefo cloud for devcloud (no real Synnefo can be installed here): Astakos identity and account API,
- * Cyclades compute/network/volume with projects and reassign, and Pithos with policies and hashmaps, on one
- * loopback port. Seeded with the kamaki docs' user and projects (the seed's "my projects" and "quotas per project"
+ * Cyclades compute/network/volume with projects and reassign, Plankton images (files in Pithos), and Pithos with
+ * policies and hashmaps, on one loopback port. Seeded with the kamaki docs' user and projects (the seed's "my projects" and "quotas per project"
  * examples): user@example.com with its system project, and a "CS333 lab assignments" project.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { cycladesRoutes } from './cyclades.ts';
 import { SnfFault, sendFault } from './http.ts';
 import { type SnfProject, type SnfUser, SynnefoModel } from './model.ts';
 import { pithosRoutes } from './pithos.ts';
+import { planktonRoutes } from './plankton.ts';
 
 export { SNF_FLAVORS } from './cyclades.ts';
 export { SNF_RESOURCES, SYSTEM_DEFAULTS, SynnefoModel } from './model.ts';
@@ -89,6 +90,7 @@ export async function startSynnefo(opts: SynnefoOptions = {}): Promise<SynnefoCl
     blockSize: opts.blockSize ?? 4 * 1024 * 1024,
     blockHash: opts.blockHash ?? 'sha256',
   });
+  planktonRoutes(app, model, pithos.objectAt);
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   const port = (app.server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;

@@ -287,7 +287,14 @@ export function pithosRoutes(app: FastifyInstance, model: SynnefoModel, opts: Pi
     return reply.code(204).send();
   });
 
-  return { stats };
+  /** An object as Plankton sees it when an image is registered at its location (the caller's own account). */
+  const objectAt = (accountId: string, container: string, name: string) => {
+    const c = accounts.get(accountId)?.get(container);
+    const o = c?.objects.get(name);
+    return c && o ? { bytes: o.bytes, project: c.project, hash: merkleRoot(o.hashes, opts.blockHash) } : undefined;
+  };
+
+  return { stats, objectAt };
 }
 
 /** The object's bytes: each block padded back to the block size with the NULs the hash ignored, cut to `bytes`. */

@@ -66,6 +66,23 @@ interface SendOpts extends CallOpts {
 }
 
 /** The Cyclades resources a project can be given (kamaki's create_* with project_id, reassign_*). */
+/** A Plankton image (Synnefo's image API guide; `GET /images/` gives only id, name, formats, size, status). */
+export interface PlanktonImage {
+  id: string;
+  name: string;
+  size: number;
+  status: string;
+  disk_format: string;
+  container_format: string;
+  owner?: string;
+  location?: string;
+  checksum?: string;
+  is_public?: boolean;
+  created_at?: string;
+  updated_at?: string;
+  properties?: Record<string, string>;
+}
+
 export type CycladesKind = 'server' | 'network' | 'floatingip' | 'volume';
 
 const KIND_PATH: Record<CycladesKind, { service: string; collection: string }> = {
@@ -337,6 +354,66 @@ export class SynnefoClient {
   }
 
   // ---- Pithos -----------------------------------------------------------------------------------------------
+
+  /**
+   * Plankton images the user can see (their own and public ones): `GET /images/detail` (every field) or, with
+   * `detail: false`, `GET /images/` (id, name, formats, size, status). Plankton answers a bare JSON list.
+   */
+  async listImages(opts: CallOpts & { detail?: boolean } = {}): Promise<PlanktonImage[]> {
+    const base = await this.endpoint('image', opts);
+    const list = await this.#json<unknown>(
+      'GET',
+      `${base}/images/${opts.detail === false ? '' : 'detail'}`,
+      'image',
+      opts,
+    );
+    return Array.isArray(list) ? (list as PlanktonImage[]) : [];
+  }
+
+  /**
+   * Register a file already in Pithos as an image (kamaki `image register NAME CONTAINER:PATH`): `PUT /images/`
+   * with the name and `pithos://<uuid>/<container>/<path>` as headers; the image comes back as `X-Image-Meta-*`.
+   * The image takes no quota of its own: its bytes are the file's `pithos.diskspace`, in the container's project.
+   */
+  async registerImage(
+    name: string,
+    container: string,
+    path: string,
+    opts: CallOpts & { public?: boolean; properties?: Record<string, string> } = {},
+  ): Promise<PlanktonImage> {
+    const access = await this.authenticate(opts);
+    const headers: Record<string, string> = {
+      'x-image-meta-name': name,
+      'x-image-meta-location': `pithos://${access.user.id}/${container}/${path}`,
+    };
+    if (opts.public !== undefined) headers['x-image-meta-is-public'] = String(opts.public);
+    for (const [k, v] of Object.entries(opts.properties ?? {})) headers[`x-image-meta-property-${k}`] = v;
+    const res = await this.#send('PUT', `${await this.endpoint('image', opts)}/images/`, 'image', {
+      ...opts,
+      headers,
+    });
+    await res.dump();
+    const meta = (k: string) => res.headers.get(`x-image-meta-${k}`) ?? '';
+    const properties: Record<string, string> = {};
+    res.headers.forEach((v, k) => {
+      if (k.startsWith('x-image-meta-property-')) properties[k.slice('x-image-meta-property-'.length)] = v;
+    });
+    return {
+      id: meta('id'),
+      name: meta('name'),
+      owner: meta('owner'),
+      location: meta('location'),
+      size: Number(meta('size') || 0),
+      checksum: meta('checksum'),
+      disk_format: meta('disk-format'),
+      container_format: meta('container-format'),
+      is_public: meta('is-public') === 'true',
+      status: meta('status'),
+      created_at: meta('created-at'),
+      updated_at: meta('updated-at'),
+      properties,
+    };
+  }
 
   async #accountUrl(opts: CallOpts): Promise<string> {
     const access = await this.authenticate(opts);

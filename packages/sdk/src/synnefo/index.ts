@@ -1,4 +1,4 @@
-// Public exports of synnefo/: the Synnefo dialect (Astakos, Cyclades, Pithos) kamaki style.
+// Public exports of synnefo/: the Synnefo dialect (Astakos, Cyclades, Plankton, Pithos) kamaki style.
 
 export {
   type AstakosAccess,
@@ -7,6 +7,7 @@ export {
   type AstakosResource,
   type CycladesKind,
   isSynnefoCloud,
+  type PlanktonImage,
   pithosBlockHash,
   SynnefoClient,
 } from './client.ts';
