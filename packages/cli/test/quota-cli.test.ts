@@ -202,4 +202,50 @@ describe('ocx project list / quota list on devcloud', { timeout: 120_000 }, () =
     assert.equal(r.code, 1);
     assert.match(r.stderr, /\[NOT_FOUND\] no project named or with id 'nope'/);
   });
+
+  it('Keystone unified limits: limits.* rows with no usage (printed -), null in json, no bar', async () => {
+    // Registered by the admin as `openstack registered limit create` / `limit create` do (last test: the other
+    // tests' outputs stay free of these rows).
+    const config = loadCloudsConfig({
+      files: { clouds: [env.OS_CLIENT_CONFIG_FILE as string], secure: [], publicClouds: [] },
+      loadEnv: false,
+    });
+    const admin = createSession(config.getCloud('idp-admin'));
+    try {
+      const base = (await admin.getAccess()).identityUrl.replace(/\/+$/, '');
+      const ks = admin.client('identity');
+      const { services } = await ks.getJson<{ services: Array<{ id: string; type: string }> }>(`${base}/services`);
+      const compute = services.find((x) => x.type === 'compute')?.id;
+      const reg = { service_id: compute, resource_name: 'servers', default_limit: 10 };
+      assert.equal((await ks.post(`${base}/registered_limits`, { json: { registered_limits: [reg] } })).status, 201);
+      const own = { project_id: secondId, service_id: compute, resource_name: 'servers', resource_limit: 4 };
+      assert.equal((await ks.post(`${base}/limits`, { json: { limits: [own] } })).status, 201);
+    } finally {
+      await admin.close();
+    }
+    const r = await ocx(['--os-cloud', 'idp', 'quota', 'list', '--resource', 'limits.', '-f', 'value'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), [
+      'idp demo limits.compute.servers - 10',
+      `idp ${SECOND} limits.compute.servers - 4`,
+    ]);
+    const j = await ocx(
+      ['--os-cloud', 'idp', 'quota', 'list', '--resource', 'limits.', '--project', SECOND, '-f', 'json'],
+      env,
+    );
+    assert.deepEqual(JSON.parse(j.stdout), {
+      idp: { [secondId]: { 'limits.compute.servers': { usage: null, limit: 4, reserved: 0, unit: 'count' } } },
+    });
+    const near = await ocx(
+      ['--os-cloud', 'idp', 'quota', 'list', '--resource', 'limits.', '--near', '0%', '-f', 'value'],
+      env,
+    );
+    assert.equal(near.stdout, '', 'no usage: never near a limit');
+    const tty = await ocx(
+      ['--os-cloud', 'idp', 'quota', 'list', '--resource', 'limits.', '--project', SECOND],
+      env,
+      true,
+    );
+    assert.match(tty.stdout, /\| limits\.compute\.servers +\| - +\| 4 +\| +\|/);
+  });
 });
