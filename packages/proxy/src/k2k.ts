@@ -15,6 +15,9 @@ export interface RemoteTokenRequest {
   localProjectId?: string | undefined;
   localProjectName: string | undefined;
   localProjectDomainName: string | undefined;
+  /** The validated local token's user and expiry (when known, the token serves as the IdP token as it is). */
+  localUserId?: string | undefined;
+  localExpiresAt?: Date | undefined;
   sp: ServiceProviderRef;
   /** Use exactly this remote project (MM-PROJECT-ID header or configured mapping). */
   remoteProjectId?: string | undefined;

@@ -10,6 +10,7 @@ export class ProxyMetrics {
   private readonly breaker: Gauge<'target'>;
   private readonly missing: Counter<'target'>;
   private readonly discoveries: Counter<'target' | 'outcome'>;
+  private readonly steps: Histogram<'target' | 'step'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -55,6 +56,13 @@ export class ProxyMetrics {
       name: 'ocx_proxy_sp_discoveries_total',
       help: "The service account's K2K exchanges to learn a service provider's endpoints (ok, failed)",
       labelNames: ['target', 'outcome'],
+      registers,
+    });
+    this.steps = new Histogram({
+      name: 'ocx_proxy_token_step_seconds',
+      help: 'Steps of a new token: home validation (step validate) and each call of a K2K exchange per target',
+      labelNames: ['target', 'step'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -106,6 +114,9 @@ export class ProxyMetrics {
   }
   fanoutMissing(target: string): void {
     this.missing.inc({ target });
+  }
+  tokenStep(target: string, step: string, seconds: number): void {
+    this.steps.observe({ target, step }, seconds);
   }
   spDiscovery(target: string, outcome: 'ok' | 'failed'): void {
     this.discoveries.inc({ target, outcome });

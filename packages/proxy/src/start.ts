@@ -154,7 +154,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
 
   const timeoutMs = opts.upstreamTimeoutMs ?? 60_000;
   const keystone = new HomeKeystone({ cloud: home, timeoutMs: Math.min(timeoutMs, 30_000) });
-  const source = opts.remoteTokenSource ?? new SdkK2KTokenSource({ identityUrl: keystone.identityUrl });
+  const source = opts.remoteTokenSource ?? new SdkK2KTokenSource({ identityUrl: keystone.identityUrl, metrics });
   const tokens = new TokenMappings({ db, pepper, source, metrics });
   for (const m of opts.projectMappings ?? [])
     await tokens.setProjectMapping(m.localProjectId, m.targetId, m.remoteProjectId);

@@ -142,6 +142,8 @@ export class TokenMappings {
           localProjectId: args.user.projectId,
           localProjectName: args.user.projectName,
           localProjectDomainName: args.user.projectDomainName,
+          localUserId: args.user.userId,
+          localExpiresAt: args.user.expiresAt,
           sp: args.sp,
           remoteProjectId: configured,
           // The exchange runs to its own deadline, not the first caller's: a slow SP then serves later requests.

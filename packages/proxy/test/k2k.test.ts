@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { ProxyMetrics } from '../src/metrics.ts';
 import { SdkK2KTokenSource } from '../src/sdk-k2k.ts';
 import { login, startWorld, type World } from './helpers.ts';
 
@@ -37,4 +38,45 @@ for (const [name, make] of [
     assert.equal(r.status, 200);
     await r.body?.cancel();
   });
+}
+
+test('the validated home token is the IdP token as it is: the exchange starts at the ECP assertion, steps in metrics', async () => {
+  const home = await login(w.direct.idp!.authUrl);
+  const body = await fetch(`${w.direct.idp!.authUrl}/auth/tokens`, {
+    headers: { 'x-auth-token': home.token, 'x-subject-token': home.token },
+  });
+  const token = ((await body.json()) as { token: { expires_at: string; user: { id: string } } }).token;
+  const metrics = new ProxyMetrics();
+  const sp = (await spsOf(home.token)).find((s) => s.id === 'sp1')!;
+  const t = await new SdkK2KTokenSource({ identityUrl: w.direct.idp!.authUrl, metrics }).obtain({
+    localToken: home.token,
+    localProjectId: home.projectId,
+    localProjectName: 'demo',
+    localProjectDomainName: 'Default',
+    localUserId: token.user.id,
+    localExpiresAt: new Date(token.expires_at),
+    sp,
+    deadline: Date.now() + 20_000,
+  });
+  assert.equal(t.projectId, w.direct.sp1!.projectId);
+  const text = await metrics.registry.metrics();
+  const steps = [...text.matchAll(/^ocx_proxy_token_step_seconds_count\{target="sp1",step="([^"]+)"\} (\d+)$/gm)].map(
+    (m) => `${m[1]} ${m[2]}`,
+  );
+  assert.deepEqual(steps.sort(), [
+    'k2k.domains 1',
+    'k2k.ecp 1',
+    'k2k.federated-auth 1',
+    'k2k.projects 1',
+    'k2k.rescope 1',
+    'k2k.sp 1',
+  ]);
+});
+
+async function spsOf(token: string): Promise<{ id: string; auth_url: string; sp_url: string }[]> {
+  const r = await fetch(`${w.direct.idp!.authUrl}/auth/tokens`, {
+    headers: { 'x-auth-token': token, 'x-subject-token': token },
+  });
+  return ((await r.json()) as { token: { service_providers: { id: string; auth_url: string; sp_url: string }[] } })
+    .token.service_providers;
 }

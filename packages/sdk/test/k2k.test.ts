@@ -247,7 +247,8 @@ describe('K2K: older service providers', () => {
           scope: { kind: 'project', id: 'p-demo' },
         }),
         serviceProvider: 'old',
-        target: { projectId: 'p-demo' },
+        // No target: the listing chooses the only project (a known id would rescope without listing).
+        target: {},
         idpTokenCache: new MemoryTokenCache(),
       }).authenticate(ctx);
       assert.equal(a.project?.id, 'p-demo');
@@ -262,6 +263,25 @@ describe('K2K: older service providers', () => {
 });
 
 describe('K2K: failures name the step', () => {
+  it('a known project id is rescoped at once: no project listing on the way', async () => {
+    const spBefore = sp1.requests.length;
+    const access = await new Keystone2Keystone({
+      idp: idpPlugin(),
+      serviceProvider: 'sp1',
+      target: { projectId: 'p-demo' },
+      idpTokenCache: new MemoryTokenCache(),
+    }).authenticate(ctx);
+    assert.equal(access.project?.id, 'p-demo');
+    assert.deepEqual(
+      sp1.requests.slice(spBefore).map((r) => `${r.method} ${r.url}`),
+      [
+        'POST /v3/mellon/paosResponse',
+        'GET /v3/OS-FEDERATION/identity_providers/idp/protocols/saml2/auth',
+        'POST /v3/auth/tokens',
+      ],
+    );
+  });
+
   it('an SP the IdP does not know → service-provider', async () => {
     const err = await rejectsWith(
       new Keystone2Keystone({ idp: idpPlugin(), serviceProvider: 'sp9', target: { projectId: 'p-demo' } }).authenticate(

@@ -85,6 +85,7 @@ export async function validate(
   const hit = eng.validations.get(hash);
   if (hit && hit.until > now) return hit.user;
   const user = await eng.o.keystone.validate(token, signal);
+  eng.o.metrics.tokenStep(eng.o.homeId, 'validate', (Date.now() - now) / 1000);
   if (eng.validations.size > 20_000) eng.validations.clear();
   if (!user || user.expiresAt.getTime() <= now) {
     // Revoked, expired or unknown: no mapping made from this token may outlive it.

@@ -304,15 +304,36 @@ export class Keystone2Keystone implements AuthPlugin {
     const spIdentity = remoteIdentityUrl(sp.auth_url);
     const unscoped = accessInfoFromTokenBody(await unscopedRes.json(), unscopedToken, spIdentity);
 
-    // 5. What may this federated user scope to?
+    const t = this.target;
+    // 5. A known project id: rescope at once (the listing is only needed to explain a refusal).
+    if (t.projectId && !t.domainId && !t.domainName) {
+      try {
+        return await this.#rescope(spIdentity, unscoped.token, { kind: 'project', id: t.projectId }, ctx);
+      } catch (err) {
+        if (!isOcxError(err) || err.code !== ErrorCode.FEDERATION_FAILED || err.step !== K2KStep.RESCOPE) throw err;
+        const projects = await this.#listProjects(spIdentity, unscoped.token, ctx, common, opCtx('k2k.projects'));
+        await this.#chooseScope(projects, undefined, spIdentity, unscoped.token, ctx, common); // throws when absent
+        throw err;
+      }
+    }
+    // 6. What may this federated user scope to? (The domain of a project named by name is looked up meanwhile.)
+    const domainLookup =
+      t.projectName && !t.projectDomainId && t.projectDomainName
+        ? this.#domainIdByName(spIdentity, unscoped.token, t.projectDomainName, ctx, common)
+        : undefined;
+    domainLookup?.catch(() => undefined);
     const projects = await this.#listProjects(spIdentity, unscoped.token, ctx, common, opCtx('k2k.projects'));
-    // 6. Rescope.
-    const scope = await this.#chooseScope(projects, spIdentity, unscoped.token, ctx, common);
+    // 7. Rescope.
+    const scope = await this.#chooseScope(projects, domainLookup, spIdentity, unscoped.token, ctx, common);
+    return this.#rescope(spIdentity, unscoped.token, scope, ctx);
+  }
+
+  #rescope(spIdentity: string, unscopedToken: string, scope: AuthScope, ctx: AuthContext): Promise<AccessInfo> {
     return this.#step(K2KStep.RESCOPE, async () => {
       try {
         return await issueToken(
           spIdentity,
-          { methods: ['token'], token: { id: unscoped.token } },
+          { methods: ['token'], token: { id: unscopedToken } },
           scope,
           ctx,
           'k2k.rescope',
@@ -364,6 +385,7 @@ export class Keystone2Keystone implements AuthPlugin {
 
   async #chooseScope(
     projects: ProjectEntry[],
+    domainLookup: Promise<string | undefined> | undefined,
     spIdentity: string,
     token: string,
     ctx: AuthContext,
@@ -387,7 +409,8 @@ export class Keystone2Keystone implements AuthPlugin {
       let candidates = projects.filter((p) => p.name === t.projectName);
       if (t.projectDomainId) candidates = candidates.filter((p) => p.domain_id === t.projectDomainId);
       else if (t.projectDomainName && candidates.length > 0) {
-        const domainId = await this.#domainIdByName(spIdentity, token, t.projectDomainName, ctx, common);
+        const domainId = await (domainLookup ??
+          this.#domainIdByName(spIdentity, token, t.projectDomainName, ctx, common));
         if (domainId !== undefined) candidates = candidates.filter((p) => p.domain_id === domainId);
         else if (candidates.length === 1) {
           // The federated user cannot list domains: let Keystone check name + domain name during the rescope.

@@ -1,0 +1,242 @@
+/**
+ * `npm run bench:proxy-real`: the federation proxy on real OpenStack (test/real/openstack.sh: Keystone idp with K2K
+ * to sp1 and sp2, Glance in sp1 and sp2). Needs the stack up; clouds.yaml from OS_CLIENT_CONFIG_FILE (default
+ * /tmp/ocx-real/clouds.yaml). It starts its OWN proxy (`ocx proxy --home-cloud idp-admin`, via packages/cli/bin/ocx.js,
+ * on 127.0.0.1 port 0, a temporary database) and never touches the stack's proxies. Loopback only.
+ *
+ *   1. GET /image/v2/images of sp1 through the proxy (user `demo` of idp, MM-SERVICE-PROVIDER: sp1) vs direct to
+ *      sp1's Glance (user `demo` of sp1): p50 at c=1 (interleaved rounds) and req/s at c=1 and c=8 (a fixed number
+ *      of calls each), the ratio proxy/direct and the added p50;
+ *   2. the aggregated GET /image/v2/images (sp1 + sp2) warm;
+ *   3. cold: ROUNDS times, a NEW idp token (its password login not timed), then its first aggregated
+ *      GET /image/v2/images through the proxy, timed, with the per-step breakdown the proxy's metrics give
+ *      (ocx_proxy_token_step_seconds: home validation, each K2K call per SP); beside it, in the same round, one plain
+ *      K2K login idp → sp1 with the SDK's Keystone2Keystone (from a fresh idp token, as a user's client would do it).
+ * Medians are printed. Options: ROUNDS (default 5), CALLS (c=1 calls per round, default 300), PLANE (node|nginx,
+ * default: the proxy's own default).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache, TokenAuth } from '@ocx/sdk';
+import { Agent, request } from 'undici';
+
+const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const CALLS = Number(process.env.CALLS ?? 300);
+const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-proxy-real-'));
+const children: ChildProcess[] = [];
+const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
+
+const clouds = loadCloudsConfig({ files: { clouds: [cloudsFile], secure: [], publicClouds: [] }, loadEnv: false });
+
+interface Login {
+  token: string;
+  projectId: string;
+  authUrl: string;
+  ep: Record<string, string>;
+}
+
+async function login(cloud: string): Promise<Login> {
+  const c = clouds.getCloud(cloud);
+  const authUrl = String(c.auth.auth_url).replace(/\/+$/, '');
+  const r = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(30_000),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
+        },
+        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  if (r.status !== 201) throw new Error(`login ${cloud}: HTTP ${r.status}`);
+  const body = (await r.json()) as {
+    token: { project: { id: string }; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
+  };
+  const ep: Record<string, string> = {};
+  for (const e of body.token.catalog) {
+    const u = e.endpoints.find((x) => x.interface === 'public')?.url;
+    if (u) ep[e.type] = u.replace(/\/+$/, '');
+  }
+  return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, authUrl, ep };
+}
+
+async function startProxyCli(): Promise<string> {
+  const log = join(dir, 'proxy.log');
+  const fd = openSync(log, 'w');
+  const args = [
+    'packages/cli/bin/ocx.js',
+    'proxy',
+    '--home-cloud',
+    'idp-admin',
+    '--clouds-file',
+    cloudsFile,
+    '--listen',
+    '127.0.0.1:0',
+    '--db',
+    join(dir, 'proxy.sqlite'),
+  ];
+  if (process.env.PLANE) args.push('--data-plane', process.env.PLANE);
+  const child = spawn(process.execPath, args, { cwd: process.cwd(), stdio: ['ignore', fd, 'inherit'] });
+  closeSync(fd);
+  children.push(child);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => {
+    exited = code;
+  });
+  for (let i = 0; i < 600; i++) {
+    if (exited !== undefined) throw new Error(`ocx proxy exited ${exited}: ${readFileSync(log, 'utf8').slice(-2000)}`);
+    const m = /listening (http\S+)/.exec(readFileSync(log, 'utf8'));
+    if (m) return m[1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('ocx proxy never said it was listening');
+}
+
+async function get(url: string, headers: Record<string, string>): Promise<void> {
+  const r = await request(url, { dispatcher: agent, headers, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  await r.body.dump();
+  if (r.statusCode !== 200) throw new Error(`${url} answered ${r.statusCode}`);
+}
+
+/** `n` sequential calls; returns each call's ms. */
+async function serial(url: string, headers: Record<string, string>, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await get(url, headers);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** `n` calls with `c` workers; returns req/s. */
+async function rate(url: string, headers: Record<string, string>, n: number, c: number): Promise<number> {
+  let left = n;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (left-- > 0) await get(url, headers);
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Sums and counts of ocx_proxy_token_step_seconds per `target step`. */
+async function stepSums(proxy: string): Promise<Map<string, { sum: number; count: number }>> {
+  const r = await request(`${proxy}/metrics`, { dispatcher: agent });
+  const text = await r.body.text();
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^ocx_proxy_token_step_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key = `${labels.target} ${labels.step}`;
+    const e = out.get(key) ?? { sum: 0, count: 0 };
+    if (m[1] === 'sum') e.sum = Number(m[3]);
+    else e.count = Number(m[3]);
+    out.set(key, e);
+  }
+  return out;
+}
+
+async function plainK2K(idp: Login): Promise<number> {
+  const c = clouds.getCloud('idp');
+  const transport = createTransport({ retry: false, timeoutMs: 60_000 });
+  const k2k = new Keystone2Keystone({
+    idp: new TokenAuth({
+      authUrl: String(c.auth.auth_url),
+      token: idp.token,
+      scope: { kind: 'project', id: idp.projectId },
+    }),
+    serviceProvider: 'sp1',
+    target: { projectName: 'demo', projectDomainName: 'Default' },
+    idpTokenCache: new MemoryTokenCache(),
+  });
+  const t0 = performance.now();
+  await k2k.authenticate({ transport, deadline: Date.now() + 60_000, cloud: 'sp1' });
+  const ms = performance.now() - t0;
+  await transport.close();
+  return ms;
+}
+
+try {
+  const proxy = await startProxyCli();
+  const sp1 = await login('sp1');
+  const user = await login('idp');
+  const direct = `${sp1.ep.image}/v2/images`;
+  const via = `${proxy}/image/v2/images`;
+  const dh = { 'x-auth-token': sp1.token };
+  const ph = { 'x-auth-token': user.token, 'mm-service-provider': 'sp1' };
+  const ah = { 'x-auth-token': user.token };
+  // Warm-up: the proxy's K2K for this token, connections, Glance's caches.
+  await serial(via, ph, 30);
+  await serial(via, ah, 10);
+  await serial(direct, dh, 30);
+
+  const p50 = { direct: [] as number[], proxy: [] as number[], agg: [] as number[] };
+  const rps = { d1: [] as number[], p1: [] as number[], d8: [] as number[], p8: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    p50.direct.push(median(await serial(direct, dh, CALLS)));
+    p50.proxy.push(median(await serial(via, ph, CALLS)));
+    p50.agg.push(median(await serial(via, ah, Math.ceil(CALLS / 3))));
+    rps.d1.push(await rate(direct, dh, CALLS, 1));
+    rps.p1.push(await rate(via, ph, CALLS, 1));
+    rps.d8.push(await rate(direct, dh, CALLS * 2, 8));
+    rps.p8.push(await rate(via, ph, CALLS * 2, 8));
+  }
+  const f = (ms: number) => `${ms.toFixed(2)} ms`;
+  const dP50 = median(p50.direct);
+  const pP50 = median(p50.proxy);
+  console.log(`proxy: ${proxy} (${process.env.PLANE ?? 'default'} plane); ${ROUNDS} rounds, medians`);
+  console.log(`GET /image/v2/images sp1 direct p50 ${f(dP50)}, via proxy p50 ${f(pP50)}: added p50 ${f(pP50 - dP50)}`);
+  for (const [c, d, p] of [
+    [1, rps.d1, rps.p1],
+    [8, rps.d8, rps.p8],
+  ] as const) {
+    const dm = median(d);
+    const pm = median(p);
+    console.log(
+      `c=${c}: direct ${dm.toFixed(0)} req/s, via proxy ${pm.toFixed(0)} req/s: ratio ${(pm / dm).toFixed(3)}×`,
+    );
+  }
+  console.log(`aggregated GET /image/v2/images (sp1 + sp2) warm p50 ${f(median(p50.agg))}`);
+
+  const cold: number[] = [];
+  const k2k: number[] = [];
+  const steps = new Map<string, number[]>();
+  for (let r = 0; r < ROUNDS; r++) {
+    const fresh = await login('idp');
+    const before = await stepSums(proxy);
+    const t0 = performance.now();
+    await get(via, { 'x-auth-token': fresh.token });
+    cold.push(performance.now() - t0);
+    const afterSums = await stepSums(proxy);
+    for (const [k, v] of afterSums) {
+      const b = before.get(k) ?? { sum: 0, count: 0 };
+      if (v.count === b.count) continue;
+      const list = steps.get(k) ?? [];
+      list.push((v.sum - b.sum) * 1000);
+      steps.set(k, list);
+    }
+    k2k.push(await plainK2K(await login('idp')));
+  }
+  console.log('cold first aggregated call of a new token, per step (median ms; SPs run at once, so steps overlap):');
+  for (const [k, v] of [...steps].sort()) console.log(`  ${k.padEnd(32)} ${f(median(v))}`);
+  const c = median(cold);
+  const k = median(k2k);
+  console.log(`cold aggregated call ${f(c)} vs one plain K2K login idp → sp1 ${f(k)}: ${(c / k).toFixed(2)}×`);
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await agent.close();
+  rmSync(dir, { recursive: true, force: true });
+}
