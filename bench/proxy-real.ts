@@ -11,7 +11,9 @@
  *   3. cold: ROUNDS times, a NEW idp token (its password login not timed), then its first aggregated
  *      GET /image/v2/images through the proxy, timed, with the per-step breakdown the proxy's metrics give
  *      (ocx_proxy_token_step_seconds: home validation, each K2K call per SP); beside it, in the same round, one plain
- *      K2K login idp → sp1 with the SDK's Keystone2Keystone (from a fresh idp token, as a user's client would do it).
+ *      K2K login idp → sp1 with the SDK's Keystone2Keystone (from a fresh idp token, as a user's client would do it),
+ *      and the first Glance list with that new sp1 token (what any client pays once for a new token at Glance).
+ *      The upstream rows of the breakdown (`image call`) run from the credential's start to Glance's answer.
  * Medians are printed. Options: ROUNDS (default 5), CALLS (c=1 calls per round, default 300), PLANE (node|nginx,
  * default: the proxy's own default).
  */
@@ -133,23 +135,24 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Sums and counts of ocx_proxy_token_step_seconds per `target step`. */
+/** Sums and counts of ocx_proxy_token_step_seconds per `target step` and of the upstream calls per target. */
 async function stepSums(proxy: string): Promise<Map<string, { sum: number; count: number }>> {
   const r = await request(`${proxy}/metrics`, { dispatcher: agent });
   const text = await r.body.text();
   const out = new Map<string, { sum: number; count: number }>();
-  for (const m of text.matchAll(/^ocx_proxy_token_step_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
-    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    const key = `${labels.target} ${labels.step}`;
+  for (const m of text.matchAll(/^ocx_proxy_(token_step|upstream_duration)_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[3]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key = `${labels.target} ${labels.step ?? `${labels.service} call (${labels.outcome})`}`;
     const e = out.get(key) ?? { sum: 0, count: 0 };
-    if (m[1] === 'sum') e.sum = Number(m[3]);
-    else e.count = Number(m[3]);
+    if (m[2] === 'sum') e.sum = Number(m[4]);
+    else e.count = Number(m[4]);
     out.set(key, e);
   }
   return out;
 }
 
-async function plainK2K(idp: Login): Promise<number> {
+/** One plain K2K login idp → sp1 (ms), then the first Glance list with its new token (ms: Glance checks a new token). */
+async function plainK2K(idp: Login): Promise<{ k2k: number; firstList: number }> {
   const c = clouds.getCloud('idp');
   const transport = createTransport({ retry: false, timeoutMs: 60_000 });
   const k2k = new Keystone2Keystone({
@@ -163,10 +166,16 @@ async function plainK2K(idp: Login): Promise<number> {
     idpTokenCache: new MemoryTokenCache(),
   });
   const t0 = performance.now();
-  await k2k.authenticate({ transport, deadline: Date.now() + 60_000, cloud: 'sp1' });
+  const access = await k2k.authenticate({ transport, deadline: Date.now() + 60_000, cloud: 'sp1' });
   const ms = performance.now() - t0;
   await transport.close();
-  return ms;
+  const glance = access.catalog
+    .find((c) => c.type === 'image')
+    ?.endpoints.find((e) => e.interface === 'public')
+    ?.url.replace(/\/+$/, '');
+  const t1 = performance.now();
+  await get(`${glance}/v2/images`, { 'x-auth-token': access.token });
+  return { k2k: ms, firstList: performance.now() - t1 };
 }
 
 try {
@@ -213,6 +222,7 @@ try {
 
   const cold: number[] = [];
   const k2k: number[] = [];
+  const firstList: number[] = [];
   const steps = new Map<string, number[]>();
   for (let r = 0; r < ROUNDS; r++) {
     const fresh = await login('idp');
@@ -228,12 +238,15 @@ try {
       list.push((v.sum - b.sum) * 1000);
       steps.set(k, list);
     }
-    k2k.push(await plainK2K(await login('idp')));
+    const plain = await plainK2K(await login('idp'));
+    k2k.push(plain.k2k);
+    firstList.push(plain.firstList);
   }
   console.log('cold first aggregated call of a new token, per step (median ms; SPs run at once, so steps overlap):');
   for (const [k, v] of [...steps].sort()) console.log(`  ${k.padEnd(32)} ${f(median(v))}`);
   const c = median(cold);
   const k = median(k2k);
+  console.log(`first Glance list with the plain K2K's new sp1 token (Glance validating it): ${f(median(firstList))}`);
   console.log(`cold aggregated call ${f(c)} vs one plain K2K login idp → sp1 ${f(k)}: ${(c / k).toFixed(2)}×`);
 } finally {
   for (const c of children) c.kill('SIGTERM');
