@@ -12,9 +12,10 @@ export class ProgressLine {
   readonly #states = new Map<string, string>();
   #width = 0;
 
-  constructor(ctx: CliContext, format: string | undefined) {
+  /** `progress: false` is the commands' `--no-progress`. */
+  constructor(ctx: CliContext, format: string | undefined, progress = true) {
     this.#ctx = ctx;
-    this.#enabled = ctx.errIsTTY === true && (format ?? 'table') === 'table';
+    this.#enabled = progress && ctx.errIsTTY === true && (format ?? 'table') === 'table';
   }
 
   /** Record `state` for `cloud` and redraw the line. */

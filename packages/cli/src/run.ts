@@ -170,3 +170,25 @@ export function runEach(
     { ...rules, failOnAny: true },
   );
 }
+
+/**
+ * A command that prints text per cloud (`server console log`): one cloud prints it as it is; several print each
+ * under a `==> cloud <==` header (as `tail` does for several files). Errors and exit status as `runEach`.
+ */
+export function runText(
+  command: Command,
+  ctx: CliContext,
+  fetch: (conn: Connection, ctx: FanOutContext) => Promise<string>,
+): Promise<void> {
+  return runOverClouds(
+    command,
+    ctx,
+    fetch,
+    ({ results, several }) => {
+      const end = (t: string) => (t === '' || t.endsWith('\n') ? t : `${t}\n`);
+      if (!several) return results[0] ? end(results[0].value) : undefined;
+      return results.map((r) => `==> ${r.location.name} <==\n${end(r.value)}`).join('\n');
+    },
+    { failOnAny: true },
+  );
+}

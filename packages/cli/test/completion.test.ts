@@ -59,7 +59,18 @@ describe('ocx completion bash', () => {
     const top = complete(['ocx', '']);
     for (const c of ['cloud', 'server', 'image', 'flavor', 'network', 'volume', 'token', 'completion'])
       assert.ok(top.includes(c), `${c} is offered`);
-    assert.deepEqual(complete(['ocx', 'server', '']), ['list', 'create', 'show', 'delete', 'reassign']);
+    assert.deepEqual(complete(['ocx', 'server', '']), [
+      'list',
+      'create',
+      'show',
+      'delete',
+      'reboot',
+      'stop',
+      'start',
+      'console',
+      'address',
+      'reassign',
+    ]);
     assert.deepEqual(complete(['ocx', 'token', 'i']), ['issue']);
   });
 
@@ -104,6 +115,9 @@ describe('ocx completion zsh', () => {
 
   it('is valid zsh that defines _ocx and the command tree', { skip }, () => {
     const out = execFileSync('zsh', ['-c', ZSH_CHECK, 'zsh', zshFile], { encoding: 'utf8' });
-    assert.equal(out.trim(), 'association list create show delete reassign\n_ocx: function');
+    assert.equal(
+      out.trim(),
+      'association list create show delete reboot stop start console address reassign\n_ocx: function',
+    );
   });
 });

@@ -5,6 +5,7 @@ import type { Row } from '../output.ts';
 import { runList, withOutputOptions } from '../run.ts';
 import { networks } from './common.ts';
 import { registerServerManage } from './server-manage.ts';
+import { registerServerPower } from './server-power.ts';
 
 /** python-openstackclient's `server list` columns. */
 export const SERVER_COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
@@ -45,4 +46,5 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       );
     });
   registerServerManage(server, ctx);
+  registerServerPower(server, ctx);
 };

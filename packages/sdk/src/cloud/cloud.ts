@@ -4,6 +4,7 @@
  * is a facade over modules of functions on one `CloudCore` (core.ts), split as openstacksdk's `_compute.py`, ...:
  *   flavors.ts, keypairs.ts, limits.ts            compute resources other than servers
  *   servers.ts, server-create.ts, server-wait.ts  servers: list cache + get + delete, create, wait for ACTIVE
+ *   server-power.ts                               servers: reboot, stop, start (and wait)
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
  *   volumes.ts                                    volumes
  *   networks.ts                                   networks, ports, security groups, floating IPs
@@ -23,6 +24,7 @@ import * as limits from './limits.ts';
 import * as networks from './networks.ts';
 import * as objects from './objects.ts';
 import * as serverCreate from './server-create.ts';
+import * as serverPower from './server-power.ts';
 import * as serverWait from './server-wait.ts';
 import * as servers from './servers.ts';
 import type {
@@ -298,6 +300,15 @@ export class Cloud {
     o: { wait?: boolean; timeoutMs?: number; deleteIps?: boolean; signal?: AbortSignal } = {},
   ): Promise<boolean> {
     return servers.deleteServer(this.#core, nameOrId, o);
+  }
+
+  /** reboot (soft or hard) / stop / start; with `wait`, the server once settled in ACTIVE or SHUTOFF, else null. */
+  serverPowerAction(
+    server: Ref,
+    action: serverPower.PowerAction,
+    o: serverPower.PowerOptions = {},
+  ): Promise<Server | null> {
+    return serverPower.serverPowerAction(this.#core, server, action, o);
   }
 
   getServerConsole(server: Ref, length?: number): Promise<string> {

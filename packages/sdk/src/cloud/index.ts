@@ -17,6 +17,7 @@ export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.
 export type { CreateImageOptions, ListImagesOptions } from './images.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
 export type { CreateServerOptions } from './server-create.ts';
+export type { PowerAction, PowerOptions } from './server-power.ts';
 export type { WaitForServerOptions } from './server-wait.ts';
 export type { ListServersOptions } from './servers.ts';
 export type * from './types.ts';
