@@ -69,6 +69,8 @@ describe('ocx completion bash', () => {
       'start',
       'console',
       'address',
+      'add',
+      'remove',
       'reassign',
     ]);
     assert.deepEqual(complete(['ocx', 'token', 'i']), ['issue']);
@@ -117,7 +119,7 @@ describe('ocx completion zsh', () => {
     const out = execFileSync('zsh', ['-c', ZSH_CHECK, 'zsh', zshFile], { encoding: 'utf8' });
     assert.equal(
       out.trim(),
-      'association list create show delete reboot stop start console address reassign\n_ocx: function',
+      'association list create show delete reboot stop start console address add remove reassign\n_ocx: function',
     );
   });
 });

@@ -6,6 +6,7 @@ import { runList, withOutputOptions } from '../run.ts';
 import { networks } from './common.ts';
 import { registerServerManage } from './server-manage.ts';
 import { registerServerPower } from './server-power.ts';
+import { registerServerVolume } from './server-volume.ts';
 
 /** python-openstackclient's `server list` columns. */
 export const SERVER_COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
@@ -47,4 +48,5 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     });
   registerServerManage(server, ctx);
   registerServerPower(server, ctx);
+  registerServerVolume(server, ctx);
 };

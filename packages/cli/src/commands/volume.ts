@@ -42,7 +42,7 @@ function rawVolumeRow(raw: CinderVolume): Row {
 }
 
 /** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
+export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
   return mustFind(
     'volume',
     ref,

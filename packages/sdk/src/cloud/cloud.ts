@@ -6,7 +6,7 @@
  *   servers.ts, server-create.ts, server-wait.ts  servers: list cache + get + delete, create, wait for ACTIVE
  *   server-power.ts                               servers: reboot, stop, start (and wait)
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
- *   volumes.ts                                    volumes
+ *   volumes.ts, volume-attach.ts                  volumes, attaching them to servers
  *   networks.ts                                   networks, ports, security groups, floating IPs
  *   objects.ts                                    object store containers and objects
  */
@@ -27,6 +27,7 @@ import * as serverCreate from './server-create.ts';
 import * as serverPower from './server-power.ts';
 import * as serverWait from './server-wait.ts';
 import * as servers from './servers.ts';
+import * as volumeAttach from './volume-attach.ts';
 import type {
   ComputeLimits,
   Container,
@@ -309,6 +310,20 @@ export class Cloud {
     o: serverPower.PowerOptions = {},
   ): Promise<Server | null> {
     return serverPower.serverPowerAction(this.#core, server, action, o);
+  }
+
+  /** Attach a volume to a server; with `wait`, once the volume is in-use. */
+  attachVolume(
+    server: Ref,
+    volume: Ref,
+    o: volumeAttach.AttachOptions = {},
+  ): Promise<volumeAttach.ServerVolumeAttachment> {
+    return volumeAttach.attachVolume(this.#core, server, volume, o);
+  }
+
+  /** Detach a volume from a server; with `wait`, once the volume is available. */
+  detachVolume(server: Ref, volume: Ref, o: volumeAttach.AttachOptions = {}): Promise<void> {
+    return volumeAttach.detachVolume(this.#core, server, volume, o);
   }
 
   getServerConsole(server: Ref, length?: number): Promise<string> {

@@ -21,4 +21,5 @@ export type { PowerAction, PowerOptions } from './server-power.ts';
 export type { WaitForServerOptions } from './server-wait.ts';
 export type { ListServersOptions } from './servers.ts';
 export type * from './types.ts';
+export type { AttachOptions, ServerVolumeAttachment } from './volume-attach.ts';
 export type { CreateVolumeOptions } from './volumes.ts';
