@@ -1,5 +1,5 @@
 /** Helpers shared by the commands that show, create or delete one resource per cloud. */
-import { type Cloud, ErrorCode, type FanOutContext, OcxError, type Server } from '@ocx/sdk';
+import { type Cloud, ErrorCode, type FanOutContext, looksLikeId, OcxError, type Server, type Volume } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { runEach } from '../run.ts';
@@ -106,4 +106,13 @@ export function networks(addresses: Server['addresses']): Record<string, string[
   const out: Record<string, string[]> = {};
   for (const [net, list] of Object.entries(addresses)) out[net] = list.map((a) => String(a.addr ?? ''));
   return out;
+}
+
+/** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
+export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
+  return mustFind(
+    'volume',
+    ref,
+    async (r) => (looksLikeId(r) ? await cloud.getVolumeById(r) : null) ?? cloud.getVolume(r),
+  );
 }

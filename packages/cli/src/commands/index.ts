@@ -31,6 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['quota'], load: () => import('./quota.ts') },
   { names: ['container'], load: () => import('./container.ts') },
   { names: ['object'], load: () => import('./object.ts') },
+  { names: ['floating', 'server'], load: () => import('./floating.ts') },
   // After the modules that make these groups: reassign (and create --project) adds subcommands to them.
   {
     names: ['volume', 'server', 'network', 'image', 'container', 'floating'],

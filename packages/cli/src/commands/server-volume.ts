@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { ProgressLine } from '../progress.ts';
 import { runEach, withOutputOptions } from '../run.ts';
+import { findVolume } from './common.ts';
 import { findServer } from './server-manage.ts';
-import { findVolume } from './volume.ts';
 
 /** How long `--wait` may take per cloud when `--timeout` is not given. */
 const WAIT_DEADLINE_MS = 30 * 60_000;

@@ -1,9 +1,9 @@
-import { type CinderVolume, type Cloud, looksLikeId, type Volume } from '@ocx/sdk';
+import type { CinderVolume, Volume } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
-import { collectValues, deleteCommand, mustFind, parseProperties, sortedRow } from './common.ts';
+import { collectValues, deleteCommand, findVolume, parseProperties, sortedRow } from './common.ts';
 
 export const VOLUME_COLUMNS = ['ID', 'Name', 'Status', 'Size', 'Attached to'];
 
@@ -39,15 +39,6 @@ function volumeRow(v: Volume): Row {
 function rawVolumeRow(raw: CinderVolume): Row {
   const { links: _links, metadata, volume_type, ...rest } = raw;
   return sortedRow({ ...rest, properties: metadata ?? {}, type: volume_type ?? null });
-}
-
-/** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
-  return mustFind(
-    'volume',
-    ref,
-    async (r) => (looksLikeId(r) ? await cloud.getVolumeById(r) : null) ?? cloud.getVolume(r),
-  );
 }
 
 interface VolumeCreateOptions {

@@ -7,7 +7,7 @@
  *   server-power.ts                               servers: reboot, stop, start (and wait)
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
  *   volumes.ts, volume-attach.ts                  volumes, attaching them to servers
- *   networks.ts                                   networks, ports, security groups, floating IPs
+ *   networks.ts, floating-attach.ts               networks, ports, security groups, floating IPs
  *   objects.ts                                    object store containers and objects
  */
 import type { BlockStorageClient } from '../services/block-storage.ts';
@@ -18,6 +18,7 @@ import type { ObjectStoreClient } from '../services/object-store.ts';
 import type { Session } from '../session/types.ts';
 import { CloudCore, type CloudOptions, type Ref, type Signal } from './core.ts';
 import * as flavors from './flavors.ts';
+import * as floatingAttach from './floating-attach.ts';
 import * as images from './images.ts';
 import * as keypairs from './keypairs.ts';
 import * as limits from './limits.ts';
@@ -228,6 +229,20 @@ export class Cloud {
 
   listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
     return networks.listFloatingIps(this.#core, filters);
+  }
+
+  /** Associate floating IP `address` with the server's port holding `fixedAddress` (default: its private_v4). */
+  attachFloatingIp(
+    server: Ref,
+    address: string,
+    o: { fixedAddress?: string; signal?: AbortSignal } = {},
+  ): Promise<FloatingIp> {
+    return floatingAttach.attachFloatingIp(this.#core, server, address, o);
+  }
+
+  /** Disassociate floating IP `address` from the server; CONFLICT when it is not attached to it. */
+  detachFloatingIp(server: Ref, address: string, o: { signal?: AbortSignal } = {}): Promise<void> {
+    return floatingAttach.detachFloatingIp(this.#core, server, address, o);
   }
 
   /** False on 404. */
