@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['container'], load: () => import('./container.ts') },
   { names: ['object'], load: () => import('./object.ts') },
   { names: ['floating', 'server'], load: () => import('./floating.ts') },
+  { names: ['limits'], load: () => import('./limits.ts') },
   // After the modules that make these groups: reassign (and create --project) adds subcommands to them.
   {
     names: ['volume', 'server', 'network', 'image', 'container', 'floating'],

@@ -356,6 +356,11 @@ export class Cloud {
     return limits.getComputeLimits(this.#core);
   }
 
+  /** Nova's and Cinder's absolute limits with the APIs' names. */
+  getAbsoluteLimits(o: { signal?: AbortSignal } = {}): ReturnType<typeof limits.getAbsoluteLimits> {
+    return limits.getAbsoluteLimits(this.#core, o);
+  }
+
   /** Names of availability zones (available ones unless `unavailable`); [] when the cloud forbids the call. */
   listAvailabilityZoneNames(opts: { unavailable?: boolean } = {}): Promise<string[]> {
     return limits.listAvailabilityZoneNames(this.#core, opts);

@@ -9,6 +9,18 @@ export async function getComputeLimits(core: CloudCore): Promise<ComputeLimits> 
   return normalizeComputeLimits(await core.compute.getLimits(), await core.base());
 }
 
+/** Nova's and Cinder's absolute limits as the APIs name them (`openstack limits show --absolute`). */
+export async function getAbsoluteLimits(
+  core: CloudCore,
+  o: { signal?: AbortSignal | undefined } = {},
+): Promise<{ compute: Record<string, number>; volume: Record<string, number> }> {
+  const [compute, volume] = await Promise.all([
+    core.compute.getLimits({ signal: o.signal }),
+    core.blockStorage.getLimits({ signal: o.signal }),
+  ]);
+  return { compute: compute.absolute, volume: volume.absolute };
+}
+
 /** Names of availability zones (available ones unless `unavailable`); [] when the cloud forbids the call. */
 export async function listAvailabilityZoneNames(
   core: CloudCore,

@@ -79,6 +79,11 @@ export class BlockStorageClient {
     return pages<CinderVolume>(this.http, opts?.detailed === false ? '/volumes' : '/volumes/detail', 'volumes', opts);
   }
 
+  /** GET /limits: the project's absolute limits (maxTotalVolumes, totalGigabytesUsed, ...). */
+  async getLimits(opts?: CallOptions): Promise<{ absolute: Record<string, number>; rate?: unknown[] }> {
+    return unwrap(await this.http.get('/limits', callOpts(opts)), 'limits');
+  }
+
   async getVolume(id: string, opts?: CallOptions): Promise<CinderVolume> {
     return unwrap(await this.http.get(`/volumes/${seg(id)}`, callOpts(opts)), 'volume');
   }
