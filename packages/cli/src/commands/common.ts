@@ -1,5 +1,14 @@
 /** Helpers shared by the commands that show, create or delete one resource per cloud. */
-import { type Cloud, ErrorCode, type FanOutContext, looksLikeId, OcxError, type Server, type Volume } from '@ocx/sdk';
+import {
+  type Cloud,
+  ErrorCode,
+  type FanOutContext,
+  type Image,
+  looksLikeId,
+  OcxError,
+  type Server,
+  type Volume,
+} from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { runEach } from '../run.ts';
@@ -114,5 +123,14 @@ export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
     'volume',
     ref,
     async (r) => (looksLikeId(r) ? await cloud.getVolumeById(r) : null) ?? cloud.getVolume(r),
+  );
+}
+
+/** An image by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
+export function findImage(cloud: Cloud, ref: string): Promise<Image> {
+  return mustFind(
+    'image',
+    ref,
+    async (r) => (looksLikeId(r) ? await cloud.getImageById(r) : null) ?? cloud.getImage(r),
   );
 }

@@ -1,9 +1,10 @@
-import { type Cloud, type GlanceImage, type Image, looksLikeId } from '@ocx/sdk';
+import type { GlanceImage } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { runEach, runList, withOutputOptions } from '../run.ts';
-import { deleteCommand, mustFind, sortedRow } from './common.ts';
+import { deleteCommand, findImage, sortedRow } from './common.ts';
+import { registerImageTransfer } from './image-transfer.ts';
 
 export const IMAGE_COLUMNS = ['ID', 'Name', 'Status'];
 
@@ -42,15 +43,6 @@ function imageRow(raw: GlanceImage): Row {
   return sortedRow(row);
 }
 
-/** An image by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-function findImage(cloud: Cloud, ref: string): Promise<Image> {
-  return mustFind(
-    'image',
-    ref,
-    async (r) => (looksLikeId(r) ? await cloud.getImageById(r) : null) ?? cloud.getImage(r),
-  );
-}
-
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
   const image = program.command('image').description('Images (Glance)');
   withOutputOptions(image.command('list').description('List images')).action(async (_opts: unknown, cmd: Command) => {
@@ -72,6 +64,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       });
     },
   );
+
+  registerImageTransfer(image, ctx, imageRow);
 
   deleteCommand(image, ctx, {
     kind: 'image',
