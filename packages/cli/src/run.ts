@@ -64,6 +64,8 @@ interface RunRules {
   defaultDeadlineMs?: number;
   /** Called once every cloud has answered, before anything is printed (ends a progress line). */
   beforeOutput?: () => void;
+  /** Called with the connected clouds' names before `fetch` runs on them (e.g. to size a shared upload). */
+  onTargets?: (names: string[]) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ async function runOverClouds<T>(
     return;
   }
   try {
+    rules.onTargets?.(targets.multi.names());
     const outcome = await targets.multi.call((conn, _name, fctx) => fetch(conn, fctx), {
       deadlineMs: targets.deadlineMs,
       concurrency: targets.concurrency,

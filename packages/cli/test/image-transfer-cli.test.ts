@@ -81,7 +81,7 @@ describe('ocx image create --file / image save --file on devcloud', { timeout: 1
     assert.equal(existsSync(join(dir, 'y.raw')), false);
   });
 
-  it('create from a missing file fails on each cloud and leaves no image behind', async () => {
+  it('create from a missing file fails before any cloud is asked and leaves no image behind', async () => {
     const r = await ocx([
       'image',
       'create',
@@ -95,7 +95,8 @@ describe('ocx image create --file / image save --file on devcloud', { timeout: 1
     ]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr.trim().split('\n').length, 2, r.stderr);
+    assert.match(r.stderr, /^Error: \[BAD_REQUEST\] cannot read --file 'missing.raw': ENOENT/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     const list = await ocx(['image', 'list', '--os-cloud', 'sp1', '-f', 'value', '-c', 'Name']);
     assert.ok(!list.stdout.split('\n').includes('no-file'));
   });

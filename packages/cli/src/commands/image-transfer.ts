@@ -4,13 +4,14 @@
  * checked against Glance's checksum, then renamed into place).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Cloud, connectionInProject, type GlanceImage, ErrorCode, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
+import { FileTee } from '../file-tee.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
 import { collectValues, findImage, parseProperties } from './common.ts';
 import type { Row } from '../output.ts';
@@ -70,20 +71,49 @@ export function registerImageTransfer(image: Command, ctx: CliContext, imageRow:
         reportFatal(ctx, err);
         return;
       }
+      // Hashed once here, so no cloud hashes it again; over several clouds one read feeds every upload.
+      let hashes: { md5: string; sha256: string } | undefined;
+      if (req.filename) {
+        try {
+          hashes = await hashOf(req.filename);
+        } catch (err) {
+          reportFatal(
+            ctx,
+            new OcxError(ErrorCode.BAD_REQUEST, `cannot read --file '${o.file}': ${(err as Error).message}`),
+          );
+          return;
+        }
+      }
+      let tee: FileTee | undefined;
       await runEach(
         cmd,
         ctx,
         async (conn, fctx) => {
-          const target = o.project ? await connectionInProject(conn, o.project) : conn;
-          const cloud = target.cloudLayer;
-          const created = await cloud.createImage(name, {
-            ...req,
-            signal: fctx.signal,
-            timeoutMs: fctx.deadline - Date.now(),
-          });
-          return imageRow(await cloud.image.getImage(created.id, { signal: fctx.signal }));
+          const branch = tee?.join();
+          try {
+            const target = o.project ? await connectionInProject(conn, o.project) : conn;
+            const cloud = target.cloudLayer;
+            const source = branch ? { filename: undefined, data: branch } : {};
+            const created = await cloud.createImage(name, {
+              ...req,
+              ...source,
+              ...hashes,
+              signal: fctx.signal,
+              timeoutMs: fctx.deadline - Date.now(),
+            });
+            return imageRow(await cloud.image.getImage(created.id, { signal: fctx.signal }));
+          } finally {
+            // Not wanted (the image was already there) or the upload failed: let the others go on without it.
+            if (branch && !branch.readableEnded) branch.destroy();
+          }
         },
-        { defaultDeadlineMs: TRANSFER_DEADLINE_MS },
+        {
+          defaultDeadlineMs: TRANSFER_DEADLINE_MS,
+          onTargets: (names) => {
+            if (req.filename && hashes && names.length > 1)
+              tee = new FileTee(req.filename, names.length, hashes.sha256);
+          },
+        },
       );
     });
 
@@ -125,6 +155,17 @@ export function registerImageTransfer(image: Command, ctx: CliContext, imageRow:
         { defaultDeadlineMs: TRANSFER_DEADLINE_MS },
       );
     });
+}
+
+/** md5 and sha256 of a file, read as a stream. */
+async function hashOf(path: string): Promise<{ md5: string; sha256: string }> {
+  const md5 = createHash('md5');
+  const sha256 = createHash('sha256');
+  for await (const chunk of createReadStream(path)) {
+    md5.update(chunk as Buffer);
+    sha256.update(chunk as Buffer);
+  }
+  return { md5: md5.digest('hex'), sha256: sha256.digest('hex') };
 }
 
 /** Stream image `id` into `path` (never held in memory), hashing as it goes; returns the md5 hex digest. */
