@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Cloud, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
+import { type Cloud, connectionInProject, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { Cell, type Row } from '../output.ts';
@@ -100,6 +100,7 @@ interface CreateOptions {
   configDrive?: boolean;
   wait?: boolean;
   format?: string;
+  project?: string;
 }
 
 /** `--nic net-id=X,v4-fixed-ip=Y` → `{ 'net-id': X, 'v4-fixed-ip': Y }`. */
@@ -165,6 +166,7 @@ export function registerServerManage(server: Command, ctx: CliContext): void {
     .option('--boot-from-volume <volume-size>', 'create a volume of this size (GiB) from --image and boot from it')
     .option('--config-drive', 'enable config drive')
     .option('--wait', 'wait for build to complete')
+    .option('--project <project>', 'create the server in this project (name or ID)')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as CreateOptions & GlobalOptions;
       let req: ReturnType<typeof createRequest>;
@@ -179,7 +181,8 @@ export function registerServerManage(server: Command, ctx: CliContext): void {
         cmd,
         ctx,
         async (conn, fctx) => {
-          const cloud = conn.cloudLayer;
+          // --project (issue 14): the server is created by a connection scoped to that project.
+          const cloud = (o.project ? await connectionInProject(conn, o.project) : conn).cloudLayer;
           const s = await cloud.createServer({
             ...req,
             wait: o.wait === true,

@@ -1,4 +1,4 @@
-import type { CinderVolume, Volume } from '@ocx/sdk';
+import { type CinderVolume, connectionInProject, type Volume } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -48,6 +48,7 @@ interface VolumeCreateOptions {
   type?: string;
   availabilityZone?: string;
   property: string[];
+  project?: string;
 }
 
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
@@ -81,6 +82,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--type <volume-type>', 'volume type')
     .option('--availability-zone <availability-zone>', 'create the volume in this availability zone')
     .option('--property <key=value>', 'set a property on this volume (repeatable)', collectValues, [])
+    .option('--project <project>', 'create the volume in this project (name or ID)')
     .action(async (name: string, opts: VolumeCreateOptions, cmd: Command) => {
       let metadata: Record<string, string>;
       const size = Number(opts.size);
@@ -93,7 +95,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       }
       await runEach(cmd, ctx, async (conn, fctx) =>
         volumeRow(
-          await conn.cloudLayer.createVolume({
+          // --project (issue 14): the volume is created by a connection scoped to that project.
+          await (opts.project ? await connectionInProject(conn, opts.project) : conn).cloudLayer.createVolume({
             size,
             name,
             ...(opts.image ? { image: opts.image } : {}),
