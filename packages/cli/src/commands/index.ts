@@ -26,6 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['flavor'], load: () => import('./flavor.ts') },
   { names: ['keypair'], load: () => import('./keypair.ts') },
   { names: ['network'], load: () => import('./network.ts') },
+  { names: ['subnet'], load: () => import('./subnet.ts') },
   { names: ['volume'], load: () => import('./volume.ts') },
   { names: ['project'], load: () => import('./project.ts') },
   { names: ['quota'], load: () => import('./quota.ts') },

@@ -1,6 +1,15 @@
+import type { ApiObject } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
-import { runList, withOutputOptions } from '../run.ts';
+import type { Row } from '../output.ts';
+import { runEach, runList, withOutputOptions } from '../run.ts';
+import { deleteCommand, sortedRow } from './common.ts';
+
+/** A Neutron record as OSC's create commands print it: every field, sorted, without links. */
+export function neutronRow(raw: ApiObject): Row {
+  const { links: _links, ...rest } = raw as Record<string, unknown>;
+  return sortedRow(rest);
+}
 
 export const NETWORK_COLUMNS = ['ID', 'Name', 'Subnets'];
 
@@ -17,4 +26,27 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       );
     },
   );
+
+  withOutputOptions(network.command('create').description('Create new network').argument('<name>'))
+    .option('--share', 'share the network between projects')
+    .option('--external', 'set this network as an external network (admin)')
+    .option('--description <description>', 'network description')
+    .action(async (name: string, opts: { share?: boolean; external?: boolean; description?: string }, cmd: Command) => {
+      await runEach(cmd, ctx, async (conn, fctx) =>
+        neutronRow(
+          await conn.cloudLayer.createNetwork(name, {
+            shared: opts.share,
+            external: opts.external,
+            description: opts.description,
+            signal: fctx.signal,
+          }),
+        ),
+      );
+    });
+
+  deleteCommand(network, ctx, {
+    kind: 'network',
+    description: 'Delete network(s)',
+    del: (cloud, ref, _opts, fctx) => cloud.deleteNetwork(ref, { signal: fctx.signal }),
+  });
 };

@@ -8,6 +8,7 @@
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
  *   volumes.ts, volume-attach.ts                  volumes, attaching them to servers
  *   networks.ts, floating-attach.ts               networks, ports, security groups, floating IPs
+ *   network-manage.ts                             creating and deleting networks and subnets
  *   objects.ts                                    object store containers and objects
  */
 import type { BlockStorageClient } from '../services/block-storage.ts';
@@ -22,6 +23,7 @@ import * as floatingAttach from './floating-attach.ts';
 import * as images from './images.ts';
 import * as keypairs from './keypairs.ts';
 import * as limits from './limits.ts';
+import * as networkManage from './network-manage.ts';
 import * as networks from './networks.ts';
 import * as objects from './objects.ts';
 import * as serverCreate from './server-create.ts';
@@ -223,6 +225,31 @@ export class Cloud {
   /** null when missing; AMBIGUOUS when several groups share the name (common: one 'default' per project as admin). */
   getSecurityGroup(nameOrId: Ref, filters?: Filters): Promise<SecurityGroup | null> {
     return networks.getSecurityGroup(this.#core, nameOrId, filters);
+  }
+
+  /** Neutron's network as created. */
+  createNetwork(name: string, o: Parameters<typeof networkManage.createNetwork>[2] = {}) {
+    return networkManage.createNetwork(this.#core, name, o);
+  }
+
+  /** False when it does not exist. */
+  deleteNetwork(ref: Ref, o: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return networkManage.deleteNetwork(this.#core, ref, o);
+  }
+
+  /** Neutron's subnet as created (ip_version from the CIDR unless given). */
+  createSubnet(o: networkManage.CreateSubnetOptions) {
+    return networkManage.createSubnet(this.#core, o);
+  }
+
+  /** A subnet by id or name; null when none. */
+  getSubnet(ref: Ref, o: { signal?: AbortSignal } = {}) {
+    return networkManage.getSubnet(this.#core, ref, o);
+  }
+
+  /** False when it does not exist. */
+  deleteSubnet(ref: Ref, o: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return networkManage.deleteSubnet(this.#core, ref, o);
   }
 
   // ---------------------------------------------------------------- floating IPs

@@ -16,6 +16,7 @@ export type { ListFlavorsOptions } from './flavors.ts';
 export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.ts';
 export type { CreateImageOptions, ListImagesOptions } from './images.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
+export type { CreateSubnetOptions } from './network-manage.ts';
 export type { CreateServerOptions } from './server-create.ts';
 export type { PowerAction, PowerOptions } from './server-power.ts';
 export type { WaitForServerOptions } from './server-wait.ts';

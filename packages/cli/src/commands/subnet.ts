@@ -1,0 +1,57 @@
+/** `subnet create | delete`: python-openstackclient's names and options on the SDK's cloud layer, on each cloud. */
+import { ErrorCode, OcxError } from '@ocx/sdk';
+import type { Command } from 'commander';
+import type { CliContext, RegisterCommands } from '../context.ts';
+import { reportFatal, runEach, withOutputOptions } from '../run.ts';
+import { collectValues, deleteCommand } from './common.ts';
+import { neutronRow } from './network.ts';
+
+interface SubnetCreateOptions {
+  network: string;
+  subnetRange: string;
+  ipVersion?: string;
+  gateway?: string;
+  dhcp: boolean;
+  dnsNameserver: string[];
+}
+
+export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
+  const subnet = program.command('subnet').description('Subnets (Neutron)');
+  withOutputOptions(subnet.command('create').description('Create a subnet').argument('<name>'))
+    .requiredOption('--network <network>', 'network this subnet belongs to (name or ID)')
+    .requiredOption('--subnet-range <subnet-range>', 'subnet range in CIDR notation')
+    .option('--ip-version <4|6>', 'IP version (default: from the range)')
+    .option('--gateway <gateway>', "gateway address, or 'none' (default: the first address)")
+    .option('--no-dhcp', 'disable DHCP')
+    .option('--dns-nameserver <dns-nameserver>', 'DNS server for this subnet (repeatable)', collectValues, [])
+    .action(async (name: string, o: SubnetCreateOptions, cmd: Command) => {
+      let ipVersion: 4 | 6 | undefined;
+      if (o.ipVersion !== undefined) {
+        if (o.ipVersion !== '4' && o.ipVersion !== '6') {
+          reportFatal(ctx, new OcxError(ErrorCode.BAD_REQUEST, `--ip-version expects 4 or 6, got '${o.ipVersion}'`));
+          return;
+        }
+        ipVersion = o.ipVersion === '4' ? 4 : 6;
+      }
+      await runEach(cmd, ctx, async (conn, fctx) =>
+        neutronRow(
+          await conn.cloudLayer.createSubnet({
+            name,
+            network: o.network,
+            cidr: o.subnetRange,
+            ipVersion,
+            gatewayIp: o.gateway === undefined ? undefined : o.gateway === 'none' ? null : o.gateway,
+            enableDhcp: o.dhcp,
+            dnsNameservers: o.dnsNameserver.length ? o.dnsNameserver : undefined,
+            signal: fctx.signal,
+          }),
+        ),
+      );
+    });
+
+  deleteCommand(subnet, ctx, {
+    kind: 'subnet',
+    description: 'Delete subnet(s)',
+    del: (cloud, ref, _opts, fctx) => cloud.deleteSubnet(ref, { signal: fctx.signal }),
+  });
+};

@@ -1,0 +1,108 @@
+/** `network create | delete` and `subnet create | delete` against devcloud: Neutron's fields, a Cloud column, errors. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Devcloud, startDevcloud } from '@ocx/devcloud';
+import { type OcxRun, runOcx } from './minicloud.ts';
+
+describe('ocx network/subnet create and delete on devcloud', { timeout: 60_000 }, () => {
+  let dc: Devcloud;
+  let dir: string;
+  let env: Record<string, string>;
+  const ocx = (args: string[]) => runOcx(args, env);
+  const ok = (r: OcxRun) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  const BOTH = ['--os-cloud', 'sp1', '--os-cloud', 'sp2'];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ocx-cli-net-'));
+    const cloudsYamlPath = join(dir, 'clouds.yaml');
+    dc = await startDevcloud({ clouds: ['sp1', 'sp2'], cloudsYamlPath, transitionMs: 20, logLevel: 'silent' });
+    env = { OS_CLIENT_CONFIG_FILE: cloudsYamlPath, HOME: dir };
+  });
+  after(async () => {
+    await dc?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('network create and subnet create on two clouds; the subnet shows in network list', async () => {
+    const net = await ocx(['network', 'create', 'nt-net', '--description', 'test', ...BOTH, '-f', 'json']);
+    ok(net);
+    const nets = JSON.parse(net.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      nets.map((n) => [n.Cloud, n.name, n.description]),
+      [
+        ['sp1', 'nt-net', 'test'],
+        ['sp2', 'nt-net', 'test'],
+      ],
+    );
+    const sub = await ocx([
+      'subnet',
+      'create',
+      'nt-sub',
+      '--network',
+      'nt-net',
+      '--subnet-range',
+      '192.168.77.0/24',
+      '--dns-nameserver',
+      '192.0.2.53',
+      ...BOTH,
+      '-f',
+      'json',
+    ]);
+    ok(sub);
+    const subs = JSON.parse(sub.stdout) as Record<string, unknown>[];
+    for (const [i, s] of subs.entries()) {
+      assert.equal(s.cidr, '192.168.77.0/24');
+      assert.equal(s.ip_version, 4);
+      assert.equal(s.gateway_ip, '192.168.77.1');
+      assert.equal(s.network_id, nets[i]!.id);
+    }
+    const list = await ocx(['network', 'list', '--os-cloud', 'sp1', '-f', 'json']);
+    const row = (JSON.parse(list.stdout) as { Name: string; Subnets: string[] }[]).find((n) => n.Name === 'nt-net');
+    assert.deepEqual(row?.Subnets, [subs[0]!.id]);
+  });
+
+  it('subnet create on a missing network and an overlapping range fail with one line per cloud', async () => {
+    const missing = await ocx([
+      'subnet',
+      'create',
+      'x',
+      '--network',
+      'no-net',
+      '--subnet-range',
+      '10.9.0.0/24',
+      ...BOTH,
+    ]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr.trim().split('\n').length, 2);
+    assert.match(missing.stderr, /^Error: sp1 \(RegionOne\): \[NOT_FOUND\] /m);
+    const overlap = await ocx([
+      'subnet',
+      'create',
+      'y',
+      '--network',
+      'nt-net',
+      '--subnet-range',
+      '192.168.77.128/25',
+      '--os-cloud',
+      'sp1',
+    ]);
+    assert.equal(overlap.code, 1);
+    assert.match(overlap.stderr, /^Error: sp1 \(RegionOne\): \[(BAD_REQUEST|CONFLICT)\] /);
+  });
+
+  it('delete: subnet then network; a second delete is NOT_FOUND', async () => {
+    ok(await ocx(['subnet', 'delete', 'nt-sub', ...BOTH]));
+    ok(await ocx(['network', 'delete', 'nt-net', ...BOTH]));
+    const again = await ocx(['network', 'delete', 'nt-net', '--os-cloud', 'sp1']);
+    assert.equal(again.code, 1);
+    assert.equal(
+      again.stderr,
+      "Error: sp1 (RegionOne): [NOT_FOUND] No network with a name or ID of 'nt-net' exists.\n",
+    );
+    const list = await ocx(['network', 'list', '--os-cloud', 'sp2', '-f', 'value', '-c', 'Name']);
+    assert.ok(!list.stdout.split('\n').includes('nt-net'));
+  });
+});
