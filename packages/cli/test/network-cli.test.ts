@@ -93,15 +93,66 @@ describe('ocx network/subnet create and delete on devcloud', { timeout: 60_000 }
     assert.match(overlap.stderr, /^Error: sp1 \(RegionOne\): \[(BAD_REQUEST|CONFLICT)\] /);
   });
 
+  it('router create --external-gateway, add subnet, set --no-external-gateway; delete of a bare router', async () => {
+    const r = await ocx(['router', 'create', 'nt-router', '--external-gateway', 'public', ...BOTH, '-f', 'json']);
+    ok(r);
+    const routers = JSON.parse(r.stdout) as {
+      Cloud: string;
+      name: string;
+      external_gateway_info: { network_id: string };
+    }[];
+    assert.deepEqual(
+      routers.map((x) => [x.Cloud, x.name, typeof x.external_gateway_info?.network_id]),
+      [
+        ['sp1', 'nt-router', 'string'],
+        ['sp2', 'nt-router', 'string'],
+      ],
+    );
+    const extra = await ocx([
+      'subnet',
+      'create',
+      'nt-sub2',
+      '--network',
+      'nt-net',
+      '--subnet-range',
+      '192.168.78.0/24',
+      '--os-cloud',
+      'sp1',
+    ]);
+    ok(extra);
+    const add = await ocx(['router', 'add', 'subnet', 'nt-router', 'nt-sub2', '--os-cloud', 'sp1']);
+    ok(add);
+    assert.equal(add.stdout, '');
+    const busy = await ocx(['subnet', 'delete', 'nt-sub2', '--os-cloud', 'sp1']);
+    assert.equal(busy.code, 1, 'a subnet with a router interface is in use');
+    assert.match(busy.stderr, /^Error: sp1 \(RegionOne\): \[CONFLICT\] /);
+
+    ok(await ocx(['router', 'set', 'nt-router', '--no-external-gateway', '--os-cloud', 'sp2']));
+    const missing = await ocx(['router', 'add', 'subnet', 'no-router', 'nt-sub2', '--os-cloud', 'sp1']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'Error: sp1 (RegionOne): [NOT_FOUND] router "no-router" not found\n');
+
+    ok(await ocx(['router', 'delete', 'nt-router', '--os-cloud', 'sp2']));
+    const gone = await ocx(['router', 'delete', 'nt-router', '--os-cloud', 'sp2']);
+    assert.equal(
+      gone.stderr,
+      "Error: sp2 (RegionOne): [NOT_FOUND] No router with a name or ID of 'nt-router' exists.\n",
+    );
+  });
+
   it('delete: subnet then network; a second delete is NOT_FOUND', async () => {
+    // sp1's router still holds nt-sub2: that cloud keeps nt-net; sp2's network goes.
     ok(await ocx(['subnet', 'delete', 'nt-sub', ...BOTH]));
-    ok(await ocx(['network', 'delete', 'nt-net', ...BOTH]));
-    const again = await ocx(['network', 'delete', 'nt-net', '--os-cloud', 'sp1']);
+    ok(await ocx(['network', 'delete', 'nt-net', '--os-cloud', 'sp2']));
+    const again = await ocx(['network', 'delete', 'nt-net', '--os-cloud', 'sp2']);
     assert.equal(again.code, 1);
     assert.equal(
       again.stderr,
-      "Error: sp1 (RegionOne): [NOT_FOUND] No network with a name or ID of 'nt-net' exists.\n",
+      "Error: sp2 (RegionOne): [NOT_FOUND] No network with a name or ID of 'nt-net' exists.\n",
     );
+    const inUse = await ocx(['network', 'delete', 'nt-net', '--os-cloud', 'sp1']);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /^Error: sp1 \(RegionOne\): \[CONFLICT\] .*ports still in use/);
     const list = await ocx(['network', 'list', '--os-cloud', 'sp2', '-f', 'value', '-c', 'Name']);
     assert.ok(!list.stdout.split('\n').includes('nt-net'));
   });

@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['keypair'], load: () => import('./keypair.ts') },
   { names: ['network'], load: () => import('./network.ts') },
   { names: ['subnet'], load: () => import('./subnet.ts') },
+  { names: ['router'], load: () => import('./router.ts') },
   { names: ['volume'], load: () => import('./volume.ts') },
   { names: ['project'], load: () => import('./project.ts') },
   { names: ['quota'], load: () => import('./quota.ts') },

@@ -252,6 +252,23 @@ export class Cloud {
     return networkManage.deleteSubnet(this.#core, ref, o);
   }
 
+  /** Routers: create (optionally with an external gateway), set/clear the gateway, add a subnet, delete. */
+  createRouter(name: string, o: Parameters<typeof networkManage.createRouter>[2] = {}) {
+    return networkManage.createRouter(this.#core, name, o);
+  }
+
+  setRouterGateway(router: Ref, externalNetwork: Ref | null, o: { signal?: AbortSignal } = {}) {
+    return networkManage.setRouterGateway(this.#core, router, externalNetwork, o);
+  }
+
+  addRouterSubnet(router: Ref, subnet: Ref, o: { signal?: AbortSignal } = {}): Promise<void> {
+    return networkManage.addRouterSubnet(this.#core, router, subnet, o);
+  }
+
+  deleteRouter(ref: Ref, o: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return networkManage.deleteRouter(this.#core, ref, o);
+  }
+
   // ---------------------------------------------------------------- floating IPs
 
   listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {

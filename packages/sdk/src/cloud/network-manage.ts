@@ -3,8 +3,10 @@
  * `create_subnet`, `delete_subnet`): Neutron's records as answered; names or ids resolved; every network cache
  * invalidated after a change (the address rules read them).
  */
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
 import { collect } from '../services/common.ts';
-import type { NeutronNetwork, NeutronSubnet } from '../services/network.ts';
+import type { NeutronNetwork, NeutronRouter, NeutronSubnet } from '../services/network.ts';
 import { type CloudCore, falseOn404, type Ref, refId, resolveId } from './core.ts';
 import { single } from './filter.ts';
 import { getNetwork } from './networks.ts';
@@ -90,4 +92,74 @@ export async function deleteSubnet(core: CloudCore, ref: Ref, o: Signal = {}): P
   } finally {
     core.invalidateCaches();
   }
+}
+
+/** A router by id or name (null when none; AMBIGUOUS when several share the name). */
+export async function getRouter(core: CloudCore, ref: Ref, o: Signal = {}): Promise<NeutronRouter | null> {
+  const key = refId(ref) ?? String(ref);
+  const all = await collect(core.network.listRouters({ signal: o.signal }));
+  return single(
+    all.filter((r) => r.id === key || (!refId(ref) && r.name === key)),
+    'router',
+    key,
+  );
+}
+
+async function mustRouter(core: CloudCore, ref: Ref, o: Signal): Promise<NeutronRouter> {
+  return mustGet(ref, 'router', (r) => getRouter(core, r, o));
+}
+
+/** `get(ref)`, NOT_FOUND when it finds nothing. */
+async function mustGet<T>(ref: Ref, kind: string, get: (r: Ref) => Promise<T | null>): Promise<T> {
+  const found = await get(ref);
+  if (found) return found;
+  const key = refId(ref) ?? String(ref);
+  throw new OcxError(ErrorCode.NOT_FOUND, `${kind} "${key}" not found`, { resourceId: key });
+}
+
+/** A router; with `externalNetwork` (name or id), its gateway set to that network. */
+export async function createRouter(
+  core: CloudCore,
+  name: string,
+  o: Signal & { externalNetwork?: Ref | undefined } = {},
+): Promise<NeutronRouter> {
+  const body: { name: string; external_gateway_info?: { network_id: string } } = { name };
+  if (o.externalNetwork !== undefined)
+    body.external_gateway_info = {
+      network_id: await resolveId(o.externalNetwork, 'network', (n) => getNetwork(core, n)),
+    };
+  return core.network.createRouter(body, { signal: o.signal });
+}
+
+/** Set (or with null, clear) the router's external gateway. */
+export async function setRouterGateway(
+  core: CloudCore,
+  router: Ref,
+  externalNetwork: Ref | null,
+  o: Signal = {},
+): Promise<NeutronRouter> {
+  const r = await mustRouter(core, router, o);
+  const info =
+    externalNetwork === null
+      ? null
+      : { network_id: await resolveId(externalNetwork, 'network', (n) => getNetwork(core, n)) };
+  return core.network.updateRouter(r.id, { external_gateway_info: info }, { signal: o.signal });
+}
+
+/** Attach a subnet (name or id) to the router. */
+export async function addRouterSubnet(core: CloudCore, router: Ref, subnet: Ref, o: Signal = {}): Promise<void> {
+  const r = await mustRouter(core, router, o);
+  const s = await mustGet(subnet, 'subnet', (x) => getSubnet(core, x, o));
+  try {
+    await core.network.addRouterInterface(r.id, s.id, { signal: o.signal });
+  } finally {
+    core.invalidateCaches();
+  }
+}
+
+/** False when it does not exist. */
+export async function deleteRouter(core: CloudCore, ref: Ref, o: Signal = {}): Promise<boolean> {
+  const r = await getRouter(core, ref, o);
+  if (!r) return false;
+  return falseOn404(() => core.network.deleteRouter(r.id, { signal: o.signal }));
 }

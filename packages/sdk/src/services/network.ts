@@ -30,6 +30,14 @@ export interface NeutronSubnet extends ApiObject {
   allocation_pools?: { start: string; end: string }[];
 }
 
+export interface NeutronRouter extends ApiObject {
+  id: string;
+  name: string;
+  status?: string;
+  external_gateway_info?: { network_id: string; [k: string]: unknown } | null;
+  project_id?: string;
+}
+
 export interface NeutronPort extends ApiObject {
   id: string;
   name: string;
@@ -146,6 +154,28 @@ export class NetworkClient {
   }
   async deletePort(id: string, opts?: CallOptions): Promise<void> {
     await (await this.http.delete(`/ports/${seg(id)}`, callOpts(opts))).dump();
+  }
+
+  // --- routers ---
+  listRouters(opts?: ListOptions): AsyncIterable<NeutronRouter> {
+    return pages<NeutronRouter>(this.http, '/routers', 'routers', opts);
+  }
+  async createRouter(router: { name: string; [k: string]: unknown }, opts?: CallOptions): Promise<NeutronRouter> {
+    return unwrap(await this.http.post('/routers', callOpts(opts, { json: { router } })), 'router');
+  }
+  async updateRouter(id: string, router: Record<string, unknown>, opts?: CallOptions): Promise<NeutronRouter> {
+    return unwrap(await this.http.put(`/routers/${seg(id)}`, callOpts(opts, { json: { router } })), 'router');
+  }
+  async deleteRouter(id: string, opts?: CallOptions): Promise<void> {
+    await (await this.http.delete(`/routers/${seg(id)}`, callOpts(opts))).dump();
+  }
+  /** PUT /routers/{id}/add_router_interface with `{ subnet_id }`. */
+  async addRouterInterface(id: string, subnetId: string, opts?: CallOptions): Promise<void> {
+    const res = await this.http.put(
+      `/routers/${seg(id)}/add_router_interface`,
+      callOpts(opts, { json: { subnet_id: subnetId } }),
+    );
+    await res.dump();
   }
 
   // --- floating IPs ---
