@@ -1,5 +1,4 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { parseFaultMessage } from '../errors/from-response.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import { safeUrl } from '../transport/errors.ts';
 import { registerSecret } from '../transport/redact.ts';
@@ -7,39 +6,15 @@ import type { HttpResponse } from '../transport/types.ts';
 import { accessInfoFromTokenBody } from './access-info.ts';
 import { cachedAccess, hashKey, type TokenStore } from './cache.ts';
 import { CookieJar } from './cookies.ts';
-import { issueToken } from './keystone.ts';
-import type { AccessInfo, AuthContext, AuthPlugin, AuthScope } from './types.ts';
+import { K2KScopeSelector, type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
+import { K2KStep, k2kFailure, k2kHttpFailure, k2kStep } from './k2k-steps.ts';
+import type { AccessInfo, AuthContext, AuthPlugin } from './types.ts';
+
+// The scope selection and the step errors live in k2k-scope.ts and k2k-steps.ts; this module stays the public entry.
+export { K2KStep } from './k2k-steps.ts';
+export { type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
 
 export const PAOS_CONTENT_TYPE = 'application/vnd.paos+xml';
-
-/** The steps of the K2K flow, as named in FEDERATION_FAILED errors (`err.step`). */
-export const K2KStep = {
-  IDP_LOGIN: 'idp-login',
-  SERVICE_PROVIDER: 'service-provider',
-  ECP_ASSERTION: 'ecp-assertion',
-  SP_ASSERTION: 'sp-assertion',
-  FEDERATED_AUTH: 'federated-auth',
-  PROJECT_LIST: 'project-list',
-  PROJECT_SELECTION: 'project-selection',
-  RESCOPE: 'rescope',
-} as const;
-export type K2KStep = (typeof K2KStep)[keyof typeof K2KStep];
-const K2K_STEPS = new Set<string>(Object.values(K2KStep));
-function isK2KStep(step: string | undefined): boolean {
-  return step !== undefined && K2K_STEPS.has(step);
-}
-
-/** Which SP project to end up in. No target: the user's only project (an error when there are several). */
-export interface K2KTarget {
-  projectId?: string | undefined;
-  /** By name: with projectDomainId or projectDomainName when names repeat across domains. */
-  projectName?: string | undefined;
-  projectDomainId?: string | undefined;
-  projectDomainName?: string | undefined;
-  /** Domain scope instead of a project. */
-  domainId?: string | undefined;
-  domainName?: string | undefined;
-}
 
 export interface Keystone2KeystoneOptions {
   /** The home (IdP) cloud's plugin; it must yield a project-scoped token (Keystone refuses to sign otherwise). */
@@ -50,12 +25,6 @@ export interface Keystone2KeystoneOptions {
   /** Where the IdP token is cached (default: the process-wide cache). */
   idpTokenCache?: TokenStore | undefined;
   idpRefreshMarginMs?: number | undefined;
-}
-
-interface ProjectEntry {
-  id: string;
-  name?: string;
-  domain_id?: string;
 }
 
 /**
@@ -138,35 +107,15 @@ export class Keystone2Keystone implements AuthPlugin {
     extra: Record<string, unknown> = {},
     cause?: unknown,
   ): OcxError {
-    return new OcxError(
-      ErrorCode.FEDERATION_FAILED,
-      `K2K to service provider ${this.serviceProvider} failed at step ${step}: ${message}`,
-      { cloud: ctx.cloud, region: ctx.region, service: 'identity', step, ...extra },
-      cause === undefined ? {} : { cause },
-    );
+    return k2kFailure(this.serviceProvider, step, message, ctx, extra, cause);
   }
 
-  /** Run a step; transport errors (UNREACHABLE/TIMEOUT/CANCELLED) keep their code and gain the step name. */
-  async #step<T>(step: K2KStep, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      // A step named by a K2K step inside (the IdP login's own) stays; the transport's generic one (its operation,
-      // 'request') gives way to the K2K step, which tells the user more.
-      if (isOcxError(err)) throw isK2KStep(err.step) ? err : err.withContext({ step });
-      throw err;
-    }
+  #step<T>(step: K2KStep, fn: () => Promise<T>): Promise<T> {
+    return k2kStep(step, fn);
   }
 
-  async #httpFailure(step: K2KStep, res: HttpResponse, what: string, ctx: AuthContext, hint = ''): Promise<OcxError> {
-    const text = await res.text().catch(() => '');
-    const serverMessage = parseFaultMessage(text);
-    return this.#fail(
-      step,
-      `${what} answered HTTP ${res.status}${serverMessage ? ` (${serverMessage})` : ''}${hint}`,
-      ctx,
-      { status: res.status, requestId: res.requestId, url: res.url, method: res.method, serverMessage },
-    );
+  #httpFailure(step: K2KStep, res: HttpResponse, what: string, ctx: AuthContext, hint = ''): Promise<OcxError> {
+    return k2kHttpFailure(this.serviceProvider, step, res, what, ctx, hint);
   }
 
   async authenticate(ctx: AuthContext): Promise<AccessInfo> {
@@ -304,171 +253,11 @@ export class Keystone2Keystone implements AuthPlugin {
     const spIdentity = remoteIdentityUrl(sp.auth_url);
     const unscoped = accessInfoFromTokenBody(await unscopedRes.json(), unscopedToken, spIdentity);
 
-    const t = this.target;
-    // 5. A known project id: rescope at once (the listing is only needed to explain a refusal).
-    if (t.projectId && !t.domainId && !t.domainName) {
-      try {
-        return await this.#rescope(spIdentity, unscoped.token, { kind: 'project', id: t.projectId }, ctx);
-      } catch (err) {
-        if (!isOcxError(err) || err.code !== ErrorCode.FEDERATION_FAILED || err.step !== K2KStep.RESCOPE) throw err;
-        const projects = await this.#listProjects(spIdentity, unscoped.token, ctx, common, opCtx('k2k.projects'));
-        await this.#chooseScope(projects, undefined, spIdentity, unscoped.token, ctx, common); // throws when absent
-        throw err;
-      }
-    }
-    // 6. What may this federated user scope to? (The domain of a project named by name is looked up meanwhile.)
-    const domainLookup =
-      t.projectName && !t.projectDomainId && t.projectDomainName
-        ? this.#domainIdByName(spIdentity, unscoped.token, t.projectDomainName, ctx, common)
-        : undefined;
-    domainLookup?.catch(() => undefined);
-    const projects = await this.#listProjects(spIdentity, unscoped.token, ctx, common, opCtx('k2k.projects'));
-    // 7. Rescope.
-    const scope = await this.#chooseScope(projects, domainLookup, spIdentity, unscoped.token, ctx, common);
-    return this.#rescope(spIdentity, unscoped.token, scope, ctx);
-  }
-
-  #rescope(spIdentity: string, unscopedToken: string, scope: AuthScope, ctx: AuthContext): Promise<AccessInfo> {
-    return this.#step(K2KStep.RESCOPE, async () => {
-      try {
-        return await issueToken(
-          spIdentity,
-          { methods: ['token'], token: { id: unscopedToken } },
-          scope,
-          ctx,
-          'k2k.rescope',
-        );
-      } catch (err) {
-        if (
-          isOcxError(err) &&
-          (err.code === ErrorCode.AUTH_FAILED || err.code === ErrorCode.FORBIDDEN || err.code === ErrorCode.NOT_FOUND)
-        )
-          throw this.#fail(K2KStep.RESCOPE, err.message, ctx, { status: err.status, requestId: err.requestId }, err);
-        throw err;
-      }
-    });
-  }
-
-  async #listProjects(
-    spIdentity: string,
-    token: string,
-    ctx: AuthContext,
-    common: Pick<AuthContext, 'signal' | 'deadline' | 'timeoutMs'>,
-    context: Record<string, string | undefined>,
-  ): Promise<ProjectEntry[]> {
-    const out: ProjectEntry[] = [];
-    let url: string | undefined = `${spIdentity}/auth/projects`;
-    for (let page = 0; url && page < 100; page++) {
-      const pageUrl: string = url;
-      const res = await this.#step(K2KStep.PROJECT_LIST, () =>
-        ctx.transport.request({
-          method: 'GET',
-          url: pageUrl,
-          headers: { 'x-auth-token': token, accept: 'application/json' },
-          context,
-          ...common,
-        }),
-      );
-      if (res.status === 404 && page === 0 && pageUrl.endsWith('/auth/projects')) {
-        // Keystones before Liberty only have the federation-specific listing.
-        await res.dump();
-        url = `${spIdentity}/OS-FEDERATION/projects`;
-        continue;
-      }
-      if (res.status !== 200) throw await this.#httpFailure(K2KStep.PROJECT_LIST, res, `GET ${pageUrl}`, ctx);
-      const body = (await res.json()) as { projects?: ProjectEntry[]; links?: { next?: string | null } } | undefined;
-      out.push(...(body?.projects ?? []).filter((p) => typeof p?.id === 'string'));
-      url = body?.links?.next ?? undefined;
-    }
-    return out;
-  }
-
-  async #chooseScope(
-    projects: ProjectEntry[],
-    domainLookup: Promise<string | undefined> | undefined,
-    spIdentity: string,
-    token: string,
-    ctx: AuthContext,
-    common: Pick<AuthContext, 'signal' | 'deadline' | 'timeoutMs'>,
-  ): Promise<AuthScope> {
-    const t = this.target;
-    const names = () =>
-      projects.map((p) => `${p.name ?? '?'} (${p.id}, domain ${p.domain_id ?? '?'})`).join(', ') || 'none';
-    if (t.domainId) return { kind: 'domain', id: t.domainId };
-    if (t.domainName) return { kind: 'domain', name: t.domainName };
-    if (t.projectId) {
-      if (!projects.some((p) => p.id === t.projectId))
-        throw this.#fail(
-          K2KStep.PROJECT_SELECTION,
-          `project id ${t.projectId} is not available; available: ${names()}`,
-          ctx,
-        );
-      return { kind: 'project', id: t.projectId };
-    }
-    if (t.projectName) {
-      let candidates = projects.filter((p) => p.name === t.projectName);
-      if (t.projectDomainId) candidates = candidates.filter((p) => p.domain_id === t.projectDomainId);
-      else if (t.projectDomainName && candidates.length > 0) {
-        const domainId = await (domainLookup ??
-          this.#domainIdByName(spIdentity, token, t.projectDomainName, ctx, common));
-        if (domainId !== undefined) candidates = candidates.filter((p) => p.domain_id === domainId);
-        else if (candidates.length === 1) {
-          // The federated user cannot list domains: let Keystone check name + domain name during the rescope.
-          return { kind: 'project', name: t.projectName, domainName: t.projectDomainName };
-        }
-      }
-      const inDomain = t.projectDomainId ?? t.projectDomainName;
-      if (candidates.length === 0)
-        throw this.#fail(
-          K2KStep.PROJECT_SELECTION,
-          `no project named ${t.projectName}${inDomain ? ` in domain ${inDomain}` : ''}; available: ${names()}`,
-          ctx,
-        );
-      if (candidates.length > 1)
-        throw new OcxError(
-          ErrorCode.AMBIGUOUS,
-          `K2K to ${this.serviceProvider}: ${candidates.length} projects are named ${t.projectName}; give a project domain or id`,
-          { cloud: ctx.cloud, service: 'identity', step: K2KStep.PROJECT_SELECTION },
-        );
-      return { kind: 'project', id: candidates[0]!.id };
-    }
-    if (projects.length === 1) return { kind: 'project', id: projects[0]!.id };
-    throw this.#fail(
-      K2KStep.PROJECT_SELECTION,
-      projects.length === 0
-        ? 'the federated user has no project on the service provider'
-        : `no target project given and the federated user has ${projects.length}: ${names()}`,
+    // 5.–7. Project listing, scope choice and rescope on the SP.
+    return new K2KScopeSelector(this.serviceProvider, this.target, spIdentity, unscoped.token).scopedAccess(
       ctx,
+      common,
+      opCtx,
     );
   }
-
-  async #domainIdByName(
-    spIdentity: string,
-    token: string,
-    name: string,
-    ctx: AuthContext,
-    common: Pick<AuthContext, 'signal' | 'deadline' | 'timeoutMs'>,
-  ): Promise<string | undefined> {
-    const res = await this.#step(K2KStep.PROJECT_LIST, () =>
-      ctx.transport.request({
-        method: 'GET',
-        url: `${spIdentity}/auth/domains`,
-        headers: { 'x-auth-token': token, accept: 'application/json' },
-        context: { cloud: ctx.cloud, region: ctx.region, service: 'identity', operation: 'k2k.domains' },
-        ...common,
-      }),
-    );
-    if (res.status !== 200) {
-      await res.dump();
-      return undefined;
-    }
-    const body = (await res.json()) as { domains?: Array<{ id: string; name?: string }> } | undefined;
-    return body?.domains?.find((d) => d.name === name)?.id;
-  }
-}
-
-/** The SP Keystone's base URL: its federated auth_url cut at `/OS-FEDERATION/` (keystoneauth does the same). */
-export function remoteIdentityUrl(spAuthUrl: string): string {
-  const i = spAuthUrl.indexOf('/OS-FEDERATION/');
-  return (i >= 0 ? spAuthUrl.slice(0, i) : spAuthUrl).replace(/\/+$/, '');
 }
