@@ -1,39 +1,21 @@
-import type { OcxError } from '../errors/ocx-error.ts';
 import { canonicalServiceType } from '../wire/service-types.ts';
-import { envVarForKey } from './env.ts';
-import { configError, locate } from './errors.ts';
-import type { ConfigFile } from './files.ts';
+import { configError } from './errors.ts';
 import { describe } from './files.ts';
 import { authUpdate, type Dict, expandTemplate, isDict, magicFixes, normalizeKeys, toBoolean } from './normalize.ts';
-import { cloudEntrySchema, keyPath, SERVICE_KEY_SUFFIXES } from './schema.ts';
-import type { AuthConfig, AuthType, CloudConfig, FederationConfig, Interface, ServiceConfig } from './types.ts';
+import { SERVICE_KEY_SUFFIXES } from './schema.ts';
+import { type ConfigSources, checkEntry, fail, findProfile, knownRegions, originOf } from './sources.ts';
+import type { AuthConfig, AuthType, CloudConfig, FederationConfig, ServiceConfig } from './types.ts';
+import {
+  applyDefaultDomain,
+  checkAuth,
+  normalizeInterface,
+  normalizeNetworks,
+  SUPPORTED_AUTH_TYPES,
+  str,
+} from './validate.ts';
 
-/** Everything the loader read, as the resolver needs it. */
-export interface ConfigSources {
-  cloudsFile?: ConfigFile | undefined;
-  secureFile?: ConfigFile | undefined;
-  publicFile?: ConfigFile | undefined;
-  /** clouds.yaml merged with secure.yaml, plus the envvars cloud. */
-  clouds: Dict;
-  /** Name of the cloud built from OS_* variables ('envvars' unless OS_CLOUD_NAME says otherwise). */
-  envKey: string;
-  envCloud?: Dict | undefined;
-  /** Domain assumed for users and projects given by name without a domain (python-openstackclient's 'default'). */
-  defaultDomain: string;
-  /** Problems that do not stop loading (unknown profile, ...). */
-  warnings: string[];
-}
-
-export const ENV_SOURCE = 'environment (OS_* variables)';
-
-const SUPPORTED_AUTH_TYPES: readonly AuthType[] = [
-  'password',
-  'v3password',
-  'token',
-  'v3token',
-  'v3applicationcredential',
-  'applicationcredential',
-];
+// Kept for the loader and anyone importing them from here: the per-source helpers now live in sources.ts.
+export { type ConfigSources, ENV_SOURCE, findProfile, knownRegions } from './sources.ts';
 
 /** Auth-plugin options users may also write at the top level of a cloud (or set as OS_* variables). */
 const AUTH_OPTIONS = [
@@ -77,85 +59,6 @@ const CONSUMED = new Set([
   'api_timeout',
   'federation',
 ]);
-
-interface Origin {
-  file: string | undefined;
-  isEnv: boolean;
-}
-
-function originOf(src: ConfigSources, name: string): Origin {
-  if (name === src.envKey && src.envCloud) return { file: ENV_SOURCE, isEnv: true };
-  const inClouds = isDict(src.cloudsFile?.data.clouds) && name in (src.cloudsFile.data.clouds as Dict);
-  if (inClouds) return { file: src.cloudsFile?.path, isEnv: false };
-  return { file: src.secureFile?.path ?? src.cloudsFile?.path, isEnv: false };
-}
-
-function fail(origin: Origin, cloud: string, key: string | undefined, problem: string): OcxError {
-  const shownKey = key && origin.isEnv ? envVarForKey(key) : key;
-  return configError(`${locate(origin.file, cloud, shownKey)}: ${problem}`, {
-    file: origin.file,
-    cloud,
-    key: shownKey,
-  });
-}
-
-/** Check one file's entry for a cloud against the schema; the first problem becomes the error. */
-function checkEntry(entry: unknown, origin: Origin, cloud: string, prefix = ''): void {
-  const result = cloudEntrySchema.safeParse(entry);
-  if (result.success) return;
-  const issue = result.error.issues[0]!;
-  const key = keyPath(issue.path);
-  throw fail(origin, cloud, prefix + key || undefined, issue.message);
-}
-
-/** The regions a cloud declares, as `{name, values}` (from `regions`, `region_name`, or its profile). */
-export function knownRegions(entry: Dict, profile: Dict | undefined): Array<{ name: string; values: Dict }> {
-  const fromEntry = (e: Dict): Array<{ name: string; values: Dict }> | undefined => {
-    if (Array.isArray(e.regions)) {
-      return e.regions.map((r) =>
-        typeof r === 'string'
-          ? { name: r, values: {} }
-          : { name: String((r as Dict).name), values: isDict((r as Dict).values) ? ((r as Dict).values as Dict) : {} },
-      );
-    }
-    if (Array.isArray(e.region_name)) return e.region_name.map((n) => ({ name: String(n), values: {} }));
-    if (typeof e.region_name === 'string' && e.region_name !== '') {
-      return e.region_name.split(',').map((n) => ({ name: n.trim(), values: {} }));
-    }
-    return undefined;
-  };
-  return fromEntry(entry) ?? (profile ? fromEntry(profile) : undefined) ?? [];
-}
-
-/** The profile a cloud names (`profile:`, or the deprecated `cloud:`), looked up in clouds-public.yaml. */
-export function findProfile(src: ConfigSources, name: string, entry: Dict): Dict | undefined {
-  const profileName = entry.profile ?? entry.cloud;
-  if (typeof profileName !== 'string' || profileName === '' || profileName === src.envKey) return undefined;
-  const table = src.publicFile?.data['public-clouds'];
-  if (isDict(table) && isDict(table[profileName])) {
-    const profile = table[profileName] as Dict;
-    checkEntry(profile, { file: src.publicFile?.path, isEnv: false }, profileName);
-    return profile;
-  }
-  const msg =
-    `cloud '${name}' uses profile '${profileName}', which is not defined in ` +
-    `${src.publicFile ? src.publicFile.path : 'any clouds-public.yaml'}; OCX bundles no vendor profiles`;
-  if (!src.warnings.includes(msg)) src.warnings.push(msg);
-  return undefined;
-}
-
-function str(v: unknown): string | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  return String(v);
-}
-
-function normalizeInterface(v: unknown): Interface | undefined {
-  const s = str(v);
-  if (s === undefined) return undefined;
-  const base = s.replace(/URL$/, '');
-  if (base === 'public' || base === 'internal' || base === 'admin') return base;
-  return undefined;
-}
 
 /**
  * Resolve one cloud + region into a CloudConfig, applying openstacksdk's precedence:
@@ -359,59 +262,6 @@ export function resolveCloud(
   return result;
 }
 
-/**
- * `networks:` as openstacksdk reads it: booleans default to false, routes_ipv4/ipv6_externally default to
- * routes_externally, the deprecated external_network / internal_network become entries, every entry needs a name
- * and at most one network may be default_interface / nat_destination / nat_source.
- */
-function normalizeNetworks(extra: Dict, fail: (key: string, problem: string) => OcxError): void {
-  const legacy = (['external_network', 'internal_network'] as const).filter((k) => extra[k] !== undefined);
-  if (extra.networks === undefined && legacy.length === 0) return;
-  if (extra.networks !== undefined && legacy.length > 0)
-    throw fail(legacy[0] as string, `use either ${legacy[0]} or networks, not both (networks replaces it)`);
-  const raw = Array.isArray(extra.networks) ? (extra.networks as unknown[]) : [];
-  const out: Dict[] = raw.map((entry, i) => {
-    if (!isDict(entry) || typeof entry.name !== 'string' || entry.name === '')
-      throw fail(`networks[${i}].name`, 'expected the name (or id) of the network');
-    const routes = toBoolean(entry.routes_externally);
-    return {
-      ...entry,
-      name: entry.name,
-      routes_externally: routes,
-      routes_ipv4_externally:
-        entry.routes_ipv4_externally === undefined ? routes : toBoolean(entry.routes_ipv4_externally),
-      routes_ipv6_externally:
-        entry.routes_ipv6_externally === undefined ? routes : toBoolean(entry.routes_ipv6_externally),
-      nat_source: toBoolean(entry.nat_source),
-      nat_destination: toBoolean(entry.nat_destination),
-      default_interface: toBoolean(entry.default_interface),
-    };
-  });
-  for (const key of legacy) {
-    const external = key === 'external_network';
-    out.push({
-      name: String(extra[key]),
-      routes_externally: external,
-      routes_ipv4_externally: external,
-      routes_ipv6_externally: external,
-      nat_source: false,
-      nat_destination: !external,
-      default_interface: external,
-    });
-  }
-  for (const flag of ['default_interface', 'nat_destination', 'nat_source']) {
-    const flagged = out.map((n, i) => [n, i] as const).filter(([n]) => n[flag] === true);
-    if (flagged.length > 1) {
-      const [second, i] = flagged[1] as readonly [Dict, number];
-      throw fail(
-        `networks[${i}].${flag}`,
-        `only one network may be ${flag}; both '${String(flagged[0]?.[0].name)}' and '${String(second.name)}' are`,
-      );
-    }
-  }
-  extra.networks = out;
-}
-
 /** Spellings whose top-level value already beats the one in `auth` (see normalize.ts fixBackwardsAuth). */
 const TOP_LEVEL_WINS = new Set([
   'domain_id',
@@ -444,78 +294,4 @@ function applyOverrides(config: Dict, overrides: Dict): void {
       delete config[k];
     } else config[k] = v;
   }
-}
-
-function checkAuth(
-  auth: Dict,
-  authType: AuthType,
-  origin: Origin,
-  name: string,
-  src: ConfigSources,
-  entry: Dict,
-  profile: Dict | undefined,
-): void {
-  const has = (k: string) => auth[k] !== undefined && auth[k] !== null && auth[k] !== '';
-  if (!has('auth_url')) {
-    const profileName = entry.profile ?? entry.cloud;
-    const hint =
-      profileName && !profile ? ` (profile '${String(profileName)}' was not found, so it supplied none)` : '';
-    throw fail(
-      origin,
-      name,
-      'auth.auth_url',
-      `expected the Keystone URL, e.g. https://keystone.example.com:5000/v3${hint}`,
-    );
-  }
-  void src;
-  const userKnown = has('user_id') || has('username');
-  switch (authType) {
-    case 'password':
-    case 'v3password':
-      if (!userKnown)
-        throw fail(origin, name, 'auth.username', `expected username (or user_id) for auth_type ${authType}`);
-      if (!has('password')) throw fail(origin, name, 'auth.password', `expected a password for auth_type ${authType}`);
-      break;
-    case 'token':
-    case 'v3token':
-      if (!has('token')) throw fail(origin, name, 'auth.token', `expected a token for auth_type ${authType}`);
-      break;
-    case 'v3applicationcredential':
-    case 'applicationcredential':
-      if (!has('application_credential_secret'))
-        throw fail(origin, name, 'auth.application_credential_secret', `expected the application credential secret`);
-      if (!has('application_credential_id')) {
-        if (!has('application_credential_name'))
-          throw fail(
-            origin,
-            name,
-            'auth.application_credential_id',
-            'expected application_credential_id, or application_credential_name with user_id or username',
-          );
-        if (!userKnown)
-          throw fail(
-            origin,
-            name,
-            'auth.username',
-            'expected user_id or username: an application credential given by name belongs to a user',
-          );
-      }
-      break;
-  }
-}
-
-/** Users and projects named without a domain live in the default domain (python-openstackclient's behaviour). */
-function applyDefaultDomain(auth: Dict, authType: AuthType, fallback: string): void {
-  const defaultId = str(auth.default_domain_id);
-  const defaultName = str(auth.default_domain_name);
-  delete auth.default_domain_id;
-  delete auth.default_domain_name;
-  const fill = (idKey: string, nameKey: string) => {
-    if (str(auth[idKey]) || str(auth[nameKey])) return;
-    if (defaultName && !defaultId) auth[nameKey] = defaultName;
-    else auth[idKey] = defaultId ?? fallback;
-  };
-  if (str(auth.username) && !str(auth.user_id)) fill('user_domain_id', 'user_domain_name');
-  if (str(auth.project_name) && !str(auth.project_id)) fill('project_domain_id', 'project_domain_name');
-  void authType;
 }
