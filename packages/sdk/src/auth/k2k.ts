@@ -100,14 +100,8 @@ export class Keystone2Keystone implements AuthPlugin {
     return this.#cacheKey;
   }
 
-  #fail(
-    step: K2KStep,
-    message: string,
-    ctx: AuthContext,
-    extra: Record<string, unknown> = {},
-    cause?: unknown,
-  ): OcxError {
-    return k2kFailure(this.serviceProvider, step, message, ctx, extra, cause);
+  #fail(step: K2KStep, message: string, ctx: AuthContext, extra?: Record<string, unknown>): OcxError {
+    return k2kFailure(this.serviceProvider, step, message, ctx, extra);
   }
 
   #step<T>(step: K2KStep, fn: () => Promise<T>): Promise<T> {
