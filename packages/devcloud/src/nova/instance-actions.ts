@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CloudContext } from '../context.ts';
 import { isoMicro, mv, notFound, tokenOf } from './http.ts';
 import type { InstanceAction, NovaModel, ServerRow } from './model.ts';
-import { getServer } from './servers.ts';
+import { getServer } from './server-common.ts';
 
 export function instanceActionRoutes(app: FastifyInstance, _ctx: CloudContext, m: NovaModel): void {
   const render = (req: FastifyRequest, s: ServerRow, a: InstanceAction) => {

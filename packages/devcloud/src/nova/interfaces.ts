@@ -8,7 +8,7 @@ import { InternalError } from '../context.ts';
 import { releaseServerPort } from '../neutron/index.ts';
 import { badRequest, bodyOf, conflict, mv, NovaError, notFound, tokenOf } from './http.ts';
 import { type NovaModel, recordAction } from './model.ts';
-import { getServer } from './servers.ts';
+import { getServer } from './server-common.ts';
 
 interface PortView {
   id: string;

@@ -16,7 +16,7 @@ import {
   tokenOf,
 } from './http.ts';
 import { type NovaModel, POWER, recordAction, type ServerRow } from './model.ts';
-import { getServer, nextDevice } from './servers.ts';
+import { getServer, nextDevice } from './server-common.ts';
 
 function stateConflict(action: string, s: ServerRow): NovaError {
   if (s.task_state) return conflict(`Cannot '${action}' instance ${s.id} while it is in task_state ${s.task_state}`);
