@@ -2,129 +2,46 @@
  * Keystone's data and logic for one cloud: identity records, role assignments (with implied roles), the
  * catalog, and opaque random tokens. Routes (routes-*.ts) are thin layers over this class.
  */
-import { createHash, randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { StateStore, Table, TokenInfo } from '../context.ts';
 import { ApiFault } from '../fault.ts';
-import { badRequest, notFound, unauthorized } from './errors.ts';
+import { authenticate } from './authenticate.ts';
+import { notFound } from './errors.ts';
+import type {
+  AppCredential,
+  Assignment,
+  Domain,
+  Endpoint,
+  Group,
+  GroupMember,
+  Project,
+  ProjectLimit,
+  Region,
+  RegisteredLimit,
+  Role,
+  Service,
+  TokenRow,
+  User,
+} from './records.ts';
+import { auditId, hashSecret, tokenHash } from './secrets.ts';
 
-export interface Domain {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-}
-export interface Project {
-  id: string;
-  name: string;
-  domain_id: string;
-  description: string;
-  enabled: boolean;
-  parent_id: string | null;
-  tags: string[];
-}
-export interface User {
-  id: string;
-  name: string;
-  domain_id: string;
-  enabled: boolean;
-  passwordHash?: string;
-  default_project_id?: string;
-  email?: string;
-  description?: string;
-  /** Shadow user made by federated login: identity provider and protocol. */
-  federated?: { idpId: string; protocolId: string; uniqueId: string };
-}
-export interface Group {
-  id: string;
-  name: string;
-  domain_id: string;
-  description: string;
-}
-export interface GroupMember {
-  id: string;
-  groupId: string;
-  userId: string;
-}
-export interface Role {
-  id: string;
-  name: string;
-  domain_id: string | null;
-  description?: string;
-  /** Role ids this role implies (admin → member → reader). */
-  implies: string[];
-}
-export interface Assignment {
-  id: string;
-  actor: 'user' | 'group';
-  actorId: string;
-  scope: 'project' | 'domain';
-  scopeId: string;
-  roleId: string;
-}
-export interface Service {
-  id: string;
-  type: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-}
-export interface Endpoint {
-  id: string;
-  service_id: string;
-  interface: 'public' | 'internal' | 'admin';
-  region_id: string;
-  url: string;
-  enabled: boolean;
-}
-export interface Region {
-  id: string;
-  description: string;
-  parent_region_id: string | null;
-}
-export interface AppCredential {
-  id: string;
-  name: string;
-  description: string;
-  user_id: string;
-  project_id: string;
-  secretHash: string;
-  roleIds: string[];
-  expires_at: string | null;
-  unrestricted: boolean;
-}
-export interface TokenRow {
-  /** sha256 of the token: the token itself is never stored. */
-  id: string;
-  userId: string;
-  projectId?: string;
-  domainId?: string;
-  methods: string[];
-  issuedAt: string;
-  expiresAt: string;
-  auditIds: string[];
-  appCredId?: string;
-  federated?: { idpId: string; protocolId: string; groupIds: string[] };
-}
-
-/** Unified limits (Keystone `/v3/registered_limits`, `/v3/limits`): limits only, services count usage themselves. */
-export interface RegisteredLimit {
-  id: string;
-  service_id: string;
-  region_id: string | null;
-  resource_name: string;
-  default_limit: number;
-  description: string | null;
-}
-export interface ProjectLimit {
-  id: string;
-  project_id: string | null;
-  domain_id: string | null;
-  service_id: string;
-  region_id: string | null;
-  resource_name: string;
-  resource_limit: number;
-  description: string | null;
-}
+export type {
+  AppCredential,
+  Assignment,
+  Domain,
+  Endpoint,
+  Group,
+  GroupMember,
+  Project,
+  ProjectLimit,
+  Region,
+  RegisteredLimit,
+  Role,
+  ScopeRef,
+  Service,
+  TokenRow,
+  User,
+} from './records.ts';
 
 export const DEFAULT_DOMAIN_ID = 'default';
 
@@ -135,33 +52,6 @@ export function keystoneTime(d: Date | string): string {
 }
 
 export const newId = (): string => randomUUID().replaceAll('-', '');
-const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
-const auditId = (): string => randomBytes(16).toString('base64url');
-
-// Cheap parameters on purpose (like the real harness's bcrypt rounds = 4): a simulator, not a vault.
-const SCRYPT_PARAMS = { N: 256, r: 8, p: 1 };
-
-function hashSecret(secret: string): string {
-  const salt = randomBytes(16);
-  const key = scryptSync(secret, salt, 32, SCRYPT_PARAMS);
-  return `scrypt$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-function checkSecret(secret: string, stored: string | undefined): boolean {
-  if (!stored) return false;
-  const [, saltB64, keyB64] = stored.split('$');
-  if (!saltB64 || !keyB64) return false;
-  const expected = Buffer.from(keyB64, 'base64');
-  const got = scryptSync(secret, Buffer.from(saltB64, 'base64'), expected.length, SCRYPT_PARAMS);
-  return timingSafeEqual(expected, got);
-}
-
-export interface ScopeRef {
-  project?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
-  domain?: { id?: string; name?: string };
-  system?: unknown;
-  'OS-TRUST:trust'?: unknown;
-  service_provider?: { id?: string };
-}
 
 export interface KeystoneOptions {
   store: StateStore;
@@ -427,157 +317,11 @@ export class Keystone {
   }
 
   // ---------------------------------------------------------------- authentication
-
-  private resolveUser(ref: { id?: string; name?: string; domain?: { id?: string; name?: string } } | undefined): User {
-    if (!ref || typeof ref !== 'object') throw badRequest('Invalid input for field identity/password/user.');
-    let user: User | undefined;
-    if (typeof ref.id === 'string') user = this.users.get(ref.id);
-    else if (typeof ref.name === 'string') {
-      const domain = this.findDomain(ref.domain);
-      if (!ref.domain)
-        throw badRequest(
-          'Expecting to find domain in user. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.',
-        );
-      if (domain) user = this.findUserByName(ref.name, domain.id);
-    } else throw badRequest('Expecting to find id or name in user.');
-    if (!user?.enabled) throw unauthorized();
-    return user;
-  }
-
-  private resolveProject(ref: NonNullable<ScopeRef['project']>): Project {
-    let project: Project | undefined;
-    if (typeof ref.id === 'string') project = this.projects.get(ref.id);
-    else if (typeof ref.name === 'string') {
-      if (!ref.domain) throw badRequest('Expecting to find domain in project.');
-      const domain = this.findDomain(ref.domain);
-      project = domain ? this.projects.filter((p) => p.name === ref.name && p.domain_id === domain.id)[0] : undefined;
-    } else throw badRequest('Expecting to find id or name in project.');
-    if (!project) throw unauthorized();
-    if (!project.enabled) throw unauthorized();
-    return project;
-  }
-
   /**
    * POST /v3/auth/tokens body → a new token (string) and its row. Throws ApiFault with Keystone's statuses.
    */
   authenticate(body: unknown): { token: string; row: TokenRow } {
-    const auth = (body as { auth?: { identity?: Record<string, unknown>; scope?: unknown } } | undefined)?.auth;
-    if (!auth || typeof auth !== 'object' || !auth.identity || typeof auth.identity !== 'object') {
-      throw badRequest("Invalid input for field 'identity': 'identity' is a required property");
-    }
-    const methods = auth.identity.methods;
-    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string')) {
-      throw badRequest("Invalid input for field 'identity/methods'");
-    }
-    const scope = auth.scope as ScopeRef | 'unscoped' | undefined;
-    const now = new Date();
-    let userId: string;
-    let tokenMethods: string[];
-    let expiresAt = new Date(now.getTime() + this.tokenTtlSeconds * 1000);
-    let auditIds = [auditId()];
-    let federated: TokenRow['federated'];
-    let appCred: AppCredential | undefined;
-    let inheritedScope: { projectId?: string; domainId?: string } | undefined;
-
-    const method = methods[0] as string;
-    if (methods.includes('password')) {
-      const pw = auth.identity.password as
-        | { user?: { id?: string; name?: string; domain?: { id?: string; name?: string }; password?: unknown } }
-        | undefined;
-      const user = this.resolveUser(pw?.user);
-      if (typeof pw?.user?.password !== 'string' || !checkSecret(pw.user.password, user.passwordHash))
-        throw unauthorized();
-      userId = user.id;
-      tokenMethods = ['password'];
-    } else if (method === 'token') {
-      const tokenId = (auth.identity.token as { id?: unknown } | undefined)?.id;
-      if (typeof tokenId !== 'string') throw badRequest("Invalid input for field 'identity/token/id'");
-      const prior = this.lookup(tokenId);
-      if (!prior) throw unauthorized();
-      if (prior.appCredId)
-        throw new ApiFault(
-          403,
-          'You are not authorized to perform the requested action: rescoping an application credential token.',
-        );
-      userId = prior.userId;
-      tokenMethods = ['token', ...prior.methods.filter((m) => m !== 'token')];
-      expiresAt = new Date(prior.expiresAt);
-      auditIds = [auditId(), prior.auditIds[prior.auditIds.length - 1] ?? prior.auditIds[0] ?? auditId()];
-      federated = prior.federated;
-      inheritedScope = {
-        ...(prior.projectId ? { projectId: prior.projectId } : {}),
-        ...(prior.domainId ? { domainId: prior.domainId } : {}),
-      };
-    } else if (method === 'application_credential') {
-      const ac = auth.identity.application_credential as
-        | {
-            id?: string;
-            name?: string;
-            secret?: unknown;
-            user?: { id?: string; name?: string; domain?: { id?: string; name?: string } };
-          }
-        | undefined;
-      if (!ac || typeof ac.secret !== 'string')
-        throw badRequest("Invalid input for field 'identity/application_credential'");
-      if (typeof ac.id === 'string') appCred = this.appCreds.get(ac.id);
-      else if (typeof ac.name === 'string') {
-        const user = this.resolveUser(ac.user);
-        appCred = this.appCreds.filter((c) => c.name === ac.name && c.user_id === user.id)[0];
-      }
-      if (!appCred || !checkSecret(ac.secret, appCred.secretHash)) throw unauthorized();
-      if (appCred.expires_at && new Date(appCred.expires_at).getTime() <= now.getTime()) throw unauthorized();
-      const user = this.users.get(appCred.user_id);
-      if (!user?.enabled) throw unauthorized();
-      userId = user.id;
-      tokenMethods = ['application_credential'];
-      if (scope !== undefined) throw unauthorized('Application credentials cannot request a scope.');
-      inheritedScope = { projectId: appCred.project_id };
-      const acExpiry = appCred.expires_at ? new Date(appCred.expires_at) : undefined;
-      if (acExpiry && acExpiry < expiresAt) expiresAt = acExpiry;
-    } else {
-      throw unauthorized(`Attempted to authenticate with an unsupported method.`);
-    }
-
-    const row: TokenRow = {
-      id: '',
-      userId,
-      methods: tokenMethods,
-      issuedAt: now.toISOString(),
-      expiresAt: expiresAt.toISOString(),
-      auditIds,
-      ...(federated ? { federated } : {}),
-      ...(appCred ? { appCredId: appCred.id } : {}),
-    };
-    const groups = federated?.groupIds ?? [];
-    if (scope && scope !== 'unscoped' && typeof scope === 'object') {
-      if (scope.project) {
-        const project = this.resolveProject(scope.project);
-        if (this.effectiveRoleIds(userId, 'project', project.id, groups).length === 0) throw unauthorized();
-        row.projectId = project.id;
-      } else if (scope.domain) {
-        const domain = this.findDomain(scope.domain);
-        if (!domain) throw unauthorized();
-        if (this.effectiveRoleIds(userId, 'domain', domain.id, groups).length === 0) throw unauthorized();
-        row.domainId = domain.id;
-      } else if (scope.system !== undefined) {
-        throw unauthorized('System scope is not supported by devcloud.');
-      } else if (scope['OS-TRUST:trust'] !== undefined) {
-        throw new ApiFault(501, 'Trusts are not supported by devcloud.');
-      } else {
-        throw badRequest('Invalid scope.');
-      }
-    } else if (inheritedScope && scope === undefined) {
-      Object.assign(row, inheritedScope);
-    } else if (scope === undefined && tokenMethods[0] !== 'token') {
-      const user = this.users.get(userId);
-      const def = user?.default_project_id ? this.projects.get(user.default_project_id) : undefined;
-      if (def && this.effectiveRoleIds(userId, 'project', def.id, groups).length > 0) row.projectId = def.id;
-    }
-    const token = randomBytes(32).toString('base64url');
-    row.id = tokenHash(token);
-    this.tokens.put(row);
-    this.pruneExpired(now);
-    return { token, row };
+    return authenticate(this, body);
   }
 
   /** Issue a token for an already-authenticated identity (federated login). */
@@ -599,7 +343,8 @@ export class Keystone {
   }
 
   private lastPrune = 0;
-  private pruneExpired(now: Date): void {
+  /** Drop expired token rows, at most once a minute (called after each authentication). */
+  pruneExpired(now: Date): void {
     if (now.getTime() - this.lastPrune < 60_000) return;
     this.lastPrune = now.getTime();
     for (const t of this.tokens.filter((r) => new Date(r.expiresAt) <= now)) this.tokens.delete(t.id);
