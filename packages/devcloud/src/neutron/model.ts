@@ -1,124 +1,36 @@
 /**
  * Neutron's state for one cloud: tables of networks, subnets, ports, floating IPs, security groups and rules,
  * routers and quota overrides, with the shared rules (visibility, default security group, quotas, IPAM).
- * Rows are stored in (nearly) their wire shape; keys starting with `_` are internal and never rendered.
+ * Row types and row helpers are in rows.ts (re-exported here), first-use seeding in seed.ts.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudContext, Table, TokenInfo } from '../context.ts';
-import { NeutronError, nowIso } from './http.ts';
-import { type Cidr, defaultGateway, defaultPools, firstFree, formatIp, inCidr, parseCidr, parseIp } from './ipam.ts';
+import { NeutronError } from './http.ts';
+import { type Cidr, firstFree, formatIp, inCidr, parseCidr, parseIp } from './ipam.ts';
+import type {
+  FloatingIpRow,
+  NetworkRow,
+  PortRow,
+  QuotaOverrideRow,
+  RouterRow,
+  SecurityGroupRow,
+  SecurityGroupRuleRow,
+  SubnetRow,
+} from './rows.ts';
+import { newStd, randomMac, touch } from './rows.ts';
+import { seedDefaultSecurityGroup, seedProjectTopology, seedPublicNetwork } from './seed.ts';
 
-export interface StdAttrs {
-  id: string;
-  project_id: string;
-  description: string;
-  tags: string[];
-  created_at: string;
-  updated_at: string;
-  revision_number: number;
-}
-
-export interface NetworkRow extends StdAttrs {
-  name: string;
-  admin_state_up: boolean;
-  mtu: number;
-  status: string;
-  shared: boolean;
-  'router:external': boolean;
-  port_security_enabled: boolean;
-  availability_zone_hints: string[];
-  'provider:network_type': string;
-  'provider:physical_network': string | null;
-  'provider:segmentation_id': number | null;
-  is_default?: boolean;
-}
-
-export interface SubnetRow extends StdAttrs {
-  name: string;
-  network_id: string;
-  ip_version: 4 | 6;
-  cidr: string;
-  gateway_ip: string | null;
-  allocation_pools: { start: string; end: string }[];
-  enable_dhcp: boolean;
-  dns_nameservers: string[];
-  host_routes: { destination: string; nexthop: string }[];
-  ipv6_ra_mode: string | null;
-  ipv6_address_mode: string | null;
-  subnetpool_id: string | null;
-  service_types: string[];
-}
-
-export interface PortRow extends StdAttrs {
-  name: string;
-  network_id: string;
-  mac_address: string;
-  admin_state_up: boolean;
-  status: string;
-  device_id: string;
-  device_owner: string;
-  fixed_ips: { subnet_id: string; ip_address: string }[];
-  security_groups: string[];
-  port_security_enabled: boolean;
-  allowed_address_pairs: { ip_address: string; mac_address: string }[];
-  extra_dhcp_opts: unknown[];
-  'binding:vnic_type': string;
-  'binding:host_id': string;
-  'binding:vif_type': string;
-  'binding:profile': Record<string, unknown>;
-  'binding:vif_details': Record<string, unknown>;
-  dns_name?: string;
-  /** Created by Nova for a server (deleted with it), as opposed to a user's port bound to it. */
-  _novaCreated?: boolean;
-}
-
-export interface FloatingIpRow extends StdAttrs {
-  floating_network_id: string;
-  floating_ip_address: string;
-  port_id: string | null;
-  fixed_ip_address: string | null;
-  router_id: string | null;
-  status: string;
-  dns_domain?: string;
-  dns_name?: string;
-}
-
-export interface SecurityGroupRow extends StdAttrs {
-  name: string;
-  stateful: boolean;
-  shared: boolean;
-}
-
-export interface SecurityGroupRuleRow extends StdAttrs {
-  security_group_id: string;
-  direction: 'ingress' | 'egress';
-  ethertype: 'IPv4' | 'IPv6';
-  protocol: string | null;
-  port_range_min: number | null;
-  port_range_max: number | null;
-  remote_ip_prefix: string | null;
-  remote_group_id: string | null;
-  remote_address_group_id: string | null;
-  normalized_cidr: string | null;
-}
-
-export interface RouterRow extends StdAttrs {
-  name: string;
-  admin_state_up: boolean;
-  status: string;
-  external_gateway_info: {
-    network_id: string;
-    enable_snat: boolean;
-    external_fixed_ips: { subnet_id: string; ip_address: string }[];
-  } | null;
-  routes: { destination: string; nexthop: string }[];
-  availability_zone_hints: string[];
-}
-
-/** Projects with per-project Neutron quota overrides (the limits themselves live in the cloud's quota store). */
-export interface QuotaOverrideRow {
-  id: string;
-}
+export type {
+  FloatingIpRow,
+  NetworkRow,
+  PortRow,
+  QuotaOverrideRow,
+  RouterRow,
+  SecurityGroupRow,
+  SecurityGroupRuleRow,
+  StdAttrs,
+  SubnetRow,
+} from './rows.ts';
+export { newStd, randomMac, renderRow, touch } from './rows.ts';
 
 /** Neutron's quota resources, in the order `GET /quotas/{project}` lists them. */
 export const QUOTA_RESOURCES = [
@@ -145,41 +57,6 @@ const QUOTA_DEFAULTS: Record<string, number> = {
   security_group: 10,
   security_group_rule: 100,
 };
-
-export function newStd(projectId: string, description?: unknown): StdAttrs {
-  const now = nowIso();
-  return {
-    id: randomUUID(),
-    project_id: projectId,
-    description: typeof description === 'string' ? description : '',
-    tags: [],
-    created_at: now,
-    updated_at: now,
-    revision_number: 0,
-  };
-}
-
-export function touch(row: StdAttrs): void {
-  row.updated_at = nowIso();
-  row.revision_number += 1;
-}
-
-/** Render a row: drop internal keys, add `tenant_id` (same as project_id, as Neutron still sends both). */
-export function renderRow(row: object, hide: readonly string[] = []): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) {
-    if (k.startsWith('_') || hide.includes(k)) continue;
-    out[k] = v;
-  }
-  if ('project_id' in out) out.tenant_id = out.project_id;
-  return out;
-}
-
-export function randomMac(): string {
-  const b = randomBytes(3);
-  return `fa:16:3e:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
-}
-
 /** devstack's public network: every cloud has one external network `public` with this subnet. */
 export const PUBLIC_CIDR = '172.24.4.0/24';
 
@@ -208,180 +85,19 @@ export class NeutronModel {
   }
 
   // ---- seeding -------------------------------------------------------------------------------------------
-
   /** Seed the external `public` network once per cloud (owned by the `admin` project when Keystone has it). */
   ensurePublicNetwork(): void {
-    if (this.networks.filter((n) => n.name === 'public' && n['router:external']).length) return;
-    let owner = '';
-    try {
-      const admin = this.ctx.store
-        .table<{ id: string; name?: string }>('keystone_projects')
-        .filter((p) => p.name === 'admin')[0];
-      owner = admin?.id ?? '';
-    } catch {
-      owner = '';
-    }
-    const net: NetworkRow = {
-      ...newStd(owner),
-      name: 'public',
-      admin_state_up: true,
-      mtu: 1500,
-      status: 'ACTIVE',
-      shared: false,
-      'router:external': true,
-      port_security_enabled: true,
-      availability_zone_hints: [],
-      'provider:network_type': 'flat',
-      'provider:physical_network': 'public',
-      'provider:segmentation_id': null,
-      is_default: true,
-    };
-    this.networks.put(net);
-    const cidr = parseCidr(PUBLIC_CIDR) as Cidr;
-    const gw = defaultGateway(cidr);
-    this.subnets.put({
-      ...newStd(owner),
-      name: 'public-subnet',
-      network_id: net.id,
-      ip_version: 4,
-      cidr: PUBLIC_CIDR,
-      gateway_ip: gw === undefined ? null : formatIp(4, gw),
-      allocation_pools: defaultPools(cidr, gw).map((p) => ({ start: formatIp(4, p.start), end: formatIp(4, p.end) })),
-      enable_dhcp: false,
-      dns_nameservers: [],
-      host_routes: [],
-      ipv6_ra_mode: null,
-      ipv6_address_mode: null,
-      subnetpool_id: null,
-      service_types: [],
-    });
+    seedPublicNetwork(this);
   }
 
-  /**
-   * devstack's per-project topology, made once per project (a marker row remembers it, so a user who deletes it
-   * does not see it come back): network `private`, subnet `private-subnet` (`cidr`), router `router1` with its
-   * gateway on the external `public` network and an interface on the subnet's gateway IP, so servers booted without
-   * `--network` land on `private` and floating IPs from `public` associate to their ports.
-   */
+  /** A project's devstack-like topology (network, subnet, router on `public`), once; see seed.ts. */
   ensureProjectTopology(projectId: string, cidr: string): void {
-    const marks = this.ctx.store.table<{ id: string; network_id: string }>('neutron_seeded_projects');
-    if (!projectId || marks.get(projectId)) return;
-    // A state file from before the seed existed, where the project already has networks: leave it as it is.
-    const own = this.networks.filter((n) => n.project_id === projectId && !n['router:external'])[0];
-    if (own) {
-      marks.put({ id: projectId, network_id: own.id });
-      return;
-    }
-    this.ensurePublicNetwork();
-    const pub = this.networks.filter((n) => n.name === 'public' && n['router:external'])[0];
-    this.ensureDefaultSecurityGroup(projectId);
-    const net: NetworkRow = {
-      ...newStd(projectId),
-      name: 'private',
-      admin_state_up: true,
-      mtu: 1450,
-      status: 'ACTIVE',
-      shared: false,
-      'router:external': false,
-      port_security_enabled: true,
-      availability_zone_hints: [],
-      'provider:network_type': 'vxlan',
-      'provider:physical_network': null,
-      'provider:segmentation_id': Math.floor(Math.random() * 16000) + 1,
-      revision_number: 1,
-    };
-    this.networks.put(net);
-    const c = parseCidr(cidr) as Cidr;
-    const gw = defaultGateway(c);
-    const subnet: SubnetRow = {
-      ...newStd(projectId),
-      name: 'private-subnet',
-      network_id: net.id,
-      ip_version: 4,
-      cidr,
-      gateway_ip: gw === undefined ? null : formatIp(4, gw),
-      allocation_pools: defaultPools(c, gw).map((p) => ({ start: formatIp(4, p.start), end: formatIp(4, p.end) })),
-      enable_dhcp: true,
-      dns_nameservers: [],
-      host_routes: [],
-      ipv6_ra_mode: null,
-      ipv6_address_mode: null,
-      subnetpool_id: null,
-      service_types: [],
-      revision_number: 1,
-    };
-    this.subnets.put(subnet);
-    const router: RouterRow = {
-      ...newStd(projectId),
-      name: 'router1',
-      admin_state_up: true,
-      status: 'ACTIVE',
-      external_gateway_info: null,
-      routes: [],
-      availability_zone_hints: [],
-      revision_number: 1,
-    };
-    if (pub) {
-      // The gateway port belongs to no project, as in Neutron (not counted in the project's port quota).
-      const gwPort = this.createPort('', pub.id, {
-        device_id: router.id,
-        device_owner: 'network:router_gateway',
-        status: 'ACTIVE',
-        security_groups: [],
-      });
-      router.external_gateway_info = {
-        network_id: pub.id,
-        enable_snat: true,
-        external_fixed_ips: gwPort.fixed_ips.map((ip) => ({ subnet_id: ip.subnet_id, ip_address: ip.ip_address })),
-      };
-    }
-    this.routers.put(router);
-    if (subnet.gateway_ip) {
-      this.createPort(projectId, net.id, {
-        device_id: router.id,
-        device_owner: 'network:router_interface',
-        status: 'ACTIVE',
-        security_groups: [],
-        fixed_ips_request: [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip }],
-      });
-    }
-    marks.put({ id: projectId, network_id: net.id });
+    seedProjectTopology(this, projectId, cidr);
   }
 
   /** Neutron creates a project's `default` security group the first time the project uses the API. */
   ensureDefaultSecurityGroup(projectId: string | undefined): SecurityGroupRow | undefined {
-    if (!projectId) return undefined;
-    const existing = this.securityGroups.filter((g) => g.project_id === projectId && g.name === 'default')[0];
-    if (existing) return existing;
-    const sg: SecurityGroupRow = {
-      ...newStd(projectId, 'Default security group'),
-      name: 'default',
-      stateful: true,
-      shared: false,
-      revision_number: 1,
-    };
-    this.securityGroups.put(sg);
-    const rule = (direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', remoteGroup: boolean) => {
-      const r: SecurityGroupRuleRow = {
-        ...newStd(projectId),
-        security_group_id: sg.id,
-        direction,
-        ethertype,
-        protocol: null,
-        port_range_min: null,
-        port_range_max: null,
-        remote_ip_prefix: null,
-        remote_group_id: remoteGroup ? sg.id : null,
-        remote_address_group_id: null,
-        normalized_cidr: null,
-      };
-      this.securityGroupRules.put(r);
-    };
-    rule('egress', 'IPv4', false);
-    rule('egress', 'IPv6', false);
-    rule('ingress', 'IPv4', true);
-    rule('ingress', 'IPv6', true);
-    return sg;
+    return seedDefaultSecurityGroup(this, projectId);
   }
 
   // ---- visibility ----------------------------------------------------------------------------------------
