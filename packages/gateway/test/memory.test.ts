@@ -1,5 +1,5 @@
 /**
- * The gateway streams blobs: a 64 MiB image uploaded and downloaded through it (gateway and devcloud in a child
+ * The gateway streams blobs: a 32 MiB image uploaded and downloaded through it (gateway and devcloud in a child
  * process run with --expose-gc and collected before each sample, the client here) while the child's peak memory
  * growth stays well under the image's size. Measured apart from the client on purpose: in one process, Connect's
  * client side held the whole download until the stream ended (round 1's 1.1 GB was that, not the gateway).
@@ -16,9 +16,9 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { TransferService, UploadImageMetadataSchema } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
 
 const MIB = 1024 * 1024;
-const SIZE_MB = 64;
-/** Generous: a buffered blob would grow memory by the whole 64 MiB. */
-const BOUND_MB = 40;
+const SIZE_MB = 32;
+/** Generous: a buffered blob would grow memory by the whole 32 MiB. */
+const BOUND_MB = 24;
 
 describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, () => {
   let child: ChildProcessByStdio<Writable, Readable, null>;
