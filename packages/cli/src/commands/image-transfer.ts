@@ -8,13 +8,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Cloud, connectionInProject, type GlanceImage, ErrorCode, OcxError } from '@ocx/sdk';
+import { type Cloud, connectionInProject, ErrorCode, type GlanceImage, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { FileTee } from '../file-tee.ts';
+import type { Row } from '../output.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
 import { collectValues, findImage, parseProperties } from './common.ts';
-import type { Row } from '../output.ts';
 
 /** Uploads and downloads may take long: per cloud, unless `--timeout` says otherwise. */
 const TRANSFER_DEADLINE_MS = 60 * 60_000;

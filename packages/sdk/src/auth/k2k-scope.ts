@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
-import { issueToken } from './keystone.ts';
 import { K2KStep, k2kFailure, k2kHttpFailure, k2kStep } from './k2k-steps.ts';
+import { issueToken } from './keystone.ts';
 import type { AccessInfo, AuthContext, AuthScope } from './types.ts';
 
 /** Which SP project to end up in. No target: the user's only project (an error when there are several). */

@@ -10,9 +10,9 @@ import { K2KScopeSelector, type K2KTarget, remoteIdentityUrl } from './k2k-scope
 import { K2KStep, k2kFailure, k2kHttpFailure, k2kStep } from './k2k-steps.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from './types.ts';
 
+export { type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
 // The scope selection and the step errors live in k2k-scope.ts and k2k-steps.ts; this module stays the public entry.
 export { K2KStep } from './k2k-steps.ts';
-export { type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
 
 export const PAOS_CONTENT_TYPE = 'application/vnd.paos+xml';
 

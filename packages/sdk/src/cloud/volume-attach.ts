@@ -5,8 +5,8 @@
  */
 import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, type Ref, refId, resolveId } from './core.ts';
 import { serverIdOf } from './servers.ts';
-import { getVolume, getVolumeById } from './volumes.ts';
 import type { Volume } from './types.ts';
+import { getVolume, getVolumeById } from './volumes.ts';
 
 export interface AttachOptions {
   /** The device name to ask for (e.g. /dev/vdb); Nova may choose another. */
