@@ -57,8 +57,8 @@ const QUOTA_DEFAULTS: Record<string, number> = {
   security_group: 10,
   security_group_rule: 100,
 };
-/** devstack's public network: every cloud has one external network `public` with this subnet. */
-export const PUBLIC_CIDR = '172.24.4.0/24';
+
+export { PUBLIC_CIDR } from './seed.ts';
 
 export class NeutronModel {
   readonly networks: Table<NetworkRow>;

@@ -1,6 +1,6 @@
 /** What devstack leaves in every cloud and Neutron makes on first use: `public`, a project's topology, `default` security group. */
 import { type Cidr, defaultGateway, defaultPools, formatIp, parseCidr } from './ipam.ts';
-import { type NeutronModel, PUBLIC_CIDR } from './model.ts';
+import type { NeutronModel } from './model.ts';
 import {
   type NetworkRow,
   newStd,
@@ -9,6 +9,9 @@ import {
   type SecurityGroupRuleRow,
   type SubnetRow,
 } from './rows.ts';
+
+/** devstack's public network: every cloud has one external network `public` with this subnet. */
+export const PUBLIC_CIDR = '172.24.4.0/24';
 
 /** Seed the external `public` network once per cloud (owned by the `admin` project when Keystone has it). */
 export function seedPublicNetwork(m: NeutronModel): void {
