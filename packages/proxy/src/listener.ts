@@ -33,6 +33,11 @@ export function createListener(o: {
   engine: Engine;
   logger: Logger;
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Whole request head within this (slowloris bound). */
+  headersTimeoutMs?: number | undefined;
+  keepAliveTimeoutMs?: number | undefined;
+  /** Open connections at most; node:http closes new ones beyond it. */
+  maxConnections?: number | undefined;
 }): Server {
   const { engine, logger, onRequest } = o;
   const refuse = (res: ServerResponse, status: number, message: string) => {
@@ -42,9 +47,11 @@ export function createListener(o: {
   };
   const server = createServer(
     {
-      keepAliveTimeout: 65_000,
+      keepAliveTimeout: o.keepAliveTimeoutMs ?? 65_000,
       requestTimeout: 0,
-      headersTimeout: 60_000,
+      headersTimeout: o.headersTimeoutMs ?? 20_000,
+      // node:http enforces headersTimeout on this tick (default 30 s, which would let a slow head live 50 s).
+      connectionsCheckingInterval: Math.min(1_000, o.headersTimeoutMs ?? 20_000),
       // Room for big tokens and many headers; beyond it llhttp refuses the head (431).
       maxHeaderSize: 64 * 1024,
       noDelay: true,
@@ -65,6 +72,7 @@ export function createListener(o: {
       onRequest(req, res);
     },
   );
+  if (o.maxConnections) server.maxConnections = o.maxConnections;
   // What llhttp refuses (bad request line, Content-Length with Transfer-Encoding, bare LF, oversized head) gets a
   // JSON error and the connection closes: nothing after a refused head is read as a request.
   const refused = new WeakSet<Duplex>();
@@ -76,8 +84,21 @@ export function createListener(o: {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_INVALID_VERSION' ? 505 : 400;
-    const r = errorResponse(undefined, status, status === 431 ? 'request header too large' : 'malformed request');
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : err.code === 'HPE_INVALID_VERSION'
+          ? 505
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 408
+            : 400;
+    const message =
+      status === 431
+        ? 'request header too large'
+        : status === 408
+          ? 'request head not sent in time'
+          : 'malformed request';
+    const r = errorResponse(undefined, status, message);
     const body = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${r.headers['content-type'] ?? 'application/json'}\r\n` +

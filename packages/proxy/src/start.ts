@@ -55,6 +55,12 @@ export interface StartProxyOptions {
   maxRewriteBytes?: number | undefined;
   breakerFailureThreshold?: number | undefined;
   breakerOpenMs?: number | undefined;
+  /** A client must send its whole request head within this (slowloris; default 20 s). */
+  headersTimeoutMs?: number | undefined;
+  /** An idle keep-alive connection is closed after this (default 65 s). */
+  keepAliveTimeoutMs?: number | undefined;
+  /** Open client connections at most; beyond it new ones are closed at once (default 4096). */
+  maxConnections?: number | undefined;
   /** Extra extensions, run after the built-in ones. */
   extensions?: Extension[] | undefined;
   /** Replace K2K (tests, or another federation mechanism). */
@@ -304,7 +310,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     void engine.handle(req, res);
   };
 
-  const server = createListener({ engine, logger, onRequest });
+  const server = createListener({
+    engine,
+    logger,
+    onRequest,
+    headersTimeoutMs: opts.headersTimeoutMs ?? 20_000,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 65_000,
+    maxConnections: opts.maxConnections ?? 4096,
+  });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
