@@ -99,9 +99,11 @@ ${temp}
     set $ocx_path '';
     set $ocx_token '';
     set $ocx_target '';
-    error_page 400 = @malformed;
-    error_page 414 = @too_long;
-    error_page 431 494 = @too_large;
+    # URI targets, not named locations: a request line nginx could not parse has no URI, and a redirect to a named
+    # location then fails ("empty URI in redirect to named location") into nginx's own HTML 500.
+    error_page 400 /.ocx-error/400;
+    error_page 414 /.ocx-error/414;
+    error_page 431 494 /.ocx-error/431;
 
     location / {
       access_by_lua_block { require("ocx_lane").access() }
@@ -135,9 +137,9 @@ ${[...DROPPED_RESPONSE].map((h) => `      proxy_hide_header ${h};`).join('\n')}
       error_page 502 504 = @engine_gone;
     }
     location @engine_gone { ${json(503, 'The federation proxy is restarting; retry later.')} }
-    location @malformed { ${json(400, 'The request is malformed.')} }
-    location @too_long { ${json(414, 'The request target is too long.')} }
-    location @too_large { ${json(431, 'The request head is too large.')} }
+    location = /.ocx-error/400 { internal; ${json(400, 'The request is malformed.')} }
+    location = /.ocx-error/414 { internal; ${json(414, 'The request target is too long.')} }
+    location = /.ocx-error/431 { internal; ${json(431, 'The request head is too large.')} }
   }
 
   server {
