@@ -29,6 +29,12 @@ function lingerOnClose(res: ServerResponse): void {
   if (socket) socket.destroySoon = () => lingeringClose(socket);
 }
 
+/** llhttp says HPE_INVALID_VERSION for a bare LF after the version too: 505 only for a well-formed HTTP/2+ line. */
+function otherHttpVersion(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): boolean {
+  const m = /^[^\s]+ [^\s]+ HTTP\/(\d)\.\d\r\n/.exec(err.rawPacket?.toString('latin1', 0, 16_384) ?? '');
+  return m !== null && m[1] !== '1';
+}
+
 export function createListener(o: {
   engine: Engine;
   logger: Logger;
@@ -80,14 +86,35 @@ export function createListener(o: {
     // Bytes that keep coming after a refused head fail the parser again: the first answer stands.
     if (refused.has(socket)) return;
     refused.add(socket);
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    if (!socket.writable) {
       socket.destroy();
+      return;
+    }
+    // Garbage after a complete request (pipelined): that request is already being answered — perhaps a POST the
+    // upstream has acted on — so its answer still goes out, then the connection closes; nothing more is parsed.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    // Broken framing inside that request's own body (a bad chunk size): its body can never complete, and must not
+    // reach the upstream cut short — the connection is reset, as node:http does.
+    if (inFlight && !inFlight.req.complete) {
+      socket.destroy();
+      return;
+    }
+    if (inFlight) {
+      socket.removeAllListeners('data');
+      socket.on('data', () => undefined);
+      if (!inFlight.headersSent) inFlight.shouldKeepAlive = false;
+      const close = () => lingeringClose(socket);
+      if (inFlight.writableFinished) close();
+      else {
+        inFlight.once('finish', close);
+        inFlight.once('close', close);
+      }
       return;
     }
     const status =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? 431
-        : err.code === 'HPE_INVALID_VERSION'
+        : err.code === 'HPE_INVALID_VERSION' && otherHttpVersion(err)
           ? 505
           : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
             ? 408
