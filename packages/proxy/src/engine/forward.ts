@@ -8,7 +8,8 @@ import type { Engine } from '../engine.ts';
 import type { Extension, ExtensionContext, ExtensionResponse } from '../extensions/types.ts';
 import { pathFor, resourceOf } from '../paths.ts';
 import { type LinkMap, rewriteJson } from '../rewrite.ts';
-import type { Credential, RequestState } from './context.ts';
+import { errorResponse } from '../errors.ts';
+import { type Credential, HttpError, type RequestState } from './context.ts';
 import { countedBody, originAndPath, streamBody } from './http-util.ts';
 import type { Stage } from './pipeline.ts';
 
@@ -116,9 +117,14 @@ export async function forward(
       cleanup();
       resolve(false);
     };
+    // The SP broke off its answer mid-body: a 502 naming it, never a 500 "failed to handle" (nor a shorter body).
     const onError = (err: Error) => {
       cleanup();
-      reject(err);
+      eng.o.logger.warn(
+        { target: targetId, service: st.service, err: { message: err.message } },
+        'answer cut mid-body',
+      );
+      reject(new HttpError(errorResponse(st.service, 502, `The answer of ${targetId} broke off mid-body.`)));
     };
     upBody.on('data', onData);
     upBody.on('end', onEnd);
