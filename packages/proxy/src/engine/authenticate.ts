@@ -1,5 +1,6 @@
 /** Authenticate: validate the client token against the home Keystone (cached), and build the request context. */
 import type { IncomingMessage } from 'node:http';
+import { OcxError } from '@ocx/sdk';
 import type { Engine } from '../engine.ts';
 import { errorResponse, type ProxyResponse, unauthorized } from '../errors.ts';
 import type { ValidatedToken } from '../keystone.ts';
@@ -84,7 +85,17 @@ export async function validate(
   const now = Date.now();
   const hit = eng.validations.get(hash);
   if (hit && hit.until > now) return hit.user;
-  const user = await eng.o.keystone.validate(token, signal);
+  let user: ValidatedToken | undefined;
+  try {
+    user = await eng.o.keystone.validate(token, signal);
+  } catch (err) {
+    // Say which call failed: a bare "injected fault" / "deadline passed" in a Nova body reads like Nova's own failure.
+    const e = OcxError.from(err);
+    const copy = new OcxError(e.code, `The home Keystone could not check the token: ${e.message}`, e.context(), {
+      cause: e,
+    });
+    throw copy;
+  }
   eng.o.metrics.tokenStep(eng.o.homeId, 'validate', (Date.now() - now) / 1000);
   if (eng.validations.size > 20_000) eng.validations.clear();
   if (!user || user.expiresAt.getTime() <= now) {
