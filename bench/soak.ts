@@ -23,6 +23,8 @@ export interface SoakResult {
   p50Ms: number;
   p99Ms: number;
   rssStartMb: number;
+  /** Half-way through: growth from here to the end shows a leak, from the start mostly warm-up. */
+  rssMidMb: number;
   rssEndMb: number;
   fdStart: number;
   fdEnd: number;
@@ -31,6 +33,8 @@ export interface SoakResult {
   tokenHits: number;
   /** Answers (bodies) that carried an issued token. */
   bodyTokenHits: number;
+  /** Shows answered 404 because another worker had just deleted that network (not errors). */
+  raced: number;
 }
 
 function rssMb(pid: number): number {
@@ -78,7 +82,17 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
   let seq = 0;
   let bodyTokenHits = 0;
 
-  async function once(op: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  /** Ids deleted during the run: a show racing another worker's delete of the same network may rightly be 404. */
+  const deleted = new Set<string>();
+  let raced = 0;
+
+  async function once(
+    op: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    raceOk?: () => boolean,
+  ): Promise<unknown> {
     const t0 = performance.now();
     byOp[op] = (byOp[op] ?? 0) + 1;
     try {
@@ -91,6 +105,10 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
       const text = await r.text();
       latencies.push(performance.now() - t0);
       for (const t of issued) if (text.includes(t)) bodyTokenHits++;
+      if (r.status === 404 && raceOk?.()) {
+        raced++;
+        return undefined;
+      }
       if (r.status >= 400 || r.headers.get('x-ocx-missing-service-providers')) {
         errors++;
         if (errorSamples.length < 10) errorSamples.push(`${op} ${r.status} ${text.slice(0, 200)}`);
@@ -116,20 +134,25 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
       })) as { network?: { id: string } } | undefined;
       if (r?.network?.id) created.push(r.network.id);
     } else if (dice < 0.9) {
-      await once('show', 'GET', `/network/v2.0/networks/${created[Math.floor(Math.random() * created.length)]}`);
+      const id = created[Math.floor(Math.random() * created.length)]!;
+      await once('show', 'GET', `/network/v2.0/networks/${id}`, undefined, () => deleted.has(id));
     } else {
       const id = created.shift()!;
+      deleted.add(id);
       await once('delete', 'DELETE', `/network/v2.0/networks/${id}`);
     }
   }
 
   let rssStart = 0;
+  let rssMid = 0;
   let fdStart = 0;
   try {
     const until = Date.now() + o.seconds * 1000;
     const warmUntil = Date.now() + Math.max(2_000, o.seconds * 100);
     let warmed = false;
+    const midAt = Date.now() + (o.seconds * 1000) / 2;
     const sampler = setInterval(() => {
+      if (!rssMid && Date.now() >= midAt) rssMid = rssMb(pid);
       if (!warmed && Date.now() >= warmUntil) {
         warmed = true;
         rssStart = rssMb(pid);
@@ -167,6 +190,7 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
       p50Ms: pct(latencies, 50),
       p99Ms: pct(latencies, 99),
       rssStartMb: rssStart,
+      rssMidMb: rssMid || rssStart,
       rssEndMb: rssEnd,
       fdStart,
       fdEnd,
@@ -174,6 +198,7 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
       logLines: logLines.length,
       tokenHits,
       bodyTokenHits,
+      raced,
     };
   } finally {
     child.kill('SIGTERM');
@@ -190,7 +215,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(JSON.stringify(r, null, 2));
   console.log(
     `requests ${r.requests} (${Math.round(r.requests / seconds)}/s), errors ${r.errors}, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
-      `RSS ${r.rssStartMb} → ${r.rssEndMb} MB, fds ${r.fdStart} → ${r.fdEnd}, tokens in the log ${r.tokenHits} of ${r.tokensIssued}, in answers ${r.bodyTokenHits}`,
+      `RSS ${r.rssStartMb} → ${r.rssMidMb} → ${r.rssEndMb} MB, fds ${r.fdStart} → ${r.fdEnd}, tokens in the log ${r.tokenHits} of ${r.tokensIssued}, in answers ${r.bodyTokenHits}`,
   );
   process.exitCode = r.errors === 0 && r.tokenHits === 0 && r.bodyTokenHits === 0 ? 0 : 1;
 }
