@@ -134,6 +134,17 @@ export function createListener(o: {
     socket.removeAllListeners('data'); // node:http's parser reads no more of this connection
     lingeringClose(socket);
   });
+  // CONNECT (a forward-proxy tunnel): not this proxy's job. Without a listener node:http drops the connection
+  // unanswered; answer 405 in JSON and close.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const r = errorResponse(undefined, 405, 'CONNECT is not supported');
+    const body = typeof r.body === 'string' ? r.body : r.body.toString('utf8');
+    socket.write(
+      `HTTP/1.1 405 ${STATUS_CODES[405]}\r\ncontent-type: ${r.headers['content-type'] ?? 'application/json'}\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    lingeringClose(socket);
+  });
   // Expect: 100-continue — the token is checked before the client is told to send its body.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     engine
