@@ -89,7 +89,8 @@ export function requestTarget(raw: string): { pathname: string; searchParams: UR
     const pathname = raw.slice(0, q);
     if (!pathname.includes('?')) return { pathname, searchParams: new URLSearchParams(raw.slice(q + 1)) };
   }
-  const u = new URL(raw, 'http://proxy');
+  // Not new URL(raw, base): a target starting '//' is read as an authority ('//?a' has an empty host and throws).
+  const u = raw.startsWith('/') ? new URL(`http://proxy${raw}`) : new URL(raw, 'http://proxy');
   return { pathname: u.pathname, searchParams: u.searchParams };
 }
 
