@@ -25,6 +25,8 @@ export interface GatewayDeps {
   clouds: UserClouds;
   /** Budget of one cloud within a call over many clouds (ms). */
   perCloudDeadlineMs: number;
+  /** How often a long-lived stream re-checks its caller's token (ms). */
+  streamRecheckMs: number;
 }
 
 /** The clouds one call works on, and the budget it has. */

@@ -54,6 +54,8 @@ export interface GatewayOptions {
   insecure?: boolean | undefined;
   /** How long a validated token is reused (ms, never past its expiry). Default 30 s. */
   tokenCacheTtlMs?: number | undefined;
+  /** How often a long-lived stream re-checks its caller's token with Keystone (ms, default 60 000). */
+  streamRecheckMs?: number | undefined;
   /** Budget of one cloud within a call over many clouds (ms). Default 30 s. */
   perCloudDeadlineMs?: number | undefined;
   /** Pause between the shared server polls of one (cloud, project) (ms). Default 2000. */
@@ -100,7 +102,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     cloudOptions: opts.cloudOptions,
   });
   const hub = new ServerWatchHub({ intervalMs: opts.watchIntervalMs });
-  const deps: GatewayDeps = { validator, clouds, perCloudDeadlineMs: opts.perCloudDeadlineMs ?? 30_000 };
+  const deps: GatewayDeps = {
+    validator,
+    clouds,
+    perCloudDeadlineMs: opts.perCloudDeadlineMs ?? 30_000,
+    streamRecheckMs: opts.streamRecheckMs ?? 60_000,
+  };
 
   const handler = connectNodeAdapter({
     interceptors: [authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName]))],

@@ -1,8 +1,10 @@
 /** CloudService server RPCs: Create/Delete/Get/List, WaitForServer and CreateServerStream through the shared watch, WatchServers. */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type Connection, filterList, OcxError, type Server } from '@ocx/sdk';
+import { guardStream } from '../auth/stream-guard.ts';
 import {
   attrFilters,
+  callerOf,
   findOne,
   type GatewayDeps,
   listAcross,
@@ -132,9 +134,10 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
         throw toConnectError(err);
       }
       yield { server: toServer(created), done: false };
+      const guard = guardStream(deps.validator, callerOf(ctx), ctx.signal, deps.streamRecheckMs);
       waitThroughHub(hub, [conn], created.id, {
         timeoutMs: waitBudget(ctx, spec.timeoutSeconds),
-        signal: ctx.signal,
+        signal: guard.signal,
         autoIp: spec.autoIp,
         onChange: (server) => queue.push({ server, done: false }),
       }).then(
@@ -147,9 +150,15 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
           queue.close();
         },
       );
-      for await (const item of queue.drain(ctx.signal)) {
-        if ('error' in item) throw toConnectError(item.error);
-        yield { server: toServer(item.server), done: item.done };
+      try {
+        for await (const item of queue.drain(guard.signal)) {
+          guard.check();
+          if ('error' in item) throw toConnectError(item.error);
+          yield { server: toServer(item.server), done: item.done };
+        }
+        guard.check();
+      } finally {
+        guard.dispose();
       }
     },
 
@@ -201,6 +210,7 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
 
     async *watchServers(req, ctx) {
       const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const guard = guardStream(deps.validator, callerOf(ctx), ctx.signal, deps.streamRecheckMs);
       const queue = new EventQueue<ServerEvent>();
       const stops: (() => void)[] = [];
       const conns = scope.multi.connections();
@@ -222,7 +232,7 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
                   } else if (ev.type === 'FAILED' || matches(ev.server, req.filter)) queue.push(ev);
                 }
               },
-              ctx.signal,
+              guard.signal,
             )
             .catch((err: unknown) => {
               queue.push({
@@ -241,13 +251,16 @@ export function serverHandlers(deps: GatewayDeps, hub: ServerWatchHub): Impl {
             });
           stops.push(stop);
         }
-        for await (const ev of queue.drain(ctx.signal)) {
+        for await (const ev of queue.drain(guard.signal)) {
+          guard.check();
           if (ev.type === 'SYNCED') yield { type: EventType.SYNCED };
           else if (ev.type === 'FAILED') yield { type: EventType.FAILED, failure: cloudFailure(ev.failure) };
           else yield { type: EventType[ev.type], server: toServer(ev.server) };
         }
+        guard.check();
       } finally {
         for (const stop of stops) stop();
+        guard.dispose();
       }
     },
   };
