@@ -25,6 +25,9 @@ export const GRPC_CODE_OF: Readonly<Record<string, Code>> = {
   [ErrorCode.AMBIGUOUS]: Code.FailedPrecondition,
   [ErrorCode.RESOURCE_FAILED]: Code.FailedPrecondition,
   [ErrorCode.INVALID_RESPONSE]: Code.Internal,
+  // The cloud cannot do this (e.g. move a server to another project on OpenStack): the RPC exists and works for
+  // other kinds and clouds, so UNIMPLEMENTED ("no such method") would mislead; the details say UNSUPPORTED.
+  [ErrorCode.UNSUPPORTED]: Code.FailedPrecondition,
 };
 
 export function cloudFailure(f: CallFailure): CloudFailure {

@@ -16,6 +16,7 @@ import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_
 import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.ts';
 import { AuthService, file_ocx_auth_v1_auth_service } from './gen/ocx/auth/v1/auth_service_pb.ts';
 import { CloudService, file_ocx_cloud_v1_cloud_service } from './gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { file_ocx_cloud_v1_quota_service, QuotaService } from './gen/ocx/cloud/v1/quota_service_pb.ts';
 import { file_ocx_cloud_v1_transfer_service, TransferService } from './gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { healthService } from './health.ts';
 import { reflectionService } from './reflection.ts';
@@ -23,6 +24,7 @@ import { ansibleHandlers } from './services/ansible.ts';
 import { authHandlers } from './services/auth.ts';
 import { capabilityHandlers } from './services/capabilities.ts';
 import { objectHandlers } from './services/objects.ts';
+import { quotaHandlers } from './services/quotas.ts';
 import { resourceHandlers } from './services/resources.ts';
 import { serverHandlers } from './services/servers.ts';
 import { transferHandlers } from './services/transfers.ts';
@@ -79,6 +81,7 @@ export function isLoopback(host: string): boolean {
 const SERVED = [
   CloudService.typeName,
   TransferService.typeName,
+  QuotaService.typeName,
   AuthService.typeName,
   Health.typeName,
   ServerReflection.typeName,
@@ -110,7 +113,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 
   const handler = connectNodeAdapter({
-    interceptors: [authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName]))],
+    interceptors: [
+      authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName, QuotaService.typeName])),
+    ],
     shutdownSignal: closing.signal,
     routes(router) {
       router.service(CloudService, {
@@ -125,6 +130,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         { ...transferHandlers(deps), ...objectHandlers(deps) },
         { acceptCompression: [] },
       );
+      router.service(QuotaService, quotaHandlers(deps));
       router.service(AuthService, authHandlers(opts.home));
       router.service(
         Health,
@@ -136,6 +142,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           [
             file_ocx_cloud_v1_cloud_service,
             file_ocx_cloud_v1_transfer_service,
+            file_ocx_cloud_v1_quota_service,
             file_ocx_auth_v1_auth_service,
             file_grpc_health_v1_health,
             file_grpc_reflection_v1_reflection,
