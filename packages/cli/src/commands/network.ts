@@ -1,4 +1,4 @@
-import type { ApiObject } from '@ocx/sdk';
+import { type ApiObject, connectionInProject } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -31,18 +31,29 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--share', 'share the network between projects')
     .option('--external', 'set this network as an external network (admin)')
     .option('--description <description>', 'network description')
-    .action(async (name: string, opts: { share?: boolean; external?: boolean; description?: string }, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn, fctx) =>
-        neutronRow(
-          await conn.cloudLayer.createNetwork(name, {
-            shared: opts.share,
-            external: opts.external,
-            description: opts.description,
-            signal: fctx.signal,
-          }),
-        ),
-      );
-    });
+    .option('--project <project>', 'create the network in this project (name or ID)')
+    .action(
+      async (
+        name: string,
+        opts: { share?: boolean; external?: boolean; description?: string; project?: string },
+        cmd: Command,
+      ) => {
+        await runEach(cmd, ctx, async (conn, fctx) =>
+          neutronRow(
+            // --project (issue 14): created by a connection scoped to that project.
+            await (opts.project
+              ? await connectionInProject(conn, opts.project, { signal: fctx.signal })
+              : conn
+            ).cloudLayer.createNetwork(name, {
+              shared: opts.share,
+              external: opts.external,
+              description: opts.description,
+              signal: fctx.signal,
+            }),
+          ),
+        );
+      },
+    );
 
   deleteCommand(network, ctx, {
     kind: 'network',

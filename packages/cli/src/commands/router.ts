@@ -1,4 +1,5 @@
-/** `router create | delete | add subnet | set --external-gateway`: python-openstackclient's names, on each cloud. */
+/** `router create | delete | add subnet | remove subnet | set | unset --external-gateway`: python-openstackclient's names, on each cloud. */
+import { connectionInProject } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { runEach, withOutputOptions } from '../run.ts';
@@ -9,12 +10,15 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   const router = program.command('router').description('Routers (Neutron)');
   withOutputOptions(router.command('create').description('Create a new router').argument('<name>'))
     .option('--external-gateway <network>', 'external network used as the router’s gateway (name or ID)')
-    .action(async (name: string, opts: { externalGateway?: string }, cmd: Command) => {
-      await runEach(cmd, ctx, async (conn, fctx) =>
-        neutronRow(
-          await conn.cloudLayer.createRouter(name, { externalNetwork: opts.externalGateway, signal: fctx.signal }),
-        ),
-      );
+    .option('--project <project>', 'create the router in this project (name or ID)')
+    .action(async (name: string, opts: { externalGateway?: string; project?: string }, cmd: Command) => {
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        // --project (issue 14): created by a connection scoped to that project.
+        const target = opts.project ? await connectionInProject(conn, opts.project, { signal: fctx.signal }) : conn;
+        return neutronRow(
+          await target.cloudLayer.createRouter(name, { externalNetwork: opts.externalGateway, signal: fctx.signal }),
+        );
+      });
     });
 
   deleteCommand(router, ctx, {
@@ -36,6 +40,19 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       });
     });
 
+  const remove = router.command('remove').description('Remove a resource from a router');
+  remove
+    .command('subnet')
+    .description('Remove a subnet from a router')
+    .argument('<router>')
+    .argument('<subnet>')
+    .action(async (r: string, s: string, _opts: unknown, cmd: Command) => {
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        await conn.cloudLayer.removeRouterSubnet(r, s, { signal: fctx.signal });
+        return undefined;
+      });
+    });
+
   router
     .command('set')
     .description('Set router properties')
@@ -47,6 +64,19 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       const gateway = opts.externalGateway === false ? null : opts.externalGateway;
       await runEach(cmd, ctx, async (conn, fctx) => {
         await conn.cloudLayer.setRouterGateway(r, gateway, { signal: fctx.signal });
+        return undefined;
+      });
+    });
+
+  router
+    .command('unset')
+    .description('Unset router properties')
+    .argument('<router>')
+    .option('--external-gateway', 'remove the external gateway')
+    .action(async (r: string, opts: { externalGateway?: boolean }, cmd: Command) => {
+      if (!opts.externalGateway) return;
+      await runEach(cmd, ctx, async (conn, fctx) => {
+        await conn.cloudLayer.setRouterGateway(r, null, { signal: fctx.signal });
         return undefined;
       });
     });

@@ -1,5 +1,5 @@
 /** `subnet create | delete`: python-openstackclient's names and options on the SDK's cloud layer, on each cloud. */
-import { ErrorCode, OcxError } from '@ocx/sdk';
+import { connectionInProject, ErrorCode, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { reportFatal, runEach, withOutputOptions } from '../run.ts';
@@ -13,6 +13,7 @@ interface SubnetCreateOptions {
   gateway?: string;
   dhcp: boolean;
   dnsNameserver: string[];
+  project?: string;
 }
 
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
@@ -24,6 +25,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--gateway <gateway>', "gateway address, or 'none' (default: the first address)")
     .option('--no-dhcp', 'disable DHCP')
     .option('--dns-nameserver <dns-nameserver>', 'DNS server for this subnet (repeatable)', collectValues, [])
+    .option('--project <project>', 'create the subnet in this project (name or ID)')
     .action(async (name: string, o: SubnetCreateOptions, cmd: Command) => {
       let ipVersion: 4 | 6 | undefined;
       if (o.ipVersion !== undefined) {
@@ -35,7 +37,11 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       }
       await runEach(cmd, ctx, async (conn, fctx) =>
         neutronRow(
-          await conn.cloudLayer.createSubnet({
+          // --project (issue 14): created (and --network resolved) by a connection scoped to that project.
+          await (o.project
+            ? await connectionInProject(conn, o.project, { signal: fctx.signal })
+            : conn
+          ).cloudLayer.createSubnet({
             name,
             network: o.network,
             cidr: o.subnetRange,

@@ -69,7 +69,7 @@ export class NetworkFacade extends ComputeFacade {
     return networkManage.deleteSubnet(this.core, ref, o);
   }
 
-  /** Routers: create (optionally with an external gateway), set/clear the gateway, add a subnet, delete. */
+  /** Routers: create (optionally with an external gateway), set/clear the gateway, add/remove a subnet, delete. */
   createRouter(name: string, o: Parameters<typeof networkManage.createRouter>[2] = {}) {
     return networkManage.createRouter(this.core, name, o);
   }
@@ -80,6 +80,10 @@ export class NetworkFacade extends ComputeFacade {
 
   addRouterSubnet(router: Ref, subnet: Ref, o: { signal?: AbortSignal } = {}): Promise<void> {
     return networkManage.addRouterSubnet(this.core, router, subnet, o);
+  }
+
+  removeRouterSubnet(router: Ref, subnet: Ref, o: { signal?: AbortSignal } = {}): Promise<void> {
+    return networkManage.removeRouterSubnet(this.core, router, subnet, o);
   }
 
   deleteRouter(ref: Ref, o: { signal?: AbortSignal } = {}): Promise<boolean> {

@@ -157,6 +157,17 @@ export async function addRouterSubnet(core: CloudCore, router: Ref, subnet: Ref,
   }
 }
 
+/** Detach a subnet (name or id) from the router. */
+export async function removeRouterSubnet(core: CloudCore, router: Ref, subnet: Ref, o: Signal = {}): Promise<void> {
+  const r = await mustRouter(core, router, o);
+  const s = await mustGet(subnet, 'subnet', (x) => getSubnet(core, x, o));
+  try {
+    await core.network.removeRouterInterface(r.id, s.id, { signal: o.signal });
+  } finally {
+    core.invalidateCaches();
+  }
+}
+
 /** False when it does not exist. */
 export async function deleteRouter(core: CloudCore, ref: Ref, o: Signal = {}): Promise<boolean> {
   const r = await getRouter(core, ref, o);

@@ -177,6 +177,14 @@ export class NetworkClient {
     );
     await res.dump();
   }
+  /** PUT /routers/{id}/remove_router_interface with `{ subnet_id }`. */
+  async removeRouterInterface(id: string, subnetId: string, opts?: CallOptions): Promise<void> {
+    const res = await this.http.put(
+      `/routers/${seg(id)}/remove_router_interface`,
+      callOpts(opts, { json: { subnet_id: subnetId } }),
+    );
+    await res.dump();
+  }
 
   // --- floating IPs ---
   listFloatingIps(opts?: ListOptions): AsyncIterable<NeutronFloatingIp> {
