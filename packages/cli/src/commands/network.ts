@@ -4,6 +4,7 @@ import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
 import { runEach, runList, withOutputOptions } from '../run.ts';
 import { deleteCommand, sortedRow } from './common.ts';
+import { registerCreatePrivate } from './network-private.ts';
 
 /** A Neutron record as OSC's create commands print it: every field, sorted, without links. */
 export function neutronRow(raw: ApiObject): Row {
@@ -54,6 +55,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         );
       },
     );
+
+  registerCreatePrivate(network, ctx);
 
   deleteCommand(network, ctx, {
     kind: 'network',
