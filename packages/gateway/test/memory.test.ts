@@ -1,5 +1,5 @@
 /**
- * The gateway streams blobs: a 32 MiB image uploaded and downloaded through it (gateway and devcloud in a child
+ * The gateway streams blobs: a 64 MiB image uploaded and downloaded through it (gateway and devcloud in a child
  * process run with --expose-gc and collected before each sample, the client here) while the child's peak memory
  * growth stays well under the image's size. Measured apart from the client on purpose: in one process, Connect's
  * client side held the whole download until the stream ended (round 1's 1.1 GB was that, not the gateway).
@@ -16,9 +16,15 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { TransferService, UploadImageMetadataSchema } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
 
 const MIB = 1024 * 1024;
-const SIZE_MB = 32;
-/** Generous: a buffered blob would grow memory by the whole 32 MiB. */
-const BOUND_MB = 24;
+const SIZE_MB = 64;
+/**
+ * Well under the blob's size, so a gateway that buffered it fails, and well over the noise: the peak is sampled
+ * every 100 ms after a collection, and devcloud (in the same child) holds its side of the stream too (seen: 3–13 MB, once
+ * 27 MB at 32 MiB with the rest of the fast suite running beside it).
+ */
+const BOUND_MB = 48;
+/** Resident memory also keeps what the allocator has not given back: still under the blob, with more room. */
+const RSS_BOUND_MB = 60;
 
 describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, () => {
   let child: ChildProcessByStdio<Writable, Readable, null>;
@@ -51,7 +57,7 @@ describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, 
     }
   });
 
-  it(`uploads and downloads ${SIZE_MB} MiB with the gateway's memory growth under ${BOUND_MB} MB each way`, async () => {
+  it(`uploads and downloads ${SIZE_MB} MiB with the gateway holding under ${BOUND_MB} MB of buffers (RSS under ${RSS_BOUND_MB} MB) each way`, async () => {
     const client = createClient(TransferService, createGrpcTransport({ baseUrl: ready.grpcUrl }));
     const auth = { headers: { authorization: `Bearer ${ready.token}` } };
     const block = randomBytes(MIB);
@@ -77,7 +83,7 @@ describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, 
     const up = await client.uploadImage(upload(), auth);
     assert.equal(up.bytes, BigInt(SIZE_MB * MIB));
     const upMem = JSON.parse(await ask('report'));
-    assert.ok(upMem.rssGrowthMb < BOUND_MB, `upload: gateway RSS grew by ${upMem.rssGrowthMb} MB`);
+    assert.ok(upMem.rssGrowthMb < RSS_BOUND_MB, `upload: gateway RSS grew by ${upMem.rssGrowthMb} MB`);
     assert.ok(
       upMem.arrayBuffersGrowthMb < BOUND_MB,
       `upload: the gateway's buffers grew by ${upMem.arrayBuffersGrowthMb} MB`,
@@ -102,7 +108,7 @@ describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, 
     assert.equal(bytes, SIZE_MB * MIB);
     assert.equal(got.digest('hex'), sha256);
     assert.equal(sent, sha256);
-    assert.ok(downMem.rssGrowthMb < BOUND_MB, `download: gateway RSS grew by ${downMem.rssGrowthMb} MB`);
+    assert.ok(downMem.rssGrowthMb < RSS_BOUND_MB, `download: gateway RSS grew by ${downMem.rssGrowthMb} MB`);
     assert.ok(
       downMem.arrayBuffersGrowthMb < BOUND_MB,
       `download: the gateway's buffers grew by ${downMem.arrayBuffersGrowthMb} MB`,
