@@ -9,21 +9,16 @@
  *
  *   npm run bench:fanout            # CLOUDS=10 DELAY_MS=50 RUNS=15
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { type CloudConfig, collect, MultiCloud } from '@ocx/sdk';
+import { isMainThread } from 'node:worker_threads';
+import { collect, MultiCloud } from '@ocx/sdk';
+import { configFor, type MiniCloud, median, serveClouds, startCloudsWorker } from './lib/mini-clouds.ts';
 
 const CLOUDS = Number(process.env.CLOUDS ?? 10);
 const DELAY_MS = Number(process.env.DELAY_MS ?? 50);
 const RUNS = Number(process.env.RUNS ?? 15);
 const SERVERS_PER_CLOUD = 20;
-
-interface MiniCloud {
-  name: string;
-  base: string;
-  server: Server;
-}
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -105,54 +100,9 @@ async function startMiniCloud(name: string): Promise<MiniCloud> {
   return { name, base, server };
 }
 
-function configFor(c: { name: string; base: string }): CloudConfig {
-  return {
-    name: c.name,
-    regionName: 'RegionOne',
-    regions: ['RegionOne'],
-    authType: 'password',
-    auth: {
-      auth_url: `${c.base}/identity/v3`,
-      username: 'bench',
-      password: 'bench-secret',
-      project_name: 'bench',
-      user_domain_id: 'default',
-      project_domain_id: 'default',
-    },
-    interface: 'public',
-    identityApiVersion: '3',
-    services: {},
-    verify: true,
-    extra: {},
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-/** Worker side: start the clouds, report their base URLs, keep serving until told to stop. */
-async function serveClouds(): Promise<void> {
-  const clouds = await Promise.all(Array.from({ length: CLOUDS }, (_, i) => startMiniCloud(`cloud${i}`)));
-  parentPort?.postMessage(clouds.map((c) => ({ name: c.name, base: c.base })));
-  parentPort?.once('message', () => {
-    for (const c of clouds) {
-      c.server.closeAllConnections();
-      c.server.close();
-    }
-    parentPort?.close();
-  });
-}
-
 async function main(): Promise<void> {
-  const worker = new Worker(new URL(import.meta.url), { env: process.env });
-  const clouds = await new Promise<Array<{ name: string; base: string }>>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const multi = await MultiCloud.connect({ clouds: clouds.map(configFor), deadlineMs: 10_000 });
+  const { worker, clouds } = await startCloudsWorker(new URL(import.meta.url));
+  const multi = await MultiCloud.connect({ clouds: clouds.map((c) => configFor(c, 'bench')), deadlineMs: 10_000 });
   try {
     if (multi.connectFailures.length) {
       for (const f of multi.connectFailures) console.error(`connect failed: ${f.error.summary()}`);
@@ -212,4 +162,4 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) await main();
-else await serveClouds();
+else await serveClouds(CLOUDS, startMiniCloud);

@@ -11,11 +11,12 @@
  *
  *   npm run bench:quotas            # CLOUDS=10 PROJECTS=3 DELAY_MS=50 RUNS=11
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { type CloudConfig, listMyProjects, listQuotas, MultiCloud, projectQuotas } from '@ocx/sdk';
+import { isMainThread } from 'node:worker_threads';
+import { listMyProjects, listQuotas, MultiCloud, projectQuotas } from '@ocx/sdk';
+import { configFor, type MiniCloud, median, serveClouds, startCloudsWorker } from './lib/mini-clouds.ts';
 
 const CLOUDS = Number(process.env.CLOUDS ?? 10);
 const PROJECTS = Number(process.env.PROJECTS ?? 3);
@@ -27,7 +28,7 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function startMiniCloud(name: string): Promise<{ name: string; base: string; server: Server }> {
+async function startMiniCloud(name: string): Promise<MiniCloud> {
   let base = '';
   const projects = Array.from({ length: PROJECTS }, (_, i) => ({ id: `${name}-p${i}`, name: `proj${i}` }));
   const detail = (used: number) => ({ in_use: used, limit: 10, reserved: 0 });
@@ -119,53 +120,9 @@ async function startMiniCloud(name: string): Promise<{ name: string; base: strin
   return { name, base, server };
 }
 
-function configFor(c: { name: string; base: string }): CloudConfig {
-  return {
-    name: c.name,
-    regionName: 'RegionOne',
-    regions: ['RegionOne'],
-    authType: 'password',
-    auth: {
-      auth_url: `${c.base}/identity/v3`,
-      username: 'bench',
-      password: 'bench-secret',
-      project_name: 'proj0',
-      user_domain_id: 'default',
-      project_domain_id: 'default',
-    },
-    interface: 'public',
-    identityApiVersion: '3',
-    services: {},
-    verify: true,
-    extra: {},
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-async function serveClouds(): Promise<void> {
-  const clouds = await Promise.all(Array.from({ length: CLOUDS }, (_, i) => startMiniCloud(`cloud${i}`)));
-  parentPort?.postMessage(clouds.map((c) => ({ name: c.name, base: c.base })));
-  parentPort?.once('message', () => {
-    for (const c of clouds) {
-      c.server.closeAllConnections();
-      c.server.close();
-    }
-    parentPort?.close();
-  });
-}
-
 async function main(): Promise<void> {
-  const worker = new Worker(new URL(import.meta.url), { env: process.env });
-  const clouds = await new Promise<Array<{ name: string; base: string }>>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const multi = await MultiCloud.connect({ clouds: clouds.map(configFor), deadlineMs: 10_000 });
+  const { worker, clouds } = await startCloudsWorker(new URL(import.meta.url));
+  const multi = await MultiCloud.connect({ clouds: clouds.map((c) => configFor(c, 'proj0')), deadlineMs: 10_000 });
   try {
     if (multi.connectFailures.length) throw multi.connectFailures[0]?.error;
     // Warm up: every project's rescoped token cached and version discovery done, as in a long-running program.
@@ -230,4 +187,4 @@ async function main(): Promise<void> {
 }
 
 if (isMainThread) await main();
-else await serveClouds();
+else await serveClouds(CLOUDS, startMiniCloud);
