@@ -8,7 +8,7 @@ import type { TokenValidator, ValidatedToken } from '@ocx/sdk';
 import { type CallFailure, type Connection, ErrorCode, type FanOutContext, type MultiCloud, OcxError } from '@ocx/sdk';
 import type { UserClouds } from './auth/user-clouds.ts';
 import { toConnectError } from './errors.ts';
-import type { Filter, LocationFilter } from './gen/ocx/cloud/v1/common_pb.ts';
+import type { Filter, Location, LocationFilter } from './gen/ocx/cloud/v1/common_pb.ts';
 
 const FANOUT_GRACE_MS = 300;
 
@@ -149,4 +149,15 @@ export function targetCloud(scope: Scope, cloud: string): Connection {
     `name the cloud to create in (location.cloud); reachable: ${scope.multi.names().join(', ')}`,
     Code.InvalidArgument,
   );
+}
+
+/** The one cloud a create or transfer names by its Location (cloud, region, project). */
+export async function cloudAt(deps: GatewayDeps, ctx: HandlerContext, loc: Location | undefined): Promise<Connection> {
+  const scope = await scopeFor(deps, ctx, {
+    $typeName: 'ocx.cloud.v1.LocationFilter',
+    clouds: loc?.cloud ? [loc.cloud] : [],
+    region: loc?.region ?? '',
+    project: loc?.project,
+  });
+  return targetCloud(scope, loc?.cloud ?? '');
 }

@@ -3,24 +3,12 @@
  * (uploads pulled chunk by chunk, chunks ≤ 1 MiB, sha256 checked on upload and reported on download).
  */
 import { createHash } from 'node:crypto';
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
-import type { Connection } from '@ocx/sdk';
-import { type GatewayDeps, scopeFor, targetCloud } from '../context.ts';
+import type { ServiceImpl } from '@connectrpc/connect';
+import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
-import type { Location } from '../gen/ocx/cloud/v1/common_pb.ts';
 import type { PutObjectRequest, TransferService } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { MAX_CHUNK } from './transfers.ts';
-
-async function oneCloud(deps: GatewayDeps, ctx: HandlerContext, loc: Location | undefined): Promise<Connection> {
-  const scope = await scopeFor(deps, ctx, {
-    $typeName: 'ocx.cloud.v1.LocationFilter',
-    clouds: loc?.cloud ? [loc.cloud] : [],
-    region: loc?.region ?? '',
-    project: loc?.project,
-  });
-  return targetCloud(scope, loc?.cloud ?? '');
-}
 
 const objectPath = (container: string, object: string) =>
   `/${encodeURIComponent(container)}/${object.split('/').map(encodeURIComponent).join('/')}`;
@@ -36,7 +24,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
       if (!meta.container || !meta.object) throw invalidArgument('metadata.container and metadata.object are required');
       const want = meta.sha256.toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(want)) throw invalidArgument('metadata.sha256 (hex) is required');
-      const conn = await oneCloud(deps, ctx, meta.location);
+      const conn = await cloudAt(deps, ctx, meta.location);
       const hash = createHash('sha256');
       let bytes = 0;
       let refused: Error | undefined;
@@ -80,7 +68,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
 
     async *getObject(req, ctx) {
       if (!req.container || !req.object) throw invalidArgument('container and object are required');
-      const conn = await oneCloud(deps, ctx, req.location);
+      const conn = await cloudAt(deps, ctx, req.location);
       const hash = createHash('sha256');
       try {
         const res = await conn

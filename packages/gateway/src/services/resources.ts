@@ -1,7 +1,7 @@
 /** CloudService RPCs for flavors, images, keypairs, limits and floating IPs (nodepool's surface, shade semantics). */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { ErrorCode, isOcxError } from '@ocx/sdk';
-import { attrFilters, findOne, type GatewayDeps, listAcross, notFound, scopeFor, targetCloud } from '../context.ts';
+import { attrFilters, cloudAt, findOne, type GatewayDeps, listAcross, notFound, scopeFor } from '../context.ts';
 import { toComputeLimits, toFlavor, toImage, toKeypair, toLocation, toVolumeLimits } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
 import type { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
@@ -43,13 +43,7 @@ export function resourceHandlers(deps: GatewayDeps): Impl {
 
     async createImage(req, ctx) {
       if (!req.name) throw invalidArgument('name is required');
-      const scope = await scopeFor(deps, ctx, {
-        $typeName: 'ocx.cloud.v1.LocationFilter',
-        clouds: req.location?.cloud ? [req.location.cloud] : [],
-        region: req.location?.region ?? '',
-        project: req.location?.project,
-      });
-      const conn = targetCloud(scope, req.location?.cloud ?? '');
+      const conn = await cloudAt(deps, ctx, req.location);
       try {
         const image = await conn.cloudLayer.createImage(req.name, {
           data: req.data,
@@ -95,13 +89,7 @@ export function resourceHandlers(deps: GatewayDeps): Impl {
 
     async createKeypair(req, ctx) {
       if (!req.name) throw invalidArgument('name is required');
-      const scope = await scopeFor(deps, ctx, {
-        $typeName: 'ocx.cloud.v1.LocationFilter',
-        clouds: req.location?.cloud ? [req.location.cloud] : [],
-        region: req.location?.region ?? '',
-        project: req.location?.project,
-      });
-      const conn = targetCloud(scope, req.location?.cloud ?? '');
+      const conn = await cloudAt(deps, ctx, req.location);
       try {
         return { keypair: toKeypair(await conn.cloudLayer.createKeypair(req.name, req.publicKey || undefined)) };
       } catch (err) {

@@ -5,13 +5,13 @@ import { guardStream } from '../auth/stream-guard.ts';
 import {
   attrFilters,
   callerOf,
+  cloudAt,
   findOne,
   type GatewayDeps,
   listAcross,
   notFound,
   type Scope,
   scopeFor,
-  targetCloud,
 } from '../context.ts';
 import { toServer } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
@@ -40,13 +40,7 @@ async function scopeOfSpec(deps: GatewayDeps, ctx: HandlerContext, spec: ServerS
   if (!spec?.name) throw invalidArgument('spec.name is required');
   if (!spec.flavor) throw invalidArgument('spec.flavor is required');
   if (!spec.image) throw invalidArgument('spec.image is required');
-  const scope = await scopeFor(deps, ctx, {
-    $typeName: 'ocx.cloud.v1.LocationFilter',
-    clouds: spec.location?.cloud ? [spec.location.cloud] : [],
-    region: spec.location?.region ?? '',
-    project: spec.location?.project,
-  });
-  return { scope, conn: targetCloud(scope, spec.location?.cloud ?? ''), spec };
+  return { conn: await cloudAt(deps, ctx, spec.location), spec };
 }
 
 async function boot(conn: Connection, spec: ServerSpec, signal: AbortSignal): Promise<Server> {

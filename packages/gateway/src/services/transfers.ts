@@ -6,7 +6,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type Connection, ErrorCode, isOcxError, OcxError } from '@ocx/sdk';
-import { findOne, type GatewayDeps, notFound, scopeFor, targetCloud } from '../context.ts';
+import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
 import type {
@@ -49,13 +49,7 @@ async function upload(
 ) {
   if (!meta.name) throw invalidArgument('metadata.name is required');
   if (!/^[0-9a-f]{64}$/i.test(meta.sha256)) throw invalidArgument('metadata.sha256 (hex) is required');
-  const scope = await scopeFor(deps, ctx, {
-    $typeName: 'ocx.cloud.v1.LocationFilter',
-    clouds: meta.location?.cloud ? [meta.location.cloud] : [],
-    region: meta.location?.region ?? '',
-    project: meta.location?.project,
-  });
-  const conn = targetCloud(scope, meta.location?.cloud ?? '');
+  const conn = await cloudAt(deps, ctx, meta.location);
   const hash = createHash('sha256');
   const count: { bytes: number; started: boolean; error?: Error } = { bytes: 0, started: false };
   const image = await conn.cloudLayer
@@ -105,13 +99,7 @@ async function transferUrl(deps: GatewayDeps, ctx: HandlerContext, req: CreateTr
   if (!req.container || !req.object) throw invalidArgument('container and object are required');
   const method = (req.method || 'GET').toUpperCase();
   if (method !== 'GET' && method !== 'PUT') throw invalidArgument('method is GET or PUT');
-  const scope = await scopeFor(deps, ctx, {
-    $typeName: 'ocx.cloud.v1.LocationFilter',
-    clouds: req.location?.cloud ? [req.location.cloud] : [],
-    region: req.location?.region ?? '',
-    project: req.location?.project,
-  });
-  const conn = targetCloud(scope, req.location?.cloud ?? '');
+  const conn = await cloudAt(deps, ctx, req.location);
   const where = { cloud: conn.cloud, region: conn.region };
   const swift = conn.client('object-store');
   const accountUrl = await swift.endpoint({ signal: ctx.signal });
