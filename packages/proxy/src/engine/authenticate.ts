@@ -7,7 +7,7 @@ import type { ValidatedToken } from '../keystone.ts';
 import { type ParsedPath, parsePath } from '../paths.ts';
 import { publicOrigin } from '../rewrite.ts';
 import { HttpError, type RequestLike, type RequestState } from './context.ts';
-import { hasJsonBody, header, readLimited, requestTarget } from './http-util.ts';
+import { hasJsonBody, header, jsonDepth, MAX_JSON_DEPTH, readLimited, requestTarget } from './http-util.ts';
 import type { Stage } from './pipeline.ts';
 
 /**
@@ -160,6 +160,9 @@ export const authenticate: Stage = async (eng, call, next) => {
   call.st = st;
   if (hasJsonBody(req, call.method, call.service)) {
     st.body = await readLimited(req, eng.o.maxJsonBodyBytes, call.service);
+    if (jsonDepth(st.body) > MAX_JSON_DEPTH) {
+      throw new HttpError(errorResponse(call.service, 400, `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`));
+    }
     try {
       st.json = st.body.length ? JSON.parse(st.body.toString('utf8')) : undefined;
     } catch {

@@ -153,3 +153,29 @@ export async function readLimited(req: IncomingMessage, max: number, service: st
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * JSON nesting beyond this is refused before parsing: the proxy re-serialises bodies it changes, and V8's
+ * JSON.stringify recurses (a 36k-deep array overflowed the stack). OpenStack's Python services stop near the same
+ * depth (the interpreter's recursion limit is 1000).
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** The deepest `[`/`{` nesting of a JSON text, counted outside strings; O(n), no parse. */
+export function jsonDepth(buf: Buffer): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
