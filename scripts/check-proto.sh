@@ -12,9 +12,9 @@ buf lint
 
 echo "== buf generate (committed code up to date)"
 buf generate -o "$tmp/gen"
-if ! diff -r "$tmp/gen/packages/gateway/src/gen" packages/gateway/src/gen >"$tmp/diff" 2>&1; then
+if ! diff -r "$tmp/gen/packages/sdk/src/gen" packages/sdk/src/gen >"$tmp/diff" 2>&1; then
   head -40 "$tmp/diff"
-  echo "check-proto: packages/gateway/src/gen differs from 'buf generate' output: run 'buf generate' and commit" >&2
+  echo "check-proto: packages/sdk/src/gen differs from 'buf generate' output: run 'buf generate' and commit" >&2
   exit 1
 fi
 

@@ -6,9 +6,9 @@
 import { Code, ConnectError, createContextKey, type HandlerContext } from '@connectrpc/connect';
 import type { TokenValidator, ValidatedToken } from '@ocx/sdk';
 import { type CallFailure, type Connection, ErrorCode, type FanOutContext, type MultiCloud, OcxError } from '@ocx/sdk';
+import type { Filter, Location, LocationFilter } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import type { UserClouds } from './auth/user-clouds.ts';
 import { toConnectError } from './errors.ts';
-import type { Filter, Location, LocationFilter } from './gen/ocx/cloud/v1/common_pb.ts';
 
 const FANOUT_GRACE_MS = 300;
 

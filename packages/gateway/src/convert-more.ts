@@ -6,13 +6,13 @@ import type {
   SecurityGroup as SdkSecurityGroup,
   Volume as SdkVolume,
 } from '@ocx/sdk';
-import { stringMap, toLocation } from './convert.ts';
 import type {
   FloatingIpSchema,
   NetworkSchema,
   SecurityGroupSchema,
   VolumeSchema,
-} from './gen/ocx/cloud/v1/resources_pb.ts';
+} from '@ocx/sdk/gen/ocx/cloud/v1/resources_pb';
+import { stringMap, toLocation } from './convert.ts';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.trunc(v) : 0);

@@ -8,7 +8,7 @@ import type {
   Location as SdkLocation,
   Server as SdkServer,
 } from '@ocx/sdk';
-import type { LocationSchema } from './gen/ocx/cloud/v1/common_pb.ts';
+import type { LocationSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import type {
   ComputeLimitsSchema,
   FlavorSchema,
@@ -16,7 +16,7 @@ import type {
   KeypairSchema,
   ServerSchema,
   VolumeLimitsSchema,
-} from './gen/ocx/cloud/v1/resources_pb.ts';
+} from '@ocx/sdk/gen/ocx/cloud/v1/resources_pb';
 
 /** Strings stay strings; everything else is JSON. null/undefined entries are dropped. */
 export function stringMap(obj: Record<string, unknown> | null | undefined): Record<string, string> {

@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type CallFailure, ErrorCode, isOcxError, type OcxError } from '@ocx/sdk';
-import { type CloudFailure, ErrorDetailSchema } from './gen/ocx/cloud/v1/common_pb.ts';
+import { type CloudFailure, ErrorDetailSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 
 export const GRPC_CODE_OF: Readonly<Record<string, Code>> = {
   [ErrorCode.AUTH_FAILED]: Code.Unauthenticated,

@@ -1,6 +1,6 @@
 /** grpc.health.v1.Health: SERVING for the whole server ('') and each served service; NOT_FOUND for others. */
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
-import { type Health, HealthCheckResponse_ServingStatus as Status } from './gen/grpc/health/v1/health_pb.ts';
+import { type Health, HealthCheckResponse_ServingStatus as Status } from '@ocx/sdk/gen/grpc/health/v1/health_pb';
 
 export function healthService(served: () => readonly string[], closing: AbortSignal): ServiceImpl<typeof Health> {
   const statusOf = (service: string): Status => {

@@ -6,7 +6,7 @@
 import { createRegistry, type DescFile, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { Code, type ServiceImpl } from '@connectrpc/connect';
-import type { ServerReflection, ServerReflectionRequest } from './gen/grpc/reflection/v1/reflection_pb.ts';
+import type { ServerReflection, ServerReflectionRequest } from '@ocx/sdk/gen/grpc/reflection/v1/reflection_pb';
 
 function withDeps(file: DescFile, out: Map<string, DescFile> = new Map()): Map<string, DescFile> {
   if (out.has(file.proto.name)) return out;

@@ -6,7 +6,7 @@ import { type Client, createClient, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import { type CloudsConfig, createSession, loadCloudsConfig } from '@ocx/sdk';
-import { CloudService } from '../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/server.ts';
 
 export interface Env {

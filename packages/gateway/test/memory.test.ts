@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { TransferService, UploadImageMetadataSchema } from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
+import { TransferService, UploadImageMetadataSchema } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 
 const MIB = 1024 * 1024;
 const SIZE_MB = 64;

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { CloudService } from '../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
-import { ErrorDetailSchema } from '../src/gen/ocx/cloud/v1/common_pb.ts';
+import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
+import { ErrorDetailSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import { connectTransport, type Env, grpcWebTransport, startEnv } from './helpers.ts';
 
 async function rejects(p: Promise<unknown>, code: Code): Promise<ConnectError> {

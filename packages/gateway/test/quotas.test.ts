@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Client, Code, ConnectError, createClient } from '@connectrpc/connect';
 import { type Connection, MultiCloud } from '@ocx/sdk';
-import { ErrorDetailSchema } from '../src/gen/ocx/cloud/v1/common_pb.ts';
-import { QuotaService } from '../src/gen/ocx/cloud/v1/quota_service_pb.ts';
+import { ErrorDetailSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
+import { QuotaService } from '@ocx/sdk/gen/ocx/cloud/v1/quota_service_pb';
 import { type Env, startEnv } from './helpers.ts';
 
 const GiB = 2n ** 30n;

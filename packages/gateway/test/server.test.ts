@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
 import { createSession, isOcxError } from '@ocx/sdk';
-import { Health, HealthCheckResponse_ServingStatus as Status } from '../src/gen/grpc/health/v1/health_pb.ts';
-import { AuthService } from '../src/gen/ocx/auth/v1/auth_service_pb.ts';
-import { CloudService } from '../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { Health, HealthCheckResponse_ServingStatus as Status } from '@ocx/sdk/gen/grpc/health/v1/health_pb';
+import { AuthService } from '@ocx/sdk/gen/ocx/auth/v1/auth_service_pb';
+import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { startGateway } from '../src/server.ts';
 import { type Env, startEnv } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { createSession, MemoryTokenCache } from '@ocx/sdk';
-import { WatchServersResponse_EventType as EventType } from '../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { WatchServersResponse_EventType as EventType } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type Env, startEnv } from './helpers.ts';
 
 describe('gateway: stream credentials', { timeout: 60_000 }, () => {

@@ -12,7 +12,7 @@ import {
   type PutObjectRequest,
   TransferService,
   type UploadImageRequest,
-} from '../src/gen/ocx/cloud/v1/transfer_service_pb.ts';
+} from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 import { MAX_CHUNK } from '../src/services/transfers.ts';
 import { type Env, startEnv } from './helpers.ts';
 
@@ -85,7 +85,7 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
       const c = ConnectError.from(e);
       return c.code === Code.InvalidArgument && /do not match/.test(c.message);
     });
-    const { CloudService } = await import('../src/gen/ocx/cloud/v1/cloud_service_pb.ts');
+    const { CloudService } = await import('@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb');
     const left = await createClient(CloudService, env.grpc).listImages(
       { filter: { nameOrId: 'gw-bad-img' } },
       env.auth,

@@ -11,7 +11,7 @@ import { createSession } from '@ocx/sdk';
 import {
   WatchServersResponse_EventType as EventType,
   type WatchServersResponse,
-} from '../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
+} from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type Env, startEnv } from './helpers.ts';
 
 interface Watch {

@@ -1,10 +1,10 @@
 /** CloudService's Ansible read surface: networks, volumes, security groups, floating IPs over many clouds. */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { filterList } from '@ocx/sdk';
+import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { attrFilters, type GatewayDeps, listAcross, scopeFor } from '../context.ts';
 import { toFloatingIp, toNetwork, toSecurityGroup, toVolume } from '../convert-more.ts';
 import { cloudFailure } from '../errors.ts';
-import type { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 
 export function ansibleHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
   const key = (v: string | undefined) => v || undefined;

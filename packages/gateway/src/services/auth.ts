@@ -1,8 +1,8 @@
 /** ocx.auth.v1.AuthService: an application credential of the home Keystone exchanged for a token (for scripts). */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type CloudConfig, createSession } from '@ocx/sdk';
+import type { AuthService } from '@ocx/sdk/gen/ocx/auth/v1/auth_service_pb';
 import { invalidArgument, toConnectError } from '../errors.ts';
-import type { AuthService } from '../gen/ocx/auth/v1/auth_service_pb.ts';
 
 export function authHandlers(home: CloudConfig): ServiceImpl<typeof AuthService> {
   return {

@@ -6,10 +6,10 @@
  */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { type Connection, canonicalServiceType, type FanOutContext } from '@ocx/sdk';
+import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type GatewayDeps, listAcross, scopeFor } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { cloudFailure } from '../errors.ts';
-import type { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 
 const DISCOVERED = new Set(['compute', 'block-storage', 'image', 'network']);
 

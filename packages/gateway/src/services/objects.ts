@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServiceImpl } from '@connectrpc/connect';
+import type { PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
-import type { PutObjectRequest, TransferService } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { MAX_CHUNK } from './transfers.ts';
 
 const objectPath = (container: string, object: string) =>

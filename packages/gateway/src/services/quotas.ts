@@ -14,10 +14,10 @@ import {
   type ReassignKind,
   reassign,
 } from '@ocx/sdk';
+import type { QuotaService } from '@ocx/sdk/gen/ocx/cloud/v1/quota_service_pb';
 import { type GatewayDeps, scopeFor, targetCloud } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
-import type { QuotaService } from '../gen/ocx/cloud/v1/quota_service_pb.ts';
 
 const KINDS: readonly ReassignKind[] = ['volume', 'server', 'network', 'floatingip', 'container', 'image'];
 

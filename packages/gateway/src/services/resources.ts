@@ -1,10 +1,10 @@
 /** CloudService RPCs for flavors, images, keypairs, limits and floating IPs (nodepool's surface, shade semantics). */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { ErrorCode, isOcxError } from '@ocx/sdk';
+import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { attrFilters, cloudAt, findOne, type GatewayDeps, listAcross, notFound, scopeFor } from '../context.ts';
 import { toComputeLimits, toFlavor, toImage, toKeypair, toLocation, toVolumeLimits } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
-import type { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 
 type Impl = Partial<ServiceImpl<typeof CloudService>>;
 

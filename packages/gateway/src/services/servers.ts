@@ -1,6 +1,12 @@
 /** CloudService server RPCs: Create/Delete/Get/List, WaitForServer and CreateServerStream through the shared watch, WatchServers. */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type Connection, filterList, OcxError, type Server } from '@ocx/sdk';
+import {
+  type CloudService,
+  WatchServersResponse_EventType as EventType,
+  type ServerSpec,
+} from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
+import type { Filter } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import { guardStream } from '../auth/stream-guard.ts';
 import {
   attrFilters,
@@ -15,12 +21,6 @@ import {
 } from '../context.ts';
 import { toServer } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
-import {
-  type CloudService,
-  WatchServersResponse_EventType as EventType,
-  type ServerSpec,
-} from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
-import type { Filter } from '../gen/ocx/cloud/v1/common_pb.ts';
 import type { ServerEvent, ServerWatchHub } from '../watch/hub.ts';
 import { EventQueue } from '../watch/queue.ts';
 import { waitThroughHub } from '../watch/wait.ts';

@@ -6,15 +6,15 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type Connection, ErrorCode, isOcxError, OcxError } from '@ocx/sdk';
-import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
-import { toImage } from '../convert.ts';
-import { invalidArgument, toConnectError } from '../errors.ts';
 import type {
   CreateTransferUrlRequest,
   TransferService,
   UploadImageMetadata,
   UploadImageRequest,
-} from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
+} from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
+import { toImage } from '../convert.ts';
+import { invalidArgument, toConnectError } from '../errors.ts';
 
 export const MAX_CHUNK = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { createSession, loadCloudsConfig, NetworkClient, type Session } from '@ocx/sdk';
-import { CloudService } from '../../src/gen/ocx/cloud/v1/cloud_service_pb.ts';
+import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type Gateway, startGateway } from '../../src/server.ts';
 
 const REAL = process.env.OCX_TEST_TARGET === 'real';
