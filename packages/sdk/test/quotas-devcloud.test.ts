@@ -188,7 +188,12 @@ describe('projects and quotas on devcloud (idp by password, sp1 by K2K)', { time
         `sp1:volume.gigabytes_lvmdriver-1=${5 * GiB}`,
       ],
     );
-    await assert.rejects(listQuotas(multi, { projects: ['no-such-project'] }), { code: 'NOT_FOUND' });
+    await assert.rejects(listQuotas(multi, { projects: ['no-such-project'] }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NOT_FOUND');
+      // The answer says where it looked: each cloud with the projects the user has there.
+      assert.match(err.message, /'no-such-project' on the selected clouds \(the user's projects: .*idp: .*demo/);
+      return true;
+    });
   });
 
   it('each answer follows the current project list (projects read ahead from the last answer are checked)', async () => {

@@ -90,10 +90,13 @@ const knownProjects = new WeakMap<Connection, MyProject[]>();
  */
 export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}): Promise<QuotasOutcome> {
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  /** What each cloud listed, to say where a named project was looked for when none matched. */
+  const seen: string[] = [];
   const outcome = await multi.call(
     async (conn, _name, ctx) => {
       const speculate = !isSynnefoCloud(conn.config);
       const listed0 = projectsOf(conn, ctx).then((ps) => {
+        seen.push(`${conn.cloud}: ${ps.map((p) => p.name ?? p.id).join(', ') || 'none'}`);
         if (speculate) knownProjects.set(conn, ps);
         return ps;
       });
@@ -163,7 +166,8 @@ export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}
   if (opts.projects && opts.projects.length > 0 && result.projects.length === 0 && result.failures.length === 0) {
     throw new OcxError(
       ErrorCode.NOT_FOUND,
-      `no project named or with id ${opts.projects.map((p) => `'${p}'`).join(', ')} on the selected clouds`,
+      `no project named or with id ${opts.projects.map((p) => `'${p}'`).join(', ')} on the selected clouds ` +
+        `(the user's projects: ${seen.sort().join('; ')})`,
     );
   }
   return result;
