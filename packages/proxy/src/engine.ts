@@ -11,6 +11,7 @@ import { OcxError } from '@ocx/sdk';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import type { Breakers } from './breaker.ts';
+import { DatabaseUnavailableError } from './db/errors.ts';
 import * as authenticateStage from './engine/authenticate.ts';
 import { HttpError, type RequestState, type ValidationEntry } from './engine/context.ts';
 import * as credentialsStage from './engine/credentials.ts';
@@ -60,6 +61,8 @@ export interface EngineOptions {
   validationCacheMs: number;
   maxJsonBodyBytes: number;
   maxRewriteBytes: number;
+  /** How long a create's mapping write is retried while the database is away (default 10 s). */
+  mappingWriteRetryMs?: number | undefined;
   /** The native lane in front (nginx): routes to offer it; the client's address comes as X-OCX-Peer. */
   lane?: RouteLane | undefined;
   /** Peer proxy discovery for token injection: target → proxy root, if any. */
@@ -207,6 +210,11 @@ export class Engine {
 
   errorToResponse(err: unknown, service: string): ProxyResponse {
     if (err instanceof HttpError) return err.response;
+    if (err instanceof DatabaseUnavailableError) {
+      // The database restarting or locked elsewhere: a clear, retryable 503, never a 500 with a stack in the log.
+      this.o.logger.warn({ err: { message: err.message } }, 'request failed: database unavailable');
+      return errorResponse(service, 503, 'The federation proxy cannot reach its database just now; try again.');
+    }
     if (err instanceof OcxError) {
       this.o.logger.warn({ err: err.toJSON() }, 'request failed');
       return errorResponse(service, statusForError(err), err.message);

@@ -37,6 +37,8 @@ export interface StartProxyOptions {
   db?: string | undefined;
   /** Where to find clouds.yaml when `homeCloud` is a name (default: openstacksdk's search path). */
   cloudsFile?: string | undefined;
+  /** SQLite: longest wait, off the event loop, for another process's write lock (default 5 s). */
+  dbBusyWaitMs?: number | undefined;
   /** Upstream deadline for one forwarded call, to response headers (default 60 s). */
   upstreamTimeoutMs?: number | undefined;
   /** A streamed body idle for this long is cut (default 120 s). */
@@ -53,6 +55,8 @@ export interface StartProxyOptions {
   missTtlMs?: number | undefined;
   maxJsonBodyBytes?: number | undefined;
   maxRewriteBytes?: number | undefined;
+  /** How long the mapping write of a create is retried while the database is away before the create is undone (10 s). */
+  mappingWriteRetryMs?: number | undefined;
   breakerFailureThreshold?: number | undefined;
   breakerOpenMs?: number | undefined;
   /** A client must send its whole request head within this (slowloris; default 20 s). */
@@ -140,7 +144,10 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     });
   const metrics = new ProxyMetrics({ defaultMetrics: false });
   const agent = createAgent();
-  const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite');
+  const database = await openDatabase(opts.db ?? 'ocx-proxy.sqlite', {
+    busyWaitMs: opts.dbBusyWaitMs,
+    onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'a database connection was lost'),
+  });
   const db = database.db;
 
   // Deployment-wide values shared by replicas through the database.
@@ -259,6 +266,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     validationCacheMs: opts.validationCacheMs ?? 15_000,
     maxJsonBodyBytes: opts.maxJsonBodyBytes ?? 1024 * 1024,
     maxRewriteBytes: opts.maxRewriteBytes ?? 32 * 1024 * 1024,
+    mappingWriteRetryMs: opts.mappingWriteRetryMs,
     peerProxyFor,
     peers: { users: opts.peerUsers ?? [], role: opts.peerRole ?? 'service' },
     peerToken: async (targetId) => {

@@ -2,11 +2,19 @@
  * Open the proxy database: SQLite through node:sqlite by default (one file, WAL, shareable by several
  * processes on one host), PostgreSQL (`postgres://…`) when replicas on several hosts share state.
  */
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Driver, Kysely, PostgresDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { GuardedDriver } from './errors.ts';
 import { migrations } from './migrations.ts';
 import type { ProxyDatabase } from './schema.ts';
-import { NodeSqliteDatabase } from './sqlite-adapter.ts';
+import { NodeSqliteDialect, type NodeSqliteOptions } from './sqlite-driver.ts';
+
+/** PostgreSQL through node-postgres, its "server away" failures converted (db/errors.ts). */
+class GuardedPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    return new GuardedDriver(super.createDriver(), 'postgres');
+  }
+}
 
 export interface OpenedDatabase {
   db: Kysely<ProxyDatabase>;
@@ -14,7 +22,12 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-export async function openDatabase(spec: string): Promise<OpenedDatabase> {
+export interface DatabaseOptions extends NodeSqliteOptions {
+  /** Called when an idle PostgreSQL connection fails (the server restarted); the pool drops it either way. */
+  onIdleError?: (err: Error) => void;
+}
+
+export async function openDatabase(spec: string, opts: DatabaseOptions = {}): Promise<OpenedDatabase> {
   let db: Kysely<ProxyDatabase>;
   let kind: OpenedDatabase['kind'];
   if (/^postgres(ql)?:\/\//.test(spec)) {
@@ -25,12 +38,18 @@ export async function openDatabase(spec: string): Promise<OpenedDatabase> {
       max: 10,
       connectionTimeoutMillis: 10_000,
       statement_timeout: 10_000,
+      // The client's own deadline on every query: statement_timeout is the server's and does not cover a
+      // server that went away without closing the connection.
+      query_timeout: 15_000,
     });
-    db = new Kysely<ProxyDatabase>({ dialect: new PostgresDialect({ pool }) });
+    // An idle connection the server closed (a restart) is an 'error' event on the pool; unhandled, it would end
+    // the process. The pool replaces the connection; the next query connects anew.
+    pool.on('error', (err: Error) => opts.onIdleError?.(err));
+    db = new Kysely<ProxyDatabase>({ dialect: new GuardedPostgresDialect({ pool }) });
     kind = 'postgres';
   } else {
     const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
-    db = new Kysely<ProxyDatabase>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(path) }) });
+    db = new Kysely<ProxyDatabase>({ dialect: new NodeSqliteDialect(path, opts) });
     kind = 'sqlite';
   }
   await migrate(db);

@@ -11,6 +11,7 @@ import { pathFor, resourceOf } from '../paths.ts';
 import { type LinkMap, rewriteJson } from '../rewrite.ts';
 import { type Credential, HttpError, type RequestState } from './context.ts';
 import { countedBody, originAndPath, streamBody } from './http-util.ts';
+import { MappingNotStoredError } from './learn.ts';
 import type { Stage } from './pipeline.ts';
 
 /** Stage: the upstream call with the credential found, and the answer (learned, published) to the client. */
@@ -139,7 +140,13 @@ export async function forward(
     return status;
   }
   const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  const out = await eng.finishBuffered(st, targetId, status, outHeaders, raw, map, exts, ctx);
+  let out: Awaited<ReturnType<typeof finishBuffered>>;
+  try {
+    out = await eng.finishBuffered(st, targetId, status, outHeaders, raw, map, exts, ctx);
+  } catch (err) {
+    if (err instanceof MappingNotStoredError) throw await undoCreate(eng, st, cred, url, targetId, err);
+    throw err;
+  }
   if (publishable && out.body === raw) {
     eng.offerRoute(st, cred, { ...originAndPath(url), status, ref }, upstream.headers);
   }
@@ -187,4 +194,53 @@ export async function finishBuffered(
   delete h['content-length'];
   h['content-length'] = String(Buffer.byteLength(bodyOut));
   return { status: answer.status, headers: h, body: bodyOut };
+}
+
+/**
+ * A create whose mapping could not be stored is deleted again at its target (DELETE <collection>/<id>, the
+ * OpenStack way for every service the proxy fronts), so the client is never told of a resource the proxy cannot
+ * find; the 503 says what happened, and names what is left if the delete failed too.
+ */
+async function undoCreate(
+  eng: Engine,
+  st: RequestState,
+  cred: Credential,
+  createUrl: string,
+  targetId: string,
+  err: MappingNotStoredError,
+): Promise<HttpError> {
+  const collection = createUrl.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  const left: string[] = [];
+  for (const it of err.learned) {
+    const url = `${collection}/${encodeURIComponent(it.id)}`;
+    try {
+      const r = await eng.o.agent.request({
+        ...originAndPath(url),
+        method: 'DELETE',
+        headers: { 'x-auth-token': cred.token, accept: 'application/json' },
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+        signal: AbortSignal.timeout(15_000),
+      });
+      await r.body.dump();
+      if (r.statusCode >= 300 && r.statusCode !== 404) left.push(it.id);
+    } catch {
+      left.push(it.id);
+    }
+  }
+  const what = `${err.learned[0]!.type} ${err.learned.map((it) => it.id).join(', ')}`;
+  eng.o.logger.warn(
+    {
+      target: targetId,
+      service: st.service,
+      resources: err.learned.map((it) => it.id),
+      left,
+      err: { message: err.message },
+    },
+    left.length ? 'a create could not be recorded nor undone' : 'a create could not be recorded and was undone',
+  );
+  const message = left.length
+    ? `The ${what} was created at ${targetId}, but the federation proxy could not record it (its database is unavailable) and could not delete it again: ${left.join(', ')} is left at ${targetId}.`
+    : `The federation proxy could not record the new ${what} (its database is unavailable) and deleted it again at ${targetId}; nothing was created. Try again.`;
+  return new HttpError(errorResponse(st.service, 503, message));
 }
