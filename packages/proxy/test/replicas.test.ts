@@ -54,6 +54,7 @@ test('a resource created through one replica is found by the other from the shar
   assert.ok((await lookups(b, 'token', 'hit')) >= 1);
 });
 
+// The same with two replicas on PostgreSQL, the survivor serving on: postgres-faults.test.ts.
 test('kill -9 of a proxy process under load loses no mapping it acknowledged', async () => {
   const db = join(w.dir, 'killed.sqlite');
   const { child, url } = await spawnProxy(w, ['--db', db, '--log-level', 'silent']);

@@ -45,6 +45,11 @@ export async function openDatabase(spec: string, opts: DatabaseOptions = {}): Pr
     // An idle connection the server closed (a restart) is an 'error' event on the pool; unhandled, it would end
     // the process. The pool replaces the connection; the next query connects anew.
     pool.on('error', (err: Error) => opts.onIdleError?.(err));
+    // A connection checked out when the server goes (between two statements of a transaction, say) gets the
+    // same 'error' event with no pool listener on it: its next query fails instead, and the pool drops it.
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
     db = new Kysely<ProxyDatabase>({ dialect: new GuardedPostgresDialect({ pool }) });
     kind = 'postgres';
   } else {
