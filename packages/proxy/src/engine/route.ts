@@ -1,4 +1,5 @@
 import { ErrorCode, OcxError } from '@ocx/sdk';
+import { DatabaseUnavailableError } from '../db/errors.ts';
 import type { Engine } from '../engine.ts';
 import { errorResponse, type ProxyResponse } from '../errors.ts';
 import { matches } from '../extensions/types.ts';
@@ -143,7 +144,13 @@ export async function flood(
   ac.abort();
   if (winner) {
     eng.o.metrics.mappingLookup('resource', 'flood_hit');
-    await eng.o.resources.record([{ type, id, targetId: winner, projectId: st.user.projectId ?? '' }]);
+    // Found by asking: failing to remember it (the database away) costs a flood next time, not this answer.
+    await eng.o.resources
+      .record([{ type, id, targetId: winner, projectId: st.user.projectId ?? '' }])
+      .catch((err: Error) => {
+        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        eng.o.logger.warn({ err: { message: err.message } }, 'could not store a resource mapping found by flooding');
+      });
     return { kind: 'found', targetId: winner };
   }
   eng.o.metrics.mappingLookup('resource', 'flood_miss');
