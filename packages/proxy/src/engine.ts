@@ -11,7 +11,7 @@ import { OcxError } from '@ocx/sdk';
 import type { Logger } from 'pino';
 import type { Agent } from 'undici';
 import type { Breakers } from './breaker.ts';
-import { DatabaseUnavailableError } from './db/errors.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
 import * as authenticateStage from './engine/authenticate.ts';
 import { HttpError, type RequestState, type ValidationEntry } from './engine/context.ts';
 import * as credentialsStage from './engine/credentials.ts';
@@ -210,7 +210,7 @@ export class Engine {
 
   errorToResponse(err: unknown, service: string): ProxyResponse {
     if (err instanceof HttpError) return err.response;
-    if (err instanceof DatabaseUnavailableError) {
+    if (isDatabaseUnavailable(err)) {
       // The database restarting or locked elsewhere: a clear, retryable 503, never a 500 with a stack in the log.
       this.o.logger.warn({ err: { message: err.message } }, 'request failed: database unavailable');
       return errorResponse(service, 503, 'The federation proxy cannot reach its database just now; try again.');

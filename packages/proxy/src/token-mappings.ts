@@ -7,7 +7,7 @@
 import { ErrorCode, OcxError } from '@ocx/sdk';
 import type { Kysely } from 'kysely';
 import { openRemoteToken, sealRemoteToken, tokenHash } from './crypto.ts';
-import { DatabaseUnavailableError } from './db/errors.ts';
+import { isDatabaseUnavailable } from './db/errors.ts';
 import type { ProxyDatabase } from './db/schema.ts';
 import type { RemoteTokenSource } from './k2k.ts';
 import type { ServiceProviderRef, ValidatedToken } from './keystone.ts';
@@ -161,7 +161,7 @@ export class TokenMappings {
         // Stored so other replicas (and this one after a restart) need no K2K of their own; with the database
         // away (restarting, locked elsewhere) the credential still serves from this replica's memory.
         await this.store(args.localToken, args.hash, rowTarget, cred).catch((err: unknown) => {
-          if (!(err instanceof DatabaseUnavailableError)) throw err;
+          if (!isDatabaseUnavailable(err)) throw err;
         });
         this.memory.set(key, cred);
         return cred;

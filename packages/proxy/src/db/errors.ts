@@ -1,17 +1,24 @@
 /**
  * The database being away for a while — SQLite's write lock held past the wait, PostgreSQL restarting or
- * unreachable — is one error, `DatabaseUnavailableError`, whatever the engine. The proxy answers it 503 in the
- * service's error shape and retries the writes that must not be lost (engine/learn.ts). Anything else from the
- * database (a constraint, a bug) stays what it was.
+ * unreachable — is one error whatever the engine: an OcxError UNREACHABLE whose service is `proxy-database`
+ * (`isDatabaseUnavailable`). The proxy answers it 503 in the service's error shape and retries the writes that must
+ * not be lost (engine/learn.ts). Anything else from the database (a constraint, a bug) stays what it was.
  */
+import { ErrorCode, OcxError } from '@ocx/sdk';
 import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
 
-export class DatabaseUnavailableError extends Error {
-  readonly code = 'DATABASE_UNAVAILABLE';
-  constructor(kind: 'sqlite' | 'postgres', detail: string) {
-    super(`the proxy's ${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} database is unavailable (${detail})`);
-    this.name = 'DatabaseUnavailableError';
-  }
+export const DATABASE_SERVICE = 'proxy-database';
+
+export function databaseUnavailable(kind: 'sqlite' | 'postgres', detail: string): OcxError {
+  const name = kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  return new OcxError(ErrorCode.UNREACHABLE, `the proxy's ${name} database is unavailable (${detail})`, {
+    service: DATABASE_SERVICE,
+    retryable: true,
+  });
+}
+
+export function isDatabaseUnavailable(err: unknown): err is OcxError {
+  return err instanceof OcxError && err.code === ErrorCode.UNREACHABLE && err.service === DATABASE_SERVICE;
 }
 
 const SQLITE_BUSY = 5;
@@ -41,16 +48,16 @@ export function isPostgresUnavailable(err: unknown): boolean {
 }
 
 function convert(kind: 'sqlite' | 'postgres', err: unknown): unknown {
-  if (err instanceof DatabaseUnavailableError) return err;
+  if (isDatabaseUnavailable(err)) return err;
   const unavailable = kind === 'sqlite' ? isSqliteBusy(err) : isPostgresUnavailable(err);
   if (!unavailable) return err;
   const e = err as { code?: unknown; message?: unknown };
   const detail = kind === 'sqlite' ? 'busy: another connection holds its write lock' : String(e.code ?? e.message);
-  return new DatabaseUnavailableError(kind, detail);
+  return databaseUnavailable(kind, detail);
 }
 
 /**
- * A Kysely driver whose every failure that means "the database is away" comes out as DatabaseUnavailableError.
+ * A Kysely driver whose every failure that means "the database is away" comes out as databaseUnavailable().
  * Connections are wrapped; the inner driver always gets its own connection objects back.
  */
 export class GuardedDriver implements Driver {

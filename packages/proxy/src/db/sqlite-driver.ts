@@ -3,8 +3,8 @@
  * database's write lock. node:sqlite is synchronous: with a busy_timeout, SQLite sleeps inside the call and the
  * whole proxy stalls (a 2 s lock held elsewhere made every request wait 2 s). Here busy_timeout is 0: a statement
  * that meets the lock fails at once with SQLITE_BUSY and is tried again after an asynchronous backoff (1 ms doubling
- * to 50 ms), for at most `busyWaitMs` in all; past that the caller gets SQLITE_BUSY (DatabaseUnavailableError
- * once GuardedDriver has converted it).
+ * to 50 ms), for at most `busyWaitMs` in all; past that the caller gets SQLITE_BUSY (an OcxError UNREACHABLE
+ * of service `proxy-database` once GuardedDriver has converted it).
  *
  * Two connections to the file: the writer (transactions and writes, one at a time behind a queue; a transaction
  * starts with BEGIN IMMEDIATE so it takes the write lock up front, while it can still be retried whole) and a

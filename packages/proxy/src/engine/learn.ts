@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatabaseUnavailableError } from '../db/errors.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Engine } from '../engine.ts';
 import { errorResponse } from '../errors.ts';
 import { type resourceOf, singularKey } from '../paths.ts';
@@ -28,7 +28,7 @@ async function recordRetrying(eng: Engine, items: LearnedResource[], retryMs: nu
       await eng.o.resources.record(items);
       return;
     } catch (err) {
-      if (!(err instanceof DatabaseUnavailableError) || Date.now() + delay > until) throw err;
+      if (!isDatabaseUnavailable(err) || Date.now() + delay > until) throw err;
     }
     await sleep(delay);
   }
@@ -55,7 +55,7 @@ export async function learn(
     if (ref?.exact && st.method === 'DELETE' && (ok || status === 404)) {
       eng.o.lane?.forgetResource(`${ref.type} ${ref.id}`);
       await eng.o.resources.forget(projectId, ref.type, ref.id).catch((err: Error) => {
-        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        if (!isDatabaseUnavailable(err)) throw err;
         // Left behind, the row points at a cloud that now answers 404 for the id: the same answer.
         eng.o.logger.warn({ err: { message: err.message } }, 'could not drop a resource mapping');
       });
@@ -63,14 +63,14 @@ export async function learn(
     }
     if (ref && ok && (st.method === 'GET' || st.method === 'HEAD')) {
       await eng.o.resources.record([{ type: ref.type, id: ref.id, targetId, projectId }]).catch((err: Error) => {
-        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        if (!isDatabaseUnavailable(err)) throw err;
         eng.o.logger.warn({ err: { message: err.message } }, 'could not store a resource mapping learned from a read');
       });
       return;
     }
     if (ref && ok && st.method === 'PUT') {
       await recordRetrying(eng, [{ type: ref.type, id: ref.id, targetId, projectId }], retryMs).catch((err) => {
-        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        if (!isDatabaseUnavailable(err)) throw err;
         // A PUT is idempotent: the client sends it again; until then the id is found by asking every cloud.
         throw new HttpError(
           errorResponse(
@@ -101,7 +101,7 @@ export async function learn(
       }
       if (learned.length) {
         await recordRetrying(eng, learned, retryMs).catch((err: Error) => {
-          throw err instanceof DatabaseUnavailableError ? new MappingNotStoredError(learned, err) : err;
+          throw isDatabaseUnavailable(err) ? new MappingNotStoredError(learned, err) : err;
         });
       }
     }

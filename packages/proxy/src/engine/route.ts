@@ -1,5 +1,5 @@
 import { ErrorCode, OcxError } from '@ocx/sdk';
-import { DatabaseUnavailableError } from '../db/errors.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Engine } from '../engine.ts';
 import { errorResponse, type ProxyResponse } from '../errors.ts';
 import { matches } from '../extensions/types.ts';
@@ -148,7 +148,7 @@ export async function flood(
     await eng.o.resources
       .record([{ type, id, targetId: winner, projectId: st.user.projectId ?? '' }])
       .catch((err: Error) => {
-        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        if (!isDatabaseUnavailable(err)) throw err;
         eng.o.logger.warn({ err: { message: err.message } }, 'could not store a resource mapping found by flooding');
       });
     return { kind: 'found', targetId: winner };
