@@ -132,3 +132,35 @@ test('an in-memory database (one connection for reads and writes) keeps what was
     await db.close();
   }
 });
+
+test('transactions take turns on the writer; one that throws leaves nothing behind and the writer free', async () => {
+  const db = await openDatabase(join(dir, 'turns.sqlite'));
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        db.db.transaction().execute(async (tx) => {
+          await tx
+            .insertInto('project_resource_mappings')
+            .values(row(`t${i}`))
+            .execute();
+          await new Promise((r) => setTimeout(r, 5)); // another transaction would interleave here if it could
+          await tx
+            .insertInto('project_resource_mappings')
+            .values(row(`t${i}b`))
+            .execute();
+          if (i === 2) throw new Error('the caller gave up');
+        }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    const all = (await db.db.selectFrom('project_resource_mappings').select('resource_id').execute())
+      .map((r) => r.resource_id)
+      .sort();
+    assert.deepEqual(all, ['t0', 't0b', 't1', 't1b', 't3', 't3b', 't4', 't4b', 't5', 't5b']);
+  } finally {
+    await db.close();
+  }
+});

@@ -129,35 +129,41 @@ class NodeSqliteDriver implements Driver {
     }
     conn.release = release;
   }
+  /**
+   * Commit or roll back the transaction `conn` holds, then hand the writer on. Only the holder acts: a rollback
+   * Kysely sends after a failed commit finds the writer already handed on and must not touch the next holder's
+   * transaction. A commit that fails is rolled back before the writer is handed on.
+   */
   async end(conn: NodeSqliteConnection, sql: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    const release = conn.release;
+    if (!release) return;
+    conn.release = undefined;
+    const w = this.#writer!;
     try {
-      if (sql === 'COMMIT') await this.#retry(() => this.#writer!.exec(sql));
-      else if (this.#writer!.isTransaction) this.#writer!.exec(sql);
+      if (sql === 'COMMIT') {
+        try {
+          await this.#retry(() => w.exec('COMMIT'));
+        } catch (err) {
+          if (w.isTransaction) w.exec('ROLLBACK');
+          throw err;
+        }
+      } else if (w.isTransaction) w.exec('ROLLBACK');
     } finally {
-      conn.release?.();
-      conn.release = undefined;
+      release();
     }
   }
   async beginTransaction(c: DatabaseConnection): Promise<void> {
     await this.begin(c as NodeSqliteConnection);
   }
   async commitTransaction(c: DatabaseConnection): Promise<void> {
-    const conn = c as NodeSqliteConnection;
-    try {
-      await this.end(conn, 'COMMIT');
-    } catch (err) {
-      // A commit that could not get through leaves nothing half-done: roll back so the writer is free again.
-      if (this.#writer!.isTransaction) this.#writer!.exec('ROLLBACK');
-      throw err;
-    }
+    await this.end(c as NodeSqliteConnection, 'COMMIT');
   }
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
     await this.end(c as NodeSqliteConnection, 'ROLLBACK');
   }
   async releaseConnection(c: DatabaseConnection): Promise<void> {
-    const conn = c as NodeSqliteConnection;
-    conn.release?.();
-    conn.release = undefined;
+    // Still holding the writer here means the transaction was never ended: nothing of it may reach the next one.
+    await this.end(c as NodeSqliteConnection, 'ROLLBACK');
   }
   async destroy(): Promise<void> {
     if (this.#reader !== this.#writer && this.#reader?.isOpen) this.#reader.close();
