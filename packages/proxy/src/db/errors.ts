@@ -33,9 +33,10 @@ export function isSqliteBusy(err: unknown): boolean {
 }
 
 const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-// SQLSTATE classes and codes that mean "the server is (re)starting or the connection went": 08 connection
-// exception, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
-const PG_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+// SQLSTATE classes and codes that mean "the server is (re)starting, the connection went, or try again": 08 connection
+// exception, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections,
+// 57014 query_canceled (statement_timeout), 40001 serialization_failure, 40P01 deadlock_detected.
+const PG_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014', '40001', '40P01']);
 // What node-postgres says itself when a connection dies or a connect/query times out (it sets no code).
 const PG_MESSAGES =
   /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection ended|not queryable/i;
