@@ -59,12 +59,12 @@ function holdLock(file: string, ms: number): Promise<void> {
   );
 }
 
-function mappingOf(file: string, id: string): string | undefined {
+function mappingOf(file: string, id: string, type = 'networks'): string | undefined {
   const sql = new DatabaseSync(file, { readOnly: true });
   try {
     const row = sql
-      .prepare("SELECT target_id FROM project_resource_mappings WHERE resource_type = 'networks' AND resource_id = ?")
-      .get(id) as { target_id: string } | undefined;
+      .prepare('SELECT target_id FROM project_resource_mappings WHERE resource_type = ? AND resource_id = ?')
+      .get(type, id) as { target_id: string } | undefined;
     return row?.target_id;
   } finally {
     sql.close();
@@ -105,7 +105,7 @@ for (const holdMs of [2_000, 7_000]) {
   });
 }
 
-test('a lock held past every retry: the create is deleted again at its cloud and answered 503 saying so', async () => {
+test('a lock held past every retry: a POST create is deleted again at its cloud, a PUT is to be sent again, each answered 503 saying so', async () => {
   let p: RunningProxy | undefined;
   const file = join(w.dir, 'undo.sqlite');
   try {
@@ -122,8 +122,14 @@ test('a lock held past every retry: the create is deleted again at its cloud and
     const released = holdLock(file, 3_000);
     const name = `undone-${Date.now()}`;
     const create = call(p.url, 'POST', '/network/v2.0/networks', { network: { name } }, 'sp2');
+    // A PUT that creates (a Swift container) cannot be undone blindly, but it can be sent again: 503 saying so.
+    const container = `/object-store/v1/AUTH_${w.projectId}/busy-${Date.now()}`;
+    const put = call(p.url, 'PUT', container, undefined, 'sp1');
     const read = await call(p.url, 'GET', '/compute/v2.1/flavors');
     const r = await create;
+    const putR = await put;
+    assert.equal(putR.status, 503, putR.text);
+    assert.match(putR.text, /was made at sp1, but the federation proxy could not record it .*send the request again/);
     assert.equal(r.status, 503, r.text);
     const fault = JSON.parse(r.text) as { NeutronError: { message: string } };
     assert.match(fault.NeutronError.message, /could not record the new networks [0-9a-f-]+ .*deleted it again at sp2/);
@@ -139,6 +145,10 @@ test('a lock held past every retry: the create is deleted again at its cloud and
     assert.equal(again.status, 201, 'serving after the lock');
     const id = (JSON.parse(again.text) as { network: { id: string } }).network.id;
     assert.equal(mappingOf(file, id), 'sp2');
+    const putAgain = await call(p.url, 'PUT', container, undefined, 'sp1');
+    assert.ok(putAgain.status === 201 || putAgain.status === 202, `the PUT sent again: ${putAgain.status}`);
+    assert.equal(mappingOf(file, `${w.projectId}/${container.split('/').pop()}`, 'containers'), 'sp1');
+    assert.equal((await call(p.url, 'DELETE', container, undefined, 'sp1')).status, 204);
     assert.equal((await call(p.url, 'DELETE', `/network/v2.0/networks/${id}`)).status, 204);
     console.log(`# lock past the retries: 503 in ${r.ms} ms, read meanwhile ${read.ms} ms`);
   } finally {
