@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ocx/cloud/v1/resources.proto.
  */
 export const file_ocx_cloud_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChxvY3gvY2xvdWQvdjEvcmVzb3VyY2VzLnByb3RvEgxvY3guY2xvdWQudjEirwMKBkZsYXZvchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhEKCWlzX3B1YmxpYxgEIAEoCBITCgtpc19kaXNhYmxlZBgFIAEoCBILCgNyYW0YBiABKA0SDQoFdmNwdXMYByABKA0SDAoEZGlzaxgIIAEoBBIRCgllcGhlbWVyYWwYCSABKA0SDAoEc3dhcBgKIAEoBBITCgtyeHR4X2ZhY3RvchgLIAEoAhI5CgtleHRyYV9zcGVjcxgMIAMoCzIkLm9jeC5jbG91ZC52MS5GbGF2b3IuRXh0cmFTcGVjc0VudHJ5EjgKCnByb3BlcnRpZXMYYyADKAsyJC5vY3guY2xvdWQudjEuRmxhdm9yLlByb3BlcnRpZXNFbnRyeRoxCg9FeHRyYVNwZWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL4AwoFSW1hZ2USKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSEgoKdmlzaWJpbGl0eRgFIAEoCRIRCglpc19wdWJsaWMYBiABKAgSFAoMaXNfcHJvdGVjdGVkGAcgASgIEhAKCGNoZWNrc3VtGAggASgJEgwKBHNpemUYCSABKAQSFAoMdmlydHVhbF9zaXplGAogASgEEg8KB21pbl9yYW0YCyABKA0SEAoIbWluX2Rpc2sYDCABKAQSEwoLZGlza19mb3JtYXQYDSABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgOIAEoCRINCgVvd25lchgPIAEoCRIMCgR0YWdzGBAgAygJEhIKCmNyZWF0ZWRfYXQYESABKAkSEgoKdXBkYXRlZF9hdBgSIAEoCRIRCgloYXNoX2FsZ28YEyABKAkSEgoKaGFzaF92YWx1ZRgUIAEoCRI3Cgpwcm9wZXJ0aWVzGGMgAygLMiMub2N4LmNsb3VkLnYxLkltYWdlLlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKHAgoHS2V5cGFpchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAkSEwoLZmluZ2VycHJpbnQYBSABKAkSDAoEdHlwZRgGIAEoCRITCgtwcml2YXRlX2tleRgHIAEoCRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLktleXBhaXIuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIicKC1Jlc291cmNlUmVmEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiXwoNU2VydmVyQWRkcmVzcxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgR0eXBlGAQgASgJEhAKCG1hY19hZGRyGAUgASgJIj0KC1NlcnZlckZhdWx0Eg8KB21lc3NhZ2UYASABKAkSDAoEY29kZRgCIAEoBRIPCgdkZXRhaWxzGAMgASgJIuEGCgZTZXJ2ZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSKAoFaW1hZ2UYBSABKAsyGS5vY3guY2xvdWQudjEuUmVzb3VyY2VSZWYSKQoGZmxhdm9yGAYgASgLMhkub2N4LmNsb3VkLnYxLlJlc291cmNlUmVmEi4KCWFkZHJlc3NlcxgHIAMoCzIbLm9jeC5jbG91ZC52MS5TZXJ2ZXJBZGRyZXNzEhMKC2FjY2Vzc19pcHY0GAggASgJEhMKC2FjY2Vzc19pcHY2GAkgASgJEhEKCXB1YmxpY192NBgKIAEoCRIRCglwdWJsaWNfdjYYCyABKAkSEgoKcHJpdmF0ZV92NBgMIAEoCRIUCgxpbnRlcmZhY2VfaXAYDSABKAkSEAoIa2V5X25hbWUYDiABKAkSNAoIbWV0YWRhdGEYDyADKAsyIi5vY3guY2xvdWQudjEuU2VydmVyLk1ldGFkYXRhRW50cnkSDwoHaG9zdF9pZBgQIAEoCRIYChBoYXNfY29uZmlnX2RyaXZlGBEgASgIEhcKD3NlY3VyaXR5X2dyb3VwcxgSIAMoCRIPCgd1c2VyX2lkGBMgASgJEhAKCHByb2dyZXNzGBQgASgNEhIKCnRhc2tfc3RhdGUYFSABKAkSEAoIdm1fc3RhdGUYFiABKAkSEwoLbGF1bmNoZWRfYXQYFyABKAkSEgoKY3JlYXRlZF9hdBgYIAEoCRISCgp1cGRhdGVkX2F0GBkgASgJEigKBWZhdWx0GBogASgLMhkub2N4LmNsb3VkLnYxLlNlcnZlckZhdWx0EhIKCnZvbHVtZV9pZHMYGyADKAkSFgoOYWRtaW5fcGFzc3dvcmQYHCABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5TZXJ2ZXIuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL7BAoNQ29tcHV0ZUxpbWl0cxIcCg9tYXhfdG90YWxfY29yZXMYASABKANIAIgBARIgChNtYXhfdG90YWxfaW5zdGFuY2VzGAIgASgDSAGIAQESHwoSbWF4X3RvdGFsX3JhbV9zaXplGAMgASgDSAKIAQESHwoSbWF4X3RvdGFsX2tleXBhaXJzGAQgASgDSAOIAQESHAoPbWF4X3NlcnZlcl9tZXRhGAUgASgDSASIAQESHgoRbWF4X3NlcnZlcl9ncm91cHMYBiABKANIBYgBARIlChhtYXhfc2VydmVyX2dyb3VwX21lbWJlcnMYByABKANIBogBARIdChB0b3RhbF9jb3Jlc191c2VkGAggASgDSAeIAQESIQoUdG90YWxfaW5zdGFuY2VzX3VzZWQYCSABKANICIgBARIbCg50b3RhbF9yYW1fdXNlZBgKIAEoA0gJiAEBEiUKGHRvdGFsX3NlcnZlcl9ncm91cHNfdXNlZBgLIAEoA0gKiAEBQhIKEF9tYXhfdG90YWxfY29yZXNCFgoUX21heF90b3RhbF9pbnN0YW5jZXNCFQoTX21heF90b3RhbF9yYW1fc2l6ZUIVChNfbWF4X3RvdGFsX2tleXBhaXJzQhIKEF9tYXhfc2VydmVyX21ldGFCFAoSX21heF9zZXJ2ZXJfZ3JvdXBzQhsKGV9tYXhfc2VydmVyX2dyb3VwX21lbWJlcnNCEwoRX3RvdGFsX2NvcmVzX3VzZWRCFwoVX3RvdGFsX2luc3RhbmNlc191c2VkQhEKD190b3RhbF9yYW1fdXNlZEIbChlfdG90YWxfc2VydmVyX2dyb3Vwc191c2VkIvYECgxWb2x1bWVMaW1pdHMSHgoRbWF4X3RvdGFsX3ZvbHVtZXMYASABKANIAIgBARInChptYXhfdG90YWxfdm9sdW1lX2dpZ2FieXRlcxgCIAEoA0gBiAEBEiAKE21heF90b3RhbF9zbmFwc2hvdHMYAyABKANIAogBARIeChFtYXhfdG90YWxfYmFja3VwcxgEIAEoA0gDiAEBEicKGm1heF90b3RhbF9iYWNrdXBfZ2lnYWJ5dGVzGAUgASgDSASIAQESHwoSdG90YWxfdm9sdW1lc191c2VkGAYgASgDSAWIAQESIQoUdG90YWxfZ2lnYWJ5dGVzX3VzZWQYByABKANIBogBARIhChR0b3RhbF9zbmFwc2hvdHNfdXNlZBgIIAEoA0gHiAEBEh8KEnRvdGFsX2JhY2t1cHNfdXNlZBgJIAEoA0gIiAEBEigKG3RvdGFsX2JhY2t1cF9naWdhYnl0ZXNfdXNlZBgKIAEoA0gJiAEBQhQKEl9tYXhfdG90YWxfdm9sdW1lc0IdChtfbWF4X3RvdGFsX3ZvbHVtZV9naWdhYnl0ZXNCFgoUX21heF90b3RhbF9zbmFwc2hvdHNCFAoSX21heF90b3RhbF9iYWNrdXBzQh0KG19tYXhfdG90YWxfYmFja3VwX2dpZ2FieXRlc0IVChNfdG90YWxfdm9sdW1lc191c2VkQhcKFV90b3RhbF9naWdhYnl0ZXNfdXNlZEIXChVfdG90YWxfc25hcHNob3RzX3VzZWRCFQoTX3RvdGFsX2JhY2t1cHNfdXNlZEIeChxfdG90YWxfYmFja3VwX2dpZ2FieXRlc191c2VkIowBCgZMaW1pdHMSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SLAoHY29tcHV0ZRgCIAEoCzIbLm9jeC5jbG91ZC52MS5Db21wdXRlTGltaXRzEioKBnZvbHVtZRgDIAEoCzIaLm9jeC5jbG91ZC52MS5Wb2x1bWVMaW1pdHMiswIKB05ldHdvcmsSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSGQoRaXNfYWRtaW5fc3RhdGVfdXAYBSABKAgSEQoJaXNfc2hhcmVkGAYgASgIEhoKEmlzX3JvdXRlcl9leHRlcm5hbBgHIAEoCBIPCgdzdWJuZXRzGAggAygJEgsKA210dRgJIAEoDRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLk5ldHdvcmsuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkwKEFZvbHVtZUF0dGFjaG1lbnQSEQoJc2VydmVyX2lkGAEgASgJEg4KBmRldmljZRgCIAEoCRIVCg1hdHRhY2htZW50X2lkGAMgASgJIsYDCgZWb2x1bWUSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSDAoEc2l6ZRgFIAEoBBITCgtkZXNjcmlwdGlvbhgGIAEoCRITCgt2b2x1bWVfdHlwZRgHIAEoCRITCgtpc19ib290YWJsZRgIIAEoCBIzCgthdHRhY2htZW50cxgJIAMoCzIeLm9jeC5jbG91ZC52MS5Wb2x1bWVBdHRhY2htZW50EjQKCG1ldGFkYXRhGAogAygLMiIub2N4LmNsb3VkLnYxLlZvbHVtZS5NZXRhZGF0YUVudHJ5EhIKCmNyZWF0ZWRfYXQYCyABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5Wb2x1bWUuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK6AQoRU2VjdXJpdHlHcm91cFJ1bGUSCgoCaWQYASABKAkSEQoJZGlyZWN0aW9uGAIgASgJEhEKCWV0aGVydHlwZRgDIAEoCRIWCg5wb3J0X3JhbmdlX21pbhgEIAEoDRIWCg5wb3J0X3JhbmdlX21heBgFIAEoDRIQCghwcm90b2NvbBgGIAEoCRIYChByZW1vdGVfaXBfcHJlZml4GAcgASgJEhcKD3JlbW90ZV9ncm91cF9pZBgIIAEoCSKMAgoNU2VjdXJpdHlHcm91cBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi4KBXJ1bGVzGAUgAygLMh8ub2N4LmNsb3VkLnYxLlNlY3VyaXR5R3JvdXBSdWxlEj8KCnByb3BlcnRpZXMYYyADKAsyKy5vY3guY2xvdWQudjEuU2VjdXJpdHlHcm91cC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiuwIKCkZsb2F0aW5nSXASKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSEAoIYXR0YWNoZWQYAyABKAgSGAoQZml4ZWRfaXBfYWRkcmVzcxgEIAEoCRIbChNmbG9hdGluZ19pcF9hZGRyZXNzGAUgASgJEg8KB25ldHdvcmsYBiABKAkSDAoEcG9ydBgHIAEoCRIOCgZyb3V0ZXIYCCABKAkSDgoGc3RhdHVzGAkgASgJEjwKCnByb3BlcnRpZXMYYyADKAsyKC5vY3guY2xvdWQudjEuRmxvYXRpbmdJcC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFiBnByb3RvMw", [file_ocx_cloud_v1_common]);
+  fileDesc("ChxvY3gvY2xvdWQvdjEvcmVzb3VyY2VzLnByb3RvEgxvY3guY2xvdWQudjEirwMKBkZsYXZvchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhEKCWlzX3B1YmxpYxgEIAEoCBITCgtpc19kaXNhYmxlZBgFIAEoCBILCgNyYW0YBiABKA0SDQoFdmNwdXMYByABKA0SDAoEZGlzaxgIIAEoBBIRCgllcGhlbWVyYWwYCSABKA0SDAoEc3dhcBgKIAEoBBITCgtyeHR4X2ZhY3RvchgLIAEoAhI5CgtleHRyYV9zcGVjcxgMIAMoCzIkLm9jeC5jbG91ZC52MS5GbGF2b3IuRXh0cmFTcGVjc0VudHJ5EjgKCnByb3BlcnRpZXMYYyADKAsyJC5vY3guY2xvdWQudjEuRmxhdm9yLlByb3BlcnRpZXNFbnRyeRoxCg9FeHRyYVNwZWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL4AwoFSW1hZ2USKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSEgoKdmlzaWJpbGl0eRgFIAEoCRIRCglpc19wdWJsaWMYBiABKAgSFAoMaXNfcHJvdGVjdGVkGAcgASgIEhAKCGNoZWNrc3VtGAggASgJEgwKBHNpemUYCSABKAQSFAoMdmlydHVhbF9zaXplGAogASgEEg8KB21pbl9yYW0YCyABKA0SEAoIbWluX2Rpc2sYDCABKAQSEwoLZGlza19mb3JtYXQYDSABKAkSGAoQY29udGFpbmVyX2Zvcm1hdBgOIAEoCRINCgVvd25lchgPIAEoCRIMCgR0YWdzGBAgAygJEhIKCmNyZWF0ZWRfYXQYESABKAkSEgoKdXBkYXRlZF9hdBgSIAEoCRIRCgloYXNoX2FsZ28YEyABKAkSEgoKaGFzaF92YWx1ZRgUIAEoCRI3Cgpwcm9wZXJ0aWVzGGMgAygLMiMub2N4LmNsb3VkLnYxLkltYWdlLlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKHAgoHS2V5cGFpchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhIKCnB1YmxpY19rZXkYBCABKAkSEwoLZmluZ2VycHJpbnQYBSABKAkSDAoEdHlwZRgGIAEoCRITCgtwcml2YXRlX2tleRgHIAEoCRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLktleXBhaXIuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIicKC1Jlc291cmNlUmVmEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiXwoNU2VydmVyQWRkcmVzcxIPCgduZXR3b3JrGAEgASgJEgwKBGFkZHIYAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgR0eXBlGAQgASgJEhAKCG1hY19hZGRyGAUgASgJIj0KC1NlcnZlckZhdWx0Eg8KB21lc3NhZ2UYASABKAkSDAoEY29kZRgCIAEoBRIPCgdkZXRhaWxzGAMgASgJIuEGCgZTZXJ2ZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSKAoFaW1hZ2UYBSABKAsyGS5vY3guY2xvdWQudjEuUmVzb3VyY2VSZWYSKQoGZmxhdm9yGAYgASgLMhkub2N4LmNsb3VkLnYxLlJlc291cmNlUmVmEi4KCWFkZHJlc3NlcxgHIAMoCzIbLm9jeC5jbG91ZC52MS5TZXJ2ZXJBZGRyZXNzEhMKC2FjY2Vzc19pcHY0GAggASgJEhMKC2FjY2Vzc19pcHY2GAkgASgJEhEKCXB1YmxpY192NBgKIAEoCRIRCglwdWJsaWNfdjYYCyABKAkSEgoKcHJpdmF0ZV92NBgMIAEoCRIUCgxpbnRlcmZhY2VfaXAYDSABKAkSEAoIa2V5X25hbWUYDiABKAkSNAoIbWV0YWRhdGEYDyADKAsyIi5vY3guY2xvdWQudjEuU2VydmVyLk1ldGFkYXRhRW50cnkSDwoHaG9zdF9pZBgQIAEoCRIYChBoYXNfY29uZmlnX2RyaXZlGBEgASgIEhcKD3NlY3VyaXR5X2dyb3VwcxgSIAMoCRIPCgd1c2VyX2lkGBMgASgJEhAKCHByb2dyZXNzGBQgASgNEhIKCnRhc2tfc3RhdGUYFSABKAkSEAoIdm1fc3RhdGUYFiABKAkSEwoLbGF1bmNoZWRfYXQYFyABKAkSEgoKY3JlYXRlZF9hdBgYIAEoCRISCgp1cGRhdGVkX2F0GBkgASgJEigKBWZhdWx0GBogASgLMhkub2N4LmNsb3VkLnYxLlNlcnZlckZhdWx0EhIKCnZvbHVtZV9pZHMYGyADKAkSFgoOYWRtaW5fcGFzc3dvcmQYHCABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5TZXJ2ZXIuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL7BAoNQ29tcHV0ZUxpbWl0cxIcCg9tYXhfdG90YWxfY29yZXMYASABKANIAIgBARIgChNtYXhfdG90YWxfaW5zdGFuY2VzGAIgASgDSAGIAQESHwoSbWF4X3RvdGFsX3JhbV9zaXplGAMgASgDSAKIAQESHwoSbWF4X3RvdGFsX2tleXBhaXJzGAQgASgDSAOIAQESHAoPbWF4X3NlcnZlcl9tZXRhGAUgASgDSASIAQESHgoRbWF4X3NlcnZlcl9ncm91cHMYBiABKANIBYgBARIlChhtYXhfc2VydmVyX2dyb3VwX21lbWJlcnMYByABKANIBogBARIdChB0b3RhbF9jb3Jlc191c2VkGAggASgDSAeIAQESIQoUdG90YWxfaW5zdGFuY2VzX3VzZWQYCSABKANICIgBARIbCg50b3RhbF9yYW1fdXNlZBgKIAEoA0gJiAEBEiUKGHRvdGFsX3NlcnZlcl9ncm91cHNfdXNlZBgLIAEoA0gKiAEBQhIKEF9tYXhfdG90YWxfY29yZXNCFgoUX21heF90b3RhbF9pbnN0YW5jZXNCFQoTX21heF90b3RhbF9yYW1fc2l6ZUIVChNfbWF4X3RvdGFsX2tleXBhaXJzQhIKEF9tYXhfc2VydmVyX21ldGFCFAoSX21heF9zZXJ2ZXJfZ3JvdXBzQhsKGV9tYXhfc2VydmVyX2dyb3VwX21lbWJlcnNCEwoRX3RvdGFsX2NvcmVzX3VzZWRCFwoVX3RvdGFsX2luc3RhbmNlc191c2VkQhEKD190b3RhbF9yYW1fdXNlZEIbChlfdG90YWxfc2VydmVyX2dyb3Vwc191c2VkIvYECgxWb2x1bWVMaW1pdHMSHgoRbWF4X3RvdGFsX3ZvbHVtZXMYASABKANIAIgBARInChptYXhfdG90YWxfdm9sdW1lX2dpZ2FieXRlcxgCIAEoA0gBiAEBEiAKE21heF90b3RhbF9zbmFwc2hvdHMYAyABKANIAogBARIeChFtYXhfdG90YWxfYmFja3VwcxgEIAEoA0gDiAEBEicKGm1heF90b3RhbF9iYWNrdXBfZ2lnYWJ5dGVzGAUgASgDSASIAQESHwoSdG90YWxfdm9sdW1lc191c2VkGAYgASgDSAWIAQESIQoUdG90YWxfZ2lnYWJ5dGVzX3VzZWQYByABKANIBogBARIhChR0b3RhbF9zbmFwc2hvdHNfdXNlZBgIIAEoA0gHiAEBEh8KEnRvdGFsX2JhY2t1cHNfdXNlZBgJIAEoA0gIiAEBEigKG3RvdGFsX2JhY2t1cF9naWdhYnl0ZXNfdXNlZBgKIAEoA0gJiAEBQhQKEl9tYXhfdG90YWxfdm9sdW1lc0IdChtfbWF4X3RvdGFsX3ZvbHVtZV9naWdhYnl0ZXNCFgoUX21heF90b3RhbF9zbmFwc2hvdHNCFAoSX21heF90b3RhbF9iYWNrdXBzQh0KG19tYXhfdG90YWxfYmFja3VwX2dpZ2FieXRlc0IVChNfdG90YWxfdm9sdW1lc191c2VkQhcKFV90b3RhbF9naWdhYnl0ZXNfdXNlZEIXChVfdG90YWxfc25hcHNob3RzX3VzZWRCFQoTX3RvdGFsX2JhY2t1cHNfdXNlZEIeChxfdG90YWxfYmFja3VwX2dpZ2FieXRlc191c2VkIowBCgZMaW1pdHMSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SLAoHY29tcHV0ZRgCIAEoCzIbLm9jeC5jbG91ZC52MS5Db21wdXRlTGltaXRzEioKBnZvbHVtZRgDIAEoCzIaLm9jeC5jbG91ZC52MS5Wb2x1bWVMaW1pdHMiswIKB05ldHdvcmsSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSGQoRaXNfYWRtaW5fc3RhdGVfdXAYBSABKAgSEQoJaXNfc2hhcmVkGAYgASgIEhoKEmlzX3JvdXRlcl9leHRlcm5hbBgHIAEoCBIPCgdzdWJuZXRzGAggAygJEgsKA210dRgJIAEoDRI5Cgpwcm9wZXJ0aWVzGGMgAygLMiUub2N4LmNsb3VkLnYxLk5ldHdvcmsuUHJvcGVydGllc0VudHJ5GjEKD1Byb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkwKEFZvbHVtZUF0dGFjaG1lbnQSEQoJc2VydmVyX2lkGAEgASgJEg4KBmRldmljZRgCIAEoCRIVCg1hdHRhY2htZW50X2lkGAMgASgJIsYDCgZWb2x1bWUSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIOCgZzdGF0dXMYBCABKAkSDAoEc2l6ZRgFIAEoBBITCgtkZXNjcmlwdGlvbhgGIAEoCRITCgt2b2x1bWVfdHlwZRgHIAEoCRITCgtpc19ib290YWJsZRgIIAEoCBIzCgthdHRhY2htZW50cxgJIAMoCzIeLm9jeC5jbG91ZC52MS5Wb2x1bWVBdHRhY2htZW50EjQKCG1ldGFkYXRhGAogAygLMiIub2N4LmNsb3VkLnYxLlZvbHVtZS5NZXRhZGF0YUVudHJ5EhIKCmNyZWF0ZWRfYXQYCyABKAkSOAoKcHJvcGVydGllcxhjIAMoCzIkLm9jeC5jbG91ZC52MS5Wb2x1bWUuUHJvcGVydGllc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASL/AQoRU2VjdXJpdHlHcm91cFJ1bGUSCgoCaWQYASABKAkSEQoJZGlyZWN0aW9uGAIgASgJEhEKCWV0aGVydHlwZRgDIAEoCRIWCg5wb3J0X3JhbmdlX21pbhgEIAEoDRIWCg5wb3J0X3JhbmdlX21heBgFIAEoDRIQCghwcm90b2NvbBgGIAEoCRIYChByZW1vdGVfaXBfcHJlZml4GAcgASgJEhcKD3JlbW90ZV9ncm91cF9pZBgIIAEoCRIZChFzZWN1cml0eV9ncm91cF9pZBgJIAEoCRIoCghsb2NhdGlvbhgKIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbiKMAgoNU2VjdXJpdHlHcm91cBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEi4KBXJ1bGVzGAUgAygLMh8ub2N4LmNsb3VkLnYxLlNlY3VyaXR5R3JvdXBSdWxlEj8KCnByb3BlcnRpZXMYYyADKAsyKy5vY3guY2xvdWQudjEuU2VjdXJpdHlHcm91cC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiuwIKCkZsb2F0aW5nSXASKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSEAoIYXR0YWNoZWQYAyABKAgSGAoQZml4ZWRfaXBfYWRkcmVzcxgEIAEoCRIbChNmbG9hdGluZ19pcF9hZGRyZXNzGAUgASgJEg8KB25ldHdvcmsYBiABKAkSDAoEcG9ydBgHIAEoCRIOCgZyb3V0ZXIYCCABKAkSDgoGc3RhdHVzGAkgASgJEjwKCnByb3BlcnRpZXMYYyADKAsyKC5vY3guY2xvdWQudjEuRmxvYXRpbmdJcC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLAoOQWxsb2NhdGlvblBvb2wSDQoFc3RhcnQYASABKAkSCwoDZW5kGAIgASgJIu0CCgZTdWJuZXQSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRISCgpuZXR3b3JrX2lkGAQgASgJEgwKBGNpZHIYBSABKAkSEgoKaXBfdmVyc2lvbhgGIAEoDRISCgpnYXRld2F5X2lwGAcgASgJEhcKD2lzX2RoY3BfZW5hYmxlZBgIIAEoCBIXCg9kbnNfbmFtZXNlcnZlcnMYCSADKAkSNgoQYWxsb2NhdGlvbl9wb29scxgKIAMoCzIcLm9jeC5jbG91ZC52MS5BbGxvY2F0aW9uUG9vbBI4Cgpwcm9wZXJ0aWVzGGMgAygLMiQub2N4LmNsb3VkLnYxLlN1Ym5ldC5Qcm9wZXJ0aWVzRW50cnkaMQoPUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimQIKBlJvdXRlchIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIKCgJpZBgCIAEoCRIMCgRuYW1lGAMgASgJEg4KBnN0YXR1cxgEIAEoCRIZChFpc19hZG1pbl9zdGF0ZV91cBgFIAEoCBIYChBleHRlcm5hbF9uZXR3b3JrGAYgASgJEhkKEWludGVyZmFjZV9zdWJuZXRzGAcgAygJEjgKCnByb3BlcnRpZXMYYyADKAsyJC5vY3guY2xvdWQudjEuUm91dGVyLlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIwCgdGaXhlZElwEhEKCXN1Ym5ldF9pZBgBIAEoCRISCgppcF9hZGRyZXNzGAIgASgJIvUCCgRQb3J0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSEgoKbmV0d29ya19pZBgEIAEoCRITCgttYWNfYWRkcmVzcxgFIAEoCRIoCglmaXhlZF9pcHMYBiADKAsyFS5vY3guY2xvdWQudjEuRml4ZWRJcBIRCglkZXZpY2VfaWQYByABKAkSFAoMZGV2aWNlX293bmVyGAggASgJEg4KBnN0YXR1cxgJIAEoCRIXCg9zZWN1cml0eV9ncm91cHMYCiADKAkSGQoRaXNfYWRtaW5fc3RhdGVfdXAYCyABKAgSNgoKcHJvcGVydGllcxhjIAMoCzIiLm9jeC5jbG91ZC52MS5Qb3J0LlByb3BlcnRpZXNFbnRyeRoxCg9Qcm9wZXJ0aWVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLiAQoJQ29udGFpbmVyEigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSDQoFY291bnQYAyABKAQSDQoFYnl0ZXMYBCABKAQSNwoIbWV0YWRhdGEYBSADKAsyJS5vY3guY2xvdWQudjEuQ29udGFpbmVyLk1ldGFkYXRhRW50cnkSFQoNbGFzdF9tb2RpZmllZBgGIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiowEKDFN0b3JlZE9iamVjdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDAoEbmFtZRgDIAEoCRINCgVieXRlcxgEIAEoBBIMCgRoYXNoGAUgASgJEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIVCg1sYXN0X21vZGlmaWVkGAcgASgJYgZwcm90bzM", [file_ocx_cloud_v1_common]);
 
 /**
  * @generated from message ocx.cloud.v1.Flavor
@@ -879,6 +879,18 @@ export type SecurityGroupRule = Message<"ocx.cloud.v1.SecurityGroupRule"> & {
    * @generated from field: string remote_group_id = 8;
    */
   remoteGroupId: string;
+
+  /**
+   * @generated from field: string security_group_id = 9;
+   */
+  securityGroupId: string;
+
+  /**
+   * Set where a rule is answered on its own (CreateSecurityGroupRule); empty inside a SecurityGroup.
+   *
+   * @generated from field: ocx.cloud.v1.Location location = 10;
+   */
+  location?: Location | undefined;
 };
 
 /**
@@ -993,4 +1005,346 @@ export type FloatingIp = Message<"ocx.cloud.v1.FloatingIp"> & {
  */
 export const FloatingIpSchema: GenMessage<FloatingIp> = /*@__PURE__*/
   messageDesc(file_ocx_cloud_v1_resources, 15);
+
+/**
+ * @generated from message ocx.cloud.v1.AllocationPool
+ */
+export type AllocationPool = Message<"ocx.cloud.v1.AllocationPool"> & {
+  /**
+   * @generated from field: string start = 1;
+   */
+  start: string;
+
+  /**
+   * @generated from field: string end = 2;
+   */
+  end: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.AllocationPool.
+ * Use `create(AllocationPoolSchema)` to create a new message.
+ */
+export const AllocationPoolSchema: GenMessage<AllocationPool> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 16);
+
+/**
+ * @generated from message ocx.cloud.v1.Subnet
+ */
+export type Subnet = Message<"ocx.cloud.v1.Subnet"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string network_id = 4;
+   */
+  networkId: string;
+
+  /**
+   * @generated from field: string cidr = 5;
+   */
+  cidr: string;
+
+  /**
+   * @generated from field: uint32 ip_version = 6;
+   */
+  ipVersion: number;
+
+  /**
+   * Empty: no gateway.
+   *
+   * @generated from field: string gateway_ip = 7;
+   */
+  gatewayIp: string;
+
+  /**
+   * @generated from field: bool is_dhcp_enabled = 8;
+   */
+  isDhcpEnabled: boolean;
+
+  /**
+   * @generated from field: repeated string dns_nameservers = 9;
+   */
+  dnsNameservers: string[];
+
+  /**
+   * @generated from field: repeated ocx.cloud.v1.AllocationPool allocation_pools = 10;
+   */
+  allocationPools: AllocationPool[];
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Subnet.
+ * Use `create(SubnetSchema)` to create a new message.
+ */
+export const SubnetSchema: GenMessage<Subnet> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 17);
+
+/**
+ * @generated from message ocx.cloud.v1.Router
+ */
+export type Router = Message<"ocx.cloud.v1.Router"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * @generated from field: bool is_admin_state_up = 5;
+   */
+  isAdminStateUp: boolean;
+
+  /**
+   * The external gateway's network id; empty: no gateway.
+   *
+   * @generated from field: string external_network = 6;
+   */
+  externalNetwork: string;
+
+  /**
+   * Subnets attached as interfaces (ids).
+   *
+   * @generated from field: repeated string interface_subnets = 7;
+   */
+  interfaceSubnets: string[];
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Router.
+ * Use `create(RouterSchema)` to create a new message.
+ */
+export const RouterSchema: GenMessage<Router> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 18);
+
+/**
+ * An address of a port; in requests, subnet_id may be the subnet's name.
+ *
+ * @generated from message ocx.cloud.v1.FixedIp
+ */
+export type FixedIp = Message<"ocx.cloud.v1.FixedIp"> & {
+  /**
+   * @generated from field: string subnet_id = 1;
+   */
+  subnetId: string;
+
+  /**
+   * @generated from field: string ip_address = 2;
+   */
+  ipAddress: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.FixedIp.
+ * Use `create(FixedIpSchema)` to create a new message.
+ */
+export const FixedIpSchema: GenMessage<FixedIp> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 19);
+
+/**
+ * @generated from message ocx.cloud.v1.Port
+ */
+export type Port = Message<"ocx.cloud.v1.Port"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string network_id = 4;
+   */
+  networkId: string;
+
+  /**
+   * @generated from field: string mac_address = 5;
+   */
+  macAddress: string;
+
+  /**
+   * @generated from field: repeated ocx.cloud.v1.FixedIp fixed_ips = 6;
+   */
+  fixedIps: FixedIp[];
+
+  /**
+   * @generated from field: string device_id = 7;
+   */
+  deviceId: string;
+
+  /**
+   * @generated from field: string device_owner = 8;
+   */
+  deviceOwner: string;
+
+  /**
+   * @generated from field: string status = 9;
+   */
+  status: string;
+
+  /**
+   * Security group ids.
+   *
+   * @generated from field: repeated string security_groups = 10;
+   */
+  securityGroups: string[];
+
+  /**
+   * @generated from field: bool is_admin_state_up = 11;
+   */
+  isAdminStateUp: boolean;
+
+  /**
+   * @generated from field: map<string, string> properties = 99;
+   */
+  properties: { [key: string]: string };
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Port.
+ * Use `create(PortSchema)` to create a new message.
+ */
+export const PortSchema: GenMessage<Port> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 20);
+
+/**
+ * A Swift container (its name is its id).
+ *
+ * @generated from message ocx.cloud.v1.Container
+ */
+export type Container = Message<"ocx.cloud.v1.Container"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Objects in it.
+   *
+   * @generated from field: uint64 count = 3;
+   */
+  count: bigint;
+
+  /**
+   * @generated from field: uint64 bytes = 4;
+   */
+  bytes: bigint;
+
+  /**
+   * X-Container-Meta-* (lower-cased keys, prefix removed); empty in listings.
+   *
+   * @generated from field: map<string, string> metadata = 5;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * @generated from field: string last_modified = 6;
+   */
+  lastModified: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.Container.
+ * Use `create(ContainerSchema)` to create a new message.
+ */
+export const ContainerSchema: GenMessage<Container> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 21);
+
+/**
+ * @generated from message ocx.cloud.v1.StoredObject
+ */
+export type StoredObject = Message<"ocx.cloud.v1.StoredObject"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Location location = 1;
+   */
+  location?: Location | undefined;
+
+  /**
+   * @generated from field: string container = 2;
+   */
+  container: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: uint64 bytes = 4;
+   */
+  bytes: bigint;
+
+  /**
+   * The ETag.
+   *
+   * @generated from field: string hash = 5;
+   */
+  hash: string;
+
+  /**
+   * @generated from field: string content_type = 6;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: string last_modified = 7;
+   */
+  lastModified: string;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.StoredObject.
+ * Use `create(StoredObjectSchema)` to create a new message.
+ */
+export const StoredObjectSchema: GenMessage<StoredObject> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_resources, 22);
 
