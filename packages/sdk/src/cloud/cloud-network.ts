@@ -1,11 +1,15 @@
 // Network part of the `Cloud` facade: networks, ports, security groups, subnets, routers and floating IPs;
-// one-line delegations to networks.ts, network-manage.ts and floating-attach.ts.
+// one-line delegations to networks.ts, network-manage.ts, network-update.ts, security-groups.ts and floating-attach.ts.
+
+import type { NeutronNetwork, NeutronRouter, NeutronSubnet } from '../services/network.ts';
 import { ComputeFacade } from './cloud-compute.ts';
 import type { Ref, Signal } from './core.ts';
 import * as floatingAttach from './floating-attach.ts';
 import * as networkManage from './network-manage.ts';
+import * as networkUpdate from './network-update.ts';
 import * as networks from './networks.ts';
-import type { Filters, FloatingIp, Network, Port, SecurityGroup } from './types.ts';
+import * as securityGroups from './security-groups.ts';
+import type { Filters, FloatingIp, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from './types.ts';
 
 export class NetworkFacade extends ComputeFacade {
   // ---------------------------------------------------------------- networks, ports, security groups
@@ -90,6 +94,78 @@ export class NetworkFacade extends ComputeFacade {
     return networkManage.deleteRouter(this.core, ref, o);
   }
 
+  // ---------------------------------------------------------------- normalized subnets, routers, ports; updates
+
+  /** Neutron's records (as the create calls answer them) as normalized resources with their location. */
+  networkFromRecord(raw: NeutronNetwork): Promise<Network> {
+    return networkUpdate.networkFromRecord(this.core, raw);
+  }
+
+  subnetFromRecord(raw: NeutronSubnet): Promise<Subnet> {
+    return networkUpdate.subnetFromRecord(this.core, raw);
+  }
+
+  routerFromRecord(raw: NeutronRouter, o: Signal = {}): Promise<Router> {
+    return networkUpdate.routerFromRecord(this.core, raw, o);
+  }
+
+  searchSubnets(nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
+    return networkUpdate.searchSubnets(this.core, nameOrId, filters);
+  }
+
+  /** Routers with the subnets attached as interfaces. */
+  searchRouters(nameOrId?: string, filters?: Filters): Promise<Router[]> {
+    return networkUpdate.searchRouters(this.core, nameOrId, filters);
+  }
+
+  searchPorts(nameOrId?: string, filters?: Filters): Promise<Port[]> {
+    return networkUpdate.searchPorts(this.core, nameOrId, filters);
+  }
+
+  updateNetwork(ref: Ref, changes: Record<string, unknown>, o: Signal = {}): Promise<Network> {
+    return networkUpdate.updateNetwork(this.core, ref, changes, o);
+  }
+
+  updateSubnet(id: string, changes: Record<string, unknown>, o: Signal = {}): Promise<Subnet> {
+    return networkUpdate.updateSubnet(this.core, id, changes, o);
+  }
+
+  createPort(o: networkUpdate.CreatePortOptions): Promise<Port> {
+    return networkUpdate.createPort(this.core, o);
+  }
+
+  updatePort(id: string, changes: Record<string, unknown>, o: Signal = {}): Promise<Port> {
+    return networkUpdate.updatePort(this.core, id, changes, o);
+  }
+
+  // ---------------------------------------------------------------- security group changes
+
+  createSecurityGroup(name: string, o: Signal & { description?: string } = {}): Promise<SecurityGroup> {
+    return securityGroups.createSecurityGroup(this.core, name, o);
+  }
+
+  updateSecurityGroup(
+    id: string,
+    changes: { name?: string; description?: string },
+    o: Signal = {},
+  ): Promise<SecurityGroup> {
+    return securityGroups.updateSecurityGroup(this.core, id, changes, o);
+  }
+
+  /** False when it does not exist. */
+  deleteSecurityGroup(ref: Ref, o: Signal = {}): Promise<boolean> {
+    return securityGroups.deleteSecurityGroup(this.core, ref, o);
+  }
+
+  createSecurityGroupRule(o: securityGroups.CreateRuleOptions): Promise<SecurityGroupRule> {
+    return securityGroups.createSecurityGroupRule(this.core, o);
+  }
+
+  /** False when it does not exist. */
+  deleteSecurityGroupRule(id: string, o: Signal = {}): Promise<boolean> {
+    return securityGroups.deleteSecurityGroupRule(this.core, id, o);
+  }
+
   // ---------------------------------------------------------------- floating IPs
 
   listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
@@ -108,6 +184,11 @@ export class NetworkFacade extends ComputeFacade {
   /** Disassociate floating IP `address` from the server; CONFLICT when it is not attached to it. */
   detachFloatingIp(server: Ref, address: string, o: { signal?: AbortSignal } = {}): Promise<void> {
     return floatingAttach.detachFloatingIp(this.core, server, address, o);
+  }
+
+  /** Allocate a floating IP (default network: the cloud's first external one), optionally on a port at once. */
+  createFloatingIp(o: floatingAttach.CreateFloatingIpOptions = {}): Promise<FloatingIp> {
+    return floatingAttach.createFloatingIp(this.core, o);
   }
 
   /** False on 404. */

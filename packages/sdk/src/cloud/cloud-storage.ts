@@ -84,6 +84,24 @@ export class StorageFacade extends NetworkFacade {
     return volumes.deleteVolume(this.core, nameOrId, o);
   }
 
+  /** Cinder's PUT (name, description, metadata). */
+  updateVolume(
+    id: string,
+    changes: { name?: string; description?: string; metadata?: Record<string, string> },
+    o: Signal = {},
+  ): Promise<Volume> {
+    return volumes.updateVolume(this.core, id, changes, o);
+  }
+
+  /** Grow to `size` GiB; with `wait`, the volume once settled, else null. */
+  extendVolume(
+    id: string,
+    size: number,
+    o: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Volume | null> {
+    return volumes.extendVolume(this.core, id, size, o);
+  }
+
   // ---------------------------------------------------------------- attaching volumes to servers
 
   /** Attach a volume to a server; with `wait`, once the volume is in-use. */
@@ -128,6 +146,24 @@ export class StorageFacade extends NetworkFacade {
   /** null when the object (or its container) does not exist. */
   getObjectMetadata(container: string, name: string, opts: Signal = {}): Promise<StoredObject | null> {
     return objects.getObjectMetadata(this.core, container, name, opts);
+  }
+
+  /** One page of containers (prefix, marker, limit); `nextMarker` when there are more. */
+  listContainersPage(o: objects.PageOptions = {}): Promise<{ items: Container[]; nextMarker: string | null }> {
+    return objects.listContainersPage(this.core, o);
+  }
+
+  /** One page of a container's objects; NOT_FOUND when the container does not exist. */
+  listObjectsPage(
+    container: string,
+    o: objects.PageOptions = {},
+  ): Promise<{ items: StoredObject[]; nextMarker: string | null }> {
+    return objects.listObjectsPage(this.core, container, o);
+  }
+
+  /** Set `X-Container-Meta-*` (other metadata kept). */
+  setContainerMetadata(name: string, metadata: Record<string, string>, o: Signal = {}): Promise<void> {
+    return objects.setContainerMetadata(this.core, name, metadata, o);
   }
 
   /** False when it does not exist. */

@@ -7,7 +7,8 @@ import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { collect } from '../services/common.ts';
 import type { NeutronFloatingIp } from '../services/network.ts';
-import type { CloudCore, Ref } from './core.ts';
+import { type CloudCore, type Ref, resolveId } from './core.ts';
+import { facts, getNetwork } from './networks.ts';
 import { normalizeFloatingIp } from './normalize/network.ts';
 import { getServerById, serverIdOf } from './servers.ts';
 import type { FloatingIp } from './types.ts';
@@ -79,6 +80,40 @@ export async function detachFloatingIp(
     });
   try {
     await core.network.updateFloatingIp(fip.id, { port_id: null }, { signal: o.signal });
+  } finally {
+    core.listCaches.floatingIps.invalidate();
+    core.serverCache.invalidate();
+  }
+}
+
+export interface CreateFloatingIpOptions {
+  /** The external network (name, id or object); default: the cloud's first floating-IP network. */
+  network?: Ref | undefined;
+  /** A specific address to allocate. */
+  address?: string | undefined;
+  /** Associate with this port at once. */
+  portId?: string | undefined;
+  fixedAddress?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Allocate a floating IP (openstacksdk's `create_floating_ip` without a server); NOT_FOUND without a network. */
+export async function createFloatingIp(core: CloudCore, o: CreateFloatingIpOptions = {}): Promise<FloatingIp> {
+  let networkId: string;
+  if (o.network !== undefined) networkId = await resolveId(o.network, 'network', (n) => getNetwork(core, n));
+  else {
+    const source = (await facts(core)).floatingSources[0];
+    if (!source) throw new OcxError(ErrorCode.NOT_FOUND, `cloud ${core.name} has no external network for floating IPs`);
+    networkId = source.id;
+  }
+  const body: { floating_network_id: string; port_id?: string; fixed_ip_address?: string; [k: string]: unknown } = {
+    floating_network_id: networkId,
+  };
+  if (o.address) body.floating_ip_address = o.address;
+  if (o.portId) body.port_id = o.portId;
+  if (o.fixedAddress) body.fixed_ip_address = o.fixedAddress;
+  try {
+    return normalizeFloatingIp(await core.network.createFloatingIp(body, { signal: o.signal }), await core.base());
   } finally {
     core.listCaches.floatingIps.invalidate();
     core.serverCache.invalidate();

@@ -65,3 +65,77 @@ export async function getObjectMetadata(
 export function deleteObject(core: CloudCore, container: string, name: string, opts: Signal = {}): Promise<boolean> {
   return falseOn404(() => core.objectStore.deleteObject(container, name, { signal: opts.signal }));
 }
+
+export interface PageOptions extends Signal {
+  prefix?: string | undefined;
+  /** Names after this one. */
+  marker?: string | undefined;
+  /** At most this many (Swift's own cap applies); 0 or absent: every one. */
+  limit?: number | undefined;
+}
+
+/** The first `limit` of `items`, and the marker of the next page when one more came (asked for limit + 1). */
+async function page<T extends { name: string }>(
+  items: AsyncIterable<T>,
+  limit: number | undefined,
+): Promise<{ items: T[]; nextMarker: string | null }> {
+  const out: T[] = [];
+  for await (const item of items) {
+    if (limit && out.length === limit) return { items: out, nextMarker: out.at(-1)?.name ?? null };
+    out.push(item);
+  }
+  return { items: out, nextMarker: null };
+}
+
+const pageQuery = (o: PageOptions) => {
+  const query: Record<string, string> = {};
+  if (o.prefix) query.prefix = o.prefix;
+  if (o.marker) query.marker = o.marker;
+  return query;
+};
+
+/** One page of containers (Swift's `prefix`, `marker`, `limit`); `nextMarker` when there are more. */
+export async function listContainersPage(
+  core: CloudCore,
+  o: PageOptions = {},
+): Promise<{ items: Container[]; nextMarker: string | null }> {
+  const base = await core.base();
+  const got = await page(
+    core.objectStore.listContainers({
+      query: pageQuery(o),
+      pageSize: o.limit ? Math.min(o.limit + 1, 10_000) : undefined,
+      signal: o.signal,
+    }),
+    o.limit,
+  );
+  return { items: got.items.map((c) => normalizeContainer(c, base)), nextMarker: got.nextMarker };
+}
+
+/** One page of a container's objects; NOT_FOUND when the container does not exist. */
+export async function listObjectsPage(
+  core: CloudCore,
+  container: string,
+  o: PageOptions = {},
+): Promise<{ items: StoredObject[]; nextMarker: string | null }> {
+  const base = await core.base();
+  async function* named() {
+    const raw = core.objectStore.listObjects(container, {
+      query: pageQuery(o),
+      pageSize: o.limit ? Math.min(o.limit + 1, 10_000) : undefined,
+      signal: o.signal,
+    });
+    for await (const x of raw) if (x.name !== undefined) yield { ...x, name: x.name };
+  }
+  const got = await page(named(), o.limit);
+  return { items: got.items.map((x) => normalizeObject(container, x, base)), nextMarker: got.nextMarker };
+}
+
+/** Set `X-Container-Meta-*` headers (others are kept). */
+export async function setContainerMetadata(
+  core: CloudCore,
+  name: string,
+  metadata: Record<string, string>,
+  opts: Signal = {},
+): Promise<void> {
+  await core.objectStore.setContainerMetadata(name, metadata, { signal: opts.signal });
+}

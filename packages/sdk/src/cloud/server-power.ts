@@ -1,15 +1,30 @@
 /**
- * Server power actions (openstacksdk's `reboot_server`, `stop_server`, `start_server` with `wait`): the Nova action,
- * then, when asked, polling the server by id until it settles in the action's target status with no task running.
+ * Server actions (openstacksdk's `reboot_server`, `stop_server`, `start_server`, and the compute proxy's
+ * `pause_server`, `unpause_server`, `suspend_server`, `resume_server`, `lock_server`, `unlock_server`,
+ * `rebuild_server` that Ansible's server_action calls): the Nova action, then, when asked, polling the server by id
+ * until it settles in the action's target status with no task running (lock and unlock have none: Nova does not
+ * report the lock in the server's status).
  */
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, FATAL_WHILE_WAITING, type Ref } from './core.ts';
+import { type CloudCore, DEFAULT_SERVER_TIMEOUT_MS, FATAL_WHILE_WAITING, type Ref, resolveId } from './core.ts';
+import { getImage } from './images.ts';
 import { serverError } from './server-wait.ts';
 import { getServerById, serverIdOf } from './servers.ts';
 import type { Server } from './types.ts';
 
-export type PowerAction = 'reboot' | 'hard-reboot' | 'stop' | 'start';
+export type PowerAction =
+  | 'reboot'
+  | 'hard-reboot'
+  | 'stop'
+  | 'start'
+  | 'pause'
+  | 'unpause'
+  | 'suspend'
+  | 'resume'
+  | 'lock'
+  | 'unlock'
+  | 'rebuild';
 
 export interface PowerOptions {
   /** Wait until the server has settled in the action's target status (ACTIVE, or SHUTOFF after stop). */
@@ -19,15 +34,53 @@ export interface PowerOptions {
   signal?: AbortSignal | undefined;
   /** Called with the server each time a poll sees it while waiting. */
   onProgress?: ((server: Server) => void) | undefined;
+  /** rebuild: the image (name, id or object; required). */
+  image?: Ref | undefined;
+  /** rebuild: a new admin password. */
+  adminPassword?: string | undefined;
 }
 
-/** The status each action ends in. */
-const TARGET: Record<PowerAction, string> = {
+/** The status each action ends in (null: the server's status does not show it). */
+export const POWER_ACTION_TARGET: Readonly<Record<PowerAction, string | null>> = {
   reboot: 'ACTIVE',
   'hard-reboot': 'ACTIVE',
   stop: 'SHUTOFF',
   start: 'ACTIVE',
+  pause: 'PAUSED',
+  unpause: 'ACTIVE',
+  suspend: 'SUSPENDED',
+  resume: 'ACTIVE',
+  lock: null,
+  unlock: null,
+  rebuild: 'ACTIVE',
 };
+
+/** Nova's action bodies of the actions without a client method of their own. */
+const BODY: Partial<Record<PowerAction, Record<string, unknown>>> = {
+  pause: { pause: null },
+  unpause: { unpause: null },
+  suspend: { suspend: null },
+  resume: { resume: null },
+  lock: { lock: null },
+  unlock: { unlock: null },
+};
+
+async function runAction(core: CloudCore, id: string, action: PowerAction, o: PowerOptions): Promise<void> {
+  const call = { signal: o.signal };
+  if (action === 'reboot' || action === 'hard-reboot')
+    return core.compute.rebootServer(id, action === 'reboot' ? 'SOFT' : 'HARD', call);
+  if (action === 'stop') return core.compute.stopServer(id, call);
+  if (action === 'start') return core.compute.startServer(id, call);
+  if (action === 'rebuild') {
+    if (o.image === undefined) throw new OcxError(ErrorCode.BAD_REQUEST, 'rebuild needs an image', { resourceId: id });
+    const imageRef = await resolveId(o.image, 'image', (n) => getImage(core, n));
+    const rebuild: Record<string, unknown> = { imageRef };
+    if (o.adminPassword) rebuild.adminPass = o.adminPassword;
+    await core.compute.serverAction(id, { rebuild }, call);
+    return;
+  }
+  await core.compute.serverAction(id, BODY[action] ?? {}, call);
+}
 
 /**
  * Run `action` on `server` (an object, id or name). Without `wait`, returns null once Nova accepted it; with `wait`,
@@ -41,17 +94,13 @@ export async function serverPowerAction(
   o: PowerOptions = {},
 ): Promise<Server | null> {
   const id = await serverIdOf(core, server);
-  const call = { signal: o.signal };
   try {
-    if (action === 'reboot' || action === 'hard-reboot')
-      await core.compute.rebootServer(id, action === 'reboot' ? 'SOFT' : 'HARD', call);
-    else if (action === 'stop') await core.compute.stopServer(id, call);
-    else await core.compute.startServer(id, call);
+    await runAction(core, id, action, o);
   } finally {
     core.serverCache.invalidate();
   }
-  if (!o.wait) return null;
-  const target = TARGET[action];
+  const target = POWER_ACTION_TARGET[action];
+  if (!o.wait || target === null) return null;
   return core.poll(
     async () => {
       let s: Server | null;

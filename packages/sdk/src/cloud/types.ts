@@ -150,6 +150,29 @@ export interface Port extends Normalized {
   device_id: string;
   device_owner: string;
   status: string;
+  /** Security group ids. */
+  security_groups: string[];
+  is_admin_state_up: boolean;
+}
+
+export interface Subnet extends Normalized {
+  network_id: string;
+  cidr: string;
+  ip_version: 4 | 6;
+  /** null: no gateway. */
+  gateway_ip: string | null;
+  is_dhcp_enabled: boolean;
+  dns_nameservers: string[];
+  allocation_pools: { start: string; end: string }[];
+}
+
+export interface Router extends Normalized {
+  status: string;
+  is_admin_state_up: boolean;
+  /** The external gateway's network id; null without a gateway. */
+  external_network: string | null;
+  /** Subnets attached as interfaces (ids), from the router's interface ports. */
+  interface_subnets: string[];
 }
 
 export interface SecurityGroupRule {

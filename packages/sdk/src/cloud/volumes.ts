@@ -87,3 +87,40 @@ export async function deleteVolume(
     signal: o.signal,
   });
 }
+
+/** Cinder's PUT (name, description, metadata), answered normalized. */
+export async function updateVolume(
+  core: CloudCore,
+  id: string,
+  changes: { name?: string; description?: string; metadata?: Record<string, string> },
+  o: { signal?: AbortSignal | undefined } = {},
+): Promise<Volume> {
+  try {
+    return normalizeVolume(await core.blockStorage.updateVolume(id, changes, { signal: o.signal }), await core.base());
+  } finally {
+    core.listCaches.volumes.invalidate();
+  }
+}
+
+/** Grow a volume to `size` GiB (`os-extend`); with `wait`, once Cinder shows the new size and the volume settled. */
+export async function extendVolume(
+  core: CloudCore,
+  id: string,
+  size: number,
+  o: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal | undefined } = {},
+): Promise<Volume | null> {
+  try {
+    await core.blockStorage.extendVolume(id, size, { signal: o.signal });
+  } finally {
+    core.listCaches.volumes.invalidate();
+  }
+  if (!o.wait) return null;
+  const done = await core.waitForStatus('volume', id, () => core.blockStorage.getVolume(id), {
+    ready: (s) => s === 'available' || s === 'in-use',
+    failed: (s) => s.startsWith('error'),
+    timeoutMs: o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+    signal: o.signal,
+    message: `timeout waiting for volume ${id} to be extended`,
+  });
+  return normalizeVolume(done, await core.base());
+}

@@ -26,6 +26,7 @@ export interface NeutronSubnet extends ApiObject {
   ip_version: 4 | 6;
   gateway_ip: string | null;
   enable_dhcp?: boolean;
+  dns_nameservers?: string[];
   project_id?: string;
   allocation_pools?: { start: string; end: string }[];
 }
@@ -35,6 +36,7 @@ export interface NeutronRouter extends ApiObject {
   name: string;
   status?: string;
   external_gateway_info?: { network_id: string; [k: string]: unknown } | null;
+  admin_state_up?: boolean;
   project_id?: string;
 }
 
@@ -49,6 +51,7 @@ export interface NeutronPort extends ApiObject {
   status: string;
   project_id?: string;
   security_groups?: string[];
+  admin_state_up?: boolean;
   created_at?: string;
 }
 
@@ -121,6 +124,9 @@ export class NetworkClient {
   ): Promise<NeutronNetwork> {
     return unwrap(await this.http.post('/networks', callOpts(opts, { json: { network } })), 'network');
   }
+  async updateNetwork(id: string, network: Record<string, unknown>, opts?: CallOptions): Promise<NeutronNetwork> {
+    return unwrap(await this.http.put(`/networks/${seg(id)}`, callOpts(opts, { json: { network } })), 'network');
+  }
   async deleteNetwork(id: string, opts?: CallOptions): Promise<void> {
     await (await this.http.delete(`/networks/${seg(id)}`, callOpts(opts))).dump();
   }
@@ -138,6 +144,9 @@ export class NetworkClient {
   ): Promise<NeutronSubnet> {
     return unwrap(await this.http.post('/subnets', callOpts(opts, { json: { subnet } })), 'subnet');
   }
+  async updateSubnet(id: string, subnet: Record<string, unknown>, opts?: CallOptions): Promise<NeutronSubnet> {
+    return unwrap(await this.http.put(`/subnets/${seg(id)}`, callOpts(opts, { json: { subnet } })), 'subnet');
+  }
   async deleteSubnet(id: string, opts?: CallOptions): Promise<void> {
     await (await this.http.delete(`/subnets/${seg(id)}`, callOpts(opts))).dump();
   }
@@ -151,6 +160,9 @@ export class NetworkClient {
   }
   async createPort(port: { network_id: string; [k: string]: unknown }, opts?: CallOptions): Promise<NeutronPort> {
     return unwrap(await this.http.post('/ports', callOpts(opts, { json: { port } })), 'port');
+  }
+  async updatePort(id: string, port: Record<string, unknown>, opts?: CallOptions): Promise<NeutronPort> {
+    return unwrap(await this.http.put(`/ports/${seg(id)}`, callOpts(opts, { json: { port } })), 'port');
   }
   async deletePort(id: string, opts?: CallOptions): Promise<void> {
     await (await this.http.delete(`/ports/${seg(id)}`, callOpts(opts))).dump();
@@ -226,6 +238,17 @@ export class NetworkClient {
     opts?: CallOptions,
   ): Promise<NeutronSecurityGroup> {
     const res = await this.http.post('/security-groups', callOpts(opts, { json: { security_group: securityGroup } }));
+    return unwrap(res, 'security_group');
+  }
+  async updateSecurityGroup(
+    id: string,
+    securityGroup: { name?: string; description?: string },
+    opts?: CallOptions,
+  ): Promise<NeutronSecurityGroup> {
+    const res = await this.http.put(
+      `/security-groups/${seg(id)}`,
+      callOpts(opts, { json: { security_group: securityGroup } }),
+    );
     return unwrap(res, 'security_group');
   }
   async deleteSecurityGroup(id: string, opts?: CallOptions): Promise<void> {

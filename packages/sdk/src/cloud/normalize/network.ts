@@ -3,10 +3,12 @@ import type {
   NeutronFloatingIp,
   NeutronNetwork,
   NeutronPort,
+  NeutronRouter,
   NeutronSecurityGroup,
   NeutronSecurityGroupRule,
+  NeutronSubnet,
 } from '../../services/network.ts';
-import type { FloatingIp, Network, Port, SecurityGroup, SecurityGroupRule } from '../types.ts';
+import type { FloatingIp, Network, Port, Router, SecurityGroup, SecurityGroupRule, Subnet } from '../types.ts';
 import { numOrNull, rest, str } from './fields.ts';
 import { type LocationBase, makeLocation } from './location.ts';
 
@@ -78,6 +80,8 @@ export function normalizePort(raw: NeutronPort, base: LocationBase): Port {
     device_id: raw.device_id ?? '',
     device_owner: raw.device_owner ?? '',
     status: raw.status,
+    security_groups: [...(raw.security_groups ?? [])],
+    is_admin_state_up: raw.admin_state_up !== false,
     properties: rest(raw, [
       'id',
       'name',
@@ -89,6 +93,58 @@ export function normalizePort(raw: NeutronPort, base: LocationBase): Port {
       'device_id',
       'device_owner',
       'status',
+      'security_groups',
+      'admin_state_up',
+    ]),
+  };
+}
+
+export function normalizeSubnet(raw: NeutronSubnet, base: LocationBase): Subnet {
+  return {
+    id: raw.id,
+    name: raw.name ?? '',
+    location: makeLocation(base, str(raw.project_id ?? raw.tenant_id)),
+    network_id: raw.network_id,
+    cidr: raw.cidr,
+    ip_version: raw.ip_version === 6 ? 6 : 4,
+    gateway_ip: raw.gateway_ip ?? null,
+    is_dhcp_enabled: raw.enable_dhcp !== false,
+    dns_nameservers: [...((raw.dns_nameservers as string[] | undefined) ?? [])],
+    allocation_pools: [...(raw.allocation_pools ?? [])],
+    properties: rest(raw, [
+      'id',
+      'name',
+      'project_id',
+      'tenant_id',
+      'network_id',
+      'cidr',
+      'ip_version',
+      'gateway_ip',
+      'enable_dhcp',
+      'dns_nameservers',
+      'allocation_pools',
+    ]),
+  };
+}
+
+/** `interfaceSubnets`: the subnet ids of the router's interface ports (Neutron's router record does not list them). */
+export function normalizeRouter(raw: NeutronRouter, base: LocationBase, interfaceSubnets: string[]): Router {
+  return {
+    id: raw.id,
+    name: raw.name ?? '',
+    location: makeLocation(base, str(raw.project_id ?? raw.tenant_id)),
+    status: raw.status ?? '',
+    is_admin_state_up: raw.admin_state_up !== false,
+    external_network: raw.external_gateway_info?.network_id ?? null,
+    interface_subnets: interfaceSubnets,
+    properties: rest(raw, [
+      'id',
+      'name',
+      'project_id',
+      'tenant_id',
+      'status',
+      'admin_state_up',
+      'external_gateway_info',
     ]),
   };
 }
