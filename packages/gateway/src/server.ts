@@ -23,11 +23,17 @@ import { reflectionService } from './reflection.ts';
 import { ansibleHandlers } from './services/ansible.ts';
 import { authHandlers } from './services/auth.ts';
 import { capabilityHandlers } from './services/capabilities.ts';
+import { containerHandlers } from './services/containers.ts';
+import { floatingIpHandlers } from './services/floating-ips.ts';
+import { networkWriteHandlers } from './services/network-write.ts';
 import { objectHandlers } from './services/objects.ts';
+import { portGroupHandlers } from './services/ports-groups.ts';
 import { quotaHandlers } from './services/quotas.ts';
 import { resourceHandlers } from './services/resources.ts';
+import { serverActionHandlers } from './services/server-actions.ts';
 import { serverHandlers } from './services/servers.ts';
 import { transferHandlers } from './services/transfers.ts';
+import { volumeWriteHandlers } from './services/volume-write.ts';
 import { ServerWatchHub } from './watch/hub.ts';
 
 export interface GatewayTls {
@@ -123,6 +129,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         ...serverHandlers(deps, hub),
         ...capabilityHandlers(deps),
         ...ansibleHandlers(deps),
+        ...networkWriteHandlers(deps),
+        ...portGroupHandlers(deps),
+        ...floatingIpHandlers(deps),
+        ...volumeWriteHandlers(deps),
+        ...serverActionHandlers(deps),
+        ...containerHandlers(deps),
       });
       // Blob streams: no compression (every chunk would be gzipped for grpcio, which offers gzip).
       router.service(

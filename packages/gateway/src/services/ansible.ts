@@ -1,8 +1,9 @@
-/** CloudService's Ansible read surface: networks, volumes, security groups, floating IPs over many clouds. */
+/** CloudService's Ansible read surface: networks, subnets, routers, ports, volumes, security groups, floating IPs. */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { filterList } from '@ocx/sdk';
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { attrFilters, type GatewayDeps, listAcross, scopeFor } from '../context.ts';
+import { toPort, toRouter, toSubnet } from '../convert-ansible.ts';
 import { toFloatingIp, toNetwork, toSecurityGroup, toVolume } from '../convert-more.ts';
 import { cloudFailure } from '../errors.ts';
 
@@ -36,6 +37,27 @@ export function ansibleHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof C
         filterList(await conn.cloudLayer.listFloatingIps(), key(req.filter?.nameOrId), attrFilters(req.filter)),
       );
       return { floatingIps: items.map(toFloatingIp), failures: failures.map(cloudFailure) };
+    },
+    async listSubnets(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchSubnets(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { subnets: items.map(toSubnet), failures: failures.map(cloudFailure) };
+    },
+    async listRouters(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchRouters(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { routers: items.map(toRouter), failures: failures.map(cloudFailure) };
+    },
+    async listPorts(req, ctx) {
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const { items, failures } = await listAcross(scope, (conn) =>
+        conn.cloudLayer.searchPorts(key(req.filter?.nameOrId), attrFilters(req.filter)),
+      );
+      return { ports: items.map(toPort), failures: failures.map(cloudFailure) };
     },
   };
 }

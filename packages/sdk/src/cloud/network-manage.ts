@@ -16,10 +16,16 @@ type Signal = { signal?: AbortSignal | undefined };
 export async function createNetwork(
   core: CloudCore,
   name: string,
-  o: Signal & { shared?: boolean | undefined; external?: boolean | undefined; description?: string | undefined } = {},
+  o: Signal & {
+    shared?: boolean | undefined;
+    external?: boolean | undefined;
+    description?: string | undefined;
+    adminStateUp?: boolean | undefined;
+  } = {},
 ): Promise<NeutronNetwork> {
   const body: Partial<NeutronNetwork> & { name: string } = { name };
   if (o.shared !== undefined) body.shared = o.shared;
+  if (o.adminStateUp !== undefined) body.admin_state_up = o.adminStateUp;
   if (o.external !== undefined) body['router:external'] = o.external;
   if (o.description !== undefined) body.description = o.description;
   try {

@@ -1,0 +1,62 @@
+/**
+ * CloudService's Ansible server_action module: the server resolved exactly once over the selected clouds; an
+ * action whose target status the server is already in is not run (changed false), reboot, lock, unlock and rebuild
+ * always are; with `wait`, the answer is the server once settled (lock and unlock have no status to wait for).
+ */
+import type { ServiceImpl } from '@connectrpc/connect';
+import { POWER_ACTION_TARGET, type PowerAction } from '@ocx/sdk';
+import { ServerActionType } from '@ocx/sdk/gen/ocx/cloud/v1/ansible_storage_pb';
+import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
+import { attrFilters, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
+import { toServer } from '../convert.ts';
+import { invalidArgument } from '../errors.ts';
+import { guarded, required } from './present.ts';
+
+const ACTIONS: Partial<Record<ServerActionType, PowerAction>> = {
+  [ServerActionType.REBOOT]: 'reboot',
+  [ServerActionType.HARD_REBOOT]: 'hard-reboot',
+  [ServerActionType.STOP]: 'stop',
+  [ServerActionType.START]: 'start',
+  [ServerActionType.PAUSE]: 'pause',
+  [ServerActionType.UNPAUSE]: 'unpause',
+  [ServerActionType.SUSPEND]: 'suspend',
+  [ServerActionType.RESUME]: 'resume',
+  [ServerActionType.LOCK]: 'lock',
+  [ServerActionType.UNLOCK]: 'unlock',
+  [ServerActionType.REBUILD]: 'rebuild',
+};
+
+/** Actions that run whatever the server's status (Nova does not show a lock; a reboot or rebuild is asked for). */
+const ALWAYS = new Set<PowerAction>(['reboot', 'hard-reboot', 'lock', 'unlock', 'rebuild']);
+
+export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
+  return {
+    async serverAction(req, ctx) {
+      const action = ACTIONS[req.action];
+      if (!action) throw invalidArgument('action is required');
+      if (action === 'rebuild') required(req.image, 'image (rebuild)');
+      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const got = await findOne(scope, 'server', key, (conn) =>
+        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
+      );
+      if (got.item === null) throw notFound('server', key, got.failures);
+      const { item: server, conn } = got;
+      if (!ALWAYS.has(action) && server.status === POWER_ACTION_TARGET[action])
+        return { server: toServer(server), changed: false };
+      return guarded(async () => {
+        const settled = await conn.cloudLayer.serverPowerAction(server, action, {
+          wait: req.wait,
+          timeoutMs: req.timeoutSeconds > 0 ? req.timeoutSeconds * 1000 : undefined,
+          signal: ctx.signal,
+          image: req.image || undefined,
+          adminPassword: req.adminPassword || undefined,
+        });
+        return {
+          server: toServer(settled ?? (await conn.cloudLayer.getServerById(server.id)) ?? server),
+          changed: true,
+        };
+      });
+    },
+  };
+}
