@@ -82,9 +82,10 @@ export class ObjectStoreClient {
     path: string,
     opts: ListOptions | undefined,
   ): AsyncIterable<T> {
-    let marker: string | undefined;
     const base: Record<string, unknown> =
       opts?.query instanceof URLSearchParams ? Object.fromEntries(opts.query) : { ...(opts?.query ?? {}) };
+    // A caller's own `marker` starts the listing after that name (the loop's marker replaces it page by page).
+    let marker: string | undefined = typeof base.marker === 'string' && base.marker ? base.marker : undefined;
     for (;;) {
       const query = { ...base, format: 'json', limit: opts?.pageSize, marker } as Query;
       const res = await this.http.get(path, callOpts(opts, { query }));
