@@ -4,11 +4,13 @@
  * is a facade over modules of functions on one `CloudCore` (core.ts), split as openstacksdk's `_compute.py`, ...:
  *   flavors.ts, keypairs.ts, limits.ts            compute resources other than servers
  *   servers.ts, server-create.ts, server-wait.ts  servers: list cache + get + delete, create, wait for ACTIVE
- *   server-power.ts                               servers: reboot, stop, start (and wait)
+ *   server-power.ts                               servers: reboot, stop, start, pause, suspend, lock, rebuild (and wait)
  *   images.ts                                     images: list, get, create with upload, snapshot, delete
  *   volumes.ts, volume-attach.ts                  volumes, attaching them to servers
  *   networks.ts, floating-attach.ts               networks, ports, security groups, floating IPs
- *   network-manage.ts                             creating and deleting networks and subnets
+ *   network-manage.ts                             creating and deleting networks, subnets and routers
+ *   network-update.ts                             normalized subnets, routers, ports; updating them
+ *   security-groups.ts                            creating, updating, deleting security groups and rules
  *   objects.ts                                    object store containers and objects
  *
  * The facade itself is a chain of classes, one file each, every link adding one capability's delegations:
