@@ -100,4 +100,31 @@ describe('cloud layer: object store on devcloud', { timeout: 60_000 }, () => {
       (e: unknown) => isOcxError(e) && e.code === ErrorCode.NOT_FOUND,
     );
   });
+
+  test("one page at a time: limit, marker (the caller's own, not restarted), prefix; next marker while more", async () => {
+    await cloud.createContainer('co-pages');
+    for (const n of ['p1', 'p2', 'p3', 'q1']) await cloud.objectStore.putObject('co-pages', n, Buffer.from(n));
+    const names = (r: { items: { name: string }[]; nextMarker: string | null }) => [
+      r.items.map((x) => x.name),
+      r.nextMarker,
+    ];
+    assert.deepEqual(names(await cloud.listObjectsPage('co-pages', { limit: 2 })), [['p1', 'p2'], 'p2']);
+    assert.deepEqual(names(await cloud.listObjectsPage('co-pages', { limit: 2, marker: 'p2' })), [['p3', 'q1'], null]);
+    assert.deepEqual(names(await cloud.listObjectsPage('co-pages', { prefix: 'p', marker: 'p1' })), [
+      ['p2', 'p3'],
+      null,
+    ]);
+    await cloud.createContainer('co-pages-2');
+    assert.deepEqual(names(await cloud.listContainersPage({ prefix: 'co-pages', limit: 1 })), [
+      ['co-pages'],
+      'co-pages',
+    ]);
+    assert.deepEqual(names(await cloud.listContainersPage({ prefix: 'co-pages', marker: 'co-pages' })), [
+      ['co-pages-2'],
+      null,
+    ]);
+    for (const n of ['p1', 'p2', 'p3', 'q1']) await cloud.deleteObject('co-pages', n);
+    await cloud.deleteContainer('co-pages');
+    await cloud.deleteContainer('co-pages-2');
+  });
 });
