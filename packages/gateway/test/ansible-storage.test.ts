@@ -132,6 +132,18 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     assert.equal((await c.detachFloatingIp({ ...at, server: 'gw-act' }, a)).changed, false);
     const reused = await c.createFloatingIp({ ...at, server: 'gw-act', reuse: true }, a);
     assert.deepEqual([reused.changed, reused.floatingIp?.floatingIpAddress], [true, address]);
+    // The address is on gw-act: asking for it on another server is refused, not a silent move.
+    const spare = { spec: { ...at, name: 'gw-act2', image: 'cirros-*', flavor: 'm1.tiny', wait: true } };
+    const second = (await c.createServer(spare, a)).server;
+    try {
+      const taken = await rejects(
+        c.createFloatingIp({ ...at, server: 'gw-act2', floatingIpAddress: address }, a),
+        Code.FailedPrecondition,
+      );
+      assert.match(taken.rawMessage, /detach it first/);
+    } finally {
+      await c.deleteServer({ filter: { nameOrId: second?.id ?? '' }, wait: true }, a);
+    }
     const purged = await c.detachFloatingIp({ ...at, server: 'gw-act', purge: true }, a);
     assert.deepEqual(purged.detached, [address]);
     const left = await c.listFloatingIps({ filter: { location: { clouds: ['idp'] } } }, a);

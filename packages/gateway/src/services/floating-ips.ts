@@ -56,6 +56,12 @@ export function floatingIpHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeo
           address ? f.floating_ip_address === address : !network || f.network === network.id,
         );
         if (already) return { floatingIp: toFloatingIp(already), changed: false };
+        // An address of the project's that is on another server's port is not taken from it (detach it first).
+        if (held?.attached)
+          throw new OcxError(
+            ErrorCode.CONFLICT,
+            `floating IP ${address} is attached to port ${held.port} of another server; detach it first`,
+          );
         let pick = held;
         if (!pick && !address && req.reuse)
           pick = all.find((f) => !f.attached && (!network || f.network === network.id));

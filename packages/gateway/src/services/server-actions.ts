@@ -41,10 +41,12 @@ export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typ
         conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
       );
       if (got.item === null) throw notFound('server', key, got.failures);
-      const { item: server, conn } = got;
-      if (!ALWAYS.has(action) && server.status === POWER_ACTION_TARGET[action])
-        return { server: toServer(server), changed: false };
+      const { item: found, conn } = got;
       return guarded(async () => {
+        // The status the decision rests on is read now, not taken from a list that may be seconds old.
+        const server = (await conn.cloudLayer.getServerById(found.id)) ?? found;
+        if (!ALWAYS.has(action) && server.status === POWER_ACTION_TARGET[action])
+          return { server: toServer(server), changed: false };
         const settled = await conn.cloudLayer.serverPowerAction(server, action, {
           wait: req.wait,
           timeoutMs: req.timeoutSeconds > 0 ? req.timeoutSeconds * 1000 : undefined,
