@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { createSession, NetworkClient } from '@ocx/sdk';
+import { ErrorDetailSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import { type Env, startEnv } from './helpers.ts';
 import { otherUser } from './other-user.ts';
 
@@ -117,6 +119,25 @@ describe('gateway: Ansible network modules on devcloud', { timeout: 120_000 }, (
     assert.equal((await c.deleteNetwork({ filter: { nameOrId: 'gw-net' } }, a)).deleted, true);
     assert.equal((await c.deleteNetwork({ filter: { nameOrId: 'gw-net' } }, a)).deleted, false);
     assert.deepEqual((await c.listNetworks({ filter: { nameOrId: 'gw-net' } }, a)).networks, []);
+  });
+
+  it('two networks of one name in the project: present is ambiguous (FAILED_PRECONDITION, AMBIGUOUS)', async () => {
+    // Neutron allows duplicate names; made with the demo user's own sp2 login (the same project).
+    const session = createSession(env.config.getCloud('sp2'));
+    const net = new NetworkClient(session.client('network'));
+    const ids = [(await net.createNetwork({ name: 'gw-dup' })).id, (await net.createNetwork({ name: 'gw-dup' })).id];
+    try {
+      const e = await rejects(
+        env.client.createNetwork({ ...at('sp2'), name: 'gw-dup' }, env.auth),
+        Code.FailedPrecondition,
+      );
+      assert.equal(e.findDetails(ErrorDetailSchema)[0]?.code, 'AMBIGUOUS');
+      assert.ok(ids.every((id) => e.rawMessage.includes(id)));
+      await rejects(env.client.deleteNetwork({ filter: { nameOrId: 'gw-dup' } }, env.auth), Code.FailedPrecondition);
+    } finally {
+      for (const id of ids) await net.deleteNetwork(id);
+      await session.close();
+    }
   });
 
   it('security groups and rules: present by name and by rule fields, absent once, by id or by fields', async () => {
