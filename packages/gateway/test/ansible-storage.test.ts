@@ -99,6 +99,10 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     const pair = { ...at, server: 'gw-act', volume: 'gw-vol', wait: true, timeoutSeconds: 20 };
     const att = await c.attachVolume(pair, a);
     assert.deepEqual([att.changed, att.attachment?.serverId], [true, serverId]);
+    assert.deepEqual(
+      [att.volume?.status, att.volume?.location?.cloud, att.volume?.attachments.map((x) => x.serverId)],
+      ['in-use', 'idp', [serverId]],
+    );
     const att2 = await c.attachVolume(pair, a);
     assert.deepEqual([att2.changed, att2.attachment?.serverId], [false, serverId]);
     const listed = await c.listVolumes(onIdp('gw-vol'), a);
@@ -129,6 +133,10 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     await rejects(c.detachFloatingIp({ ...at, server: 'gw-act' }, other), Code.NotFound);
     const off = await c.detachFloatingIp({ ...at, server: 'gw-act' }, a);
     assert.deepEqual([off.changed, off.detached], [true, [address]]);
+    assert.deepEqual(
+      off.floatingIps.map((f) => [f.floatingIpAddress, f.attached, f.location?.cloud]),
+      [[address, false, 'idp']],
+    );
     assert.equal((await c.detachFloatingIp({ ...at, server: 'gw-act' }, a)).changed, false);
     const reused = await c.createFloatingIp({ ...at, server: 'gw-act', reuse: true }, a);
     assert.deepEqual([reused.changed, reused.floatingIp?.floatingIpAddress], [true, address]);

@@ -85,7 +85,13 @@ export function floatingIpHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeo
           await cl.detachFloatingIp(server, f.floating_ip_address, { signal: ctx.signal });
           if (req.purge) await cl.deleteFloatingIp(f.id);
         }
-        return { changed: mine.length > 0, detached: mine.map((f) => f.floating_ip_address) };
+        const ids = new Set(mine.map((f) => f.id));
+        const now = req.purge || mine.length === 0 ? [] : (await currentFloatingIps(conn)).filter((f) => ids.has(f.id));
+        return {
+          changed: mine.length > 0,
+          detached: mine.map((f) => f.floating_ip_address),
+          floatingIps: now.map(toFloatingIp),
+        };
       });
     },
 

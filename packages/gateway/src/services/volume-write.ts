@@ -96,6 +96,7 @@ export function volumeWriteHandlers(deps: GatewayDeps): Partial<ServiceImpl<type
           return {
             attachment: { serverId: server.id, device: there.device ?? '', attachmentId: there.attachment_id ?? '' },
             changed: false,
+            volume: toVolume(volume),
           };
         const a = await conn.cloudLayer.attachVolume(server, volume, {
           device: req.device || undefined,
@@ -103,7 +104,8 @@ export function volumeWriteHandlers(deps: GatewayDeps): Partial<ServiceImpl<type
           timeoutMs: timeoutMs(req.timeoutSeconds),
           signal: ctx.signal,
         });
-        return { attachment: toAttachment(a), changed: true };
+        const now = (await conn.cloudLayer.getVolumeById(volume.id)) ?? volume;
+        return { attachment: toAttachment(a), changed: true, volume: toVolume(now) };
       });
     },
 
