@@ -206,6 +206,25 @@ describe('gateway: Ansible network modules on devcloud', { timeout: 120_000 }, (
     assert.equal((await c.deleteSecurityGroup({ filter: { nameOrId: 'gw-sg' } }, a)).deleted, false);
   });
 
+  it("an admin who sees every project's 'default' group changes only its own project's", async () => {
+    const session = createSession(env.config.getCloud('idp-admin'));
+    const admin = { headers: { authorization: `Bearer ${await session.getToken()}` } };
+    await session.close();
+    const defaults = await env.client.listSecurityGroups({ filter: { nameOrId: 'default', ...only('idp') } }, admin);
+    assert.ok(defaults.securityGroups.length > 1, 'the admin sees several default groups');
+    const rule = { securityGroup: 'default', protocol: 'udp', portRangeMin: 5353, remoteIpPrefix: '192.0.2.0/24' };
+    const made = await env.client.createSecurityGroupRule({ ...at('idp'), rule }, admin);
+    try {
+      const own = defaults.securityGroups.find((g) => g.id === made.rule?.securityGroupId);
+      assert.equal(made.changed, true);
+      assert.equal(own?.location?.project?.name, 'admin');
+      const demos = await env.client.listSecurityGroups({ filter: { nameOrId: 'default', ...only('idp') } }, env.auth);
+      assert.ok(demos.securityGroups[0]?.rules.every((r) => r.portRangeMin !== 5353));
+    } finally {
+      await env.client.deleteSecurityGroupRule({ filter: { nameOrId: made.rule?.id ?? '' } }, admin);
+    }
+  });
+
   it("another project's user neither finds nor changes the demo user's resources", async () => {
     const c = env.client;
     const mine = await c.createNetwork({ ...at('idp'), name: 'gw-iso-net' }, env.auth);

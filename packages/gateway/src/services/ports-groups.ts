@@ -13,10 +13,20 @@ import { toSecurityGroup } from '../convert-more.ts';
 import { invalidArgument } from '../errors.ts';
 import { deleteOne, differing, guarded, ownNamed, required } from './present.ts';
 
+/**
+ * A group by id, else by name in the caller's project (an admin sees every project's 'default'), else the one
+ * other group of that name the caller can see.
+ */
 async function groupOf(conn: Connection, ref: string): Promise<SecurityGroup> {
-  const g = await conn.cloudLayer.getSecurityGroup(ref);
-  if (!g) throw new OcxError(ErrorCode.NOT_FOUND, `no security group matches '${ref}' on ${conn.name}`);
-  return g;
+  const all = await conn.cloudLayer.searchSecurityGroups(ref);
+  const g =
+    all.find((x) => x.id === ref) ??
+    (await ownNamed(conn, 'security group', ref, all)) ??
+    (all.length === 1 ? all[0] : undefined);
+  if (g) return g;
+  if (all.length > 1)
+    throw new OcxError(ErrorCode.AMBIGUOUS, `${all.length} security groups match '${ref}' on ${conn.name}; use the id`);
+  throw new OcxError(ErrorCode.NOT_FOUND, `no security group matches '${ref}' on ${conn.name}`);
 }
 
 interface WantedRule {
