@@ -9,7 +9,7 @@ import { type Connection, ErrorCode, type FloatingIp, filterList, OcxError, type
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toFloatingIp } from '../convert-more.ts';
-import { deleteOne, guarded, required } from './present.ts';
+import { deleteOne, guarded, pickNamed, required } from './present.ts';
 
 async function serverOf(conn: Connection, ref: string): Promise<Server> {
   const s = await conn.cloudLayer.getServer(ref);
@@ -38,9 +38,7 @@ export function floatingIpHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeo
       return guarded(async () => {
         let network: { id: string } | undefined;
         if (req.network) {
-          const net = await cl.getNetwork(req.network);
-          if (!net) throw new OcxError(ErrorCode.NOT_FOUND, `no network matches '${req.network}' on ${conn.name}`);
-          network = net;
+          network = await pickNamed(conn, 'network', req.network, await cl.searchNetworks(req.network));
         }
         const address = req.floatingIpAddress;
         const all = await currentFloatingIps(conn);

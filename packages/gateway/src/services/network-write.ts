@@ -10,18 +10,14 @@ import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toRouter, toSubnet } from '../convert-ansible.ts';
 import { toNetwork } from '../convert-more.ts';
 import { invalidArgument } from '../errors.ts';
-import { deleteOne, differing, guarded, ownNamed, required } from './present.ts';
+import { deleteOne, differing, guarded, ownNamed, pickNamed, required } from './present.ts';
 
 async function networkId(conn: Connection, ref: string): Promise<string> {
-  const net = await conn.cloudLayer.getNetwork(ref);
-  if (!net) throw new OcxError(ErrorCode.NOT_FOUND, `no network matches '${ref}' on ${conn.name}`);
-  return net.id;
+  return (await pickNamed(conn, 'network', ref, await conn.cloudLayer.searchNetworks(ref))).id;
 }
 
 async function subnetId(conn: Connection, ref: string): Promise<string> {
-  const subnet = await conn.cloudLayer.getSubnet(ref);
-  if (!subnet) throw new OcxError(ErrorCode.NOT_FOUND, `no subnet matches '${ref}' on ${conn.name}`);
-  return subnet.id;
+  return (await pickNamed(conn, 'subnet', ref, await conn.cloudLayer.searchSubnets(ref))).id;
 }
 
 async function routerById(conn: Connection, id: string): Promise<Router> {

@@ -4,29 +4,17 @@
  * updated); a rule when the group already has one with the same direction, ethertype, protocol, ports and remote.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
-import { type Connection, ErrorCode, OcxError, type SecurityGroup, type SecurityGroupRule } from '@ocx/sdk';
+import type { Connection, SecurityGroup, SecurityGroupRule } from '@ocx/sdk';
 import type { SecurityGroupRuleSpec } from '@ocx/sdk/gen/ocx/cloud/v1/ansible_network_pb';
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { cloudAt, type GatewayDeps, scopeFor, targetCloud } from '../context.ts';
 import { toPort, toRule } from '../convert-ansible.ts';
 import { toSecurityGroup } from '../convert-more.ts';
 import { invalidArgument } from '../errors.ts';
-import { deleteOne, differing, guarded, ownNamed, required } from './present.ts';
+import { deleteOne, differing, guarded, ownNamed, pickNamed, required } from './present.ts';
 
-/**
- * A group by id, else by name in the caller's project (an admin sees every project's 'default'), else the one
- * other group of that name the caller can see.
- */
-async function groupOf(conn: Connection, ref: string): Promise<SecurityGroup> {
-  const all = await conn.cloudLayer.searchSecurityGroups(ref);
-  const g =
-    all.find((x) => x.id === ref) ??
-    (await ownNamed(conn, 'security group', ref, all)) ??
-    (all.length === 1 ? all[0] : undefined);
-  if (g) return g;
-  if (all.length > 1)
-    throw new OcxError(ErrorCode.AMBIGUOUS, `${all.length} security groups match '${ref}' on ${conn.name}; use the id`);
-  throw new OcxError(ErrorCode.NOT_FOUND, `no security group matches '${ref}' on ${conn.name}`);
+function groupOf(conn: Connection, ref: string): Promise<SecurityGroup> {
+  return conn.cloudLayer.searchSecurityGroups(ref).then((all) => pickNamed(conn, 'security group', ref, all));
 }
 
 interface WantedRule {
@@ -83,8 +71,7 @@ export function portGroupHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof
       const conn = await cloudAt(deps, ctx, req.location);
       const cl = conn.cloudLayer;
       return guarded(async () => {
-        const net = await cl.getNetwork(req.network);
-        if (!net) throw new OcxError(ErrorCode.NOT_FOUND, `no network matches '${req.network}' on ${conn.name}`);
+        const net = await pickNamed(conn, 'network', req.network, await cl.searchNetworks(req.network));
         const groups =
           req.securityGroups.length > 0 || req.noSecurityGroups
             ? await Promise.all(req.securityGroups.map(async (g) => (await groupOf(conn, g)).id))
@@ -93,8 +80,8 @@ export function portGroupHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof
         if (!have) {
           const fixedIps = await Promise.all(
             req.fixedIps.map(async (f) => {
-              const subnet = await cl.getSubnet(required(f.subnetId, 'fixed_ips.subnet_id'));
-              if (!subnet) throw new OcxError(ErrorCode.NOT_FOUND, `no subnet matches '${f.subnetId}' on ${conn.name}`);
+              const ref = required(f.subnetId, 'fixed_ips.subnet_id');
+              const subnet = await pickNamed(conn, 'subnet', ref, await cl.searchSubnets(ref, { network_id: net.id }));
               return { subnet_id: subnet.id, ip_address: f.ipAddress || undefined };
             }),
           );

@@ -79,3 +79,23 @@ export async function deleteOne<T extends { id: string }>(
   const { item, conn } = got;
   return { deleted: await guarded(() => del(conn, item)) };
 }
+
+/**
+ * The resource a request names: by id, else by name in the caller's project, else the one resource of that name
+ * the caller can see (an admin sees every project's, which must not make its own ambiguous). NOT_FOUND when none;
+ * AMBIGUOUS when several others share the name.
+ */
+export async function pickNamed<T extends { id: string; name?: string | null; location: Location }>(
+  conn: Connection,
+  kind: string,
+  ref: string,
+  items: readonly T[],
+): Promise<T> {
+  const found = items.find((x) => x.id === ref) ?? (await ownNamed(conn, kind, ref, items)) ?? undefined;
+  if (found) return found;
+  const named = items.filter((x) => x.name === ref);
+  if (named.length === 1 && named[0]) return named[0];
+  if (named.length > 1)
+    throw new OcxError(ErrorCode.AMBIGUOUS, `${named.length} ${kind}s match '${ref}' on ${conn.name}; use the id`);
+  throw new OcxError(ErrorCode.NOT_FOUND, `no ${kind} matches '${ref}' on ${conn.name}`);
+}
