@@ -115,6 +115,15 @@ async function mustRouter(core: CloudCore, ref: Ref, o: Signal): Promise<Neutron
   return mustGet(ref, 'router', (r) => getRouter(core, r, o));
 }
 
+/** An object's id as it is (Neutron answers 404 for a stale one); a name or id looked up (NOT_FOUND). */
+async function routerIdOf(core: CloudCore, ref: Ref, o: Signal): Promise<string> {
+  return refId(ref) ?? (await mustRouter(core, ref, o)).id;
+}
+
+async function subnetIdOf(core: CloudCore, ref: Ref, o: Signal): Promise<string> {
+  return refId(ref) ?? (await mustGet(ref, 'subnet', (x) => getSubnet(core, x, o))).id;
+}
+
 /** `get(ref)`, NOT_FOUND when it finds nothing. */
 async function mustGet<T>(ref: Ref, kind: string, get: (r: Ref) => Promise<T | null>): Promise<T> {
   const found = await get(ref);
@@ -144,20 +153,19 @@ export async function setRouterGateway(
   externalNetwork: Ref | null,
   o: Signal = {},
 ): Promise<NeutronRouter> {
-  const r = await mustRouter(core, router, o);
+  const r = await routerIdOf(core, router, o);
   const info =
     externalNetwork === null
       ? null
       : { network_id: await resolveId(externalNetwork, 'network', (n) => getNetwork(core, n)) };
-  return core.network.updateRouter(r.id, { external_gateway_info: info }, { signal: o.signal });
+  return core.network.updateRouter(r, { external_gateway_info: info }, { signal: o.signal });
 }
 
 /** Attach a subnet (name or id) to the router. */
 export async function addRouterSubnet(core: CloudCore, router: Ref, subnet: Ref, o: Signal = {}): Promise<void> {
-  const r = await mustRouter(core, router, o);
-  const s = await mustGet(subnet, 'subnet', (x) => getSubnet(core, x, o));
+  const [r, s] = await Promise.all([routerIdOf(core, router, o), subnetIdOf(core, subnet, o)]);
   try {
-    await core.network.addRouterInterface(r.id, s.id, { signal: o.signal });
+    await core.network.addRouterInterface(r, s, { signal: o.signal });
   } finally {
     core.invalidateCaches();
   }
@@ -165,10 +173,9 @@ export async function addRouterSubnet(core: CloudCore, router: Ref, subnet: Ref,
 
 /** Detach a subnet (name or id) from the router. */
 export async function removeRouterSubnet(core: CloudCore, router: Ref, subnet: Ref, o: Signal = {}): Promise<void> {
-  const r = await mustRouter(core, router, o);
-  const s = await mustGet(subnet, 'subnet', (x) => getSubnet(core, x, o));
+  const [r, s] = await Promise.all([routerIdOf(core, router, o), subnetIdOf(core, subnet, o)]);
   try {
-    await core.network.removeRouterInterface(r.id, s.id, { signal: o.signal });
+    await core.network.removeRouterInterface(r, s, { signal: o.signal });
   } finally {
     core.invalidateCaches();
   }
