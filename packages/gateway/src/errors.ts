@@ -1,34 +1,13 @@
 /**
- * OCX error codes → gRPC status codes, with an ErrorDetail (OCX code, cloud, region, OpenStack request id, and the
- * per-cloud failures) attached. Messages are the OcxError's own (the SDK never puts tokens in them); no stack
- * traces and no causes go to the client.
+ * OCX error codes → gRPC status codes (the SDK's one table, `GRPC_CODE_OF` in sdk errors/grpc.ts, which also reads
+ * them back), with an ErrorDetail (OCX code, cloud, region, OpenStack request id, and the per-cloud failures).
+ * Messages are the OcxError's own (the SDK never puts tokens in them); no stack traces and no causes go to the client.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type CallFailure, ErrorCode, isOcxError, type OcxError } from '@ocx/sdk';
+import { type CallFailure, ErrorCode, GRPC_CODE_OF, isOcxError, type OcxError } from '@ocx/sdk';
 import { type CloudFailure, ErrorDetailSchema } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 
-export const GRPC_CODE_OF: Readonly<Record<string, Code>> = {
-  [ErrorCode.AUTH_FAILED]: Code.Unauthenticated,
-  [ErrorCode.AUTH_EXPIRED]: Code.Unauthenticated,
-  [ErrorCode.FORBIDDEN]: Code.PermissionDenied,
-  [ErrorCode.NOT_FOUND]: Code.NotFound,
-  [ErrorCode.CONFLICT]: Code.FailedPrecondition,
-  [ErrorCode.BAD_REQUEST]: Code.InvalidArgument,
-  [ErrorCode.OVER_QUOTA]: Code.ResourceExhausted,
-  [ErrorCode.SERVICE_ERROR]: Code.Unavailable,
-  [ErrorCode.UNREACHABLE]: Code.Unavailable,
-  [ErrorCode.TIMEOUT]: Code.DeadlineExceeded,
-  [ErrorCode.CANCELLED]: Code.Canceled,
-  [ErrorCode.CONFIG_INVALID]: Code.FailedPrecondition,
-  [ErrorCode.ENDPOINT_NOT_FOUND]: Code.FailedPrecondition,
-  [ErrorCode.FEDERATION_FAILED]: Code.Unavailable,
-  [ErrorCode.AMBIGUOUS]: Code.FailedPrecondition,
-  [ErrorCode.RESOURCE_FAILED]: Code.FailedPrecondition,
-  [ErrorCode.INVALID_RESPONSE]: Code.Internal,
-  // The cloud cannot do this (e.g. move a server to another project on OpenStack): the RPC exists and works for
-  // other kinds and clouds, so UNIMPLEMENTED ("no such method") would mislead; the details say UNSUPPORTED.
-  [ErrorCode.UNSUPPORTED]: Code.FailedPrecondition,
-};
+export { GRPC_CODE_OF };
 
 export function cloudFailure(f: CallFailure): CloudFailure {
   return {
@@ -50,7 +29,7 @@ export function toConnectError(err: unknown, failures: readonly CallFailure[] = 
     ]);
   }
   const e = err as OcxError;
-  let code = GRPC_CODE_OF[e.code] ?? Code.Internal;
+  let code: Code = GRPC_CODE_OF[e.code as ErrorCode] ?? Code.Internal;
   // A 409 that says the name is taken (Nova keypairs, Neutron, Glance) is ALREADY_EXISTS, not a state conflict.
   if (e.code === ErrorCode.CONFLICT && /already exists|already in use|duplicate/i.test(e.message)) {
     code = Code.AlreadyExists;

@@ -5,6 +5,7 @@
  * 3. the call's signal aborted: its reason decides — a deadline (OcxError TIMEOUT or a DOMException TimeoutError)
  *    is TIMEOUT naming the step, anything else the caller's CANCELLED;
  * 4. the call's deadline passed: TIMEOUT naming the step;
+ * 4a. a gRPC failure from a gateway (ConnectError): the OCX code in its ErrorDetail, else the status's (grpc.ts);
  * 5. a TimeoutError or an AbortError/TimeoutError reason passed on its own;
  * 6. a Node/undici error code anywhere in the `cause` chain: node-codes.ts;
  * 7. another coded error: an HTTP stack failure we have no entry for, UNREACHABLE (not retryable);
@@ -12,6 +13,7 @@
  */
 import { ErrorCode } from './codes.ts';
 import { errorFromStatus } from './from-response.ts';
+import { fromGrpcError, isConnectError } from './grpc.ts';
 import { meaningOfCode } from './node-codes.ts';
 import { type ErrorContext, OcxError } from './ocx-error.ts';
 
@@ -116,6 +118,7 @@ export function convertToOcxError(reason: unknown, context: FromContext = {}): O
     return new OcxError(ErrorCode.CANCELLED, 'the call was cancelled by the caller', ctx, { cause: reason });
   }
   if (deadline !== undefined && Date.now() >= deadline - 1) return timeout(ctx, ms, reason);
+  if (isConnectError(reason)) return fromGrpcError(reason, ctx);
   const name = nameOf(reason);
   if (name === 'TimeoutError') return timeout(ctx, ms, reason);
   const code = errorCodeOf(reason);
