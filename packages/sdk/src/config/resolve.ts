@@ -1,6 +1,7 @@
 import { canonicalServiceType } from '../wire/service-types.ts';
 import { configError } from './errors.ts';
 import { describe } from './files.ts';
+import { gatewayOf } from './gateway.ts';
 import { authUpdate, type Dict, expandTemplate, isDict, magicFixes, normalizeKeys, toBoolean } from './normalize.ts';
 import { SERVICE_KEY_SUFFIXES } from './schema.ts';
 import { type ConfigSources, checkEntry, fail, findProfile, knownRegions, originOf } from './sources.ts';
@@ -58,6 +59,7 @@ const CONSUMED = new Set([
   'key',
   'api_timeout',
   'federation',
+  'gateway',
 ]);
 
 /**
@@ -258,6 +260,11 @@ export function resolveCloud(
   if (typeof config.key === 'string') result.key = config.key;
   if (apiTimeout !== undefined) result.apiTimeout = apiTimeout;
   if (federation) result.federation = federation;
+  if (isDict(config.gateway)) {
+    if (federation)
+      throw fail(origin, name, 'gateway', 'a cloud reached through a gateway cannot also name federation');
+    result.gateway = gatewayOf(config.gateway, name, region.name, (key, problem) => fail(origin, name, key, problem));
+  }
   if (origin.file) result.sourceFile = origin.file;
   return result;
 }

@@ -109,6 +109,31 @@ const federationSchema = z.strictObject(
   },
 );
 
+/** `gateway:` (OCX extension): reach this cloud through an OCX gRPC gateway instead of its REST APIs. */
+const gatewaySchema = z
+  .strictObject(
+    {
+      url: url,
+      cloud: z.string({ error: (i) => `expected the name of a cloud the gateway serves, ${got(i)}` }).optional(),
+      region: z.string({ error: (i) => `expected a region name, ${got(i)}` }).optional(),
+      verify: boolish.optional(),
+      insecure: boolish.optional(),
+      cacert: z.string({ error: (i) => `expected a path to a CA bundle, ${got(i)}` }).optional(),
+      cert: z.string({ error: (i) => `expected a path to a client certificate, ${got(i)}` }).optional(),
+      key: z.string({ error: (i) => `expected a path to a client key, ${got(i)}` }).optional(),
+    },
+    {
+      error: (i) =>
+        i.code === 'unrecognized_keys'
+          ? `unknown gateway setting${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (expected url, cloud, region, verify, insecure, cacert, cert, key)`
+          : `expected a mapping with the gateway's url, ${got(i)}`,
+    },
+  )
+  .superRefine((g, ctx) => {
+    if (g.cert && !g.key) ctx.addIssue({ code: 'custom', path: ['key'], message: 'a client cert needs its key' });
+    if (g.key && !g.cert) ctx.addIssue({ code: 'custom', path: ['cert'], message: 'a client key needs its cert' });
+  });
+
 const timeout = z.union(
   [
     z.number().nonnegative(),
@@ -153,6 +178,7 @@ export const cloudEntrySchema = z
       key: z.string({ error: (i) => `expected a path to a client key, ${got(i)}` }).optional(),
       api_timeout: timeout.optional(),
       federation: federationSchema.optional(),
+      gateway: gatewaySchema.optional(),
       networks: z
         .array(z.record(z.string(), z.unknown()), { error: (i) => `expected a list of networks, ${got(i)}` })
         .optional(),

@@ -62,6 +62,25 @@ export interface FederationConfig {
   home?: CloudConfig;
 }
 
+/**
+ * An OCX gRPC gateway this cloud is reached through (clouds.yaml `gateway:`): the cloud layer talks gRPC to it
+ * instead of REST to the cloud. The cloud's `auth` still logs in to the home Keystone the gateway trusts; the
+ * token goes to the gateway as `authorization: Bearer`.
+ */
+export interface GatewayConfig {
+  /** http://host:port (gRPC over h2c, loopback) or https://host:port (TLS). */
+  url: string;
+  /** The gateway's name of the one cloud this entry stands for (default: this entry's name). */
+  cloud: string;
+  /** The gateway cloud's region (default: this entry's region, '' = any). */
+  region: string;
+  /** TLS to the gateway: false disables verification; a string is a CA bundle path (`cacert`). */
+  verify: boolean | string;
+  /** mTLS: client certificate and key paths. */
+  cert?: string;
+  key?: string;
+}
+
 export interface CloudConfig {
   /** clouds.yaml key (or 'envvars'). */
   name: string;
@@ -82,6 +101,8 @@ export interface CloudConfig {
   /** Seconds, as in clouds.yaml; undefined means the SDK default. */
   apiTimeout?: number;
   federation?: FederationConfig;
+  /** Set when the cloud is reached through an OCX gateway (clouds.yaml `gateway:`). */
+  gateway?: GatewayConfig;
   /** Where the values came from, for error messages: file path per top-level source. */
   sourceFile?: string;
   /** Keys the SDK does not interpret, kept for callers (networks, image_format, floating_ip_source, ...). */
