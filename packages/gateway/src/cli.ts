@@ -24,6 +24,8 @@ service providers by K2K in the caller's name) over gRPC, gRPC-Web and Connect. 
   --insecure              allow cleartext on a non-loopback address
   --no-k2k                only the home cloud
   --service-provider ID   only these K2K service providers (repeatable; default: all the caller's token lists)
+  --gateway-cloud NAME    also serve this clouds.yaml entry, which has \`gateway:\` (a cloud behind another OCX
+                          gateway; the caller's token is forwarded there) (repeatable)
   --clouds-file PATH      clouds.yaml to read (default: openstacksdk's search path)
 `;
 
@@ -63,6 +65,7 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
         insecure: { type: 'boolean' },
         'no-k2k': { type: 'boolean' },
         'service-provider': { type: 'string', multiple: true },
+        'gateway-cloud': { type: 'string', multiple: true },
         'clouds-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -91,8 +94,15 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
     const files = values['clouds-file']
       ? { files: { clouds: [values['clouds-file'] as string], secure: [], publicClouds: [] } }
       : {};
+    const clouds = loadCloudsConfig(files);
+    const gatewayClouds = ((values['gateway-cloud'] as string[] | undefined) ?? []).map((name) => {
+      const cfg = clouds.getCloud(name);
+      if (!cfg.gateway) throw new Error(`--gateway-cloud ${name}: that clouds.yaml entry has no gateway: setting`);
+      return cfg;
+    });
     const opts: GatewayOptions = {
-      home: loadCloudsConfig(files).getCloud(homeCloud),
+      home: clouds.getCloud(homeCloud),
+      gatewayClouds,
       homeName,
       host,
       port,

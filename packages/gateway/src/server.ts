@@ -51,6 +51,11 @@ export interface GatewayOptions {
   /** Reach the home Keystone's service providers by K2K in the caller's name (default true). */
   k2k?: boolean | undefined;
   serviceProviders?: readonly string[] | undefined;
+  /**
+   * Clouds this gateway reaches through other OCX gateways (clouds.yaml entries with `gateway:`), served to every
+   * caller with the caller's own token forwarded (see auth/user-clouds.ts).
+   */
+  gatewayClouds?: readonly CloudConfig[] | undefined;
   /** Default 127.0.0.1. */
   host?: string | undefined;
   /** gRPC (h2c) port, or the one TLS port. Default 0 (ephemeral). */
@@ -108,6 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     homeName: opts.homeName,
     k2k: opts.k2k,
     serviceProviders: opts.serviceProviders,
+    gatewayClouds: opts.gatewayClouds,
     cloudOptions: opts.cloudOptions,
   });
   const hub = new ServerWatchHub({ intervalMs: opts.watchIntervalMs });

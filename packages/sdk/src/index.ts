@@ -4,6 +4,7 @@ export * from './auth/index.ts';
 export * from './cloud/index.ts';
 export * from './config/index.ts';
 export * from './errors/index.ts';
+export * from './gateway-backend/index.ts';
 export * from './multicloud/index.ts';
 export * from './quotas/index.ts';
 export * from './services/index.ts';

@@ -1,6 +1,6 @@
 /** Helpers shared by the commands that show, create or delete one resource per cloud. */
 import {
-  type Cloud,
+  type CloudLayer,
   ErrorCode,
   type FanOutContext,
   type Image,
@@ -93,7 +93,7 @@ export function deleteCommand<O extends object>(
     options?: (cmd: Command) => Command;
     /** The per-cloud deadline when `--timeout` is not given (e.g. longer with `--wait`). */
     deadlineMs?: (opts: O) => number | undefined;
-    del: (cloud: Cloud, ref: string, opts: O, fctx: FanOutContext) => Promise<boolean>;
+    del: (cloud: CloudLayer, ref: string, opts: O, fctx: FanOutContext) => Promise<boolean>;
   },
 ): void {
   const cmd = group.command('delete').description(spec.description).argument(`<${spec.kind}...>`);
@@ -118,7 +118,7 @@ export function networks(addresses: Server['addresses']): Record<string, string[
 }
 
 /** A volume by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
+export function findVolume(cloud: CloudLayer, ref: string): Promise<Volume> {
   return mustFind(
     'volume',
     ref,
@@ -127,7 +127,7 @@ export function findVolume(cloud: Cloud, ref: string): Promise<Volume> {
 }
 
 /** An image by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-export function findImage(cloud: Cloud, ref: string): Promise<Image> {
+export function findImage(cloud: CloudLayer, ref: string): Promise<Image> {
   return mustFind(
     'image',
     ref,

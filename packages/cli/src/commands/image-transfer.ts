@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Cloud, connectionInProject, ErrorCode, type GlanceImage, OcxError } from '@ocx/sdk';
+import { type CloudLayer, connectionInProject, ErrorCode, type GlanceImage, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { FileTee } from '../file-tee.ts';
@@ -54,7 +54,7 @@ export function registerImageTransfer(image: Command, ctx: CliContext, imageRow:
     .option('--project <project>', 'create the image in this project (name or ID; issue 14)')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as CreateOpts & GlobalOptions;
-      let req: Parameters<Cloud['createImage']>[1];
+      let req: Parameters<CloudLayer['createImage']>[1];
       try {
         if (o.public && o.private) throw new OcxError(ErrorCode.BAD_REQUEST, '--public and --private are exclusive');
         req = {
@@ -169,7 +169,7 @@ async function hashOf(path: string): Promise<{ md5: string; sha256: string }> {
 }
 
 /** Stream image `id` into `path` (never held in memory), hashing as it goes; returns the md5 hex digest. */
-async function downloadTo(cloud: Cloud, id: string, path: string, signal: AbortSignal): Promise<string> {
+async function downloadTo(cloud: CloudLayer, id: string, path: string, signal: AbortSignal): Promise<string> {
   const md5 = createHash('md5');
   const out = createWriteStream(path, { mode: 0o600 });
   const sink = new Writable({

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Cloud, connectionInProject, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
+import { type CloudLayer, connectionInProject, ErrorCode, looksLikeId, OcxError, type Server } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.ts';
 import { Cell, type Row } from '../output.ts';
@@ -26,7 +26,7 @@ const POWER_STATES: Record<number, string> = {
 };
 
 /** A server by id (one GET) or name (the list); NOT_FOUND with OSC's message. */
-export function findServer(cloud: Cloud, ref: string): Promise<Server> {
+export function findServer(cloud: CloudLayer, ref: string): Promise<Server> {
   return mustFind(
     'server',
     ref,
@@ -35,7 +35,7 @@ export function findServer(cloud: Cloud, ref: string): Promise<Server> {
 }
 
 /** `name (id)` for the image and flavor, as OSC shows them; ids alone when the name cannot be looked up. */
-async function imageAndFlavor(cloud: Cloud, s: Server): Promise<{ image: string; flavor: string }> {
+async function imageAndFlavor(cloud: CloudLayer, s: Server): Promise<{ image: string; flavor: string }> {
   const imageId = s.image.id;
   const flavorId = s.flavor.id;
   const [img, flv] = await Promise.all([
@@ -48,7 +48,7 @@ async function imageAndFlavor(cloud: Cloud, s: Server): Promise<{ image: string;
 }
 
 /** The fields of `openstack server show`, sorted as OSC prints them; `fault` and `adminPass` only when present. */
-export async function serverRow(cloud: Cloud, s: Server): Promise<Row> {
+export async function serverRow(cloud: CloudLayer, s: Server): Promise<Row> {
   const { image, flavor } = await imageAndFlavor(cloud, s);
   const row: Row = {
     'OS-EXT-AZ:availability_zone': s.location.zone ?? '',

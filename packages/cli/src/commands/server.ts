@@ -1,4 +1,4 @@
-import type { Cloud, FanOutContext } from '@ocx/sdk';
+import type { CloudLayer, FanOutContext } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -11,7 +11,7 @@ import { registerServerVolume } from './server-volume.ts';
 /** python-openstackclient's `server list` columns. */
 export const SERVER_COLUMNS = ['ID', 'Name', 'Status', 'Networks', 'Image', 'Flavor'];
 
-async function serverRows(cloud: Cloud, ctx: FanOutContext, opts: { nameLookup: boolean }): Promise<Row[]> {
+async function serverRows(cloud: CloudLayer, ctx: FanOutContext, opts: { nameLookup: boolean }): Promise<Row[]> {
   // bare: OSC's columns need no address resolution, so no Neutron calls.
   const servers = await cloud.listServers({ bare: true, signal: ctx.signal });
   let flavorNames = new Map<string, string>();

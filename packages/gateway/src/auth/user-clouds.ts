@@ -2,6 +2,12 @@
  * The clouds a caller reaches, in the caller's name: the home cloud by the caller's own token (rescoped to the
  * project asked for), every service provider by K2K from that token. One MultiCloud per (token, project), shared
  * by the caller's concurrent calls and kept until the token expires (LRU-bounded); tokens are keys only as hashes.
+ *
+ * Clouds reached through another OCX gateway (clouds.yaml entries with `gateway:`, `gatewayClouds`) are added to
+ * every caller's set, and the caller's identity crosses as it is: the caller's own (possibly rescoped) home token
+ * is forwarded as that gateway's bearer. So both gateways must trust the same home Keystone; the entry's own
+ * `auth` credentials are never used here — serving every caller with one account would let one user act as
+ * another. A gateway that does not accept the token answers UNAUTHENTICATED, reported as that cloud's failure.
  */
 
 import type { ValidatedToken } from '@ocx/sdk';
@@ -41,6 +47,8 @@ export interface UserCloudsOptions {
   /** Per-cloud budget for connecting, ms (default 20 s). */
   connectDeadlineMs?: number | undefined;
   cloudOptions?: CloudOptions | undefined;
+  /** Clouds reached through another OCX gateway (resolved clouds.yaml entries with `gateway:`). */
+  gatewayClouds?: readonly CloudConfig[] | undefined;
   /** At most this many callers' MultiClouds are kept (default 200). */
   maxEntries?: number | undefined;
 }
@@ -118,6 +126,7 @@ export class UserClouds {
       : new PresentedTokenAuth(String(base.auth.auth_url ?? ''), token, user);
     const sessionFactory: SessionFactory = (cloud, ctx) => {
       const fed = cloud.federation;
+      // The home cloud, and clouds behind another gateway: the caller's home token, forwarded as it is.
       if (!fed) return createSession(cloud, { transport: ctx.transport, auth: homeAuth });
       const target = fed.remoteProjectId
         ? { projectId: fed.remoteProjectId }
@@ -131,7 +140,7 @@ export class UserClouds {
     };
     const multi = await MultiCloud.connect({
       home,
-      clouds: [],
+      clouds: [...(this.#opts.gatewayClouds ?? [])],
       k2k,
       sessionFactory,
       deadlineMs: this.#opts.connectDeadlineMs ?? 20_000,

@@ -126,11 +126,9 @@ export function resourceHandlers(deps: GatewayDeps): Impl {
     async getLimits(req, ctx) {
       const scope = await scopeFor(deps, ctx, req.location);
       const { items, failures } = await listAcross(scope, async (conn, fctx) => {
-        const volume = conn
-          .client('block-storage')
-          .get('/limits', { signal: fctx.signal })
-          .then((r) => r.json())
-          .then(toVolumeLimits)
+        const volume = conn.cloudLayer
+          .getVolumeLimits({ signal: fctx.signal })
+          .then((absolute) => toVolumeLimits({ limits: { absolute } }))
           .catch((err: unknown) => {
             if (isOcxError(err, ErrorCode.ENDPOINT_NOT_FOUND)) return undefined;
             throw err;

@@ -101,7 +101,9 @@ class Poller {
     const started = Date.now();
     const signal = AbortSignal.timeout(this.#opts.pollTimeoutMs);
     try {
-      let changed = this.#since === undefined;
+      // A cloud reached through another gateway has no Nova to ask for changes-since: its full list is one
+      // ListServers there, which that gateway answers from its own shared poll of the project.
+      let changed = this.#since === undefined || this.conn.via === 'gateway';
       if (!changed) {
         this.polls++;
         const query = { 'changes-since': iso((this.#since as number) - this.#opts.overlapMs) };

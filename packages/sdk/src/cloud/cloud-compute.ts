@@ -139,6 +139,11 @@ export class ComputeFacade extends CloudBase {
     return limits.getAbsoluteLimits(this.core, o);
   }
 
+  /** Cinder's absolute limits with the API's names (maxTotalVolumes, totalGigabytesUsed, ...). */
+  getVolumeLimits(o: { signal?: AbortSignal } = {}): Promise<Record<string, number>> {
+    return limits.getVolumeLimits(this.core, o);
+  }
+
   /** Names of availability zones (available ones unless `unavailable`); [] when the cloud forbids the call. */
   listAvailabilityZoneNames(opts: { unavailable?: boolean } = {}): Promise<string[]> {
     return limits.listAvailabilityZoneNames(this.core, opts);

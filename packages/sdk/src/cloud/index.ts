@@ -16,6 +16,7 @@ export type { ListFlavorsOptions } from './flavors.ts';
 export type { CreateFloatingIpOptions } from './floating-attach.ts';
 export { IMAGE_MD5_KEY, IMAGE_OBJECT_KEY, IMAGE_SHA256_KEY } from './image-hash.ts';
 export type { CreateImageOptions, ListImagesOptions } from './images.ts';
+export type { CloudLayer } from './layer.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
 export type { CreateSubnetOptions } from './network-manage.ts';
 export type { CreatePortOptions } from './network-update.ts';

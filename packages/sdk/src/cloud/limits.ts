@@ -21,6 +21,14 @@ export async function getAbsoluteLimits(
   return { compute: compute.absolute, volume: volume.absolute };
 }
 
+/** Cinder's absolute limits as the API names them (maxTotalVolumes, totalGigabytesUsed, ...). */
+export async function getVolumeLimits(
+  core: CloudCore,
+  o: { signal?: AbortSignal | undefined } = {},
+): Promise<Record<string, number>> {
+  return (await core.blockStorage.getLimits({ signal: o.signal })).absolute;
+}
+
 /** Names of availability zones (available ones unless `unavailable`); [] when the cloud forbids the call. */
 export async function listAvailabilityZoneNames(
   core: CloudCore,

@@ -5,6 +5,7 @@ import { OcxError } from '../errors/ocx-error.ts';
 import type { Session } from '../session/types.ts';
 import { CloudConnection } from './connection.ts';
 import { fanOut } from './fanout.ts';
+import { GatewayConnection } from './gateway-connection.ts';
 import { defaultSessionFactory } from './session-factory.ts';
 import type { CallFailure, CloudSpec, Connection, ConnectOptions, SessionFactory } from './types.ts';
 
@@ -46,10 +47,15 @@ interface Planned {
 }
 
 /** What connecting yields before authentication: one entry per connection, the failures so far, the sessions made. */
+/** What a MultiCloud closes: the sessions it made, and the gRPC connections of clouds reached through a gateway. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
 export interface ConnectedEntries {
   entries: Entry[];
   connectFailures: CallFailure[];
-  owned: Session[];
+  owned: Closable[];
 }
 
 /**
@@ -130,7 +136,7 @@ export async function connectEntries(opts: ConnectOptions): Promise<ConnectedEnt
     (regionCount.get(cloud) ?? 0) > 1 && region ? `${cloud}/${region}` : cloud;
 
   // 2. Sessions: clouds with credentials first, then federated ones (they need their home's session).
-  const owned: Session[] = [];
+  const owned: Closable[] = [];
   const entries: Entry[] = new Array(unique.length);
   const homeSessions = new Map<string, Session>();
   const tagsFor = (cloud: string, cfg?: CloudConfig) => tagsFrom(cfg, opts.tags?.[cloud]);
@@ -155,6 +161,18 @@ export async function connectEntries(opts: ConnectOptions): Promise<ConnectedEnt
     try {
       const session = await factory(p.config, { transport: opts.transport });
       owned.push(session);
+      if (p.config.gateway) {
+        const conn = new GatewayConnection({
+          name: nameOf(p.cloud, p.region),
+          config: p.config,
+          session,
+          tags: tagsFor(p.cloud, p.config),
+          cloudOptions: opts.cloudOptions,
+        });
+        owned.push(conn);
+        entries[i] = { ok: true, conn };
+        continue;
+      }
       entries[i] = {
         ok: true,
         conn: new CloudConnection({

@@ -9,6 +9,7 @@ export {
   fanOut,
   type Settled,
 } from './fanout.ts';
+export { GatewayConnection } from './gateway-connection.ts';
 export { allFailed, MultiCloud } from './multicloud.ts';
 export { defaultSessionFactory } from './session-factory.ts';
 export type * from './types.ts';

@@ -1,8 +1,7 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import type { Session } from '../session/types.ts';
 import { canonicalServiceType, serviceTypeAliases } from '../wire/service-types.ts';
-import { connectEntries, type Entry, entryName, entryWhere } from './connect-entries.ts';
+import { type Closable, connectEntries, type Entry, entryName, entryWhere } from './connect-entries.ts';
 import { fanOut } from './fanout.ts';
 import type {
   CallFailure,
@@ -27,9 +26,9 @@ export class MultiCloud {
   readonly #entries: Entry[];
   /** Problems found while connecting (bad config, auth failures, unknown service providers), one per cloud. */
   readonly connectFailures: readonly CallFailure[];
-  readonly #owned: Session[];
+  readonly #owned: Closable[];
 
-  private constructor(entries: Entry[], connectFailures: CallFailure[], owned: Session[]) {
+  private constructor(entries: Entry[], connectFailures: CallFailure[], owned: Closable[]) {
     this.#entries = entries;
     this.connectFailures = connectFailures;
     this.#owned = owned;
@@ -216,7 +215,7 @@ export class MultiCloud {
     }
   }
 
-  /** Close every session this MultiCloud created (views made by select() own none). */
+  /** Close every session (and gateway connection) this MultiCloud created (views made by select() own none). */
   async close(): Promise<void> {
     const sessions = this.#owned.splice(0);
     await Promise.allSettled(sessions.map((s) => s.close()));

@@ -1,4 +1,5 @@
-import type { Cloud, CloudOptions } from '../cloud/cloud.ts';
+import type { CloudOptions } from '../cloud/cloud.ts';
+import type { CloudLayer } from '../cloud/layer.ts';
 import type { CloudsConfig } from '../config/loader.ts';
 import type { CloudConfig } from '../config/types.ts';
 import type { OcxError } from '../errors/ocx-error.ts';
@@ -13,7 +14,8 @@ import type { Transport } from '../transport/types.ts';
 import type { FanOutContext, FanOutOptions } from './fanout.ts';
 
 /** How a connection reaches its cloud. */
-export type ConnectionVia = 'credentials' | 'k2k';
+/** `gateway`: through an OCX gateway (clouds.yaml `gateway:`); its cloud layer speaks gRPC, it has no REST clients. */
+export type ConnectionVia = 'credentials' | 'k2k' | 'gateway';
 
 /** One cloud + region of a MultiCloud: the session plus lazily built service clients. */
 export interface Connection {
@@ -36,8 +38,8 @@ export interface Connection {
   readonly network: NetworkClient;
   readonly blockStorage: BlockStorageClient;
   readonly objectStore: ObjectStoreClient;
-  /** The shade-style cloud layer (nodepool's surface) on this connection's session. */
-  readonly cloudLayer: Cloud;
+  /** The shade-style cloud layer (nodepool's surface): REST on this connection's session, or gRPC to its gateway. */
+  readonly cloudLayer: CloudLayer;
 }
 
 /** Where a result came from. `project` is filled by `list()` from the connection's token. */

@@ -1,0 +1,265 @@
+/**
+ * `GatewayCloud`: the cloud layer of a clouds.yaml cloud with `gateway:` — the same `CloudLayer` as the REST
+ * `Cloud`, talking gRPC to an OCX gateway. This file adds images (listed, created with the gateway's streaming
+ * UploadImage, deleted), the read side of networks, volumes, security groups and floating IPs, and the unattached
+ * floating-IP cleanup; compute is in gateway-compute.ts, what is not offered answers UNSUPPORTED (unsupported.ts).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { Ref, Signal } from '../cloud/core.ts';
+import { DEFAULT_IMAGE_TIMEOUT_MS, refId } from '../cloud/core.ts';
+import { filterList, single } from '../cloud/filter.ts';
+import { hashFile, toReadable } from '../cloud/image-hash.ts';
+import type { CreateImageOptions, ListImagesOptions } from '../cloud/images.ts';
+import type { CloudLayer } from '../cloud/layer.ts';
+import type { Filters, FloatingIp, Image, Network, SecurityGroup, Volume } from '../cloud/types.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { OcxError } from '../errors/ocx-error.ts';
+import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
+import { isNotFound } from '../services/common.ts';
+import { fromFloatingIp, fromImage, fromNetwork, fromSecurityGroup, fromVolume } from './convert.ts';
+import { GatewayCompute } from './gateway-compute.ts';
+
+/** The gateway takes image data in chunks of at most 1 MiB. */
+const CHUNK = 1024 * 1024;
+
+type UploadPart = MessageInitShape<typeof UploadImageRequestSchema>;
+
+async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<UploadPart> {
+  for await (const piece of source) {
+    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    for (let at = 0; at < bytes.byteLength; at += CHUNK) {
+      yield { part: { case: 'chunk', value: bytes.subarray(at, Math.min(at + CHUNK, bytes.byteLength)) } };
+    }
+  }
+}
+
+export class GatewayCloud extends GatewayCompute implements CloudLayer {
+  // ---------------------------------------------------------------- images
+
+  async listImages(opts: ListImagesOptions = {}): Promise<Image[]> {
+    if (opts.showAll) throw this.unsupportedError('listImages({ showAll: true })');
+    const images = await this.caches.images.get(async () => {
+      const r = await this.client.run('ListImages', opts, (o) =>
+        this.client.cloud.listImages({ filter: this.filter() }, o),
+      );
+      this.check(r.failures);
+      return r.images.map((i) => fromImage(i, this.name));
+    });
+    if (images.some((i) => ['queued', 'saving', 'importing', 'uploading'].includes(i.status))) {
+      this.caches.images.invalidate();
+    }
+    return images;
+  }
+
+  async searchImages(nameOrId?: string, filters?: Filters): Promise<Image[]> {
+    return filterList(await this.listImages(), nameOrId, filters);
+  }
+
+  async getImage(nameOrId: Ref, filters?: Filters): Promise<Image | null> {
+    if (typeof nameOrId === 'object') return nameOrId as Image;
+    return single(await this.searchImages(nameOrId, filters), 'image', nameOrId);
+  }
+
+  async getImageById(id: string): Promise<Image | null> {
+    try {
+      const r = await this.client.run('GetImage', {}, (o) =>
+        this.client.cloud.getImage({ filter: this.filter(id) }, o),
+      );
+      return r.image && r.image.id === id ? fromImage(r.image, this.name) : null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Create an image; its data goes up the gateway's client-streaming UploadImage in chunks of at most 1 MiB, never
+   * held whole here. The gateway checks the sha256 it is told first (given, or computed from a file or bytes; a
+   * stream needs `sha256`) and is idempotent by name + hash as the REST backend (unless `allowDuplicates`).
+   */
+  async createImage(name: string, opts: CreateImageOptions = {}): Promise<Image> {
+    if (opts.filename && opts.data) {
+      throw new OcxError(ErrorCode.BAD_REQUEST, 'createImage: filename and data are mutually exclusive');
+    }
+    if (opts.minDisk !== undefined || opts.minRam !== undefined) {
+      throw this.unsupportedError('createImage option minDisk/minRam');
+    }
+    const visibility = opts.visibility ?? (opts.isPublic ? 'public' : '');
+    const diskFormat = opts.diskFormat ?? this.opts.imageFormat ?? '';
+    const bounds = { signal: opts.signal, timeoutMs: opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS };
+    try {
+      if (!opts.filename && opts.data === undefined) {
+        const r = await this.client.run('CreateImage', bounds, (o) =>
+          this.client.cloud.createImage(
+            {
+              location: this.at(),
+              name,
+              diskFormat,
+              containerFormat: opts.containerFormat ?? '',
+              visibility,
+              meta: opts.meta ?? {},
+              tags: opts.tags ?? [],
+              wait: !!opts.wait,
+              allowDuplicates: !!opts.allowDuplicates,
+            },
+            o,
+          ),
+        );
+        if (!r.image) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no image', { cloud: this.name });
+        return fromImage(r.image, this.name);
+      }
+      if (opts.tags?.length) throw this.unsupportedError('createImage with tags and data');
+      const sha256 = opts.sha256 ?? (await this.#sha256Of(opts));
+      const source: AsyncIterable<Uint8Array | string> = opts.filename
+        ? createReadStream(opts.filename)
+        : toReadable(opts.data as Readable | AsyncIterable<Uint8Array> | Uint8Array);
+      const at = this.at();
+      async function* parts(): AsyncGenerator<UploadPart> {
+        yield {
+          part: {
+            case: 'metadata',
+            value: {
+              location: at,
+              name,
+              diskFormat,
+              containerFormat: opts.containerFormat ?? '',
+              visibility,
+              meta: opts.meta ?? {},
+              sha256,
+              wait: !!opts.wait,
+              allowDuplicates: !!opts.allowDuplicates,
+            },
+          },
+        };
+        yield* chunked(source);
+      }
+      const r = await this.client.run('UploadImage', bounds, (o) => this.client.transfer.uploadImage(parts(), o));
+      if (!r.image) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no image', { cloud: this.name });
+      return fromImage(r.image, this.name);
+    } finally {
+      this.caches.images.invalidate();
+    }
+  }
+
+  async #sha256Of(opts: CreateImageOptions): Promise<string> {
+    if (opts.filename) return (await hashFile(opts.filename, opts.signal)).sha256;
+    if (opts.data instanceof Uint8Array) return createHash('sha256').update(opts.data).digest('hex');
+    throw new OcxError(
+      ErrorCode.BAD_REQUEST,
+      `createImage on cloud '${this.name}' (through a gateway) from a stream needs its sha256 up front (opts.sha256); the gateway checks it`,
+      { cloud: this.name },
+    );
+  }
+
+  /** False when no such image. `wait` until Glance has removed it is done by the gateway. */
+  async deleteImage(
+    nameOrId: Ref,
+    opts: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    const id = refId(nameOrId) ?? (await this.getImage(nameOrId))?.id;
+    if (!id) return false;
+    try {
+      const r = await this.client.run('DeleteImage', { signal: opts.signal, timeoutMs: opts.timeoutMs }, (o) =>
+        this.client.cloud.deleteImage({ filter: this.filter(id), wait: !!opts.wait }, o),
+      );
+      return r.deleted;
+    } finally {
+      this.caches.images.invalidate();
+    }
+  }
+
+  // ---------------------------------------------------------------- networks, security groups, floating IPs
+
+  async listNetworks(filters?: Filters, opts: Signal = {}): Promise<Network[]> {
+    const all = await this.caches.networks.get(async () => {
+      const r = await this.client.run('ListNetworks', opts, (o) =>
+        this.client.cloud.listNetworks({ filter: this.filter() }, o),
+      );
+      this.check(r.failures);
+      return r.networks.map((n) => fromNetwork(n, this.name));
+    });
+    return filterList(all, undefined, filters);
+  }
+
+  async searchNetworks(nameOrId?: string, filters?: Filters): Promise<Network[]> {
+    return filterList(await this.listNetworks(), nameOrId, filters);
+  }
+
+  async getNetwork(nameOrId: Ref, filters?: Filters): Promise<Network | null> {
+    if (typeof nameOrId === 'object') return nameOrId as Network;
+    return single(await this.searchNetworks(nameOrId, filters), 'network', nameOrId);
+  }
+
+  async listSecurityGroups(filters?: Filters): Promise<SecurityGroup[]> {
+    const all = await this.caches.securityGroups.get(async () => {
+      const r = await this.client.run('ListSecurityGroups', {}, (o) =>
+        this.client.cloud.listSecurityGroups({ filter: this.filter() }, o),
+      );
+      this.check(r.failures);
+      return r.securityGroups.map((g) => fromSecurityGroup(g, this.name));
+    });
+    return filterList(all, undefined, filters);
+  }
+
+  async searchSecurityGroups(nameOrId?: string, filters?: Filters): Promise<SecurityGroup[]> {
+    return filterList(await this.listSecurityGroups(), nameOrId, filters);
+  }
+
+  async getSecurityGroup(nameOrId: Ref, filters?: Filters): Promise<SecurityGroup | null> {
+    if (typeof nameOrId === 'object') return nameOrId as SecurityGroup;
+    return single(await this.searchSecurityGroups(nameOrId, filters), 'security group', nameOrId);
+  }
+
+  async listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
+    const all = await this.caches.floatingIps.get(async () => {
+      const r = await this.client.run('ListFloatingIps', {}, (o) =>
+        this.client.cloud.listFloatingIps({ filter: this.filter() }, o),
+      );
+      this.check(r.failures);
+      return r.floatingIps.map((f) => fromFloatingIp(f, this.name));
+    });
+    return filterList(all, undefined, filters);
+  }
+
+  /** Delete every floating IP not attached to a port (the gateway does it in the cloud); how many were deleted. */
+  async deleteUnattachedFloatingIps(): Promise<number> {
+    try {
+      const r = await this.client.run('DeleteUnattachedFloatingIps', {}, (o) =>
+        this.client.cloud.deleteUnattachedFloatingIps({ location: this.where() }, o),
+      );
+      this.check(r.failures);
+      return r.deleted.reduce((sum, d) => sum + d.count, 0);
+    } finally {
+      this.caches.floatingIps.invalidate();
+    }
+  }
+
+  // ---------------------------------------------------------------- volumes (read side)
+
+  listVolumes(opts: Signal = {}): Promise<Volume[]> {
+    return this.caches.volumes.get(async () => {
+      const r = await this.client.run('ListVolumes', opts, (o) =>
+        this.client.cloud.listVolumes({ filter: this.filter() }, o),
+      );
+      this.check(r.failures);
+      return r.volumes.map((v) => fromVolume(v, this.name));
+    });
+  }
+
+  async searchVolumes(nameOrId?: string, filters?: Filters): Promise<Volume[]> {
+    return filterList(await this.listVolumes(), nameOrId, filters);
+  }
+
+  async getVolume(nameOrId: Ref, filters?: Filters): Promise<Volume | null> {
+    if (typeof nameOrId === 'object') return nameOrId as Volume;
+    return single(await this.searchVolumes(nameOrId, filters), 'volume', nameOrId);
+  }
+
+  async getVolumeById(id: string): Promise<Volume | null> {
+    this.caches.volumes.invalidate();
+    return (await this.listVolumes()).find((v) => v.id === id) ?? null;
+  }
+}
