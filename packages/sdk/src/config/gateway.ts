@@ -8,7 +8,6 @@ import type { GatewayConfig } from './types.ts';
 export function gatewayOf(
   g: Dict,
   cloudName: string,
-  regionName: string,
   fail: (key: string, problem: string) => OcxError,
 ): GatewayConfig {
   const url = String(g.url ?? '');
@@ -22,7 +21,7 @@ export function gatewayOf(
   const out: GatewayConfig = {
     url: url.replace(/\/+$/, ''),
     cloud: typeof g.cloud === 'string' && g.cloud ? g.cloud : cloudName,
-    region: typeof g.region === 'string' ? g.region : regionName,
+    region: typeof g.region === 'string' ? g.region : '',
     verify,
   };
   if (typeof g.cert === 'string') out.cert = g.cert;

@@ -263,7 +263,7 @@ export function resolveCloud(
   if (isDict(config.gateway)) {
     if (federation)
       throw fail(origin, name, 'gateway', 'a cloud reached through a gateway cannot also name federation');
-    result.gateway = gatewayOf(config.gateway, name, region.name, (key, problem) => fail(origin, name, key, problem));
+    result.gateway = gatewayOf(config.gateway, name, (key, problem) => fail(origin, name, key, problem));
   }
   if (origin.file) result.sourceFile = origin.file;
   return result;

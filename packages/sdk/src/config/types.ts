@@ -72,7 +72,8 @@ export interface GatewayConfig {
   url: string;
   /** The gateway's name of the one cloud this entry stands for (default: this entry's name). */
   cloud: string;
-  /** The gateway cloud's region (default: this entry's region, '' = any). */
+  /** The gateway cloud's region (default '': whatever region the gateway reaches it in; `region_name` of this
+   * entry is the home Keystone's). */
   region: string;
   /** TLS to the gateway: false disables verification; a string is a CA bundle path (`cacert`). */
   verify: boolean | string;

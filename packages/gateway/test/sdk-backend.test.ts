@@ -1,0 +1,155 @@
+/**
+ * The SDK on top of the gateway ("turtles"): a clouds.yaml cloud with `gateway:` makes the SDK's cloud layer talk
+ * gRPC to an OCX gateway, behind the same CloudLayer as REST. The cloud layer's nodepool cases
+ * (packages/sdk/test/cloud-nodepool-cases.ts, also run over REST by cloud-devcloud.test.ts) run here through a
+ * gateway in front of devcloud's sp1 (reached by K2K from idp); then what only this backend has: errors read back
+ * from the gateway's details, UNSUPPORTED for what it does not offer, the caller's deadline, a refused token.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  callScope,
+  type CloudLayer,
+  type CloudsConfig,
+  createSession,
+  ErrorCode,
+  isOcxError,
+  loadCloudsConfig,
+  NetworkClient,
+  openCloud,
+  type Session,
+} from '@ocx/sdk';
+import { nodepoolCases } from '../../sdk/test/cloud-nodepool-cases.ts';
+import { type Env, startEnv } from './helpers.ts';
+
+/** A clouds.yaml with `sp1-gw`: the idp demo user's credentials, reached through the gateway at `url`. */
+export function gatewayCloudsYaml(env: Env, dir: string, entries: Record<string, { url: string; cloud: string }>) {
+  const idp = env.config.getCloud('idp');
+  const path = join(dir, 'gateway-clouds.yaml');
+  const body = Object.entries(entries)
+    .map(
+      ([name, g]) => `  ${name}:
+    auth:
+      auth_url: "${idp.auth.auth_url}"
+      username: "${idp.auth.username}"
+      password: "${idp.auth.password}"
+      project_name: "${idp.auth.project_name}"
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    gateway:
+      url: "${g.url}"
+      cloud: ${g.cloud}
+`,
+    )
+    .join('');
+  writeFileSync(path, `clouds:\n${body}`);
+  return loadCloudsConfig({ files: { clouds: [path], secure: [], publicClouds: [] }, loadEnv: false });
+}
+
+nodepoolCases('gRPC through an OCX gateway to devcloud', async () => {
+  const env = await startEnv({}, ['idp', 'sp1']);
+  const dir = mkdtempSync(join(tmpdir(), 'ocx-turtles-'));
+  const config = gatewayCloudsYaml(env, dir, { 'sp1-gw': { url: env.gw.grpcUrl, cloud: 'sp1' } });
+  const setup = createSession(env.config.getCloud('sp1'));
+  return {
+    cloudName: 'sp1-gw',
+    sp1Port: env.dc.clouds.find((c) => c.name === 'sp1')?.port ?? 0,
+    setupNetwork: new NetworkClient(setup.client('network')),
+    cloud: (opts) => openCloud({ cloud: 'sp1-gw', config, ...opts }),
+    async stop() {
+      await setup.close();
+      await env.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SDK gateway backend: what only it has', { timeout: 120_000 }, () => {
+  let env: Env;
+  let dir: string;
+  let config: CloudsConfig;
+  const opened: CloudLayer[] = [];
+  const open = (name = 'sp1-gw') => {
+    const c = openCloud({ cloud: name, config, pollIntervalMs: 20 });
+    opened.push(c);
+    return c;
+  };
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e,
+    );
+
+  before(async () => {
+    env = await startEnv({}, ['idp', 'sp1']);
+    dir = mkdtempSync(join(tmpdir(), 'ocx-turtles-'));
+    config = gatewayCloudsYaml(env, dir, {
+      'sp1-gw': { url: env.gw.grpcUrl, cloud: 'sp1' },
+      'nowhere-gw': { url: env.gw.grpcUrl, cloud: 'nowhere' },
+    });
+  });
+  after(async () => {
+    for (const c of opened) await c.close();
+    await env?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('errors come back as the OcxError the gateway had: CONFLICT for a taken name, NOT_FOUND for an unknown cloud', async () => {
+    const c = open();
+    await c.createKeypair('gwb-kp');
+    try {
+      const taken = await failure(c.createKeypair('gwb-kp'));
+      assert.ok(isOcxError(taken, ErrorCode.CONFLICT), `got ${String(taken)}`);
+      assert.equal((taken as { cloud?: string }).cloud, 'sp1-gw');
+    } finally {
+      await c.deleteKeypair('gwb-kp');
+    }
+    const unknown = await failure(open('nowhere-gw').listFlavors());
+    assert.ok(isOcxError(unknown, ErrorCode.NOT_FOUND), `got ${String(unknown)}`);
+    assert.match((unknown as Error).message, /no cloud named nowhere/);
+  });
+
+  it('what the gateway does not offer is UNSUPPORTED, naming the method and the gateway', async () => {
+    const c = open();
+    const vol = await failure(c.createVolume({ size: 1, name: 'v' }));
+    assert.ok(isOcxError(vol, ErrorCode.UNSUPPORTED));
+    assert.match((vol as Error).message, new RegExp(`createVolume .*${env.gw.grpcUrl.replace(/[/.:]/g, '.')}`));
+    assert.throws(() => c.compute, (e: unknown) => isOcxError(e, ErrorCode.UNSUPPORTED));
+    const bfv = await failure(c.createServer({ name: 's', image: 'cirros', flavor: 'm1.tiny', bootFromVolume: true }));
+    assert.ok(isOcxError(bfv, ErrorCode.UNSUPPORTED));
+    assert.match((bfv as Error).message, /bootFromVolume/);
+  });
+
+  it("the caller's deadline reaches the gateway: a hanging Nova is a TIMEOUT within it, not a hang", async () => {
+    const c = open();
+    await env.dc.setFaults('sp1', 'compute', { hang: true });
+    const scope = callScope({ deadline: Date.now() + 1500 });
+    try {
+      const started = Date.now();
+      const err = await failure(c.listFlavors({ signal: scope.signal }));
+      assert.ok(isOcxError(err, ErrorCode.TIMEOUT), `got ${String(err)}`);
+      assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    } finally {
+      scope.dispose();
+      await env.dc.clearFaults('sp1');
+    }
+  });
+
+  it('a token the gateway does not accept is AUTH_FAILED, and the token is in no message', async () => {
+    // sp1's own Keystone issues the token; the gateway trusts idp's.
+    const sp1 = env.config.getCloud('sp1');
+    const wrong = { ...config.getCloud('sp1-gw'), auth: { ...sp1.auth } };
+    const session: Session = createSession(sp1);
+    const token = await session.getToken();
+    await session.close();
+    const c = openCloud({ cloud: wrong, pollIntervalMs: 20 });
+    opened.push(c);
+    const err = await failure(c.listServers());
+    assert.ok(isOcxError(err, ErrorCode.AUTH_FAILED), `got ${String(err)}`);
+    assert.ok(!JSON.stringify({ m: (err as Error).message, s: String(err) }).includes(token));
+  });
+});
