@@ -1,5 +1,5 @@
 /** A gateway on an in-process devcloud (idp + sp1 + sp2, K2K wired), the demo user's token, and clients. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient, type Transport } from '@connectrpc/connect';
@@ -64,4 +64,33 @@ export function connectTransport(gw: Gateway): Transport {
 
 export function grpcWebTransport(gw: Gateway): Transport {
   return createGrpcWebTransport({ baseUrl: gw.httpUrl, httpVersion: '1.1' });
+}
+
+/**
+ * A clouds.yaml (in `dir`) whose entries log in to idp as its demo user (or `as` another idp entry's user): with
+ * `url`, reached through the gateway at `url` as its cloud `cloud` (clouds.yaml `gateway:`); without, idp over REST.
+ */
+export function gatewayCloudsYaml(
+  env: Env,
+  dir: string,
+  entries: Record<string, { url?: string; cloud?: string; as?: string }>,
+): CloudsConfig {
+  const path = join(dir, `clouds-${Object.keys(entries).join('-')}.yaml`);
+  const body = Object.entries(entries)
+    .map(([name, g]) => {
+      const idp = env.config.getCloud(g.as ?? 'idp');
+      return `  ${name}:
+    auth:
+      auth_url: "${idp.auth.auth_url}"
+      username: "${idp.auth.username}"
+      password: "${idp.auth.password}"
+      project_name: "${idp.auth.project_name}"
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+${g.url ? `    gateway:\n      url: "${g.url}"\n      cloud: ${g.cloud}\n` : ''}`;
+    })
+    .join('');
+  writeFileSync(path, `clouds:\n${body}`);
+  return loadCloudsConfig({ files: { clouds: [path], secure: [], publicClouds: [] }, loadEnv: false });
 }

@@ -6,49 +6,23 @@
  * from the gateway's details, UNSUPPORTED for what it does not offer, the caller's deadline, a refused token.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  callScope,
   type CloudLayer,
   type CloudsConfig,
+  callScope,
   createSession,
   ErrorCode,
   isOcxError,
-  loadCloudsConfig,
   NetworkClient,
   openCloud,
   type Session,
 } from '@ocx/sdk';
 import { nodepoolCases } from '../../sdk/test/cloud-nodepool-cases.ts';
-import { type Env, startEnv } from './helpers.ts';
-
-/** A clouds.yaml with `sp1-gw`: the idp demo user's credentials, reached through the gateway at `url`. */
-export function gatewayCloudsYaml(env: Env, dir: string, entries: Record<string, { url: string; cloud: string }>) {
-  const idp = env.config.getCloud('idp');
-  const path = join(dir, 'gateway-clouds.yaml');
-  const body = Object.entries(entries)
-    .map(
-      ([name, g]) => `  ${name}:
-    auth:
-      auth_url: "${idp.auth.auth_url}"
-      username: "${idp.auth.username}"
-      password: "${idp.auth.password}"
-      project_name: "${idp.auth.project_name}"
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-    gateway:
-      url: "${g.url}"
-      cloud: ${g.cloud}
-`,
-    )
-    .join('');
-  writeFileSync(path, `clouds:\n${body}`);
-  return loadCloudsConfig({ files: { clouds: [path], secure: [], publicClouds: [] }, loadEnv: false });
-}
+import { type Env, gatewayCloudsYaml, startEnv } from './helpers.ts';
 
 nodepoolCases('gRPC through an OCX gateway to devcloud', async () => {
   const env = await startEnv({}, ['idp', 'sp1']);
@@ -118,7 +92,10 @@ describe('SDK gateway backend: what only it has', { timeout: 120_000 }, () => {
     const vol = await failure(c.createVolume({ size: 1, name: 'v' }));
     assert.ok(isOcxError(vol, ErrorCode.UNSUPPORTED));
     assert.match((vol as Error).message, new RegExp(`createVolume .*${env.gw.grpcUrl.replace(/[/.:]/g, '.')}`));
-    assert.throws(() => c.compute, (e: unknown) => isOcxError(e, ErrorCode.UNSUPPORTED));
+    assert.throws(
+      () => c.compute,
+      (e: unknown) => isOcxError(e, ErrorCode.UNSUPPORTED),
+    );
     const bfv = await failure(c.createServer({ name: 's', image: 'cirros', flavor: 'm1.tiny', bootFromVolume: true }));
     assert.ok(isOcxError(bfv, ErrorCode.UNSUPPORTED));
     assert.match((bfv as Error).message, /bootFromVolume/);

@@ -16,7 +16,10 @@ nodepoolCases('REST to devcloud', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ocx-cloud-dc-'));
   const cloudsYamlPath = join(dir, 'clouds.yaml');
   const dc = await startDevcloud({ clouds: ['idp', 'sp1'], cloudsYamlPath, transitionMs: 50, logLevel: 'silent' });
-  const config = loadCloudsConfig({ files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] }, loadEnv: false });
+  const config = loadCloudsConfig({
+    files: { clouds: [cloudsYamlPath], secure: [], publicClouds: [] },
+    loadEnv: false,
+  });
   const setup = createSession(config.getCloud('sp1'));
   const sessions: Session[] = [setup];
   return {

@@ -70,7 +70,12 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
       assert.equal((await c.getImage('np-img'))?.id, image.id);
 
       const network = await b.setupNetwork.createNetwork({ name: 'np-net' });
-      await b.setupNetwork.createSubnet({ network_id: network.id, cidr: '10.56.0.0/24', ip_version: 4, name: 'np-sub' });
+      await b.setupNetwork.createSubnet({
+        network_id: network.id,
+        cidr: '10.56.0.0/24',
+        ip_version: 4,
+        name: 'np-sub',
+      });
       try {
         const flavor = (await c.listFlavors()).sort((x, y) => x.ram - y.ram)[0];
         assert.ok(flavor, 'the cloud lists flavors');
@@ -112,7 +117,10 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
         assert.equal(await c.getServer('np-srv-none'), null);
         const byId = await c.getServerById(servers[0]?.id ?? '');
         assert.equal(byId?.interface_ip, servers[0]?.interface_ip);
-        assert.equal((await c.waitForServer(servers[1]?.id ?? '', { autoIp: false, timeoutMs: 10_000 })).status, 'ACTIVE');
+        assert.equal(
+          (await c.waitForServer(servers[1]?.id ?? '', { autoIp: false, timeoutMs: 10_000 })).status,
+          'ACTIVE',
+        );
 
         for (const s of servers)
           assert.equal(await c.deleteServer(s.id, { wait: true, deleteIps: true, timeoutMs: 20_000 }), true);

@@ -49,7 +49,10 @@ describe('clouds.yaml gateway:', () => {
       cert: '/c.pem',
       key: '/k.pem',
     });
-    assert.equal(load('    gateway: {url: "https://gw.example", insecure: true, cacert: /ca.pem}\n').get().gateway?.verify, false);
+    assert.equal(
+      load('    gateway: {url: "https://gw.example", insecure: true, cacert: /ca.pem}\n').get().gateway?.verify,
+      false,
+    );
     assert.equal(load('    gateway: {url: "https://gw.example", verify: "no"}\n').get().gateway?.verify, false);
   });
 
@@ -60,7 +63,11 @@ describe('clouds.yaml gateway:', () => {
       ['    gateway: {url: "https://x", cert: /c.pem}\n', 'gateway.key', /a client cert needs its key/],
       ['    gateway: {url: "https://x", tls: yes}\n', 'gateway', /unknown gateway setting 'tls'/],
       ['    gateway: "http://x"\n', 'gateway', /expected a mapping with the gateway's url/],
-      ['    gateway: {url: "http://x", cacert: /ca.pem}\n', 'gateway.url', /TLS settings need an https:\/\/ gateway URL/],
+      [
+        '    gateway: {url: "http://x", cacert: /ca.pem}\n',
+        'gateway.url',
+        /TLS settings need an https:\/\/ gateway URL/,
+      ],
       [
         '    gateway: {url: "http://x"}\n    federation: {home_cloud: home, service_provider: sp}\n',
         'gateway',

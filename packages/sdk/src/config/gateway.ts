@@ -5,11 +5,7 @@ import type { OcxError } from '../errors/ocx-error.ts';
 import { type Dict, toBoolean } from './normalize.ts';
 import type { GatewayConfig } from './types.ts';
 
-export function gatewayOf(
-  g: Dict,
-  cloudName: string,
-  fail: (key: string, problem: string) => OcxError,
-): GatewayConfig {
+export function gatewayOf(g: Dict, cloudName: string, fail: (key: string, problem: string) => OcxError): GatewayConfig {
   const url = String(g.url ?? '');
   if (!url) throw fail('gateway.url', "expected the gateway's URL, e.g. http://127.0.0.1:9914");
   let verify: boolean | string = true;
