@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { createSession, loadCloudsConfig, NetworkClient, type Session } from '@ocx/sdk';
+import { type CloudConfig, createSession, loadCloudsConfig, NetworkClient, openCloud, type Session } from '@ocx/sdk';
 import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { type Gateway, startGateway } from '../../src/server.ts';
 
@@ -111,6 +111,53 @@ describe('gateway on real OpenStack (K2K idp → sp1)', {
         { ...auth, timeoutMs: 300_000 },
       );
       assert.equal(gone.deleted, true);
+    }
+  });
+
+  test('the SDK on top of the gateway: a gateway: cloud lists, uploads an image, boots, waits and deletes', async () => {
+    const config = loadCloudsConfig({ files: { clouds: [FILE], secure: [], publicClouds: [] }, loadEnv: false });
+    // clouds.yaml `gateway: {url, cloud: sp1}` on the demo user's idp entry (config-gateway.test.ts covers the YAML).
+    const viaGateway: CloudConfig = {
+      ...config.getCloud('idp'),
+      name: `${TARGET}-gw`,
+      gateway: { url: gw.grpcUrl, cloud: TARGET, region: '', verify: true },
+    };
+    const cloud = openCloud({ cloud: viaGateway, pollIntervalMs: 2000 });
+    let serverId: string | undefined;
+    let imageId: string | undefined;
+    try {
+      const flavors = await cloud.listFlavors();
+      assert.ok(flavors.length > 0 && flavors.every((f) => f.location.cloud === `${TARGET}-gw`));
+      assert.ok(Array.isArray(await cloud.listImages()));
+      const data = randomBytes(64 * 1024);
+      const image = await cloud.createImage(`${prefix}-sdk-img`, {
+        data,
+        diskFormat: 'raw',
+        wait: true,
+        timeoutMs: 300_000,
+      });
+      imageId = image.id;
+      assert.equal(image.checksum, createHash('md5').update(data).digest('hex'));
+      const flavor = [...flavors].sort((a, b) => a.ram - b.ram)[0];
+      assert.ok(flavor);
+      const server = await cloud.createServer({
+        name: `${prefix}-sdk-srv`,
+        image: image.id,
+        flavor: flavor.id,
+        network: `${prefix}-net`,
+        wait: true,
+        autoIp: false,
+        timeoutMs: 300_000,
+      });
+      serverId = server.id;
+      assert.equal(server.status, 'ACTIVE');
+      assert.match(server.private_v4, /^10\.94\.0\.\d+$/);
+      assert.equal(server.interface_ip, server.public_v4 || server.private_v4);
+      assert.equal(server.location.project.name, 'demo');
+    } finally {
+      if (serverId) assert.equal(await cloud.deleteServer(serverId, { wait: true, timeoutMs: 300_000 }), true);
+      if (imageId) assert.equal(await cloud.deleteImage(imageId, { wait: true, timeoutMs: 300_000 }), true);
+      await cloud.close();
     }
   });
 
