@@ -127,7 +127,9 @@ export function fromServer(v: PbServer, cloud: string): Server {
     properties: { ...v.properties },
     status: v.status,
     image: ref(v.image),
-    flavor: ref(v.flavor),
+    // Nova 2.47+ embeds the flavor without an id: its name is `original_name` there (what OSC shows).
+    flavor:
+      v.flavor && !v.flavor.id && v.flavor.name ? { original_name: v.flavor.name, ...ref(v.flavor) } : ref(v.flavor),
     volumes: v.volumeIds.map((id) => ({ id })),
     addresses,
     accessIPv4: v.accessIpv4,

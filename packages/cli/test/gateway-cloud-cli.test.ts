@@ -1,0 +1,73 @@
+/**
+ * `ocx` on a clouds.yaml cloud with `gateway:` (reached through an OCX gateway, gRPC) beside a REST cloud: the
+ * same commands, one table with a Cloud column; what the gateway does not offer is one UNSUPPORTED error line.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Devcloud, startDevcloud } from '@ocx/devcloud';
+import { type Gateway, startGateway } from '@ocx/gateway';
+import { loadCloudsConfig } from '@ocx/sdk';
+import { runOcx } from './minicloud.ts';
+
+describe('ocx on a gateway: cloud', { timeout: 120_000 }, () => {
+  let dc: Devcloud;
+  let gw: Gateway;
+  let dir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ocx-cli-gw-'));
+    const devcloudYaml = join(dir, 'devcloud.yaml');
+    dc = await startDevcloud({
+      clouds: ['idp', 'sp1'],
+      cloudsYamlPath: devcloudYaml,
+      transitionMs: 50,
+      logLevel: 'silent',
+    });
+    const config = loadCloudsConfig({
+      files: { clouds: [devcloudYaml], secure: [], publicClouds: [] },
+      loadEnv: false,
+    });
+    gw = await startGateway({ home: config.getCloud('idp-admin'), homeName: 'idp' });
+    // devcloud's clouds.yaml plus sp1-gw: idp's demo user, sp1 through the gateway.
+    const idp = config.getCloud('idp').auth;
+    const cloudsYaml = join(dir, 'clouds.yaml');
+    writeFileSync(
+      cloudsYaml,
+      `${readFileSync(devcloudYaml, 'utf8')}  sp1-gw:
+    auth: {auth_url: "${idp.auth_url}", username: demo, password: demo-secret, project_name: demo,
+           user_domain_name: Default, project_domain_name: Default}
+    gateway: {url: "${gw.grpcUrl}", cloud: sp1}
+`,
+    );
+    env = { OS_CLIENT_CONFIG_FILE: cloudsYaml, HOME: dir };
+  });
+  after(async () => {
+    await dc?.stop();
+    await gw?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('flavor, image and server lists over a REST cloud and a gateway cloud in one table', async () => {
+    const flavors = await runOcx(['flavor', 'list', '--os-cloud', 'idp', '--os-cloud', 'sp1-gw', '-f', 'json'], env);
+    assert.equal(flavors.code, 0, flavors.stderr);
+    const rows = JSON.parse(flavors.stdout) as { Cloud: string; Name: string }[];
+    assert.deepEqual([...new Set(rows.map((r) => r.Cloud))].sort(), ['idp', 'sp1-gw']);
+    assert.ok(rows.some((r) => r.Cloud === 'sp1-gw' && r.Name === 'm1.tiny'));
+    const images = await runOcx(['image', 'list', '--os-cloud', 'sp1-gw', '-f', 'value', '-c', 'Name'], env);
+    assert.equal(images.code, 0, images.stderr);
+    assert.match(images.stdout, /cirros/);
+    const servers = await runOcx(['server', 'list', '--os-cloud', 'sp1-gw', '-f', 'json'], env);
+    assert.equal(servers.code, 0, servers.stderr);
+    assert.deepEqual(JSON.parse(servers.stdout), []);
+  });
+
+  it('what the gateway does not offer: one UNSUPPORTED line, exit 1', async () => {
+    const r = await runOcx(['volume', 'create', 'v1', '--size', '1', '--os-cloud', 'sp1-gw'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error: .*\[UNSUPPORTED\] createVolume is not offered for cloud 'sp1-gw'/);
+  });
+});
