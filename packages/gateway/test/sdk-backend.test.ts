@@ -6,9 +6,11 @@
  * from the gateway's details, UNSUPPORTED for what it does not offer, the caller's deadline, a refused token.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
   type CloudLayer,
@@ -85,6 +87,31 @@ describe('SDK gateway backend: what only it has', { timeout: 120_000 }, () => {
     const unknown = await failure(open('nowhere-gw').listFlavors());
     assert.ok(isOcxError(unknown, ErrorCode.NOT_FOUND), `got ${String(unknown)}`);
     assert.match((unknown as Error).message, /no cloud named nowhere/);
+  });
+
+  it('createImage streams up UploadImage in ≤ 1 MiB chunks: 3 MiB from a stream with its sha256, none without', async () => {
+    const c = open();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    // A stream in pieces larger than the gateway's 1 MiB limit: the backend re-chunks them.
+    const pieces = [data.subarray(0, 2_500_000), data.subarray(2_500_000)];
+    const image = await c.createImage('gwb-stream', {
+      data: Readable.from(pieces),
+      sha256,
+      diskFormat: 'raw',
+      wait: true,
+    });
+    try {
+      assert.equal(image.status, 'active');
+      assert.equal(image.size, data.length);
+      assert.equal(image.checksum, createHash('md5').update(data).digest('hex'));
+      const noHash = await failure(c.createImage('gwb-nohash', { data: Readable.from([data]), diskFormat: 'raw' }));
+      assert.ok(isOcxError(noHash, ErrorCode.BAD_REQUEST), `got ${String(noHash)}`);
+      assert.match((noHash as Error).message, /needs its sha256/);
+      assert.equal(await c.getImage('gwb-nohash'), null);
+    } finally {
+      assert.equal(await c.deleteImage(image.id), true);
+    }
   });
 
   it('what the gateway does not offer is UNSUPPORTED, naming the method and the gateway', async () => {
