@@ -35,7 +35,8 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
       homeName: 'idp',
       k2k: false,
       gatewayClouds: [forA.getCloud('b-sp1')],
-      watchIntervalMs: 100,
+      // Short enough that polling B would show: a server's boot on devcloud (300 ms) spans 15 intervals.
+      watchIntervalMs: 20,
       cloudOptions: { pollIntervalMs: 100, serverListAgeMs: 0 },
     });
     sdk = gatewayCloudsYaml(env, dir, {
@@ -61,6 +62,7 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
     const image = (await c.listImages()).find((i) => i.name.startsWith('cirros'));
     assert.ok(image, 'sp1 has a cirros image');
     const limits = await c.getComputeLimits();
+    const streamsBefore = gwA.hub.stats().polls;
     const server = await c.createServer({
       name: 'tt-srv',
       image: image.id,
@@ -80,6 +82,8 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
       assert.equal(atB?.metadata.nodepool_node_id, '42');
       assert.equal((await c.getComputeLimits()).total_instances_used, (limits.total_instances_used ?? 0) + 1);
       assert.equal((await c.waitForServer(server.id, { timeoutMs: 10_000 })).id, server.id);
+      // Push end to end: A followed the boot on one WatchServers stream to B per wait, not a list per interval.
+      assert.ok(gwA.hub.stats().polls - streamsBefore <= 2, `A opened ${gwA.hub.stats().polls - streamsBefore}`);
       // Another user through the same two gateways acts as themself, never as the account in A's clouds.yaml
       // (demo's): idp's admin, forwarded to B, is federated into sp1 as admin — whose project sp1 does not map.
       const asAdmin = await open('admin-a-b-sp1')

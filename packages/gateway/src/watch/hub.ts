@@ -3,8 +3,11 @@
  * however many there are. A poll is one Nova `GET /servers/detail?changes-since=…`; only when it reports changes
  * does the poller fetch the normalized list (one more list call, addresses resolved) and diff it into
  * ADDED / MODIFIED / DELETED events. A watcher that joins later gets the current servers as ADDED, then changes.
+ * A cloud this gateway reaches through another OCX gateway is not polled: one WatchServers stream to that gateway
+ * per (cloud, region, project) feeds the same events (push end to end), reopened an interval after it fails.
  */
-import { type CallFailure, type Connection, collect, OcxError, type Server } from '@ocx/sdk';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CallFailure, type Connection, collect, GatewayCloud, OcxError, type Server } from '@ocx/sdk';
 
 export type ServerEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; server: Server }
@@ -55,6 +58,8 @@ class Poller {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #stopped = false;
+  #streaming = false;
+  readonly #stopping = new AbortController();
   readonly #opts: Required<HubOptions>;
   readonly #onIdle: () => void;
 
@@ -72,7 +77,9 @@ class Poller {
       sub.listener([...this.servers.values()].map((v) => ({ type: 'ADDED' as const, server: v.server })).concat([]));
       sub.listener([{ type: 'SYNCED' }]);
     }
-    if (!this.#running && !this.#timer) this.#schedule(0);
+    if (this.conn.cloudLayer instanceof GatewayCloud) {
+      if (!this.#streaming) void this.#stream();
+    } else if (!this.#running && !this.#timer) this.#schedule(0);
   }
 
   remove(sub: Subscriber): void {
@@ -82,6 +89,7 @@ class Poller {
 
   stop(): void {
     this.#stopped = true;
+    this.#stopping.abort();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#onIdle();
@@ -101,9 +109,7 @@ class Poller {
     const started = Date.now();
     const signal = AbortSignal.timeout(this.#opts.pollTimeoutMs);
     try {
-      // A cloud reached through another gateway has no Nova to ask for changes-since: its full list is one
-      // ListServers there, which that gateway answers from its own shared poll of the project.
-      let changed = this.#since === undefined || this.conn.via === 'gateway';
+      let changed = this.#since === undefined;
       if (!changed) {
         this.polls++;
         const query = { 'changes-since': iso((this.#since as number) - this.#opts.overlapMs) };
@@ -113,18 +119,59 @@ class Poller {
       if (changed) this.#apply(await this.#fullList());
       this.#since = started;
     } catch (err) {
-      const error = OcxError.from(err, { cloud: this.conn.cloud, region: this.conn.region });
-      const failure: CallFailure = {
-        cloud: this.conn.cloud,
-        region: this.conn.region,
-        name: this.conn.name,
-        error,
-        durationMs: Date.now() - started,
-      };
-      for (const s of this.subscribers) s.listener([{ type: 'FAILED', failure }]);
+      this.#fail(err, started);
     } finally {
       this.#running = false;
       if (this.subscribers.size > 0) this.#schedule(this.#opts.intervalMs);
+    }
+  }
+
+  #fail(err: unknown, started: number): void {
+    const error = OcxError.from(err, { cloud: this.conn.cloud, region: this.conn.region });
+    const failure: CallFailure = {
+      cloud: this.conn.cloud,
+      region: this.conn.region,
+      name: this.conn.name,
+      error,
+      durationMs: Date.now() - started,
+    };
+    for (const s of this.subscribers) s.listener([{ type: 'FAILED', failure }]);
+  }
+
+  /** The other gateway's WatchServers as this poller's events: one stream, however many watch here. */
+  async #stream(): Promise<void> {
+    this.#streaming = true;
+    try {
+      while (!this.#stopped) {
+        const started = Date.now();
+        const current = new Map<string, Server>();
+        let synced = false;
+        this.polls++;
+        try {
+          const layer = this.conn.cloudLayer as GatewayCloud;
+          for await (const ev of layer.watchServers({ signal: this.#stopping.signal })) {
+            if (ev.type === 'FAILED') {
+              this.#fail(ev.error, started);
+              continue;
+            }
+            if (ev.type === 'SYNCED') synced = true;
+            else if (ev.type === 'DELETED') current.delete(ev.server.id);
+            else current.set(ev.server.id, ev.server);
+            if (synced) {
+              this.#apply([...current.values()]);
+              this.#since = Date.now();
+            }
+          }
+        } catch (err) {
+          if (this.#stopped) break;
+          this.#fail(err, started);
+        }
+        await sleep(this.#opts.intervalMs, undefined, { signal: this.#stopping.signal, ref: false }).catch(
+          () => undefined,
+        );
+      }
+    } finally {
+      this.#streaming = false;
     }
   }
 
@@ -197,7 +244,10 @@ export class ServerWatchHub {
     return () => owner.remove(sub);
   }
 
-  /** How many project pollers run, and how many Nova list calls all pollers have made. */
+  /**
+   * How many project pollers run, and how many Nova list calls all pollers have made (for a cloud behind another
+   * gateway: how many WatchServers streams they opened there).
+   */
   stats(): { pollers: number; polls: number } {
     let polls = this.#retiredPolls;
     for (const p of this.#pollers.values()) polls += p.polls;

@@ -116,6 +116,23 @@ export class GatewayClient {
     }
   }
 
+  /**
+   * A long-lived server stream (no deadline: it runs until the caller's signal aborts or the gateway ends it),
+   * its failure converted as `run()` converts one.
+   */
+  async *stream<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    open: (o: { signal: AbortSignal | undefined }) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
+    const context = { cloud: this.#opts.cloud, region: this.#opts.region || undefined, step: what };
+    try {
+      yield* open({ signal });
+    } catch (err) {
+      throw OcxError.from(err, { ...context, signal });
+    }
+  }
+
   close(): void {
     this.#sessions.abort();
   }

@@ -13,6 +13,7 @@ import type { ListServersOptions } from '../cloud/servers.ts';
 import type { ComputeLimits, Filters, Flavor, Keypair, Server } from '../cloud/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
+import { WatchServersResponse_EventType as EventType } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 import { isNotFound } from '../services/common.ts';
 import {
   computeAbsolute,
@@ -24,6 +25,14 @@ import {
   volumeAbsolute,
 } from './convert.ts';
 import { GatewayCore } from './gateway-core.ts';
+
+/** One event of a gateway's WatchServers stream, as the cloud layer's model. */
+export type WatchEvent =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; server: Server }
+  | { type: 'SYNCED' }
+  | { type: 'FAILED'; error: OcxError };
+
+const KNOWN = new Set<string>(Object.values(ErrorCode));
 
 /** Create options the gateway's ServerSpec has no field for: refused rather than silently dropped. */
 const NOT_IN_SPEC = [
@@ -288,6 +297,38 @@ export abstract class GatewayCompute extends GatewayCore {
       return r.deleted;
     } finally {
       this.serverCache.invalidate();
+    }
+  }
+
+  /**
+   * The gateway's WatchServers for this cloud: the current servers as ADDED, then SYNCED, then ADDED / MODIFIED /
+   * DELETED as the gateway's shared poll of the project sees them (a gateway reaching this cloud through this
+   * one keeps its watchers on this stream: push end to end). FAILED carries the cloud's error; the stream goes on.
+   */
+  async *watchServers(opts: Signal = {}): AsyncGenerator<WatchEvent> {
+    const events = this.client.stream('WatchServers', opts.signal, (o) =>
+      this.client.cloud.watchServers({ filter: this.filter() }, o),
+    );
+    const kinds = new Map<number, 'ADDED' | 'MODIFIED' | 'DELETED'>([
+      [EventType.ADDED, 'ADDED'],
+      [EventType.MODIFIED, 'MODIFIED'],
+      [EventType.DELETED, 'DELETED'],
+    ]);
+    for await (const m of events) {
+      const kind = kinds.get(m.type);
+      if (kind && m.server) yield { type: kind, server: fromServer(m.server, this.name) };
+      else if (m.type === EventType.SYNCED) yield { type: 'SYNCED' };
+      else if (m.type === EventType.FAILED) {
+        const f = m.failure;
+        const code = f && KNOWN.has(f.code) ? (f.code as ErrorCode) : ErrorCode.SERVICE_ERROR;
+        yield {
+          type: 'FAILED',
+          error: new OcxError(code, f?.message ?? 'the gateway reported a failure', {
+            cloud: this.name,
+            requestId: f?.requestId || undefined,
+          }),
+        };
+      }
     }
   }
 
