@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,6 +19,8 @@ import {
   createSession,
   ErrorCode,
   isOcxError,
+  loadCloudsConfig,
+  MultiCloud,
   NetworkClient,
   openCloud,
   type Session,
@@ -140,6 +142,54 @@ describe('SDK gateway backend: what only it has', { timeout: 120_000 }, () => {
     } finally {
       scope.dispose();
       await env.dc.clearFaults('sp1');
+    }
+  });
+
+  it('an application credential and the gateway only (no auth_url): exchanged by the gateway, K2K included', async () => {
+    const idp = createSession(env.config.getCloud('idp'));
+    const access = await idp.getAccess();
+    const made = await idp.client('identity').post(`/users/${access.user.id}/application_credentials`, {
+      json: { application_credential: { name: 'gwb-script' } },
+    });
+    const ac = (await made.json<{ application_credential: { id: string; secret: string } }>()).application_credential;
+    try {
+      const path = join(dir, 'script-clouds.yaml');
+      writeFileSync(
+        path,
+        `clouds:
+  script:
+    auth_type: v3applicationcredential
+    auth: {application_credential_id: "${ac.id}", application_credential_secret: "${ac.secret}"}
+    gateway: {url: "${env.gw.grpcUrl}", cloud: sp1}
+  script-bad:
+    auth_type: v3applicationcredential
+    auth: {application_credential_id: "${ac.id}", application_credential_secret: wrong}
+    gateway: {url: "${env.gw.grpcUrl}", cloud: sp1}
+`,
+      );
+      const scripts = loadCloudsConfig({ files: { clouds: [path], secure: [], publicClouds: [] }, loadEnv: false });
+      const c = openCloud({ cloud: 'script', config: scripts });
+      opened.push(c);
+      assert.ok((await c.listFlavors()).some((f) => f.name === 'm1.tiny'));
+      assert.equal((await c.currentLocation()).project.name, 'demo');
+      const multi = await MultiCloud.connect({ config: scripts, clouds: ['script', 'script-bad'] });
+      try {
+        assert.deepEqual(
+          multi.connectFailures.map((f) => [f.name, f.error.code]),
+          [['script-bad', ErrorCode.AUTH_FAILED]],
+        );
+        const out = await multi.call((conn) => conn.cloudLayer.listKeypairs());
+        assert.deepEqual(
+          out.results.map((r) => r.location.name),
+          ['script'],
+        );
+        assert.ok(!JSON.stringify(out.failures.map((f) => f.error.message)).includes(ac.secret));
+      } finally {
+        await multi.close();
+      }
+    } finally {
+      await idp.client('identity').delete(`/users/${access.user.id}/application_credentials/${ac.id}`);
+      await idp.close();
     }
   });
 

@@ -56,6 +56,29 @@ describe('clouds.yaml gateway:', () => {
     assert.equal(load('    gateway: {url: "https://gw.example", verify: "no"}\n').get().gateway?.verify, false);
   });
 
+  it('an application credential behind a gateway needs no auth_url (the gateway exchanges it); a password does', () => {
+    const s = new ConfigSandbox();
+    sandboxes.push(s);
+    const file = s.write(
+      'cwd/clouds.yaml',
+      `clouds:
+  script:
+    auth_type: v3applicationcredential
+    auth: {application_credential_id: ac1, application_credential_secret: s3cret}
+    gateway: {url: "http://127.0.0.1:9914", cloud: sp1}
+  person:
+    auth: {username: u, password: p, project_name: x}
+    gateway: {url: "http://127.0.0.1:9914", cloud: sp1}
+`,
+    );
+    const config = loadCloudsConfig(s.opts());
+    assert.equal(config.getCloud('script').auth.auth_url, undefined);
+    assert.equal(config.getCloud('script').gateway?.cloud, 'sp1');
+    const e = configError(() => config.getCloud('person'));
+    assert.equal(e.key, 'auth.auth_url');
+    assert.equal(e.file, file);
+  });
+
   it('errors name the file, the cloud and the key', () => {
     const cases: [string, string, RegExp][] = [
       ['    gateway: {cloud: sp1}\n', 'gateway.url', /expected a URL string/],

@@ -194,7 +194,7 @@ export function resolveCloud(
       `expected 3 (OCX speaks Keystone v3 only), got '${identityApiVersion}'`,
     );
 
-  if (!federation) checkAuth(auth, authType, origin, name, src, entry, profile);
+  if (!federation) checkAuth(auth, authType, origin, name, src, entry, profile, isDict(config.gateway));
   applyDefaultDomain(auth, authType, src.defaultDomain);
 
   const iface = normalizeInterface(config.interface);

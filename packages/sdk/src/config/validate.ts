@@ -87,9 +87,12 @@ export function checkAuth(
   src: ConfigSources,
   entry: Dict,
   profile: Dict | undefined,
+  /** A cloud behind an OCX gateway may log in with an application credential the gateway exchanges. */
+  viaGateway = false,
 ): void {
   const has = (k: string) => auth[k] !== undefined && auth[k] !== null && auth[k] !== '';
-  if (!has('auth_url')) {
+  const exchanged = viaGateway && (authType === 'v3applicationcredential' || authType === 'applicationcredential');
+  if (!has('auth_url') && !exchanged) {
     const profileName = entry.profile ?? entry.cloud;
     const hint =
       profileName && !profile ? ` (profile '${String(profileName)}' was not found, so it supplied none)` : '';

@@ -49,7 +49,7 @@ function readPem(path: string, cloud: string, key: string): Buffer {
   }
 }
 
-function tlsOptions(g: GatewayConfig, cloud: string): SecureClientSessionOptions {
+export function tlsOptions(g: GatewayConfig, cloud: string): SecureClientSessionOptions {
   if (!g.url.startsWith('https:')) return {};
   const o: SecureClientSessionOptions = { rejectUnauthorized: g.verify !== false };
   if (typeof g.verify === 'string') o.ca = readPem(g.verify, cloud, 'cacert');
