@@ -5,7 +5,9 @@
  * The SDK then reaches `a-b-sp1` (A's b-sp1): SDK → A → B → devcloud.
  */
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +20,12 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
   let gwA: Gateway;
   let dir: string;
   let sdk: CloudsConfig;
+  /** TCP connections gateway B accepted (one HTTP/2 connection per gateway per process is the rule). */
+  const toB: number[] = [];
+  const onSocket = (msg: unknown) => {
+    const socket = (msg as { socket: Socket }).socket;
+    if (env && socket.localPort === Number(new URL(env.gw.grpcUrl).port)) toB.push(Date.now());
+  };
   const opened: CloudLayer[] = [];
   const open = (name: string) => {
     const c = openCloud({ cloud: name, config: sdk, pollIntervalMs: 50 });
@@ -27,6 +35,7 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
 
   before(async () => {
     env = await startEnv({}, ['idp', 'sp1']);
+    subscribe('net.server.socket', onSocket);
     dir = mkdtempSync(join(tmpdir(), 'ocx-turtles-'));
     // A's own clouds.yaml: b-sp1 carries demo's credentials, which A must never use for its callers.
     const forA = gatewayCloudsYaml(env, dir, { 'b-sp1': { url: env.gw.grpcUrl, cloud: 'sp1' } });
@@ -48,6 +57,7 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
     });
   });
   after(async () => {
+    unsubscribe('net.server.socket', onSocket);
     for (const c of opened) await c.close();
     await env?.stop();
     await gwA?.close();
@@ -103,6 +113,9 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
     }
     assert.deepEqual(await c.listServers(), []);
     assert.equal(typeof (await c.deleteUnattachedFloatingIps()), 'number');
+    // Two callers through A (each with their own bearer; streams and many calls) and the SDK straight to B share
+    // one HTTP/2 connection to B in this process, not one per caller.
+    assert.equal(toB.length, 1, `B accepted ${toB.length} connections`);
   });
 
   it('a fan-out over REST and gateway clouds: every cloud answers with its own name; a dead gateway is one failure', async () => {

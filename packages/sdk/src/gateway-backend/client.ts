@@ -58,16 +58,47 @@ export function tlsOptions(g: GatewayConfig, cloud: string): SecureClientSession
   return o;
 }
 
+/**
+ * One HTTP/2 connection per gateway (URL and TLS settings) in this process, shared by every GatewayClient that
+ * talks to it — a gateway serving many callers through another gateway keeps one connection there, not one per
+ * caller. Each client has its own transport (its own bearer); the connection closes with its last client.
+ */
+const SHARED = new Map<string, { manager: Http2SessionManager; users: number }>();
+
+function acquire(g: GatewayConfig, cloud: string): { manager: Http2SessionManager; release: () => void } {
+  const key = JSON.stringify([g.url, g.verify, g.cert ?? '', g.key ?? '']);
+  let entry = SHARED.get(key);
+  if (!entry) {
+    const manager = new Http2SessionManager(g.url, { idleConnectionTimeoutMs: 30_000 }, tlsOptions(g, cloud));
+    entry = { manager, users: 0 };
+    SHARED.set(key, entry);
+  }
+  entry.users++;
+  const held = entry;
+  let released = false;
+  return {
+    manager: held.manager,
+    release: () => {
+      if (released) return;
+      released = true;
+      held.users--;
+      if (held.users === 0 && SHARED.get(key) === held) {
+        SHARED.delete(key);
+        held.manager.abort();
+      }
+    },
+  };
+}
+
 export class GatewayClient {
   readonly cloud: Client<typeof CloudService>;
   readonly transfer: Client<typeof TransferService>;
   readonly #opts: GatewayClientOptions;
-  readonly #sessions: Http2SessionManager;
+  readonly #connection: { manager: Http2SessionManager; release: () => void };
 
   constructor(opts: GatewayClientOptions) {
     this.#opts = opts;
-    const nodeOptions = tlsOptions(opts.gateway, opts.cloud);
-    this.#sessions = new Http2SessionManager(opts.gateway.url, { idleConnectionTimeoutMs: 30_000 }, nodeOptions);
+    this.#connection = acquire(opts.gateway, opts.cloud);
     const bearer: Interceptor = (next) => async (req) => {
       const token = await opts.token({ signal: req.signal, fresh: false });
       req.header.set('authorization', `Bearer ${token}`);
@@ -75,7 +106,7 @@ export class GatewayClient {
     };
     const transport = createGrpcTransport({
       baseUrl: opts.gateway.url,
-      sessionManager: this.#sessions,
+      sessionManager: this.#connection.manager,
       interceptors: [bearer],
       // Blob streams are not compressed (the gateway accepts none on them either).
       acceptCompression: [],
@@ -133,7 +164,8 @@ export class GatewayClient {
     }
   }
 
+  /** Let go of the shared connection (closed when no client of this process uses it any more). */
   close(): void {
-    this.#sessions.abort();
+    this.#connection.release();
   }
 }
