@@ -83,6 +83,23 @@ function addProxyCloud(cloudsYamlPath: string, home: string, region: string): st
   return name;
 }
 
+/**
+ * Add `<cloud>-gw` for every devcloud cloud: the home cloud's demo user, reaching that cloud through the gRPC
+ * gateway (clouds.yaml `gateway:`), so `ocx --os-cloud sp1-gw server list` uses the SDK's gateway backend.
+ */
+function addGatewayClouds(cloudsYamlPath: string, home: string, clouds: readonly string[], url: string): string[] {
+  const doc = parse(readFileSync(cloudsYamlPath, 'utf8')) as { clouds: Record<string, Record<string, unknown>> };
+  const base = doc.clouds[home];
+  if (!base) throw new Error(`clouds.yaml has no cloud '${home}'`);
+  const names = clouds.map((cloud) => {
+    const name = `${cloud}-gw`;
+    doc.clouds[name] = { ...structuredClone(base), gateway: { url, cloud } };
+    return name;
+  });
+  writeFileSync(cloudsYamlPath, stringify(doc));
+  return names;
+}
+
 export async function runUp(argv: string[], io: UpIo): Promise<number> {
   let opts: UpOptions;
   let dcOpts: ReturnType<typeof parseDevcloudArgs>;
@@ -158,6 +175,16 @@ export async function runUp(argv: string[], io: UpIo): Promise<number> {
         httpPort: port === 0 ? 0 : port + 1,
       });
       io.out(gatewayBanner(gateway, home));
+      const viaGateway = addGatewayClouds(
+        dc.cloudsYamlPath,
+        home,
+        dc.clouds.map((c) => c.name),
+        gateway.grpcUrl,
+      );
+      io.out(
+        `  clouds.yaml clouds ${viaGateway.join(', ')} (user demo) reach them through it (the SDK over gRPC):\n` +
+          `  ocx --os-cloud ${viaGateway[viaGateway.length - 1]} server list\n\n`,
+      );
     }
     io.out('Ctrl-C stops it.\n');
   } catch (err) {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { CloudService } from '@ocx/gateway';
-import { collect, createSession, ImageClient, loadCloudsConfig } from '@ocx/sdk';
+import { collect, createSession, ImageClient, loadCloudsConfig, openCloud } from '@ocx/sdk';
 import { parse } from 'yaml';
 import { runUp } from '../src/up.ts';
 
@@ -94,5 +94,14 @@ describe('ocx up', () => {
     );
     assert.deepEqual(r.failures, []);
     assert.deepEqual(r.flavors.map((f) => f.location?.cloud).sort(), ['idp', 'sp1', 'sp2']);
+    // The SDK through the gateway: clouds.yaml has sp1-gw & co. with `gateway:`.
+    assert.equal(config.getCloud('sp1-gw').gateway?.url, url);
+    const sp1 = openCloud({ cloud: 'sp1-gw', config });
+    try {
+      const tiny = await sp1.getFlavor('m1.tiny');
+      assert.equal(tiny?.location.cloud, 'sp1-gw');
+    } finally {
+      await sp1.close();
+    }
   });
 });
