@@ -135,7 +135,7 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
       assert.equal(await c.deleteImage('np-img'), false);
     });
 
-    test('keypairs, limits, zones, location, AMBIGUOUS names, a create naming a missing image', async () => {
+    test('keypairs, limits, zones, location, a wait with progress, AMBIGUOUS names, a create naming a missing image', async () => {
       const c = cloud({ serverListAgeMs: 0 });
       const kp = await c.createKeypair('np-kp');
       assert.match(kp.private_key ?? '', /PRIVATE KEY/);
@@ -157,6 +157,28 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
       const location = await c.currentLocation();
       assert.equal(location.cloud, b.cloudName);
       assert.equal(location.project.name, 'demo');
+
+      // A server created without waiting, then waited for with progress reports.
+      const cirros = (await c.listImages()).find((i) => i.name.startsWith('cirros'));
+      assert.ok(cirros, 'sp1 has a cirros image');
+      const booting = await c.createServer({ name: 'np-progress', image: cirros, flavor: 'm1.tiny', autoIp: false });
+      try {
+        const seen: string[] = [];
+        const ready = await c.waitForServer(booting.id, {
+          autoIp: false,
+          timeoutMs: 20_000,
+          onProgress: (s) => seen.push(s.status),
+        });
+        assert.equal(ready.status, 'ACTIVE');
+        assert.ok(seen.length >= 1, 'onProgress was called');
+        assert.equal(seen.at(-1), 'ACTIVE');
+        assert.ok(
+          seen.every((st) => st === 'BUILD' || st === 'ACTIVE'),
+          seen.join(),
+        );
+      } finally {
+        assert.equal(await c.deleteServer(booting.id, { wait: true, timeoutMs: 20_000 }), true);
+      }
 
       const err = await c.getFlavor('m1.*').then(
         () => undefined,

@@ -252,28 +252,49 @@ export abstract class GatewayCompute extends GatewayCore {
 
   /**
    * Wait until the server is ACTIVE with an address: the gateway's WaitForServer, answered from its shared watch of
-   * the project (ERROR → RESOURCE_FAILED with Nova's fault; timeout → TIMEOUT). `onProgress` is called once, with
-   * the server as it is ready (WaitForServer pushes no intermediate states; createServer's `wait` does).
+   * the project (ERROR → RESOURCE_FAILED with Nova's fault; timeout → TIMEOUT). With `onProgress`, the server's
+   * states come from the gateway's WatchServers (pushed, not polled) while the wait runs.
    */
   async waitForServer(server: Ref, o: WaitForServerOptions = {}): Promise<Server> {
     const id = refId(server) ?? (await this.getServer(server))?.id;
     if (!id)
       throw new OcxError(ErrorCode.NOT_FOUND, `server "${String(server)}" not found`, { resourceId: String(server) });
     const timeoutMs = o.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS;
-    const r = await this.client.run(
-      'WaitForServer',
-      { signal: o.signal, timeoutMs: timeoutMs + ANSWER_MARGIN_MS },
-      (c) =>
-        this.client.cloud.waitForServer(
-          { filter: this.filter(id), timeoutSeconds: seconds(timeoutMs), autoIp: o.autoIp !== false },
-          c,
-        ),
-    );
-    this.serverCache.invalidate();
-    if (!r.server) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no server', { cloud: this.name });
-    const ready = fromServer(r.server, this.name);
-    o.onProgress?.(ready);
-    return ready;
+    const watching = new AbortController();
+    const onAbort = () => watching.abort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = o.onProgress ? this.#progressOf(id, o.onProgress, watching.signal) : undefined;
+    try {
+      const r = await this.client.run(
+        'WaitForServer',
+        { signal: o.signal, timeoutMs: timeoutMs + ANSWER_MARGIN_MS },
+        (c) =>
+          this.client.cloud.waitForServer(
+            { filter: this.filter(id), timeoutSeconds: seconds(timeoutMs), autoIp: o.autoIp !== false },
+            c,
+          ),
+      );
+      if (!r.server) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no server', { cloud: this.name });
+      const ready = fromServer(r.server, this.name);
+      o.onProgress?.(ready);
+      return ready;
+    } finally {
+      watching.abort();
+      o.signal?.removeEventListener('abort', onAbort);
+      await progress;
+      this.serverCache.invalidate();
+    }
+  }
+
+  /** Call `onProgress` with the server each time the gateway's watch reports a change of it (until `signal`). */
+  async #progressOf(id: string, onProgress: (s: Server) => void, signal: AbortSignal): Promise<void> {
+    try {
+      for await (const ev of this.watchServers({ signal })) {
+        if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && ev.server.id === id) onProgress(ev.server);
+      }
+    } catch {
+      // Progress is a courtesy: the wait itself reports what went wrong.
+    }
   }
 
   /** Delete a server; false when it does not exist. `deleteIps` and `wait` are done by the gateway. */
