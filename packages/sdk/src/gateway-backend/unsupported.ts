@@ -14,7 +14,7 @@ export abstract class GatewayUnsupported {
   protected unsupportedError(what: string): OcxError {
     return new OcxError(
       ErrorCode.UNSUPPORTED,
-      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, which serves nodepool's surface (flavors, images, keypairs, servers, limits, floating-IP cleanup) and the lists of networks, volumes, security groups and floating IPs`,
+      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, and the SDK's gateway backend covers nodepool's surface (flavors, images, keypairs, servers, limits, floating-IP cleanup) and the lists of networks, volumes, security groups and floating IPs`,
       { cloud: this.name },
     );
   }
@@ -128,5 +128,68 @@ export abstract class GatewayUnsupported {
   }
   deleteObject(..._a: unknown[]): Promise<never> {
     return this.#no('deleteObject');
+  }
+  createFloatingIp(..._a: unknown[]): Promise<never> {
+    return this.#no('createFloatingIp');
+  }
+  createPort(..._a: unknown[]): Promise<never> {
+    return this.#no('createPort');
+  }
+  updatePort(..._a: unknown[]): Promise<never> {
+    return this.#no('updatePort');
+  }
+  searchPorts(..._a: unknown[]): Promise<never> {
+    return this.#no('searchPorts');
+  }
+  createSecurityGroup(..._a: unknown[]): Promise<never> {
+    return this.#no('createSecurityGroup');
+  }
+  updateSecurityGroup(..._a: unknown[]): Promise<never> {
+    return this.#no('updateSecurityGroup');
+  }
+  deleteSecurityGroup(..._a: unknown[]): Promise<never> {
+    return this.#no('deleteSecurityGroup');
+  }
+  createSecurityGroupRule(..._a: unknown[]): Promise<never> {
+    return this.#no('createSecurityGroupRule');
+  }
+  deleteSecurityGroupRule(..._a: unknown[]): Promise<never> {
+    return this.#no('deleteSecurityGroupRule');
+  }
+  updateNetwork(..._a: unknown[]): Promise<never> {
+    return this.#no('updateNetwork');
+  }
+  networkFromRecord(..._a: unknown[]): Promise<never> {
+    return this.#no('networkFromRecord');
+  }
+  searchSubnets(..._a: unknown[]): Promise<never> {
+    return this.#no('searchSubnets');
+  }
+  updateSubnet(..._a: unknown[]): Promise<never> {
+    return this.#no('updateSubnet');
+  }
+  subnetFromRecord(..._a: unknown[]): Promise<never> {
+    return this.#no('subnetFromRecord');
+  }
+  searchRouters(..._a: unknown[]): Promise<never> {
+    return this.#no('searchRouters');
+  }
+  routerFromRecord(..._a: unknown[]): Promise<never> {
+    return this.#no('routerFromRecord');
+  }
+  updateVolume(..._a: unknown[]): Promise<never> {
+    return this.#no('updateVolume');
+  }
+  extendVolume(..._a: unknown[]): Promise<never> {
+    return this.#no('extendVolume');
+  }
+  listContainersPage(..._a: unknown[]): Promise<never> {
+    return this.#no('listContainersPage');
+  }
+  listObjectsPage(..._a: unknown[]): Promise<never> {
+    return this.#no('listObjectsPage');
+  }
+  setContainerMetadata(..._a: unknown[]): Promise<never> {
+    return this.#no('setContainerMetadata');
   }
 }
