@@ -135,7 +135,7 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
       assert.equal(await c.deleteImage('np-img'), false);
     });
 
-    test('keypairs, limits, zones, location, a wait with progress, AMBIGUOUS names, a create naming a missing image', async () => {
+    test('keypairs, limits, zones, location, a wait with progress, power actions, AMBIGUOUS names, a missing image', async () => {
       const c = cloud({ serverListAgeMs: 0 });
       const kp = await c.createKeypair('np-kp');
       assert.match(kp.private_key ?? '', /PRIVATE KEY/);
@@ -176,6 +176,16 @@ export function nodepoolCases(label: string, start: () => Promise<NodepoolBacken
           seen.every((st) => st === 'BUILD' || st === 'ACTIVE'),
           seen.join(),
         );
+        // Power actions: settled in their target status with `wait`, null without.
+        assert.equal(
+          (await c.serverPowerAction(booting.id, 'stop', { wait: true, timeoutMs: 20_000 }))?.status,
+          'SHUTOFF',
+        );
+        assert.equal(
+          (await c.serverPowerAction(booting.id, 'start', { wait: true, timeoutMs: 20_000 }))?.status,
+          'ACTIVE',
+        );
+        assert.equal(await c.serverPowerAction(booting.id, 'reboot'), null);
       } finally {
         assert.equal(await c.deleteServer(booting.id, { wait: true, timeoutMs: 20_000 }), true);
       }

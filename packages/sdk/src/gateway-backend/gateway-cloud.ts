@@ -2,7 +2,7 @@
  * `GatewayCloud`: the cloud layer of a clouds.yaml cloud with `gateway:` — the same `CloudLayer` as the REST
  * `Cloud`, talking gRPC to an OCX gateway. This file adds images (listed, created with the gateway's streaming
  * UploadImage, deleted), the read side of networks, volumes, security groups and floating IPs, and the unattached
- * floating-IP cleanup; compute is in gateway-compute.ts, what is not offered answers UNSUPPORTED (unsupported.ts).
+ * floating-IP cleanup; servers are in gateway-servers.ts, flavors, keypairs, limits and the server watch in gateway-compute.ts, what is not offered answers UNSUPPORTED (unsupported.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,7 +20,7 @@ import { OcxError } from '../errors/ocx-error.ts';
 import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { isNotFound } from '../services/common.ts';
 import { fromFloatingIp, fromImage, fromNetwork, fromSecurityGroup, fromVolume } from './convert.ts';
-import { GatewayCompute } from './gateway-compute.ts';
+import { GatewayServers } from './gateway-servers.ts';
 
 /** The gateway takes image data in chunks of at most 1 MiB. */
 const CHUNK = 1024 * 1024;
@@ -36,7 +36,7 @@ async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenera
   }
 }
 
-export class GatewayCloud extends GatewayCompute implements CloudLayer {
+export class GatewayCloud extends GatewayServers implements CloudLayer {
   // ---------------------------------------------------------------- images
 
   async listImages(opts: ListImagesOptions = {}): Promise<Image[]> {

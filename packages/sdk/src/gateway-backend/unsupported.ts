@@ -42,9 +42,6 @@ export abstract class GatewayUnsupported {
   hasFloatingIps(): Promise<never> {
     return this.#no('hasFloatingIps');
   }
-  serverPowerAction(..._a: unknown[]): Promise<never> {
-    return this.#no('serverPowerAction (reboot, stop, start)');
-  }
   getServerConsole(..._a: unknown[]): Promise<never> {
     return this.#no('getServerConsole');
   }
