@@ -7,42 +7,16 @@
  * deleted in `after`, also when an assertion failed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Run, spawnOcx } from './spawn-ocx.ts';
 
 const REAL = process.env.OCX_TEST_TARGET === 'real';
 const CLOUDS_YAML = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/os-harness/clouds.yaml';
 const CLOUD = process.env.OCX_REAL_CLOUD ?? 'sp1';
-const OCX = new URL('../../bin/ocx.js', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `ocx ARGS --os-cloud CLOUD` as a new process with only this clouds.yaml (and a token cache in `home`). */
-function ocx(home: string, args: string[], timeoutMs = 300_000): Promise<Run> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin', HOME: home };
-  env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OCX, ...args, '--os-cloud', CLOUD], { env, timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Parse a successful `-f json` answer; a failure shows ocx's own error line. */
 function json<T = Record<string, unknown>>(r: Run, what: string): T {
@@ -59,7 +33,8 @@ describe('create, wait and delete through ocx on real OpenStack', {
   const tag = `ocx-life-${randomBytes(3).toString('hex')}`;
   let dir: string;
   const made = new Map<string, string>(); // kind -> name, while it exists
-  const run = (args: string[], timeoutMs?: number) => ocx(dir, args, timeoutMs);
+  const run = (args: string[]) =>
+    spawnOcx([...args, '--os-cloud', CLOUD], { HOME: dir, OS_CLIENT_CONFIG_FILE: CLOUDS_YAML }).done;
 
   before(() => {
     assert.ok(existsSync(CLOUDS_YAML), `${CLOUDS_YAML} is missing`);
