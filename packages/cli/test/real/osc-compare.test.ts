@@ -145,7 +145,16 @@ describe('ocx against python-openstackclient on real OpenStack', {
   const ocx = (args: string[]) =>
     runOcx([...args, '-f', 'json', '--timeout', '120'], { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML, HOME: dir });
 
+  /** Seconds per phase of `before`, printed by the first test (where a slow run spent its time). */
+  const phases: Record<string, number> = {};
+  let t0 = Date.now();
+  const phase = (name: string) => {
+    phases[name] = (Date.now() - t0) / 1000;
+    t0 = Date.now();
+  };
+
   before(async () => {
+    t0 = Date.now();
     assert.ok(existsSync(CLOUDS_YAML), `${CLOUDS_YAML} is missing`);
     assert.ok(existsSync(OPENSTACK), `${OPENSTACK} is missing (apt-get install python3-openstackclient)`);
     dir = mkdtempSync(join(tmpdir(), 'ocx-osc-cmp-'));
@@ -199,13 +208,20 @@ describe('ocx against python-openstackclient on real OpenStack', {
       `server create --nic none --flavor ${flavor} --image ${made.image} ${tag} -c id`,
     ])) as Obj[];
     Object.assign(made, { port: String(port?.id), server: String(server?.id), floating: String(floating?.id) });
+    phase('create (openstack)');
 
     // The comparison: openstack, then ocx (every kind at once), then openstack again; K2K alongside.
     const lists = (ks: Kind[]) => ks.map((k) => `${k.list.join(' ')}`);
     seen.before = (await oscBatch(sp, lists(kinds))) as Obj[][];
+    phase(`openstack: ${kinds.length} lists`);
+    // One login first, as a user's earlier command would have done (the token cache on disk), then every list.
+    const login = await ocx(['token', 'issue', '--os-cloud', CLOUD]);
+    assert.equal(login.code, 0, login.stderr);
     seen.ocx = await Promise.all(kinds.map((k) => ocx([...k.list, '--os-cloud', CLOUD])));
+    phase(`ocx: ${kinds.length} lists at once`);
     const shown = ['server', 'image', 'volume'].map((n) => `${n} show ${made[n]}`);
     const a = (await oscBatch(sp, [...lists(kinds), ...shown])) as Obj[][];
+    phase(`openstack: ${kinds.length} lists and 3 shows`);
     seen.after = a.slice(0, kinds.length);
     shows = a.slice(kinds.length) as unknown as Obj[];
     // K2K after the rest and one login at a time: test/real's Keystones keep their data in SQLite, and two
@@ -213,6 +229,7 @@ describe('ocx against python-openstackclient on real OpenStack', {
     seen.k2kBefore = (await oscBatch(K2K_ENV, lists(k2kKinds))) as Obj[][];
     for (const k of k2kKinds) k2k.ocx.push(await ocx([...K2K_ARGS, ...k.list]));
     k2k.after = (await oscBatch(K2K_ENV, lists(k2kKinds))) as Obj[][];
+    phase('K2K: openstack, ocx, openstack');
   });
 
   after(async () => {
@@ -265,6 +282,7 @@ describe('ocx against python-openstackclient on real OpenStack', {
 
   kinds.forEach((kind, i) => {
     it(`${kind.list.join(' ')} --os-cloud ${CLOUD}: same ${kind.key.join(', ')}`, (t) => {
+      if (i === 0) t.diagnostic(`seconds per phase: ${JSON.stringify(phases)}`);
       const n = compare(kind, seen.before[i]!, seen.ocx[i]!, seen.after[i]!);
       t.diagnostic(`${n} rows compared`);
     });
