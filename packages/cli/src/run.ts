@@ -43,7 +43,7 @@ export function failureLine(f: CallFailure): string {
 /** Print a top-level failure (nothing was attempted) and set a failing exit status. */
 export function reportFatal(ctx: CliContext, err: unknown): void {
   const msg = isOcxError(err) ? `[${err.code}] ${err.message}` : err instanceof Error ? err.message : String(err);
-  ctx.err(`Error: ${msg}\n`);
+  ctx.err(`Error: ${oneLine(msg)}\n`);
   ctx.exitCode = 1;
 }
 

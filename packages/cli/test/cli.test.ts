@@ -292,6 +292,25 @@ describe('ocx across several clouds', () => {
     assert.match(lines[2] ?? '', /^Error: broken.*\[CONFIG_INVALID\].*key 'auth\.auth_url'/);
   });
 
+  it('usage errors exit 2 (as a process), before any cloud is asked; help exits 0', async () => {
+    const asked = east.requests.length;
+    for (const args of [
+      ['server', 'lst'],
+      ['server', 'list', '--bogus'],
+      ['server', 'list', '-f', 'xml', '--os-cloud', 'east'],
+      ['server', 'show', '--os-cloud', 'east'],
+    ]) {
+      const r = await spawnOcx(args, files.env);
+      assert.equal(r.code, 2, `ocx ${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^error: /);
+    }
+    assert.equal(east.requests.length, asked, 'a usage error reached a cloud');
+    const help = await spawnOcx(['server', '--help'], files.env);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: ocx server /);
+  });
+
   it('--all-clouds covers every cloud in clouds.yaml', async () => {
     const r = await runOcx(
       ['image', 'list', '--all-clouds', '-f', 'value', '-c', 'Cloud', '-c', 'Name', '--timeout', '10'],

@@ -127,6 +127,36 @@ describe('ocx network/subnet create and delete on devcloud', { timeout: 60_000 }
     assert.equal(busy.code, 1, 'a subnet with a router interface is in use');
     assert.match(busy.stderr, /^Error: sp1 \(RegionOne\): \[CONFLICT\] /);
 
+    // subnet list and router list: OSC's columns, the ids create printed, UP/DOWN to people and a bool in JSON
+    const subList = await ocx(['subnet', 'list', '--network', 'nt-net', '--os-cloud', 'sp1', '-f', 'json']);
+    ok(subList);
+    const subRows = JSON.parse(subList.stdout) as Record<string, unknown>[];
+    assert.deepEqual(subRows.map((s) => [s.Name, s.Subnet, Object.keys(s)]).sort(), [
+      ['nt-sub', '192.168.77.0/24', ['ID', 'Name', 'Network', 'Subnet']],
+      ['nt-sub2', '192.168.78.0/24', ['ID', 'Name', 'Network', 'Subnet']],
+    ]);
+    assert.equal(new Set(subRows.map((s) => s.Network)).size, 1);
+    const subMissing = await ocx(['subnet', 'list', '--network', 'no-net', '--os-cloud', 'sp1']);
+    assert.equal(subMissing.code, 1);
+    assert.equal(
+      subMissing.stderr,
+      "Error: sp1 (RegionOne): [NOT_FOUND] No network with a name or ID of 'no-net' exists.\n",
+    );
+    const rList = await ocx(['router', 'list', ...BOTH, '-f', 'json']);
+    ok(rList);
+    const rRows = JSON.parse(rList.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      rRows.filter((x) => x.Name === 'nt-router').map((x) => [x.Cloud, x.ID, x.State, Object.keys(x)]),
+      routers.map((x) => [
+        x.Cloud,
+        (x as unknown as { id: string }).id,
+        true,
+        ['Cloud', 'ID', 'Name', 'Status', 'State', 'Project'],
+      ]),
+    );
+    const rTable = await ocx(['router', 'list', '--os-cloud', 'sp1', '-f', 'value', '-c', 'Name', '-c', 'State']);
+    assert.ok(rTable.stdout.split('\n').includes('nt-router UP'), rTable.stdout);
+
     ok(await ocx(['router', 'set', 'nt-router', '--no-external-gateway', '--os-cloud', 'sp2']));
     const missing = await ocx(['router', 'add', 'subnet', 'no-router', 'nt-sub2', '--os-cloud', 'sp1']);
     assert.equal(missing.code, 1);

@@ -4,12 +4,14 @@
  * ranged downloads checked by sha256 against the source, and the progress bar's TTY/format rules.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import {
   collect,
@@ -25,6 +27,9 @@ import {
 import type { CliContext } from '../src/context.ts';
 import { main } from '../src/main.ts';
 import { runOcx } from './minicloud.ts';
+
+const SCRIPT = '/usr/bin/script';
+const run = promisify(execFile);
 
 const MiB = 1024 * 1024;
 
@@ -339,6 +344,7 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
     for (const [args, tty] of [
       [[...create, '-f', 'json'], true],
       [[...create, '-f', 'value'], true],
+      [[...create, '-f', 'yaml'], true],
       [[...create, '-f', 'csv'], true],
       [[...create, '--no-progress'], true],
       [create, false],
@@ -347,6 +353,33 @@ describe('ocx object store on devcloud', { timeout: 240_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '', `no bar for ${args.join(' ')} (tty ${tty})`);
     }
+    rmSync(src);
+  });
+
+  it('on a real terminal (a pty from script(1)) the spawned ocx draws the bar; with -f json it does not', async () => {
+    // The in-process test above sets errIsTTY itself; this one checks that ocx reads it from the terminal it runs in.
+    assert.ok(existsSync(SCRIPT), `${SCRIPT} (util-linux) is missing`);
+    const src = join(dir, 'pty.bin');
+    await makeFile(src, 3, 'pty');
+    const ocx = new URL('../bin/ocx.js', import.meta.url).pathname;
+    const inPty = async (extra: string[]) => {
+      const argv = [process.execPath, ocx, 'object', 'create', 'photos', src, '--name', 'pty.bin']
+        .concat(['--segment-size', String(MiB), '--os-cloud', 'sp1', ...extra])
+        .map((a) => `'${a}'`)
+        .join(' ');
+      // script -q -e -c CMD /dev/null: CMD gets a pty as stdin/stdout/stderr; what it writes comes back on stdout
+      const r = await run(SCRIPT, ['-q', '-e', '-c', argv, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '/usr/bin', HOME: dir, ...env },
+        timeout: 60_000,
+      });
+      return r.stdout.replace(/\r\n/g, '\n');
+    };
+    const table = await inPty([]);
+    assert.match(table, /\rupload \[#+\] 100% 3\.0 MiB\/3\.0 MiB/);
+    assert.match(table, /\| pty\.bin +\| photos +\|/);
+    const json = await inPty(['-f', 'json']);
+    assert.doesNotMatch(json, /upload \[/);
+    assert.equal((JSON.parse(json) as Array<{ object: string }>)[0]?.object, 'pty.bin');
     rmSync(src);
   });
 });

@@ -94,6 +94,11 @@ describe('ocx reassign / create --project on OpenStack and Synnefo (devcloud)', 
     assert.equal(s.stdout, '');
     assert.match(s.stderr, /^Error: \[UNSUPPORTED\] server srv-1 cannot be moved to another project on OpenStack: /);
 
+    // Glance answers a missing image with an HTML page (`<br /><br />` and blank lines): still one error line.
+    const img = await runOcx(['--os-cloud', 'idp', 'image', 'reassign', 'no-such-image', '--project', SECOND], env);
+    assert.equal(img.code, 1);
+    assert.equal(img.stderr, 'Error: [NOT_FOUND] No image found with ID no-such-image\n');
+
     const unknown = await runOcx(['--os-cloud', 'idp', 'volume', 'reassign', 'v', '--project', 'nope'], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /\[NOT_FOUND\] no project 'nope'/);

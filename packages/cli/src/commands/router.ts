@@ -1,13 +1,30 @@
-/** `router create | delete | add subnet | remove subnet | set | unset --external-gateway`: python-openstackclient's names, on each cloud. */
-import { connectionInProject } from '@ocx/sdk';
+/** `router list | create | delete | add subnet | remove subnet | set | unset --external-gateway`: python-openstackclient's names, on each cloud. */
+import { collect, connectionInProject } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
-import { runEach, withOutputOptions } from '../run.ts';
+import { Cell } from '../output.ts';
+import { runEach, runList, withOutputOptions } from '../run.ts';
 import { deleteCommand } from './common.ts';
 import { neutronRow } from './network.ts';
 
+/** `openstack router list`'s columns. */
+export const ROUTER_COLUMNS = ['ID', 'Name', 'Status', 'State', 'Project'];
+
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
   const router = program.command('router').description('Routers (Neutron)');
+  withOutputOptions(router.command('list').description('List routers')).action(async (_o: unknown, cmd: Command) => {
+    await runList(cmd, ctx, ROUTER_COLUMNS, async (conn, fctx) =>
+      (await collect(conn.network.listRouters({ signal: fctx.signal }))).map((r) => ({
+        ID: r.id,
+        Name: r.name,
+        Status: r.status,
+        // As OSC: UP/DOWN to people, Neutron's admin_state_up to programs.
+        State: new Cell(r.admin_state_up === false ? 'DOWN' : 'UP', r.admin_state_up ?? true),
+        Project: r.project_id ?? r.tenant_id,
+      })),
+    );
+  });
+
   withOutputOptions(router.command('create').description('Create a new router').argument('<name>'))
     .option('--external-gateway <network>', 'external network used as the router’s gateway (name or ID)')
     .option('--project <project>', 'create the router in this project (name or ID)')

@@ -1,10 +1,13 @@
-/** `subnet create | delete`: python-openstackclient's names and options on the SDK's cloud layer, on each cloud. */
-import { connectionInProject, ErrorCode, OcxError } from '@ocx/sdk';
+/** `subnet list | create | delete`: python-openstackclient's names and options on the SDK's cloud layer, on each cloud. */
+import { collect, connectionInProject, ErrorCode, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
-import { reportFatal, runEach, withOutputOptions } from '../run.ts';
+import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
 import { collectValues, deleteCommand } from './common.ts';
 import { neutronRow } from './network.ts';
+
+/** `openstack subnet list`'s columns. */
+export const SUBNET_COLUMNS = ['ID', 'Name', 'Network', 'Subnet'];
 
 interface SubnetCreateOptions {
   network: string;
@@ -18,6 +21,21 @@ interface SubnetCreateOptions {
 
 export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
   const subnet = program.command('subnet').description('Subnets (Neutron)');
+  withOutputOptions(subnet.command('list').description('List subnets'))
+    .option('--network <network>', 'only the subnets of this network (name or ID)')
+    .action(async (o: { network?: string }, cmd: Command) => {
+      await runList(cmd, ctx, SUBNET_COLUMNS, async (conn, fctx) => {
+        const query: Record<string, string> = {};
+        if (o.network !== undefined) {
+          const net = await conn.cloudLayer.getNetwork(o.network);
+          if (!net) throw new OcxError(ErrorCode.NOT_FOUND, `No network with a name or ID of '${o.network}' exists.`);
+          query.network_id = net.id;
+        }
+        const subnets = await collect(conn.network.listSubnets({ signal: fctx.signal, query }));
+        return subnets.map((s) => ({ ID: s.id, Name: s.name, Network: s.network_id, Subnet: s.cidr }));
+      });
+    });
+
   withOutputOptions(subnet.command('create').description('Create a subnet').argument('<name>'))
     .requiredOption('--network <network>', 'network this subnet belongs to (name or ID)')
     .requiredOption('--subnet-range <subnet-range>', 'subnet range in CIDR notation')

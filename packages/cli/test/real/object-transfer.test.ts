@@ -1,7 +1,8 @@
 /**
- * Object transfers against real Swift (test/real's sp1): a 64 MiB static large object upload interrupted after two
- * segments and resumed (the stored segments are not sent again), the `ocx object save` download of it and a plain
- * object's parallel ranged download, both compared by sha256 with the source. Runs only with OCX_TEST_TARGET=real.
+ * Object transfers against real Swift (test/real's sp1): a 100 MiB static large object upload through the spawned
+ * `ocx object create`, interrupted with SIGINT (Ctrl-C) once a few segments are stored and run again (the stored
+ * segments are not sent again), the `ocx object save` download of it and a plain object's parallel ranged download,
+ * both compared by sha256 with the source. Runs only with OCX_TEST_TARGET=real.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,14 +17,13 @@ import {
   collect,
   createSession,
   downloadFile,
-  ErrorCode,
-  isOcxError,
   loadCloudsConfig,
   ObjectStoreClient,
   type Session,
   uploadFile,
 } from '@ocx/sdk';
 import { runOcx } from '../minicloud.ts';
+import { spawnOcx } from './spawn-ocx.ts';
 
 const REAL = process.env.OCX_TEST_TARGET === 'real';
 const CLOUDS_YAML = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/os-harness/clouds.yaml';
@@ -81,34 +81,67 @@ describe('object transfers on real Swift', { skip: !REAL && 'set OCX_TEST_TARGET
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a 64 MiB upload interrupted after 2 segments resumes with only the rest; object save gets it back', async () => {
+  it('a 100 MiB upload interrupted by Ctrl-C resumes with only the rest; object save gets it back', async (t) => {
     const created = await runOcx(['container', 'create', container, '--os-cloud', CLOUD, '-f', 'json'], env);
     assert.equal(created.code, 0, created.stderr);
     const src = join(dir, 'big.bin');
-    await makeFile(src, 64);
-    const segmentSize = 8 * MiB;
-    const stop = new AbortController();
-    const first = await uploadFile(store, container, 'big.bin', src, {
-      segmentSize,
-      threads: 1,
-      signal: stop.signal,
-      onProgress: (p) => {
-        if (p.partsDone >= 2) stop.abort();
-      },
-    }).catch((err: unknown) => err);
-    assert.ok(isOcxError(first) && first.code === ErrorCode.CANCELLED, `interrupted: ${String(first)}`);
+    await makeFile(src, 100);
+    const segmentSize = 4 * MiB; // 25 segments: one at a time, so Ctrl-C lands with most of them still to send
+    const upload = (threads: number) => [
+      ...['object', 'create', container, src, '--name', 'big.bin', '--os-cloud', CLOUD, '-f', 'json'],
+      ...['--segment-size', String(segmentSize), '--threads', String(threads)],
+    ];
+    const listSegments = async () =>
+      (await collect(store.listObjects(`${container}_segments`, { query: { prefix: 'big.bin/' } })).catch(() => []))
+        .map((o) => [o.name, o.hash, o.last_modified] as const)
+        .sort();
 
-    const second = await uploadFile(store, container, 'big.bin', src, { segmentSize, threads: 4 });
-    assert.equal(second.slo, true);
-    assert.equal(second.segments, 8);
-    assert.ok(second.bytesSkipped >= 2 * segmentSize, `skipped ${second.bytesSkipped}`);
-    assert.equal(second.bytesSent + second.bytesSkipped, 64 * MiB);
+    const first = spawnOcx(upload(1), { ...env, HOME: dir });
+    let exited = false;
+    void first.done.then(() => {
+      exited = true;
+    });
+    let stored = await listSegments();
+    while (!exited && stored.length < 3) {
+      await new Promise((r) => setTimeout(r, 50));
+      stored = await listSegments();
+    }
+    first.child.kill('SIGINT');
+    const interrupted = await first.done;
+    assert.equal(
+      interrupted.signal,
+      'SIGINT',
+      `ocx ended before Ctrl-C (exit ${interrupted.code}, ${stored.length} segments)`,
+    );
+    assert.equal(interrupted.stdout, '', 'an interrupted upload reports no object');
+    stored = await listSegments(); // the one in flight when Ctrl-C came may have landed too
+    assert.ok(stored.length >= 3 && stored.length < 25, `${stored.length} of 25 segments stored before Ctrl-C`);
+    const noObject = await runOcx(['object', 'show', container, 'big.bin', '--os-cloud', CLOUD], env);
+    assert.equal(noObject.code, 1, 'no manifest yet: the object does not exist');
+    assert.match(noObject.stderr, /\[NOT_FOUND\]/);
+
+    const second = await spawnOcx(upload(4), { ...env, HOME: dir }).done;
+    assert.equal(second.code, 0, second.stderr);
+    const [row] = JSON.parse(second.stdout) as Array<{ object: string; etag: string }>;
+    assert.equal(row?.object, 'big.bin');
+    const all = await listSegments();
+    assert.equal(all.length, 25);
+    // The segments stored before Ctrl-C were not sent again: same name, hash and time stamp.
+    for (const seg of stored)
+      assert.ok(
+        all.some((x) => x.join() === seg.join()),
+        `segment ${seg[0]} was sent again`,
+      );
+    t.diagnostic(`${stored.length} of 25 segments stored before Ctrl-C`);
+    const sentAgain = all.filter((x) => !stored.some((seg) => seg.join() === x.join())).length;
+    assert.equal(sentAgain, 25 - stored.length);
+    const resumed = { etag: row!.etag };
 
     const show = await runOcx(['object', 'show', container, 'big.bin', '--os-cloud', CLOUD, '-f', 'json'], env);
     assert.equal(show.code, 0, show.stderr);
     const shown = JSON.parse(show.stdout) as Record<string, string>;
-    assert.equal(shown['content-length'], String(64 * MiB));
-    assert.equal(shown.etag, `"${second.etag}"`, 'real Swift reports the SLO ETag the upload computed (quoted)');
+    assert.equal(shown['content-length'], String(100 * MiB));
+    assert.equal(shown.etag, `"${resumed.etag}"`, 'real Swift reports the SLO ETag the upload computed (quoted)');
 
     // The same object as python-openstackclient shows and lists it (IDs, sizes, hashes: equal field by field).
     assert.deepEqual(shown, await openstack(['object', 'show', container, 'big.bin']));
@@ -144,7 +177,7 @@ describe('object transfers on real Swift', { skip: !REAL && 'set OCX_TEST_TARGET
       env,
     );
     assert.equal(again.code, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as Array<{ etag: string }>)[0]?.etag, second.etag);
+    assert.equal((JSON.parse(again.stdout) as Array<{ etag: string }>)[0]?.etag, resumed.etag);
     const segmentsLater = await collect(store.listObjects(`${container}_segments`, { query: { prefix: 'big.bin/' } }));
     assert.deepEqual(
       segmentsLater.map((o) => [o.name, o.last_modified]),
