@@ -3,9 +3,10 @@
  * secrets (tokens, temp URL signatures, passwords, keys) replaced by `***`. The one rule for SDK and proxy.
  */
 export function safeUrl(url: string): string {
-  // Every request asks for its URL several times (errors, logs, metrics): remember the plain ones (no user info,
-  // no query, so nothing secret is kept) instead of parsing them again.
-  const plain = !url.includes('@') && !url.includes('?');
+  // Every request asks for its URL several times (errors, logs, metrics): remember the ones with nothing secret in
+  // them (no user info, no query key that could name a secret) instead of parsing them again. What is remembered
+  // is the URL itself, so a URL that may hold a secret is never kept.
+  const plain = !url.includes('@') && !hasSecretKey(url);
   if (plain) {
     const hit = plainUrls.get(url);
     if (hit !== undefined) return hit;
@@ -19,6 +20,13 @@ export function safeUrl(url: string): string {
 }
 
 const plainUrls = new Map<string, string>();
+const SECRET_KEY = /token|sig|secret|password|key/i;
+
+/** True when the query could have a key parseSafe masks (a cheap over-approximation: any such word after `?`). */
+function hasSecretKey(url: string): boolean {
+  const q = url.indexOf('?');
+  return q >= 0 && SECRET_KEY.test(url.slice(q));
+}
 
 function parseSafe(url: string): string {
   try {
@@ -26,7 +34,7 @@ function parseSafe(url: string): string {
     u.username = '';
     u.password = '';
     for (const key of [...u.searchParams.keys()]) {
-      if (/token|sig|secret|password|key/i.test(key)) u.searchParams.set(key, '***');
+      if (SECRET_KEY.test(key)) u.searchParams.set(key, '***');
     }
     return u.toString();
   } catch {

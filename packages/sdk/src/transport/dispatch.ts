@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
-import { callScope, resolveDeadline } from './cancel.ts';
+import { type CallScope, callScope, deadlineOf, resolveDeadline } from './cancel.ts';
 import { safeUrl } from './errors.ts';
-import { BufferedBodyResponse, toHeaders } from './response.ts';
+import type { RawHeaders } from '../wire/headers.ts';
+import { BufferedBodyResponse } from './response.ts';
 import type { Handler, HttpRequest, TlsOptions } from './types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -49,6 +50,12 @@ export function errorContextOf(req: HttpRequest): ErrorContext {
   };
 }
 
+const noop = () => {};
+/** The caller's own scope, as is: nothing to clear or dispose. */
+function callerScope(signal: AbortSignal, deadline: number): CallScope {
+  return { signal, deadline, clearDeadline: noop, dispose: noop };
+}
+
 /** The step a timed-out or cancelled attempt is reported in: its operation (auth.password, k2k.sp, ...) or 'request'. */
 function stepOf(req: HttpRequest, body: boolean): string {
   const op = req.context?.operation;
@@ -65,7 +72,13 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
     const ctx = errorContextOf(req);
     const deadline = resolveDeadline(req, defaults.timeoutMs);
     const budget = Math.max(0, deadline - Date.now());
-    const scope = callScope({ signal: req.signal, deadline, timeoutMs: req.timeoutMs, unref: true });
+    // When the caller's signal already carries this very deadline (a fan-out target, a CLI --timeout) it aborts at
+    // the same moment with the same reason a scope of our own would: use it, and spare every call a controller, two
+    // listeners and a timer. A streamed body drops the deadline after its headers, so it always gets its own scope.
+    const scope =
+      !req.streamResponse && req.signal && deadlineOf(req.signal) === deadline
+        ? callerScope(req.signal, deadline)
+        : callScope({ signal: req.signal, deadline, timeoutMs: req.timeoutMs, unref: true });
     const fail = (err: unknown, body: boolean) => {
       const timing = scope.signal.aborted || Date.now() >= deadline - 1;
       return OcxError.from(err, {
@@ -103,7 +116,7 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
       if (req.streamResponse) scope.clearDeadline();
       return new BufferedBodyResponse({
         status: res.statusCode,
-        headers: toHeaders(res.headers as Record<string, string | string[] | undefined>),
+        headers: res.headers as RawHeaders,
         url: safeUrl(req.url),
         method: req.method.toUpperCase(),
         body: res.body,

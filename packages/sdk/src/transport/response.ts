@@ -1,12 +1,14 @@
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
+import type { RawHeaders } from '../wire/headers.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { HttpResponse } from './types.ts';
 
 export interface ResponseInit {
   status: number;
-  headers: Headers;
+  /** WHATWG Headers, or undici's record (made into Headers only when someone reads them). */
+  headers: Headers | RawHeaders;
   url: string;
   method: string;
   body: Readable;
@@ -20,7 +22,7 @@ export interface ResponseInit {
 }
 
 /** Convert undici's header record to WHATWG Headers (multi-valued headers such as Set-Cookie kept apart). */
-export function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+export function toHeaders(raw: RawHeaders): Headers {
   const h = new Headers();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
@@ -30,9 +32,26 @@ export function toHeaders(raw: Record<string, string | string[] | undefined>): H
   return h;
 }
 
+/**
+ * A whole body, as a `for await` loop would read it (the stream's error, or ERR_STREAM_PREMATURE_CLOSE when it is
+ * destroyed before its end), by 'data' events and `finished`: the loop's async iterator costs several times more for
+ * the one-chunk answers most API calls get.
+ */
+function readAll(body: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    body.on('data', onData);
+    finished(body, (err) => {
+      body.off('data', onData);
+      if (err) reject(err);
+      else resolve(chunks.length === 1 && Buffer.isBuffer(chunks[0]) ? chunks[0] : Buffer.concat(chunks));
+    });
+  });
+}
+
 export class BufferedBodyResponse implements HttpResponse {
   readonly status: number;
-  readonly headers: Headers;
   readonly url: string;
   readonly method: string;
   readonly requestId: string | undefined;
@@ -40,10 +59,11 @@ export class BufferedBodyResponse implements HttpResponse {
   readonly #init: ResponseInit;
   #consumed: Promise<Buffer> | undefined;
   #done = false;
+  #headers: Headers | RawHeaders;
 
   constructor(init: ResponseInit) {
     this.status = init.status;
-    this.headers = init.headers;
+    this.#headers = init.headers;
     this.url = init.url;
     this.method = init.method;
     this.requestId = requestIdFrom(init.headers);
@@ -61,6 +81,12 @@ export class BufferedBodyResponse implements HttpResponse {
     this.#init.onDone?.();
   }
 
+  /** Built on first read: most JSON calls never look at a header, and a WHATWG Headers costs a copy per call. */
+  get headers(): Headers {
+    if (!(this.#headers instanceof Headers)) this.#headers = toHeaders(this.#headers);
+    return this.#headers;
+  }
+
   get body(): Readable {
     return this.#body;
   }
@@ -70,19 +96,16 @@ export class BufferedBodyResponse implements HttpResponse {
   }
 
   #read(): Promise<Buffer> {
-    if (!this.#consumed) {
-      this.#consumed = (async () => {
-        const chunks: Buffer[] = [];
-        try {
-          for await (const chunk of this.#body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-        } catch (err) {
-          throw this.#init.onError ? this.#init.onError(err) : err;
-        } finally {
-          this.#finish();
-        }
-        return Buffer.concat(chunks);
-      })();
-    }
+    this.#consumed ??= readAll(this.#body).then(
+      (buf) => {
+        this.#finish();
+        return buf;
+      },
+      (err: unknown) => {
+        this.#finish();
+        throw this.#init.onError ? this.#init.onError(err) : err;
+      },
+    );
     return this.#consumed;
   }
 

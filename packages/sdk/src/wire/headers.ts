@@ -10,10 +10,14 @@ export const REQUEST_ID_HEADERS = [
   'x-request-id',
 ] as const;
 
+/** Response headers as undici gives them: lower-case names, a repeated header as an array. */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
 /** The request id of a response, from the first of REQUEST_ID_HEADERS it carries. */
-export function requestIdFrom(headers: Headers): string | undefined {
+export function requestIdFrom(headers: Headers | RawHeaders): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {
-    const v = headers.get(name);
+    const raw = headers instanceof Headers ? undefined : headers[name];
+    const v = headers instanceof Headers ? headers.get(name) : Array.isArray(raw) ? raw.join(', ') : raw;
     if (v) return v.split(',')[0]?.trim();
   }
   return undefined;

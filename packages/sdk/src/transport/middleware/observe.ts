@@ -73,11 +73,17 @@ export function observeMiddleware(
   logBodies: boolean | undefined,
 ): Middleware {
   const attempts = new WeakMap<object, number>();
+  const enabled = (level: string) => (logger.isLevelEnabled ? logger.isLevelEnabled(level) : true);
   return (next) => async (req) => {
     const attempt = (attempts.get(req) ?? 0) + 1;
     attempts.set(req, attempt);
-    const started = Date.now();
     const traceOn = logger.isLevelEnabled ? logger.isLevelEnabled('trace') : false;
+    const debugOn = traceOn || enabled('debug');
+    const onAttempt = metrics?.onAttempt !== undefined;
+    // The SDK is silent by default: with neither log lines nor attempt metrics wanted there is nothing to observe,
+    // and building the lines (object spreads, the URL made safe) for a disabled level is most of this layer's cost.
+    if (!debugOn && !onAttempt) return next(req);
+    const started = Date.now();
     const bodies = logBodies ?? traceOn;
     const where = { cloud: req.context?.cloud, service: req.context?.service, op: req.context?.operation };
     const url = safeUrl(req.url);
@@ -88,31 +94,35 @@ export function observeMiddleware(
         { ...where, method: req.method, url, headers: redactHeaders(req.headers), body, attempt },
         'http request',
       );
-    } else {
+    } else if (debugOn) {
       logger.debug({ ...where, method: req.method, url, attempt }, 'http request');
     }
     try {
       const res = await next(req);
       const durationMs = Date.now() - started;
-      safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), status: res.status }));
-      const line = { ...where, method: req.method, url, status: res.status, requestId: res.requestId, durationMs };
+      if (onAttempt) safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), status: res.status }));
       if (traceOn) {
+        const line = { ...where, method: req.method, url, status: res.status, requestId: res.requestId, durationMs };
         logger.trace({ ...line, headers: redactHeaders(res.headers) }, 'http response');
         if (bodies)
           return new TracedResponse(res, (text) =>
             logger.trace({ ...where, method: req.method, url, body: redactBody(text) }, 'http response body'),
           );
-      } else {
-        logger.debug(line, 'http response');
+      } else if (debugOn) {
+        logger.debug(
+          { ...where, method: req.method, url, status: res.status, requestId: res.requestId, durationMs },
+          'http response',
+        );
       }
       return res;
     } catch (err) {
       const code = isOcxError(err) ? err.code : 'UNKNOWN';
-      safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), errorCode: code }));
-      logger.debug(
-        { ...where, method: req.method, url, error: code, durationMs: Date.now() - started },
-        'http failure',
-      );
+      if (onAttempt) safeHook(() => metrics?.onAttempt?.({ ...metricOf(req, started, attempt), errorCode: code }));
+      if (debugOn)
+        logger.debug(
+          { ...where, method: req.method, url, error: code, durationMs: Date.now() - started },
+          'http failure',
+        );
       throw err;
     }
   };
