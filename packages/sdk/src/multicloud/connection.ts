@@ -39,6 +39,7 @@ export class CloudConnection implements Connection {
   #blockStorage?: BlockStorageClient;
   #objectStore?: ObjectStoreClient;
   #cloudLayer?: Cloud;
+  readonly #plainClients = new Map<string, ServiceClient>();
   readonly #cloudOptions: CloudOptions | undefined;
 
   constructor(init: {
@@ -63,7 +64,14 @@ export class CloudConnection implements Connection {
 
   /** A client for any service type; the cloud's `<service>_*` settings apply unless `opts` overrides them. */
   client(serviceType: string, opts?: ServiceClientOptions): ServiceClient {
-    return this.session.client(serviceType, { ...serviceOptions(this.config, serviceType), ...opts });
+    if (opts) return this.session.client(serviceType, { ...serviceOptions(this.config, serviceType), ...opts });
+    // The common call (no options) is made on every request by the readers: keep its client.
+    let c = this.#plainClients.get(serviceType);
+    if (!c) {
+      c = this.session.client(serviceType, serviceOptions(this.config, serviceType));
+      this.#plainClients.set(serviceType, c);
+    }
+    return c;
   }
 
   get identity(): IdentityClient {

@@ -4,6 +4,7 @@
  * failing (cloud, project, service) is one failure entry; it never hides the other rows and never hangs the call.
  */
 
+import type { AccessInfo } from '../auth/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { DEFAULT_DEADLINE_MS, fanOut } from '../multicloud/fanout.ts';
@@ -41,6 +42,17 @@ export async function listProjects(multi: MultiCloud, opts: QuotaQueryOptions = 
   };
 }
 
+/** The service types a token's catalog offers, once per token (a catalog never changes within one token). */
+const offeredByAccess = new WeakMap<AccessInfo, ReadonlySet<string>>();
+function offeredTypes(access: AccessInfo): ReadonlySet<string> {
+  let types = offeredByAccess.get(access);
+  if (!types) {
+    types = new Set(access.catalog.map((e) => canonicalServiceType(e.type)));
+    offeredByAccess.set(access, types);
+  }
+  return types;
+}
+
 /** Quota rows of one project on one connection (every service in parallel). */
 export async function projectQuotas(
   conn: Connection,
@@ -57,7 +69,7 @@ export async function projectQuotas(
   const callCtx = { signal: opts.signal, timeoutMs: left };
   // Services the project's catalog does not offer have no quota to report: skip them without a call.
   const access = await scoped.session.getAccess({ signal: opts.signal });
-  const offered = new Set(access.catalog.map((e) => canonicalServiceType(e.type)));
+  const offered = offeredTypes(access);
   const readers = OPENSTACK_READERS.filter(
     ([name, type]) => (!opts.services || opts.services.includes(name)) && offered.has(type),
   );
@@ -133,17 +145,20 @@ export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}
         throw err;
       }
       const projects = selectProjects(listed, opts.projects);
-      const sameAs = (p: MyProject) => {
-        const i = known.findIndex((k) => k.id === p.id);
-        return i >= 0 && JSON.stringify(known[i]?.location) === JSON.stringify(p.location) ? i : -1;
-      };
-      const late = await readAll(projects.filter((p) => sameAs(p) < 0));
+      const place = (p: MyProject) => JSON.stringify(p.location);
+      const knownAt = new Map(known.map((k, i) => [k.id, { i, place: place(k) }]));
+      // Per listed project: the index of its speculative read, or -1 when it has to be read now.
+      const earlyIndex = projects.map((p) => {
+        const k = knownAt.get(p.id);
+        return k && k.place === place(p) ? k.i : -1;
+      });
+      const late = await readAll(projects.filter((_, j) => (earlyIndex[j] as number) < 0));
       const earlyDone = await early;
       let li = 0;
       const rows: QuotaRow[] = [];
       const failures: QuotaFailure[] = [];
-      for (const p of projects) {
-        const i = sameAs(p);
+      for (const [j, p] of projects.entries()) {
+        const i = earlyIndex[j] as number;
         const s = i >= 0 ? earlyDone[i] : late[li++];
         if (!s) continue;
         if (s.ok) {

@@ -1,6 +1,7 @@
 import { cachedAccess, DEFAULT_REFRESH_MARGIN_MS, defaultTokenCache, type TokenStore } from '../auth/cache.ts';
 import { Keystone2Keystone } from '../auth/k2k.ts';
 import { authFromConfig } from '../auth/plugins.ts';
+import { expiresSoon } from '../auth/access-info.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
 import type { CloudConfig, FederationConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
@@ -35,6 +36,9 @@ export function k2kFromConfig(home: CloudConfig, federation: FederationConfig): 
 function replayable(body: RequestBody | undefined): boolean {
   return body === undefined || typeof body === 'string' || body instanceof Uint8Array;
 }
+
+/** Endpoint URLs found in a token's catalog, by service type, interface, region and name. */
+const endpointsByAccess = new WeakMap<AccessInfo, Map<string, string>>();
 
 /** A Session for one cloud + region: auth, catalog, discovery, microversions, one re-auth on 401. */
 export class CloudSession implements Session {
@@ -109,6 +113,12 @@ export class CloudSession implements Session {
   }
 
   async getAccess(opts: Parameters<Session['getAccess']>[0] = {}): Promise<AccessInfo> {
+    // Every request asks for the token (often twice): a cached one that is not about to expire is answered here,
+    // without building an auth context for a login that will not happen.
+    if (!opts.forceRefresh) {
+      const hit = this.#cache.get(this.authPlugin.cacheKey());
+      if (hit && !expiresSoon(hit, this.#margin)) return hit;
+    }
     try {
       return await cachedAccess(this.authPlugin, this.#authContext(opts), {
         cache: this.#cache,
@@ -142,14 +152,26 @@ export class CloudSession implements Session {
     const override = opts.endpointOverride ?? svc.endpointOverride;
     const access = await this.getAccess({ signal: opts.signal, deadline: opts.deadline });
     if (override) return expandEndpointTemplate(override, access.project?.id).replace(/\/+$/, '');
+    const query = {
+      serviceType: type,
+      interface: opts.interface ?? svc.interface ?? this.cloud.interface,
+      region: opts.region ?? this.regionName,
+      serviceName: opts.serviceName ?? svc.serviceName,
+    };
+    // A token's catalog never changes: each endpoint is looked up once per token, not on every request.
+    let known = endpointsByAccess.get(access);
+    if (!known) {
+      known = new Map();
+      endpointsByAccess.set(access, known);
+    }
+    const key = `${type}\u0000${query.interface ?? ''}\u0000${query.region}\u0000${query.serviceName ?? ''}`;
+    const hit = known.get(key);
+    if (hit !== undefined) return hit;
     try {
-      const ep = selectEndpoint(access.catalog, {
-        serviceType: type,
-        interface: opts.interface ?? svc.interface ?? this.cloud.interface,
-        region: opts.region ?? this.regionName,
-        serviceName: opts.serviceName ?? svc.serviceName,
-      });
-      return expandEndpointTemplate(ep.url, access.project?.id).replace(/\/+$/, '');
+      const ep = selectEndpoint(access.catalog, query);
+      const url = expandEndpointTemplate(ep.url, access.project?.id).replace(/\/+$/, '');
+      known.set(key, url);
+      return url;
     } catch (err) {
       // A federated/scoped token may come without an identity entry: Keystone itself is the identity endpoint.
       if (type === 'identity' && access.catalog.every((e) => e.type !== 'identity')) return access.identityUrl;
