@@ -122,13 +122,14 @@ export class SessionServiceClient implements ServiceClient {
     const call = { signal: opts.signal, deadline };
     const version = await this.#internals.endpointVersion(this.serviceType, this.#opts, call);
     const url = appendQuery(joinUrl(version.url, path), opts.query);
-    const errCtx = {
+    // Only a failure needs it (made lazily: the URL made safe is not free).
+    const errCtx = () => ({
       cloud: this.session.cloudName,
       region: this.session.regionName || undefined,
       service: this.serviceType,
       method: m,
       url: safeUrl(url),
-    };
+    });
     const headers: Record<string, string> = {};
     let body: RequestBody | undefined = opts.body;
     if (opts.json !== undefined) {
@@ -142,7 +143,7 @@ export class SessionServiceClient implements ServiceClient {
       try {
         mv = negotiate(this.serviceType, mvWanted, { min: version.minMicroversion, max: version.maxMicroversion });
       } catch (err) {
-        throw isOcxError(err) ? err.withContext(errCtx) : err;
+        throw isOcxError(err) ? err.withContext(errCtx()) : err;
       }
       if (mv) Object.assign(headers, microversionHeaders(this.serviceType, mv));
     }
@@ -177,10 +178,10 @@ export class SessionServiceClient implements ServiceClient {
       throw new OcxError(
         ErrorCode.INVALID_RESPONSE,
         `expected HTTP ${expected ? expected.join('/') : '2xx'} but got ${res.status}${location ? ` (Location: ${safeUrl(location)})` : ''}`,
-        { ...errCtx, status: res.status, requestId: res.requestId },
+        { ...errCtx(), status: res.status, requestId: res.requestId },
       );
     }
-    throw errorFromStatus(res.status, text, { ...errCtx, requestId: res.requestId });
+    throw errorFromStatus(res.status, text, { ...errCtx(), requestId: res.requestId });
   }
 
   get(path: string, opts?: RequestOptions) {

@@ -117,8 +117,8 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
       return new BufferedBodyResponse({
         status: res.statusCode,
         headers: res.headers as RawHeaders,
-        url: safeUrl(req.url),
-        method: req.method.toUpperCase(),
+        url: ctx.url as string,
+        method: ctx.method as string,
         body: res.body,
         onDone: scope.dispose,
         onError: (err) => fail(err, true),

@@ -15,9 +15,10 @@ export type RawHeaders = Record<string, string | string[] | undefined>;
 
 /** The request id of a response, from the first of REQUEST_ID_HEADERS it carries. */
 export function requestIdFrom(headers: Headers | RawHeaders): string | undefined {
+  const whatwg = headers instanceof Headers;
   for (const name of REQUEST_ID_HEADERS) {
-    const raw = headers instanceof Headers ? undefined : headers[name];
-    const v = headers instanceof Headers ? headers.get(name) : Array.isArray(raw) ? raw.join(', ') : raw;
+    const raw = whatwg ? headers.get(name) : headers[name];
+    const v = Array.isArray(raw) ? raw.join(', ') : raw;
     if (v) return v.split(',')[0]?.trim();
   }
   return undefined;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { isOcxError } from '../../errors/ocx-error.ts';
 import { safeUrl } from '../errors.ts';
 import { redactBody, redactHeaders } from '../redact.ts';
-import type { HttpResponse, LoggerLike, MetricsHooks, Middleware } from '../types.ts';
+import type { Handler, HttpRequest, HttpResponse, LoggerLike, MetricsHooks, Middleware } from '../types.ts';
 import { metricOf } from './metric.ts';
 
 // Logging and metrics stay a middleware instead of listening on undici's diagnostics channels (undici:request:*):
@@ -74,7 +74,7 @@ export function observeMiddleware(
 ): Middleware {
   const attempts = new WeakMap<object, number>();
   const enabled = (level: string) => (logger.isLevelEnabled ? logger.isLevelEnabled(level) : true);
-  return (next) => async (req) => {
+  return (next) => (req) => {
     const attempt = (attempts.get(req) ?? 0) + 1;
     attempts.set(req, attempt);
     const traceOn = logger.isLevelEnabled ? logger.isLevelEnabled('trace') : false;
@@ -83,6 +83,14 @@ export function observeMiddleware(
     // The SDK is silent by default: with neither log lines nor attempt metrics wanted there is nothing to observe,
     // and building the lines (object spreads, the URL made safe) for a disabled level is most of this layer's cost.
     if (!debugOn && !onAttempt) return next(req);
+    return observed(next, req, { attempt, traceOn, debugOn, onAttempt });
+  };
+
+  async function observed(
+    next: Handler,
+    req: HttpRequest,
+    { attempt, traceOn, debugOn, onAttempt }: { attempt: number; traceOn: boolean; debugOn: boolean; onAttempt: boolean },
+  ): Promise<HttpResponse> {
     const started = Date.now();
     const bodies = logBodies ?? traceOn;
     const where = { cloud: req.context?.cloud, service: req.context?.service, op: req.context?.operation };
@@ -125,23 +133,25 @@ export function observeMiddleware(
         );
       throw err;
     }
-  };
+  }
 }
 
 /** Per-call metrics (after retries). */
 export function callMetricsMiddleware(metrics: MetricsHooks | undefined): Middleware {
-  return (next) => async (req) => {
-    if (!metrics?.onRequest) return next(req);
-    const started = Date.now();
-    try {
-      const res = await next(req);
-      safeHook(() => metrics.onRequest?.({ ...metricOf(req, started, 1), status: res.status }));
-      return res;
-    } catch (err) {
-      safeHook(() =>
-        metrics.onRequest?.({ ...metricOf(req, started, 1), errorCode: isOcxError(err) ? err.code : 'UNKNOWN' }),
-      );
-      throw err;
-    }
-  };
+  // Without the hook the layer is a plain pass-through (no promise of its own per call).
+  return (next) => (req) => (metrics?.onRequest ? measured(next, req, metrics) : next(req));
+}
+
+async function measured(next: Handler, req: HttpRequest, metrics: MetricsHooks): Promise<HttpResponse> {
+  const started = Date.now();
+  try {
+    const res = await next(req);
+    safeHook(() => metrics.onRequest?.({ ...metricOf(req, started, 1), status: res.status }));
+    return res;
+  } catch (err) {
+    safeHook(() =>
+      metrics.onRequest?.({ ...metricOf(req, started, 1), errorCode: isOcxError(err) ? err.code : 'UNKNOWN' }),
+    );
+    throw err;
+  }
 }
