@@ -80,6 +80,7 @@ export function parsePath(pathname: string, tokenProjectId?: string): ParsedPath
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s; // nothing to decode (the usual segment)
   try {
     return decodeURIComponent(s);
   } catch {

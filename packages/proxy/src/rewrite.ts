@@ -21,7 +21,13 @@ export function publicOrigin(req: { headers: IncomingHttpHeaders }, fallback: st
   const host = first(req.headers['x-forwarded-host']) ?? first(req.headers.host);
   if (!host) return fallback;
   const prefix = first(req.headers['x-forwarded-prefix'])?.replace(/\/+$/, '') ?? '';
-  return `${proto === 'https' ? 'https' : proto === 'http' ? 'http' : new URL(fallback).protocol.slice(0, -1)}://${host}${prefix}`;
+  return `${proto === 'https' ? 'https' : proto === 'http' ? 'http' : schemeOf(fallback)}://${host}${prefix}`;
+}
+
+/** The scheme of an absolute URL as WHATWG URL gives it (lower case), without parsing the URL on every request. */
+function schemeOf(url: string): string {
+  const colon = url.indexOf(':');
+  return colon > 0 ? url.slice(0, colon).toLowerCase() : new URL(url).protocol.slice(0, -1);
 }
 
 export function rewriteUrl(value: string, map: LinkMap): string {

@@ -283,7 +283,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
     if (path === '/metrics') {
       (lane ? lane.drain().catch(() => undefined) : Promise.resolve())
         .then(() => metrics.registry.metrics())

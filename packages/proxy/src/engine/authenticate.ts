@@ -36,7 +36,7 @@ export function requestState(
     hash: string;
     user: ValidatedToken;
   },
-  signal: () => AbortSignal,
+  signal: AbortSignal,
 ): RequestState {
   const { req, user, firstParse } = a;
   const service = firstParse.service;
@@ -66,9 +66,9 @@ export function requestState(
     bodyChanged: false,
     extraHeaders: {},
     creds: new Map(),
-    get signal() {
-      return signal();
-    },
+    // A plain property: an object literal with a getter is built slowly on every request (it was the engine's
+    // largest self time in the pass-through profile).
+    signal,
   };
 }
 export function resolveTargetName(eng: Engine, name: string, user: ValidatedToken, service: string): string {
@@ -154,7 +154,7 @@ export const authenticate: Stage = async (eng, call, next) => {
       hash,
       user,
     },
-    () => signal,
+    signal,
   );
   st.proxyList = call.proxyList;
   call.st = st;
