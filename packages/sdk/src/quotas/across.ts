@@ -9,7 +9,7 @@ import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { DEFAULT_DEADLINE_MS, fanOut } from '../multicloud/fanout.ts';
 import type { MultiCloud } from '../multicloud/multicloud.ts';
-import type { Connection } from '../multicloud/types.ts';
+import type { Connection, ItemLocation } from '../multicloud/types.ts';
 import { isSynnefoCloud } from '../synnefo/client.ts';
 import { synnefoProjects, synnefoQuotaRows } from '../synnefo/quotas.ts';
 import { canonicalServiceType } from '../wire/service-types.ts';
@@ -86,10 +86,26 @@ export async function projectQuotas(
       }
     }),
   );
-  return {
-    rows: settled.flatMap((s) => s.rows ?? []),
-    failures: settled.flatMap((s) => (s.failure ? [s.failure] : [])),
-  };
+  const rows: QuotaRow[] = [];
+  const failures: QuotaFailure[] = [];
+  for (const s of settled) {
+    if (s.rows) for (const r of s.rows) rows.push(r);
+    if (s.failure) failures.push(s.failure);
+  }
+  return { rows, failures };
+}
+
+/** The same cloud, region, zone and project (id, name and domain) — what a speculative read was made for. */
+function sameLocation(a: ItemLocation, b: ItemLocation): boolean {
+  return (
+    a.cloud === b.cloud &&
+    a.region === b.region &&
+    a.zone === b.zone &&
+    a.project.id === b.project.id &&
+    a.project.name === b.project.name &&
+    a.project.domain_id === b.project.domain_id &&
+    a.project.domain_name === b.project.domain_name
+  );
 }
 
 /** Each OpenStack connection's projects as last listed, to start reading them before the next list arrives. */
@@ -145,12 +161,11 @@ export async function listQuotas(multi: MultiCloud, opts: QuotaQueryOptions = {}
         throw err;
       }
       const projects = selectProjects(listed, opts.projects);
-      const place = (p: MyProject) => JSON.stringify(p.location);
-      const knownAt = new Map(known.map((k, i) => [k.id, { i, place: place(k) }]));
+      const knownAt = new Map(known.map((k, i) => [k.id, { i, location: k.location }]));
       // Per listed project: the index of its speculative read, or -1 when it has to be read now.
       const earlyIndex = projects.map((p) => {
         const k = knownAt.get(p.id);
-        return k && k.place === place(p) ? k.i : -1;
+        return k && sameLocation(k.location, p.location) ? k.i : -1;
       });
       const late = await readAll(projects.filter((_, j) => (earlyIndex[j] as number) < 0));
       const earlyDone = await early;
