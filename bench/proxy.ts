@@ -18,6 +18,7 @@
  *   3. a 1 GiB image download and upload through each proxy, with the RSS growth of its processes (goal < 50 MB).
  * The aggregation proxy's SP tokens come from a stand-in RemoteTokenSource (started with startProxy, since a
  * stand-in cannot be given on the command line): K2K cost is paid once per token and is not what this measures.
+ * BASELINE_DIR=/path/to/another/checkout adds that checkout's node plane (`proxy/base`) to the same rounds.
  * Last line: `proxy p50 added latency vs nginx: X` = (proxy p50 − direct p50) / (nginx p50 − direct p50).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -228,13 +229,18 @@ async function waitHttp(url: string, headers: Record<string, string> = {}): Prom
  * packages/cli/src/main.ts in a child node). Its log (default level, info) goes to a file. The pid returned is the
  * node process that runs the proxy (the launcher's child), for RSS.
  */
-async function startProxyCli(keystoneUrl: string, plane: 'node' | 'nginx'): Promise<{ url: string; pid: number }> {
+async function startProxyCli(
+  keystoneUrl: string,
+  plane: 'node' | 'nginx',
+  checkout = process.cwd(),
+  tag = '',
+): Promise<{ url: string; pid: number }> {
   const clouds = join(dir, 'clouds-cli.yaml');
   writeFileSync(
     clouds,
     `clouds:\n  bench-home:\n    auth:\n      auth_url: ${keystoneUrl}/v3\n      username: proxy\n      password: x\n      project_name: service\n      user_domain_name: Default\n      project_domain_name: Default\n`,
   );
-  const log = join(dir, `proxy-${plane}.log`);
+  const log = join(dir, `proxy-${plane}${tag}.log`);
   const fd = openSync(log, 'w');
   const child = spawn(
     process.execPath,
@@ -248,11 +254,11 @@ async function startProxyCli(keystoneUrl: string, plane: 'node' | 'nginx'): Prom
       '--listen',
       '127.0.0.1:0',
       '--db',
-      join(dir, `proxy-${plane}.sqlite`),
+      join(dir, `proxy-${plane}${tag}.sqlite`),
       '--data-plane',
       plane,
     ],
-    { cwd: process.cwd(), stdio: ['ignore', fd, 'inherit'] },
+    { cwd: checkout, stdio: ['ignore', fd, 'inherit'] },
   );
   closeSync(fd);
   children.push(child);
@@ -378,7 +384,13 @@ async function main(): Promise<void> {
   const proxyNode = await startProxyCli(ks, 'node');
   const proxy = await startProxyCli(ks, 'nginx');
   const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
+  // BASELINE_DIR=/path/to/another/checkout: that checkout's proxy on the node plane too (`proxy/base`), measured in
+  // the same interleaved rounds — a before/after comparison on the same machine and minutes.
+  const baseline = process.env.BASELINE_DIR
+    ? await startProxyCli(ks, 'node', process.env.BASELINE_DIR, '-base')
+    : undefined;
   const auth = { 'x-auth-token': TOKEN };
+  if (baseline) await waitHttp(`${baseline.url}/image/v2/images`, auth);
   await waitHttp(`${proxy.url}/image/v2/images`, auth);
   await waitHttp(`${proxyNode.url}/image/v2/images`, auth);
   await waitHttp(`${proxyAgg.url}/image/v2/images`, auth);
@@ -395,6 +407,7 @@ async function main(): Promise<void> {
     'relay/http': `${relayHttp}/v2/images/img-1`,
     'proxy/node': `${proxyNode.url}/image/v2/images/img-1`,
     proxy: `${proxy.url}/image/v2/images/img-1`,
+    ...(baseline ? { 'proxy/base': `${baseline.url}/image/v2/images/img-1` } : {}),
   };
   const times: Record<string, number[]> = {};
   for (const [name, url] of Object.entries(paths)) times[name] = await timeCalls(url, 0, auth, [], 300); // warm-up
@@ -422,6 +435,12 @@ async function main(): Promise<void> {
   console.log(
     `node plane vs a bare node:http + undici relay (bench/reference-relay-http.ts, adds ${f(relayHttpAdded)}): ${(nodeAdded / relayHttpAdded).toFixed(2)}× (goal ≤ 1.2)`,
   );
+  if (lat['proxy/base']) {
+    const baseAdded = lat['proxy/base'].p50 - lat.direct!.p50;
+    console.log(
+      `baseline (${process.env.BASELINE_DIR}) on the node plane adds ${f(baseAdded)}: ${(baseAdded / relayHttpAdded).toFixed(2)}× the node:http + undici relay`,
+    );
+  }
 
   console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
   const agg = await latency(`${proxyAgg.url}/image/v2/images`, 300, auth);

@@ -10,13 +10,19 @@
  * in a worker thread so that their work does not share the client's event loop (real clouds are other machines).
  *
  *   npm run bench:quotas            # CLOUDS=10 PROJECTS=3 DELAY_MS=50 RUNS=11
+ *   OCX_SDK=/other/checkout/packages/sdk/src/index.ts npm run bench:quotas   # the same bench on another SDK build
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { listMyProjects, listQuotas, MultiCloud, projectQuotas } from '@ocx/sdk';
 import { configFor, type MiniCloud, median, serveClouds, startCloudsWorker } from './lib/mini-clouds.ts';
+
+// OCX_SDK=/path/to/other/checkout/packages/sdk/src/index.ts measures another build of the SDK against the same
+// clouds (a before/after comparison on the same machine and minutes).
+const { listMyProjects, listQuotas, MultiCloud, projectQuotas } = (await import(
+  process.env.OCX_SDK ?? '@ocx/sdk'
+)) as typeof import('@ocx/sdk');
 
 const CLOUDS = Number(process.env.CLOUDS ?? 10);
 const PROJECTS = Number(process.env.PROJECTS ?? 3);

@@ -1,7 +1,7 @@
+import { expiresSoon } from '../auth/access-info.ts';
 import { cachedAccess, DEFAULT_REFRESH_MARGIN_MS, defaultTokenCache, type TokenStore } from '../auth/cache.ts';
 import { Keystone2Keystone } from '../auth/k2k.ts';
 import { authFromConfig } from '../auth/plugins.ts';
-import { expiresSoon } from '../auth/access-info.ts';
 import type { AccessInfo, AuthContext, AuthPlugin } from '../auth/types.ts';
 import type { CloudConfig, FederationConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';

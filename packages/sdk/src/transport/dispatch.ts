@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { ErrorCode } from '../errors/codes.ts';
 import { type ErrorContext, OcxError } from '../errors/ocx-error.ts';
+import type { RawHeaders } from '../wire/headers.ts';
 import { type CallScope, callScope, deadlineOf, resolveDeadline } from './cancel.ts';
 import { safeUrl } from './errors.ts';
-import type { RawHeaders } from '../wire/headers.ts';
 import { BufferedBodyResponse } from './response.ts';
 import type { Handler, HttpRequest, TlsOptions } from './types.ts';
 

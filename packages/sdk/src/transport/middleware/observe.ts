@@ -89,7 +89,12 @@ export function observeMiddleware(
   async function observed(
     next: Handler,
     req: HttpRequest,
-    { attempt, traceOn, debugOn, onAttempt }: { attempt: number; traceOn: boolean; debugOn: boolean; onAttempt: boolean },
+    {
+      attempt,
+      traceOn,
+      debugOn,
+      onAttempt,
+    }: { attempt: number; traceOn: boolean; debugOn: boolean; onAttempt: boolean },
   ): Promise<HttpResponse> {
     const started = Date.now();
     const bodies = logBodies ?? traceOn;
