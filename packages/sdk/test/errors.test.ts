@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemoryTokenCache } from '../src/auth/index.ts';
-import { ErrorCode, errorFromStatus, OcxError } from '../src/errors/index.ts';
+import { ErrorCode, errorFromStatus, OcxError, safeUrl } from '../src/errors/index.ts';
 import { createSession, type Session } from '../src/session/index.ts';
 import { rejectsWith } from './assert-errors.ts';
 import { type Cloud, startCloud } from './session-fixtures.ts';
@@ -184,6 +184,27 @@ describe('errors: auth, reachability, time and config are tellable apart', () =>
       await rejectsWith(r.json(), ErrorCode.INVALID_RESPONSE);
     } finally {
       await html.close();
+    }
+  });
+});
+
+describe('errors: safeUrl masks secrets on every call, remembered or not', () => {
+  it('the same safe text each time; a query that may hold a secret is masked each time', () => {
+    const cases: Array<[string, string]> = [
+      [
+        'http://127.0.0.1:5/volume/v3/p1/os-quota-sets/p1?usage=true',
+        'http://127.0.0.1:5/volume/v3/p1/os-quota-sets/p1?usage=true',
+      ],
+      [
+        'http://127.0.0.1:5/v1/AUTH_p/c/o?temp_url_sig=s3cr3t&temp_url_expires=1',
+        'http://127.0.0.1:5/v1/AUTH_p/c/o?temp_url_sig=***&temp_url_expires=1',
+      ],
+      ['http://127.0.0.1:5/x?X-Auth-Token=s3cr3t', 'http://127.0.0.1:5/x?X-Auth-Token=***'],
+      ['http://bob:s3cr3t@127.0.0.1:5/x?usage=true', 'http://127.0.0.1:5/x?usage=true'],
+      ['HTTP://Example.COM:80/a', 'http://example.com/a'],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [url, safe] of cases) assert.equal(safeUrl(url), safe, `round ${round}: ${url}`);
     }
   });
 });
