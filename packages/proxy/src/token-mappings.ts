@@ -119,7 +119,6 @@ export class TokenMappings {
     signal?: AbortSignal | undefined;
   }): Promise<RemoteCredential> {
     const localProjectId = args.user.projectId ?? '';
-    const configured = args.explicitProjectId ?? (await this.configuredProject(localProjectId, args.sp.id));
     const rowTarget = args.explicitProjectId ? `${args.sp.id}#${args.explicitProjectId}` : args.sp.id;
     const key = `${args.hash}|${rowTarget}`;
     const now = Date.now();
@@ -138,6 +137,9 @@ export class TokenMappings {
     let p = this.inflight.get(key);
     if (!p) {
       p = (async () => {
+        // The operator's project mapping matters only for a new exchange: a credential in hand was made with it
+        // (every warm request to an SP used to read it from the database first).
+        const configured = args.explicitProjectId ?? (await this.configuredProject(localProjectId, args.sp.id));
         const remote = await this.source.obtain({
           localToken: args.localToken,
           localProjectId: args.user.projectId,

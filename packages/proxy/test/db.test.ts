@@ -119,3 +119,29 @@ test('mappings made from a token are dropped with it, and never outlive the remo
   assert.equal(await t.sweep(Date.now() + 10 * 3_600_000), 1, 'expired rows are swept');
   await d.close();
 });
+
+test("an operator's project mapping picks the remote project of a new exchange; the credential then serves on", async () => {
+  const d = await openDatabase(join(dir, 'configured.sqlite'));
+  const asked: Array<string | undefined> = [];
+  const src = new CountingSource(3_600_000);
+  const recording: RemoteTokenSource = {
+    obtain: (req) => {
+      asked.push(req.remoteProjectId);
+      return src.obtain(req);
+    },
+  };
+  const t = new TokenMappings({ db: d.db, pepper: randomBytes(32), source: recording, metrics: new ProxyMetrics() });
+  await t.setProjectMapping('p-local', 'sp1', 'p-remote-chosen');
+  const local = randomBytes(20).toString('hex');
+  const u = user(1_800_000);
+  const args = { localToken: local, hash: t.hash(local), user: u, sp, deadline: Date.now() + 5000 };
+  const c1 = await t.forSp(args);
+  const c2 = await t.forSp(args);
+  assert.deepEqual(asked, ['p-remote-chosen'], 'one exchange, for the configured remote project');
+  assert.equal(c2.token, c1.token);
+  // A token of another local project has no mapping: its exchange names no remote project.
+  const other = randomBytes(20).toString('hex');
+  await t.forSp({ ...args, localToken: other, hash: t.hash(other), user: { ...u, projectId: 'p-elsewhere' } });
+  assert.deepEqual(asked, ['p-remote-chosen', undefined]);
+  await d.close();
+});
