@@ -2,9 +2,11 @@
  * Gateway benchmark: ListServers over 3 clouds (devcloud idp + sp1 + sp2, K2K, 20 servers each) through the gRPC
  * gateway, against the SDK's own REST fan-out (MultiCloud.call → cloudLayer.listServers, the same code the gateway
  * runs) in the same run, alternating, caches off. Devcloud runs in a worker thread so its work does not share the
- * client's event loop. Then the calls per booted server of WatchServers-based waiting.
+ * client's event loop. Then the calls per booted server of WatchServers-based waiting: WAIT_SERVERS servers booted
+ * for WAIT_CLIENTS concurrent clients (sp2's quota raised by its admin), waited for three ways.
  *
  *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024
+ *                                  # WAIT_SERVERS=50 WAIT_CLIENTS=5 BOOT_MS=2000 (devcloud's BUILD → ACTIVE time)
  * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,7 +20,7 @@ import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { CloudService, startGateway, TransferService, UploadImageMetadataSchema } from '@ocx/gateway';
-import { collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
+import { Cloud, collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quota: 10 instances per project
@@ -26,11 +28,19 @@ const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quo
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
 /** Image size for the upload/download comparison (MiB); 0 skips it. */
 const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
+/** Servers booted for the waiting comparison, by how many concurrent clients, and how long a boot takes. */
+const WAIT_SERVERS = Number(process.env.WAIT_SERVERS ?? 50);
+const WAIT_CLIENTS = Number(process.env.WAIT_CLIENTS ?? 5);
+const BOOT_MS = Number(process.env.BOOT_MS ?? 2000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function worker(): Promise<void> {
   const { startDevcloud } = await import('@ocx/devcloud');
-  const dc = await startDevcloud({ cloudsYamlPath: workerData.yaml, transitionMs: 2000, logLevel: 'silent' });
+  const dc = await startDevcloud({
+    cloudsYamlPath: workerData.yaml,
+    transitionMs: workerData.bootMs,
+    logLevel: 'silent',
+  });
   let requests = 0;
   subscribe('http.server.request.start', (msg) => {
     const url = (msg as { request: IncomingMessage }).request.url ?? '';
@@ -55,7 +65,7 @@ async function worker(): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-gw-'));
   const yaml = join(dir, 'clouds.yaml');
-  const w = new Worker(new URL(import.meta.url), { workerData: { yaml, latencyMs: LATENCY_MS } });
+  const w = new Worker(new URL(import.meta.url), { workerData: { yaml, latencyMs: LATENCY_MS, bootMs: BOOT_MS } });
   const ask = (m: string) => new Promise<{ requests: number }>((res) => w.once('message', res) && w.postMessage(m));
   await new Promise((res) => w.once('message', res));
   const config = loadCloudsConfig({ files: { clouds: [yaml], secure: [], publicClouds: [] }, loadEnv: false });
@@ -126,13 +136,23 @@ async function main(): Promise<void> {
   console.log(`through the gateway (gRPC ListServers): ${median(gwTimes).toFixed(1)} ms`);
   await Promise.all(ids.map((id) => client.deleteServer({ filter: { nameOrId: id }, wait: true }, auth)));
 
-  // Waiting for boots three ways on one cloud (sp2; servers stay in BUILD for 2 s): API calls during the wait only.
+  // Waiting for boots three ways on one cloud (sp2; servers stay in BUILD for BOOT_MS): WAIT_SERVERS servers for
+  // WAIT_CLIENTS clients, created the same way each time (REST, before counting); the count is every OpenStack API
+  // request devcloud's sp2 and the others received during the wait, the same counter for all three ways.
   const sp = multi.get('sp2');
+  await raiseInstanceQuota(config, sp, WAIT_SERVERS + SERVERS);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const perClient = (ids: string[]) =>
+    Array.from({ length: WAIT_CLIENTS }, (_, c) => ids.filter((_, i) => i % WAIT_CLIENTS === c));
   const waitWays: Record<string, (ids: string[]) => Promise<void>> = {
-    'WatchServers (gateway WaitForServer)': async (ids) => {
+    'WatchServers (gateway WaitForServer, a gRPC connection per client)': async (ids) => {
       await Promise.all(
-        ids.map((id) => client.waitForServer({ filter: { location: { clouds: ['sp2'] }, nameOrId: id } }, auth)),
+        perClient(ids).map((mine) => {
+          const own = createClient(CloudService, createGrpcTransport({ baseUrl: gw.grpcUrl }));
+          return Promise.all(
+            mine.map((id) => own.waitForServer({ filter: { location: { clouds: ['sp2'] }, nameOrId: id } }, auth)),
+          );
+        }),
       );
     },
     "nodepool's (one shared server list per second)": async (ids) => {
@@ -153,23 +173,41 @@ async function main(): Promise<void> {
   const perServer: string[] = [];
   for (const [way, wait] of Object.entries(waitWays)) {
     const made = await Promise.all(
-      Array.from({ length: SERVERS }, (_, i) =>
+      Array.from({ length: WAIT_SERVERS }, (_, i) =>
         sp.cloudLayer.createServer({ name: `bench-wait-${i}`, image: 'cirros-*', flavor: 'm1.tiny' }),
       ),
     );
     const c0 = (await ask('count')).requests;
     await wait(made.map((m) => m.id));
-    const calls = (await ask('count')).requests - c0 - 1;
-    perServer.push(`  ${way}: ${(calls / SERVERS).toFixed(2)} calls per server (${calls} in all)`);
+    const calls = (await ask('count')).requests - c0;
+    perServer.push(`  ${way}: ${(calls / WAIT_SERVERS).toFixed(2)} calls per server (${calls} in all)`);
     await Promise.all(made.map((m) => sp.cloudLayer.deleteServer({ id: m.id }, { wait: true })));
   }
-  console.log(`waiting for ${SERVERS} boots on sp2, cloud API calls during the wait:\n${perServer.join('\n')}`);
+  console.log(
+    `waiting for ${WAIT_SERVERS} boots (${BOOT_MS} ms each) by ${WAIT_CLIENTS} clients on sp2, cloud API calls during the wait:\n${perServer.join('\n')}`,
+  );
   if (TRANSFER_MB > 0) console.log(await transfers(multi, gw.grpcUrl, auth));
   console.log(`gateway ratio: ${(median(gwTimes) / median(sdkTimes)).toFixed(2)}`);
   await multi.close();
   await gw.close();
   w.postMessage('stop');
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** sp2's admin lets the demo project run `instances` servers (Nova's default quota is 10). */
+async function raiseInstanceQuota(
+  config: ReturnType<typeof loadCloudsConfig>,
+  sp: ReturnType<MultiCloud['get']>,
+  instances: number,
+): Promise<void> {
+  const admin = new Cloud(createSession(config.getCloud('sp2-admin')));
+  try {
+    const project = await sp.session.projectId();
+    if (!project) throw new Error('no project id for sp2');
+    await admin.compute.updateQuotaSet(project, { instances, cores: instances, ram: instances * 1024 });
+  } finally {
+    await admin.close();
+  }
 }
 
 /** One image up and down, straight to Glance (SDK) and through the gateway (TransferService); MB/s and RSS. */

@@ -215,7 +215,14 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
   }));
   fake.route('GET', `${N}/ports`, (r) => {
     const dev = r.query.get('device_id');
-    return { json: { ports: st.ports.filter((p) => !dev || p.device_id === dev) } };
+    const ids = r.query.getAll('id');
+    return {
+      json: {
+        ports: st.ports.filter(
+          (p) => (!dev || p.device_id === dev) && (ids.length === 0 || ids.includes(String(p.id))),
+        ),
+      },
+    };
   });
   fake.route('GET', `${N}/floatingips`, (r) => {
     const addr = r.query.get('floating_ip_address');

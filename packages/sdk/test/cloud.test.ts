@@ -9,6 +9,7 @@ import { Cloud, type CloudOptions, connectCloud, IMAGE_MD5_KEY, IMAGE_SHA256_KEY
 import { loadCloudsConfig } from '../src/config/index.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
 import { OcxError } from '../src/errors/ocx-error.ts';
+import type { NovaServer } from '../src/services/compute.ts';
 import { type FakeCloud, novaServer, PROJECT, startFakeCloud } from './cloud-fake.ts';
 import { addPort, installMiniCloud, type MiniState } from './cloud-mini.ts';
 
@@ -161,6 +162,36 @@ describe('Cloud: listServers and addresses', () => {
       [[portId]],
     );
     assert.equal(fake.requests.find((r) => r.path === '/network/v2.0/ports')!.query.get('device_id'), id);
+  });
+
+  test('servers fetched by the caller (a watch batch): one floating-IP list, ports only for a floating IP of theirs', async () => {
+    const { fake, st, cloud } = await setup();
+    const active = (id: string, ip: string) =>
+      novaServer(id, id, { status: 'ACTIVE', addresses: { private: [{ addr: ip, version: 4 }] } }) as NovaServer;
+    addPort(st, 'new-1', { ip: '10.0.0.81' });
+    addPort(st, 'someone-else', { ip: '10.0.0.89', fip: '93.184.216.89' });
+    const [fresh] = await cloud.expandServers([active('new-1', '10.0.0.81')]);
+    assert.equal(fresh!.private_v4, '10.0.0.81');
+    assert.equal(fresh!.public_v4, '');
+    assert.equal(fake.count('GET', '/network/v2.0/floatingips'), 1);
+    assert.equal(fake.count('GET', '/network/v2.0/ports'), 0, 'no floating IP on its address: no port list');
+    assert.equal(fake.count('GET', '/compute/v2.1/servers/detail'), 0);
+
+    // A floating IP Neutron has and Nova's record does not show yet: found through its port, asked for by id.
+    const { portId } = addPort(st, 'new-2', { ip: '10.0.0.82', fip: '93.184.216.82' });
+    const both = await cloud.expandServers([active('new-1', '10.0.0.81'), active('new-2', '10.0.0.82')]);
+    assert.deepEqual(
+      both.map((s) => [s.id, s.public_v4, s.interface_ip]),
+      [
+        ['new-1', '', '10.0.0.81'],
+        ['new-2', '93.184.216.82', '93.184.216.82'],
+      ],
+    );
+    const portReqs = fake.requests.filter((r) => r.path === '/network/v2.0/ports');
+    assert.deepEqual(
+      portReqs.map((r) => r.query.getAll('id')),
+      [[portId]],
+    );
   });
 
   test('a Neutron without the router extension: no floating-IP calls at all', async () => {

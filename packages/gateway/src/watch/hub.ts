@@ -1,13 +1,24 @@
 /**
  * Server push: one poller per (cloud, region, project), shared by every watcher and waiter of that project,
- * however many there are. A poll is one Nova `GET /servers/detail?changes-since=…`; only when it reports changes
- * does the poller fetch the normalized list (one more list call, addresses resolved) and diff it into
- * ADDED / MODIFIED / DELETED events. A watcher that joins later gets the current servers as ADDED, then changes.
+ * however many there are, and none while nobody watches. The first poll lists the servers (one Nova list, plus
+ * Neutron only where an ACTIVE server may have a floating IP Nova has not shown); every later poll is one Nova
+ * `GET /servers/detail?changes-since=…`, whose servers are used as they are: only those whose record differs from
+ * the last one seen are normalized (Neutron asked about them alone) and sent as ADDED / MODIFIED, and Nova's
+ * DELETED records become DELETED events. A watcher that joins later gets the current servers as ADDED, then changes.
+ * What Nova's `updated` does not move (a floating IP attached later) shows with the server's next change.
  * A cloud this gateway reaches through another OCX gateway is not polled: one WatchServers stream to that gateway
  * per (cloud, region, project) feeds the same events (push end to end), reopened an interval after it fails.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CallFailure, type Connection, collect, GatewayCloud, OcxError, type Server } from '@ocx/sdk';
+import {
+  type CallFailure,
+  type Connection,
+  collect,
+  GatewayCloud,
+  type NovaServer,
+  OcxError,
+  type Server,
+} from '@ocx/sdk';
 
 export type ServerEvent =
   | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; server: Server }
@@ -50,7 +61,8 @@ function signature(s: Server): string {
 
 class Poller {
   readonly subscribers = new Set<Subscriber>();
-  readonly servers = new Map<string, { server: Server; sig: string }>();
+  /** By id: the normalized server, its signature, and the Nova record it came from (to skip unchanged ones). */
+  readonly servers = new Map<string, { server: Server; sig: string; raw: string }>();
   conn: Connection;
   polls = 0;
   lists = 0;
@@ -109,14 +121,14 @@ class Poller {
     const started = Date.now();
     const signal = AbortSignal.timeout(this.#opts.pollTimeoutMs);
     try {
-      let changed = this.#since === undefined;
-      if (!changed) {
-        this.polls++;
-        const query = { 'changes-since': iso((this.#since as number) - this.#opts.overlapMs) };
-        const delta = await collect(this.conn.compute.listServers({ query, signal }));
-        changed = delta.length > 0;
+      this.polls++;
+      if (this.#since === undefined) {
+        this.lists++;
+        await this.#apply(await collect(this.conn.compute.listServers({ signal })), true, signal);
+      } else {
+        const query = { 'changes-since': iso(this.#since - this.#opts.overlapMs) };
+        await this.#apply(await collect(this.conn.compute.listServers({ query, signal })), false, signal);
       }
-      if (changed) this.#apply(await this.#fullList());
       this.#since = started;
     } catch (err) {
       this.#fail(err, started);
@@ -158,7 +170,7 @@ class Poller {
             else if (ev.type === 'DELETED') current.delete(ev.server.id);
             else current.set(ev.server.id, ev.server);
             if (synced) {
-              this.#apply([...current.values()]);
+              this.#emit([...current.values()], true);
               this.#since = Date.now();
             }
           }
@@ -175,28 +187,51 @@ class Poller {
     }
   }
 
-  async #fullList(): Promise<Server[]> {
-    this.polls++;
-    this.lists++;
-    this.conn.cloudLayer.invalidateCaches();
-    return this.conn.cloudLayer.listServers();
+  /**
+   * Diff Nova records into events. `whole`: the list of every server (the first poll; servers missing from it are
+   * gone); otherwise a changes-since delta, where gone servers come as DELETED records.
+   */
+  async #apply(raw: NovaServer[], whole: boolean, signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, string>();
+    const changed: NovaServer[] = [];
+    const gone = new Set<string>();
+    for (const r of raw) {
+      if (r.status === 'DELETED') {
+        gone.add(r.id);
+        continue;
+      }
+      const key = JSON.stringify(r);
+      fresh.set(r.id, key);
+      if (this.servers.get(r.id)?.raw !== key) changed.push(r);
+    }
+    if (whole) for (const id of this.servers.keys()) if (!fresh.has(id)) gone.add(id);
+    // Everything that can fail comes before the state changes: a failed poll is retried from the same state.
+    const expanded = await this.conn.cloudLayer.expandServers(changed, { signal });
+    this.#emit(expanded, false, gone, fresh);
   }
 
-  #apply(list: Server[]): void {
+  /**
+   * Servers (normalized) into events for everyone. `whole`: the list of every server (missing ones are gone);
+   * otherwise only those that changed, plus the ids of the gone ones. `raw`: the Nova record each came from.
+   */
+  #emit(list: Server[], whole: boolean, gone = new Set<string>(), raw = new Map<string, string>()): void {
+    if (whole) {
+      const seen = new Set(list.map((s) => s.id));
+      for (const id of this.servers.keys()) if (!seen.has(id)) gone.add(id);
+    }
     const events: ServerEvent[] = [];
-    const seen = new Set<string>();
+    for (const id of gone) {
+      const prev = this.servers.get(id);
+      if (!prev) continue;
+      this.servers.delete(id);
+      events.push({ type: 'DELETED', server: { ...prev.server, status: 'DELETED' } });
+    }
     for (const server of list) {
-      seen.add(server.id);
       const sig = signature(server);
       const prev = this.servers.get(server.id);
       if (!prev) events.push({ type: 'ADDED', server });
       else if (prev.sig !== sig) events.push({ type: 'MODIFIED', server });
-      this.servers.set(server.id, { server, sig });
-    }
-    for (const [id, prev] of this.servers) {
-      if (seen.has(id)) continue;
-      this.servers.delete(id);
-      events.push({ type: 'DELETED', server: { ...prev.server, status: 'DELETED' } });
+      this.servers.set(server.id, { server, sig, raw: raw.get(server.id) ?? '' });
     }
     for (const s of this.subscribers) {
       if (!s.synced) {

@@ -1,5 +1,6 @@
 // Compute part of the `Cloud` facade: flavors, keypairs, servers (list cache, create, wait, power, delete, console),
 // compute limits and availability zones; one-line delegations to the capability modules.
+import type { NovaServer } from '../services/compute.ts';
 import { CloudBase } from './cloud-base.ts';
 import type { Ref, Signal } from './core.ts';
 import * as flavors from './flavors.ts';
@@ -64,6 +65,14 @@ export class ComputeFacade extends CloudBase {
    */
   listServers(opts: servers.ListServersOptions = {}): Promise<Server[]> {
     return servers.listServers(this.core, opts);
+  }
+
+  /**
+   * Nova records fetched by the caller (e.g. a `changes-since` poll) as listServers returns them: normalized,
+   * addresses resolved, Neutron asked only about these servers (one floating-IP list when none has one).
+   */
+  expandServers(raw: NovaServer[], opts: Signal = {}): Promise<Server[]> {
+    return servers.expandNovaServers(this.core, raw, opts);
   }
 
   searchServers(

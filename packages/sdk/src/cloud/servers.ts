@@ -45,34 +45,32 @@ async function fetchServers(
   const query = allProjects ? { all_tenants: true } : undefined;
   const raw = await collect(core.compute.listServers({ query, signal }));
   if (bare) return raw.map((s) => normalizeServer(s, base));
-  return expandServers(core, raw, base);
+  return expandServers(core, raw, base, 'list', signal);
 }
 
-/** Normalize and resolve addresses with one port list and one floating-IP list for the whole batch. */
+/** Port and floating-IP indexes for supplementAddresses: ports by device id, floating IPs by port id. */
+type Indexes = { portsByDevice: Map<string, NeutronPort[]>; fipsByPort: Map<string, NeutronFloatingIp[]> };
+
+/**
+ * Normalize and resolve addresses. `list` (every server): one port list and one floating-IP list, in parallel.
+ * `one` server: its ports, then only the floating IPs on them. A `batch` of some servers: the floating IPs first,
+ * and ports (by id) only for those that could belong to one of these servers (bound to a port, on a fixed address
+ * one of them has) — one Neutron call when none does, which is every new server's case.
+ */
 async function expandServers(
   core: CloudCore,
   raw: NovaServer[],
   base: LocationBase,
-  scope?: { deviceId: string },
+  scope: 'list' | 'one' | 'batch',
+  signal?: AbortSignal,
 ): Promise<Server[]> {
   const facts = await networkFactsOf(core);
-  let indexes: { portsByDevice: Map<string, NeutronPort[]>; fipsByPort: Map<string, NeutronFloatingIp[]> } | undefined;
+  let indexes: Indexes | undefined;
   if (needsSupplement(raw) && (await core.hasFloatingIps().catch(() => false))) {
     try {
-      const portQuery = scope ? { device_id: scope.deviceId } : undefined;
-      // A whole list: every port and every floating IP, once, in parallel. One server: its ports, then only
-      // the floating IPs on them (Neutron takes repeated port_id filters).
-      let ports: NeutronPort[];
-      let fips: NeutronFloatingIp[];
-      if (scope) {
-        ports = await collect(core.network.listPorts({ query: portQuery }));
-        fips = ports.length
-          ? await collect(core.network.listFloatingIps({ query: { port_id: ports.map((p) => p.id) } }))
-          : [];
-      } else {
-        [ports, fips] = await Promise.all([collect(core.network.listPorts()), collect(core.network.listFloatingIps())]);
-      }
-      indexes = { portsByDevice: groupBy(ports, (p) => p.device_id), fipsByPort: groupBy(fips, (f) => f.port_id) };
+      if (scope === 'list') indexes = await listIndexes(core, signal);
+      else if (scope === 'batch') indexes = await batchIndexes(core, raw, signal);
+      else indexes = await oneIndexes(core, raw[0]!.id, signal);
     } catch {
       indexes = undefined; // extra data only: never fail a listing over it
     }
@@ -82,6 +80,49 @@ async function expandServers(
     const resolved = resolveAddresses(s, facts, core.addressOptions, indexes);
     return { ...s, ...resolved };
   });
+}
+
+async function listIndexes(core: CloudCore, signal: AbortSignal | undefined): Promise<Indexes> {
+  const [ports, fips] = await Promise.all([
+    collect(core.network.listPorts({ signal })),
+    collect(core.network.listFloatingIps({ signal })),
+  ]);
+  return { portsByDevice: groupBy(ports, (p) => p.device_id), fipsByPort: groupBy(fips, (f) => f.port_id) };
+}
+
+async function oneIndexes(core: CloudCore, id: string, signal: AbortSignal | undefined): Promise<Indexes> {
+  const ports = await collect(core.network.listPorts({ query: { device_id: id }, signal }));
+  const fips = ports.length
+    ? await collect(core.network.listFloatingIps({ query: { port_id: ports.map((p) => p.id) }, signal }))
+    : [];
+  return { portsByDevice: groupBy(ports, (p) => p.device_id), fipsByPort: groupBy(fips, (f) => f.port_id) };
+}
+
+async function batchIndexes(core: CloudCore, raw: NovaServer[], signal: AbortSignal | undefined): Promise<Indexes> {
+  const fixed = new Set<string>();
+  for (const r of raw) for (const list of Object.values(r.addresses ?? {})) for (const a of list) fixed.add(a.addr);
+  const fips = (await collect(core.network.listFloatingIps({ signal }))).filter(
+    (f) => f.port_id && f.fixed_ip_address && fixed.has(f.fixed_ip_address),
+  );
+  const portIds = [...new Set(fips.map((f) => f.port_id as string))];
+  const ids = new Set(raw.map((r) => r.id));
+  const ports = portIds.length
+    ? (await collect(core.network.listPorts({ query: { id: portIds }, signal }))).filter((p) => ids.has(p.device_id))
+    : [];
+  return { portsByDevice: groupBy(ports, (p) => p.device_id), fipsByPort: groupBy(fips, (f) => f.port_id) };
+}
+
+/**
+ * Nova records as the cloud layer returns servers (normalized, addresses resolved), for callers that fetched
+ * them themselves (a watch reusing `changes-since` results). Neutron is asked only about these servers.
+ */
+export async function expandNovaServers(
+  core: CloudCore,
+  raw: NovaServer[],
+  opts: { signal?: AbortSignal | undefined } = {},
+): Promise<Server[]> {
+  if (raw.length === 0) return [];
+  return expandServers(core, raw, await core.base(), 'batch', opts.signal);
 }
 
 /**
@@ -124,7 +165,7 @@ export async function getServer(
 export async function getServerById(core: CloudCore, id: string): Promise<Server | null> {
   const raw = await nullOn404(() => core.compute.getServer(id));
   if (!raw || raw.status === 'DELETED') return null;
-  return (await expandServers(core, [raw], await core.base(), { deviceId: raw.id }))[0]!;
+  return (await expandServers(core, [raw], await core.base(), 'one'))[0]!;
 }
 
 /** One bare GET: true once Nova answers 404 (or DELETED). No address expansion while polling a deletion. */

@@ -39,6 +39,10 @@ export abstract class GatewayUnsupported {
     throw this.unsupportedError('the raw object-store (Swift) client');
   }
 
+  /** Nova records to normalize: a cloud behind a gateway has no Nova client here (its servers come normalized). */
+  expandServers(..._a: unknown[]): Promise<never> {
+    return this.#no('expandServers');
+  }
   hasFloatingIps(): Promise<never> {
     return this.#no('hasFloatingIps');
   }
