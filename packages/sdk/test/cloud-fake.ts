@@ -76,7 +76,11 @@ export async function startFakeCloud(opts: { services?: string[] } = {}): Promis
 
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body (an aborted upload): nothing to answer
+    }
     const u = new URL(req.url ?? '/', base);
     const body = Buffer.concat(chunks);
     const fr: FakeRequest = {

@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes.ts';
 import { errorFromStatus } from '../errors/from-response.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
-import { resolveDeadline } from '../transport/cancel.ts';
+import { deadlineOf, resolveDeadline } from '../transport/cancel.ts';
 import { safeUrl } from '../transport/errors.ts';
 import type { HttpResponse, RequestBody } from '../transport/types.ts';
 import { microversionHeaders, negotiateMicroversion as negotiate } from './microversion.ts';
@@ -40,6 +40,7 @@ export interface SessionInternals {
       timeoutMs: number | undefined;
       streamResponse?: boolean | undefined;
       idempotent?: boolean | undefined;
+      idleMs?: number | undefined;
     },
     serviceType: string,
     unauthenticated: boolean,
@@ -66,6 +67,14 @@ export function joinUrl(base: string, path: string): string {
   if (path === '' || path === '/') return base;
   return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
+
+/** An upload body that is read as it is sent (not a string or bytes). */
+const streamedBody = (b: RequestBody | undefined) =>
+  b !== undefined && typeof b !== 'string' && !(b instanceof Uint8Array);
+
+/** The caller bounded the whole call itself (a budget, a deadline, or a signal that carries one). */
+const callerBudget = (o: RequestOptions) =>
+  o.timeoutMs !== undefined || o.deadline !== undefined || deadlineOf(o.signal) !== undefined;
 
 type CallBudget = { signal?: AbortSignal; timeoutMs?: number; deadline?: number };
 
@@ -163,6 +172,7 @@ export class SessionServiceClient implements ServiceClient {
         timeoutMs,
         streamResponse: opts.stream,
         idempotent: opts.idempotent,
+        idleMs: streamedBody(body) && !callerBudget(opts) ? this.#internals.defaultTimeoutMs() : undefined,
       },
       this.serviceType,
       opts.unauthenticated === true,

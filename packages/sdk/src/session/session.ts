@@ -252,6 +252,7 @@ export class CloudSession implements Session {
         timeoutMs: req.timeoutMs,
         streamResponse: req.streamResponse,
         idempotent: req.idempotent,
+        idleMs: req.idleMs,
         context,
       });
     if (unauthenticated) return send(undefined);

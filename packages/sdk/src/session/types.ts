@@ -20,7 +20,12 @@ export interface RequestOptions {
    */
   expect?: number | readonly number[] | undefined;
   signal?: AbortSignal | undefined;
-  /** Time budget for this call (ms), including re-auth and retries. Default: the cloud's api_timeout or 60 s. */
+  /**
+   * Time budget for this call (ms), including re-auth and retries. Default: the cloud's api_timeout or 60 s — for a
+   * streamed `body` (an upload) that default is an idle budget instead: it runs out only when no byte moves for
+   * that long, however long the whole upload takes. A `timeoutMs`, `deadline` or deadline-carrying signal of the
+   * caller bounds the whole call as given.
+   */
   timeoutMs?: number | undefined;
   /**
    * The caller's absolute deadline (epoch ms), e.g. a fan-out's per-cloud deadline. Bounds discovery, auth, the

@@ -41,6 +41,11 @@ export interface CallScope {
   readonly deadline: number | undefined;
   /** Stop enforcing the deadline but keep following the caller's signal (a streamed body after its headers). */
   clearDeadline(): void;
+  /**
+   * Move the deadline to `later` if that is later (a streamed request body making progress). No effect once the
+   * deadline was cleared or the scope aborted, nor without a deadline.
+   */
+  extend(later: number): void;
   /** Stop everything (timer and caller link). Safe to call more than once. */
   dispose(): void;
 }
@@ -67,6 +72,21 @@ export function callScope(opts: {
   if (deadline !== undefined) DEADLINES.set(controller.signal, deadline);
   const onCallerAbort = () => controller.abort(caller?.reason);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let current = deadline;
+  const arm = (at: number) => {
+    timer = setTimeout(
+      () => controller.abort(deadlineExceeded(opts.timeoutMs, opts.context)),
+      Math.max(0, at - Date.now()),
+    );
+    if (opts.unref) timer.unref?.();
+  };
+  const extend = (later: number) => {
+    if (!timer || current === undefined || later <= current || controller.signal.aborted) return;
+    current = later;
+    DEADLINES.set(controller.signal, later);
+    clearTimeout(timer);
+    arm(later);
+  };
   const clearDeadline = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -78,14 +98,16 @@ export function callScope(opts: {
   if (caller?.aborted) controller.abort(caller.reason);
   else {
     caller?.addEventListener('abort', onCallerAbort, { once: true });
-    if (deadline !== undefined) {
-      timer = setTimeout(
-        () => controller.abort(deadlineExceeded(opts.timeoutMs, opts.context)),
-        Math.max(0, deadline - Date.now()),
-      );
-      if (opts.unref) timer.unref?.();
-    }
+    if (deadline !== undefined) arm(deadline);
   }
   controller.signal.addEventListener('abort', dispose, { once: true });
-  return { signal: controller.signal, deadline, clearDeadline, dispose };
+  return {
+    signal: controller.signal,
+    get deadline() {
+      return current;
+    },
+    clearDeadline,
+    extend,
+    dispose,
+  };
 }

@@ -6,7 +6,7 @@ import type { RawHeaders } from '../wire/headers.ts';
 import { type CallScope, callScope, deadlineOf, resolveDeadline } from './cancel.ts';
 import { safeUrl } from './errors.ts';
 import { BufferedBodyResponse } from './response.ts';
-import type { Handler, HttpRequest, TlsOptions } from './types.ts';
+import type { Handler, HttpRequest, RequestBody, TlsOptions } from './types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -53,7 +53,19 @@ export function errorContextOf(req: HttpRequest): ErrorContext {
 const noop = () => {};
 /** The caller's own scope, as is: nothing to clear or dispose. */
 function callerScope(signal: AbortSignal, deadline: number): CallScope {
-  return { signal, deadline, clearDeadline: noop, dispose: noop };
+  return { signal, deadline, clearDeadline: noop, extend: noop, dispose: noop };
+}
+
+const isStream = (b: RequestBody | undefined): b is AsyncIterable<Uint8Array> =>
+  b !== undefined && typeof b !== 'string' && !(b instanceof Uint8Array);
+
+/** The body's chunks as they are, calling `progress` as each one is taken and once more at the end. */
+async function* withProgress(body: AsyncIterable<Uint8Array>, progress: () => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    progress();
+    yield chunk;
+  }
+  progress();
 }
 
 /** The step a timed-out or cancelled attempt is reported in: its operation (auth.password, k2k.sp, ...) or 'request'. */
@@ -74,18 +86,20 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
     const budget = Math.max(0, deadline - Date.now());
     // When the caller's signal already carries this very deadline (a fan-out target, a CLI --timeout) it aborts at
     // the same moment with the same reason a scope of our own would: use it, and spare every call a controller, two
-    // listeners and a timer. A streamed body drops the deadline after its headers, so it always gets its own scope.
+    // listeners and a timer. A streamed body drops the deadline after its headers, and a streamed upload with an idle
+    // budget moves it, so those always get a scope of their own.
     const scope =
-      !req.streamResponse && req.signal && deadlineOf(req.signal) === deadline
+      !req.streamResponse && req.idleMs === undefined && req.signal && deadlineOf(req.signal) === deadline
         ? callerScope(req.signal, deadline)
         : callScope({ signal: req.signal, deadline, timeoutMs: req.timeoutMs, unref: true });
     const fail = (err: unknown, body: boolean) => {
-      const timing = scope.signal.aborted || Date.now() >= deadline - 1;
+      const until = scope.deadline ?? deadline;
+      const timing = scope.signal.aborted || Date.now() >= until - 1;
       return OcxError.from(err, {
         ...ctx,
         ...(timing ? { step: stepOf(req, body) } : {}),
         signal: scope.signal,
-        deadline,
+        deadline: until,
         timeoutMs: req.timeoutMs,
       });
     };
@@ -102,14 +116,22 @@ export function undiciHandler(dispatcher: Dispatcher, defaults: { timeoutMs: num
     }
     if (!hasUa) headers['user-agent'] = defaults.userAgent;
 
+    // A streamed request body with an idle budget: every chunk sent, and the body's end, give the call `idleMs`
+    // more (never less than its first deadline), so a long upload runs while bytes flow and a stalled one ends.
+    const idleMs = req.idleMs;
+    const body =
+      idleMs !== undefined && isStream(req.body)
+        ? withProgress(req.body, () => scope.extend(Date.now() + idleMs))
+        : req.body;
     try {
       const res = await undiciRequest(req.url, {
         dispatcher,
         method: req.method.toUpperCase() as Dispatcher.HttpMethod,
         headers,
-        body: req.body as Dispatcher.DispatchOptions['body'],
+        body: body as Dispatcher.DispatchOptions['body'],
         signal: scope.signal,
-        headersTimeout: budget + 1_000,
+        // undici's own header timer runs from the start of the request: with a moving deadline, ours alone decides.
+        headersTimeout: body !== req.body ? 0 : budget + 1_000,
         bodyTimeout: req.streamResponse ? Math.max(budget, 1_000) : budget + 1_000,
       });
       // A streamed body is bounded by undici's idle bodyTimeout, not the deadline; the caller's signal still ends it.

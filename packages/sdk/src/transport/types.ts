@@ -30,6 +30,12 @@ export interface HttpRequest {
   timeoutMs?: number | undefined;
   /** Absolute deadline (epoch ms). Passing it ends the call with TIMEOUT. Set by the deadline middleware if absent. */
   deadline?: number | undefined;
+  /**
+   * A streamed body (a stream or async iterable) that may take longer than the deadline: each chunk sent, and the
+   * end of the body, move the deadline to at least `idleMs` from then, so the call fails with TIMEOUT only when no
+   * byte moves for `idleMs` (or the answer takes that long after the last one). Ignored for other bodies.
+   */
+  idleMs?: number | undefined;
   /** Override the method-based idempotency rule (GET/HEAD/PUT/DELETE/OPTIONS are idempotent). */
   idempotent?: boolean | undefined;
   /**
