@@ -604,6 +604,20 @@ describe('Cloud: images', () => {
     assert.equal(stored.disk_format, 'raw');
   });
 
+  test('a stream upload with its sha256 given: the md5 is computed on the way and stored beside the given sha256', async () => {
+    const { st, cloud } = await setup();
+    const given = createHash('sha256').update('part-1;part-2').digest('hex');
+    async function* parts() {
+      yield Buffer.from('part-1;');
+      yield Buffer.from('part-2');
+    }
+    const img = await cloud.createImage('streamed-sha', { data: parts(), sha256: given, diskFormat: 'raw' });
+    assert.equal(st.imageData.get(img.id)!.toString(), 'part-1;part-2');
+    const stored = st.images.get(img.id)!;
+    assert.equal(stored[IMAGE_SHA256_KEY], given);
+    assert.equal(stored[IMAGE_MD5_KEY], createHash('md5').update('part-1;part-2').digest('hex'));
+  });
+
   test('a source stream that fails mid-upload fails createImage (no hang) and removes the image', async () => {
     const { st, cloud } = await setup();
     async function* broken() {

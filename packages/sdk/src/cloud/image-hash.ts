@@ -50,6 +50,26 @@ export class HashingStream extends Transform {
   }
 }
 
+/**
+ * The data as it is, hashed on the way with only the digests asked for (a hash the caller already gave is not
+ * computed again). `digests()` once the data has been read to its end.
+ */
+export function hashedOnTheWay(
+  data: Readable | AsyncIterable<Uint8Array>,
+  want: { md5: boolean; sha256: boolean },
+): { body: AsyncIterable<Uint8Array>; digests: () => { md5?: string | undefined; sha256?: string | undefined } } {
+  const md5 = want.md5 ? createHash('md5') : undefined;
+  const sha256 = want.sha256 ? createHash('sha256') : undefined;
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of data as AsyncIterable<Uint8Array>) {
+      md5?.update(chunk);
+      sha256?.update(chunk);
+      yield chunk;
+    }
+  }
+  return { body: body(), digests: () => ({ md5: md5?.digest('hex'), sha256: sha256?.digest('hex') }) };
+}
+
 /** Any supported image data source as a Readable (so it can be piped through a HashingStream). */
 export function toReadable(data: Readable | AsyncIterable<Uint8Array> | Uint8Array): Readable {
   if (data instanceof Readable) return data;

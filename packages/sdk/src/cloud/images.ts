@@ -2,7 +2,7 @@
  * Images (openstacksdk `cloud/_image.py`): list, get, idempotent create with streamed upload and stored hashes,
  * server snapshots, delete.
  */
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { collect } from '../services/common.ts';
@@ -11,13 +11,12 @@ import { type CloudCore, DEFAULT_IMAGE_TIMEOUT_MS, nullOn404, type Ref } from '.
 import { filterList, looksLikeId, single } from './filter.ts';
 import {
   HashingStream,
+  hashedOnTheWay,
   hashFile,
   IMAGE_MD5_KEY,
   IMAGE_OBJECT_KEY,
   IMAGE_SHA256_KEY,
-  type ImageHashes,
   storedHashes,
-  toReadable,
 } from './image-hash.ts';
 import { normalizeImage } from './normalize/image.ts';
 import { serverIdOf } from './servers.ts';
@@ -176,21 +175,21 @@ export async function createImage(core: CloudCore, name: string, opts: CreateIma
   try {
     if (opts.filename || opts.data) {
       const source = opts.filename ? { path: opts.filename } : opts.data!;
-      let hasher: HashingStream | undefined;
       let body: Parameters<ImageClient['uploadImageData']>[1] = source;
-      if (!opts.filename && !(opts.data instanceof Uint8Array)) {
-        hasher = new HashingStream();
-        // pipeline (not pipe) so a failing source destroys the hasher and with it the upload body.
-        pipeline(toReadable(opts.data!), hasher, () => {});
-        body = hasher;
+      let digests: ReturnType<typeof hashedOnTheWay>['digests'] | undefined;
+      if (!opts.filename && !(opts.data instanceof Uint8Array) && !(opts.md5 && opts.sha256)) {
+        // Only the hashes the caller did not give; a failing source fails the upload body with it.
+        const hashed = hashedOnTheWay(opts.data!, { md5: !opts.md5, sha256: !opts.sha256 });
+        body = hashed.body;
+        digests = hashed.digests;
       }
       await core.image.uploadImageData(created.id, body, { signal: opts.signal, size });
-      if (hasher && !(opts.md5 && opts.sha256)) {
-        const d: ImageHashes = hasher.digests();
+      if (digests) {
+        const d = digests();
         const after = await core.image.getImage(created.id);
         await core.image.setImageProperties(
           created.id,
-          { [IMAGE_MD5_KEY]: opts.md5 ?? d.md5, [IMAGE_SHA256_KEY]: opts.sha256 ?? d.sha256 },
+          { [IMAGE_MD5_KEY]: opts.md5 ?? d.md5 ?? '', [IMAGE_SHA256_KEY]: opts.sha256 ?? d.sha256 ?? '' },
           after,
         );
       }
