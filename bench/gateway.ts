@@ -7,6 +7,7 @@
  *
  *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024
  *                                  # WAIT_SERVERS=50 WAIT_CLIENTS=5 BOOT_MS=2000 (devcloud's BUILD → ACTIVE time)
+ *   PARTS=transfers npm run bench:gateway     # only the image transfers (profiling: node --cpu-prof bench/gateway.ts)
  * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,7 +20,13 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { CloudService, startGateway, TransferService, UploadImageMetadataSchema } from '@ocx/gateway';
+import {
+  CloudService,
+  startGateway,
+  TransferService,
+  UploadImageMetadataSchema,
+  WideWindowSessionManager,
+} from '@ocx/gateway';
 import { Cloud, collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -32,6 +39,8 @@ const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const WAIT_SERVERS = Number(process.env.WAIT_SERVERS ?? 50);
 const WAIT_CLIENTS = Number(process.env.WAIT_CLIENTS ?? 5);
 const BOOT_MS = Number(process.env.BOOT_MS ?? 2000);
+/** `transfers`: only the image transfers. */
+const PARTS = process.env.PARTS ?? 'all';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function worker(): Promise<void> {
@@ -82,6 +91,14 @@ async function main(): Promise<void> {
   });
   const client = createClient(CloudService, createGrpcTransport({ baseUrl: gw.grpcUrl }));
   const auth = { headers: { authorization: `Bearer ${token}` } };
+  if (PARTS === 'transfers') {
+    console.log(await transfers(multi, gw.grpcUrl, auth));
+    await multi.close();
+    await gw.close();
+    w.postMessage('stop');
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
 
   // Boot SERVERS per cloud through the gateway, waited for with WaitForServer (the shared watch).
   const before = (await ask('count')).requests;
@@ -234,7 +251,12 @@ async function transfers(multi: MultiCloud, url: string, auth: { headers: Record
   await drain(res.body as AsyncIterable<Uint8Array>);
   const downDirect = performance.now() - t;
 
-  const transfer = createClient(TransferService, createGrpcTransport({ baseUrl: url }));
+  // The client's side of the wider HTTP/2 windows (the gateway widens its own); WIDE=0 leaves connect-node's defaults.
+  const wide = process.env.WIDE !== '0';
+  const transfer = createClient(
+    TransferService,
+    createGrpcTransport({ baseUrl: url, ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}) }),
+  );
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const sampler = setInterval(() => {

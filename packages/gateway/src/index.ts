@@ -10,3 +10,4 @@ export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';
 export { GRPC_CODE_OF, toConnectError } from './errors.ts';
 export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
 export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
+export { SESSION_WINDOW, STREAM_WINDOW, WideWindowSessionManager } from './windows.ts';

@@ -8,6 +8,7 @@ import type { PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { rechunk } from './rechunk.ts';
 import { MAX_CHUNK } from './transfers.ts';
 
 const objectPath = (container: string, object: string) =>
@@ -87,12 +88,9 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
             },
           },
         };
-        for await (const buf of res.body as AsyncIterable<Buffer>) {
-          for (let off = 0; off < buf.byteLength; off += MAX_CHUNK) {
-            const piece = buf.subarray(off, Math.min(off + MAX_CHUNK, buf.byteLength));
-            hash.update(piece);
-            yield { part: { case: 'chunk', value: piece } };
-          }
+        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, MAX_CHUNK)) {
+          hash.update(piece);
+          yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {
         throw toConnectError(err);

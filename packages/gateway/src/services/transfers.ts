@@ -15,6 +15,7 @@ import type {
 import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { rechunk } from './rechunk.ts';
 
 export const MAX_CHUNK = 1024 * 1024;
 
@@ -163,12 +164,9 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
         const res = await got.conn
           .client('image')
           .get(`/images/${encodeURIComponent(got.item.id)}/file`, { stream: true, signal: ctx.signal });
-        for await (const buf of res.body as AsyncIterable<Buffer>) {
-          for (let off = 0; off < buf.byteLength; off += MAX_CHUNK) {
-            const piece = buf.subarray(off, Math.min(off + MAX_CHUNK, buf.byteLength));
-            hash.update(piece);
-            yield { part: { case: 'chunk', value: piece } };
-          }
+        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, MAX_CHUNK)) {
+          hash.update(piece);
+          yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {
         if (ctx.signal.aborted) throw toConnectError(new OcxError(ErrorCode.CANCELLED, 'the download was cancelled'));
