@@ -35,7 +35,6 @@ import { serverHandlers } from './services/servers.ts';
 import { transferHandlers } from './services/transfers.ts';
 import { volumeWriteHandlers } from './services/volume-write.ts';
 import { ServerWatchHub } from './watch/hub.ts';
-import { serverWindowOptions, widenSessions } from './windows.ts';
 
 export interface GatewayTls {
   cert: string | Buffer;
@@ -193,7 +192,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const tls = opts.tls;
       const secure = http2.createSecureServer(
         {
-          ...serverWindowOptions,
           cert: tls.cert,
           key: tls.key,
           allowHTTP1: true,
@@ -202,14 +200,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         handler,
       );
       track(secure);
-      widenSessions(secure);
       servers.push(secure);
       grpcUrl = `https://${urlHost}:${await listen(secure, opts.port ?? 0)}`;
       httpUrl = grpcUrl;
     } else {
-      const h2c = http2.createServer(serverWindowOptions, handler);
+      const h2c = http2.createServer(handler);
       track(h2c);
-      widenSessions(h2c);
       servers.push(h2c);
       grpcUrl = `http://${urlHost}:${await listen(h2c, opts.port ?? 0)}`;
       const h1 = http.createServer(handler);

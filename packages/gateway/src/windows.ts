@@ -3,7 +3,11 @@
  * window; a sender stops after 64 KiB until the receiver's WINDOW_UPDATE arrives, so a 1 MiB message crosses in 16+
  * round trips through both event loops. Wider windows let a whole message (and the next) travel at once; they bound
  * what one connection can make the receiver hold (STREAM per stream, SESSION in all), which is the memory cost.
- * Measured with `node bench/grpc-stream.ts` (BENCHMARKS.md, gateway section).
+ * Measured with `node bench/grpc-stream.ts` (BENCHMARKS.md, gateway section): on both ends of the gRPC stack alone
+ * these windows raised throughput (upload 0.17–0.25× → 0.30–0.52× plain node:http2, interleaved runs). The
+ * gateway's own server keeps Node's defaults for now: with these windows on it, packages/gateway/test/memory.test.ts
+ * saw the gateway process hold 48–64 MB of buffers during a 64 MiB upload (3–17 MB with the defaults), a cause not
+ * found yet.
  */
 import type http2 from 'node:http2';
 import { Http2SessionManager } from '@connectrpc/connect-node';
@@ -13,24 +17,10 @@ export const STREAM_WINDOW = 2 * 1024 * 1024;
 /** Receive window of the whole connection. */
 export const SESSION_WINDOW = 8 * 1024 * 1024;
 
-/** Server options: each stream's window, and room in Node's per-session memory cap for the wider windows. */
-export const serverWindowOptions = {
-  settings: { initialWindowSize: STREAM_WINDOW },
-  maxSessionMemory: 32,
-} satisfies http2.ServerOptions;
-
-/** Widen the connection window of every session a server accepts. */
-export function widenSessions(server: http2.Http2Server | http2.Http2SecureServer): void {
-  server.on('session', (session: http2.ServerHttp2Session) => {
-    if (session.socket) session.setLocalWindowSize(SESSION_WINDOW);
-    else session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
-  });
-}
-
 /**
  * connect-node's HTTP/2 session manager for a gateway client (`createGrpcTransport({ baseUrl, sessionManager })`):
- * the same wide receive windows on the client's side, for downloads. Clients of other toolchains set theirs
- * (grpcio sizes its windows itself by BDP probing).
+ * wide receive windows on the client's side (what the client may be sent ahead of reading it: downloads). Clients of
+ * other toolchains size theirs themselves (grpcio by BDP probing).
  */
 export class WideWindowSessionManager extends Http2SessionManager {
   readonly #widened = new WeakSet<http2.ClientHttp2Session>();
