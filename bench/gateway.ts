@@ -5,7 +5,7 @@
  * client's event loop. Then the calls per booted server of WatchServers-based waiting: WAIT_SERVERS servers booted
  * for WAIT_CLIENTS concurrent clients (sp2's quota raised by its admin), waited for three ways.
  *
- *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024
+ *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024 TRANSFER_RUNS=3
  *                                  # WAIT_SERVERS=50 WAIT_CLIENTS=5 BOOT_MS=2000 (devcloud's BUILD → ACTIVE time)
  *   PARTS=transfers npm run bench:gateway     # only the image transfers (profiling: node --cpu-prof bench/gateway.ts)
  * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
@@ -39,6 +39,8 @@ const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const WAIT_SERVERS = Number(process.env.WAIT_SERVERS ?? 50);
 const WAIT_CLIENTS = Number(process.env.WAIT_CLIENTS ?? 5);
 const BOOT_MS = Number(process.env.BOOT_MS ?? 2000);
+/** Rounds of the transfer comparison (each moves TRANSFER_MB four times). */
+const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
 /** `transfers`: only the image transfers. */
 const PARTS = process.env.PARTS ?? 'all';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -243,25 +245,12 @@ async function transfers(multi: MultiCloud, url: string, auth: { headers: Record
     for await (const c of body) n += c.byteLength;
     return n;
   };
-  let t = performance.now();
-  const direct = await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' });
-  const upDirect = performance.now() - t;
-  t = performance.now();
-  const res = await sp.client('image').get(`/images/${direct.id}/file`, { stream: true });
-  await drain(res.body as AsyncIterable<Uint8Array>);
-  const downDirect = performance.now() - t;
-
-  // The client's side of the wider HTTP/2 windows (the gateway widens its own); WIDE=0 leaves connect-node's defaults.
+  // The client's side of wider HTTP/2 windows (WideWindowSessionManager); WIDE=0 leaves connect-node's defaults.
   const wide = process.env.WIDE !== '0';
   const transfer = createClient(
     TransferService,
     createGrpcTransport({ baseUrl: url, ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}) }),
   );
-  const rss0 = process.memoryUsage().rss;
-  let peak = rss0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 50);
   async function* upload() {
     yield {
       part: {
@@ -277,30 +266,77 @@ async function transfers(multi: MultiCloud, url: string, auth: { headers: Record
     };
     for await (const b of blocks()) yield { part: { case: 'chunk' as const, value: b } };
   }
-  t = performance.now();
-  const up = await transfer.uploadImage(upload(), auth);
-  const upGw = performance.now() - t;
-  const peakUp = peak;
-  peak = process.memoryUsage().rss;
-  const rss1 = peak;
-  t = performance.now();
-  let got = 0;
-  for await (const m of transfer.downloadImage(
-    { filter: { location: { clouds: ['sp1'] }, nameOrId: up.image?.id ?? '' } },
-    auth,
-  )) {
-    if (m.part.case === 'chunk') got += m.part.value.byteLength;
+  /** Peak RSS growth during the gateway's transfers (sampled every 50 ms). */
+  const rssGrowth = async (fn: () => Promise<void>) => {
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 50);
+    await fn();
+    clearInterval(sampler);
+    return (Math.max(peak, process.memoryUsage().rss) - rss0) / 1048576;
+  };
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
+  // TRANSFER_RUNS rounds, each: up direct, up through the gateway, down direct, down through the gateway (medians).
+  const times = { upDirect: [] as number[], upGw: [] as number[], downDirect: [] as number[], downGw: [] as number[] };
+  let rssUp = 0;
+  let rssDown = 0;
+  for (let r = 0; r < TRANSFER_RUNS; r++) {
+    let directId = '';
+    let gwId = '';
+    times.upDirect.push(
+      await timed(async () => {
+        directId = (await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' })).id;
+      }),
+    );
+    let upMs = 0;
+    rssUp = Math.max(
+      rssUp,
+      await rssGrowth(async () => {
+        upMs = await timed(async () => {
+          gwId = (await transfer.uploadImage(upload(), auth)).image?.id ?? '';
+        });
+      }),
+    );
+    times.upGw.push(upMs);
+    times.downDirect.push(
+      await timed(async () => {
+        const res = await sp.client('image').get(`/images/${directId}/file`, { stream: true });
+        if ((await drain(res.body as AsyncIterable<Uint8Array>)) !== TRANSFER_MB * 1024 * 1024)
+          throw new Error('short');
+      }),
+    );
+    let downMs = 0;
+    rssDown = Math.max(
+      rssDown,
+      await rssGrowth(async () => {
+        downMs = await timed(async () => {
+          let got = 0;
+          const filter = { location: { clouds: ['sp1'] }, nameOrId: gwId };
+          for await (const m of transfer.downloadImage({ filter }, auth)) {
+            if (m.part.case === 'chunk') got += m.part.value.byteLength;
+          }
+          if (got !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${got} bytes`);
+        });
+      }),
+    );
+    times.downGw.push(downMs);
+    await sp.cloudLayer.deleteImage({ id: directId });
+    await sp.cloudLayer.deleteImage({ id: gwId });
   }
-  const downGw = performance.now() - t;
-  clearInterval(sampler);
-  if (got !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${got} bytes`);
-  await sp.cloudLayer.deleteImage({ id: direct.id });
-  await sp.cloudLayer.deleteImage({ id: up.image?.id ?? '' });
+  const ratios = (d: number[], g: number[]) => d.map((x, i) => (x / (g[i] ?? 1)).toFixed(2)).join(', ');
+  const line = (d: number[], g: number[]) =>
+    `direct ${mbps(median(d))} MB/s, through the gateway ${mbps(median(g))} MB/s (ratio ${(median(d) / median(g)).toFixed(2)}; per round ${ratios(d, g)})`;
   return [
-    `image transfer, ${TRANSFER_MB} MiB to sp1's Glance:`,
-    `  upload:   direct ${mbps(upDirect)} MB/s, through the gateway ${mbps(upGw)} MB/s (ratio ${(upDirect / upGw).toFixed(2)})`,
-    `  download: direct ${mbps(downDirect)} MB/s, through the gateway ${mbps(downGw)} MB/s (ratio ${(downDirect / downGw).toFixed(2)})`,
-    `  RSS growth of the process (client + gateway): upload ${((peakUp - rss0) / 1048576).toFixed(0)} MB, download ${((peak - rss1) / 1048576).toFixed(0)} MB`,
+    `image transfer, ${TRANSFER_MB} MiB to sp1's Glance, ${TRANSFER_RUNS} rounds (medians):`,
+    `  upload:   ${line(times.upDirect, times.upGw)}`,
+    `  download: ${line(times.downDirect, times.downGw)}`,
+    `  RSS growth of the process (client + gateway + devcloud worker), peak over rounds: upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB`,
   ].join('\n');
 }
 
