@@ -73,9 +73,13 @@ export function callScope(opts: {
   const onCallerAbort = () => controller.abort(caller?.reason);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let current = deadline;
+  // One timer; an extended deadline is noticed when it fires (no new timer per chunk of a streamed body).
   const arm = (at: number) => {
     timer = setTimeout(
-      () => controller.abort(deadlineExceeded(opts.timeoutMs, opts.context)),
+      () => {
+        if (current !== undefined && Date.now() < current) arm(current);
+        else controller.abort(deadlineExceeded(opts.timeoutMs, opts.context));
+      },
       Math.max(0, at - Date.now()),
     );
     if (opts.unref) timer.unref?.();
@@ -84,8 +88,6 @@ export function callScope(opts: {
     if (!timer || current === undefined || later <= current || controller.signal.aborted) return;
     current = later;
     DEADLINES.set(controller.signal, later);
-    clearTimeout(timer);
-    arm(later);
   };
   const clearDeadline = () => {
     if (timer) clearTimeout(timer);
