@@ -16,15 +16,18 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { TransferService, UploadImageMetadataSchema } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 
 const MIB = 1024 * 1024;
-const SIZE_MB = 64;
+const SIZE_MB = 96;
 /**
  * Well under the blob's size, so a gateway that buffered it fails, and well over the noise: the peak is sampled
  * every 100 ms after a collection, and devcloud (in the same child) holds its side of the stream too (seen: 3–13 MB, once
  * 27 MB at 32 MiB with the rest of the fast suite running beside it).
  */
 const BOUND_MB = 48;
-/** Resident memory also keeps what the allocator has not given back: still under the blob, with more room. */
-const RSS_BOUND_MB = 60;
+/**
+ * Resident memory also keeps what the allocator has not given back: still under the blob, with more room (seen: 69 MB
+ * of growth once at 64 MiB on a loaded host, hence a 96 MiB blob and this bound).
+ */
+const RSS_BOUND_MB = 80;
 
 describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, () => {
   let child: ChildProcessByStdio<Writable, Readable, null>;
