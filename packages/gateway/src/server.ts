@@ -19,6 +19,7 @@ import { authInterceptor } from './auth/interceptor.ts';
 import { UserClouds } from './auth/user-clouds.ts';
 import type { GatewayDeps } from './context.ts';
 import { healthService } from './health.ts';
+import { http1Options, http2Settings, type ListenerLimits, limitHttp1, limitHttp2 } from './limits.ts';
 import { reflectionService } from './reflection.ts';
 import { ansibleHandlers } from './services/ansible.ts';
 import { authHandlers } from './services/auth.ts';
@@ -74,7 +75,14 @@ export interface GatewayOptions {
   /** Pause between the shared server polls of one (cloud, project) (ms). Default 2000. */
   watchIntervalMs?: number | undefined;
   cloudOptions?: CloudOptions | undefined;
+  /** Connection caps and head / idle deadlines of the listeners (limits.ts). */
+  limits?: ListenerLimits | undefined;
+  /** The largest request message taken, after decompression (bytes). Default 4 MiB, gRPC's own default. */
+  readMaxBytes?: number | undefined;
 }
+
+/** gRPC's default limit on a received message (grpc-go, grpcio): larger ones are RESOURCE_EXHAUSTED. */
+export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface Gateway {
   /** Where gRPC clients connect (h2c, or https with TLS). */
@@ -129,6 +137,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName, QuotaService.typeName])),
     ],
     shutdownSignal: closing.signal,
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     routes(router) {
       router.service(CloudService, {
         ...resourceHandlers(deps),
@@ -183,6 +192,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const limits = opts.limits ?? {};
 
   const servers: (http.Server | http2.Http2Server | http2.Http2SecureServer)[] = [];
   let grpcUrl: string;
@@ -195,20 +205,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           cert: tls.cert,
           key: tls.key,
           allowHTTP1: true,
+          settings: http2Settings(limits),
           ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
         },
         handler,
       );
       track(secure);
+      limitHttp2(secure, limits);
       servers.push(secure);
       grpcUrl = `https://${urlHost}:${await listen(secure, opts.port ?? 0)}`;
       httpUrl = grpcUrl;
     } else {
-      const h2c = http2.createServer(handler);
+      const h2c = http2.createServer({ settings: http2Settings(limits) }, handler);
       track(h2c);
+      limitHttp2(h2c, limits);
       servers.push(h2c);
       grpcUrl = `http://${urlHost}:${await listen(h2c, opts.port ?? 0)}`;
-      const h1 = http.createServer(handler);
+      const h1 = http.createServer(http1Options(limits), handler);
+      limitHttp1(h1, limits);
       servers.push(h1);
       httpUrl = `http://${urlHost}:${await listen(h1, opts.httpPort ?? 0)}`;
     }
