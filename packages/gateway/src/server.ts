@@ -68,6 +68,8 @@ export interface GatewayOptions {
   insecure?: boolean | undefined;
   /** How long a validated token is reused (ms, never past its expiry). Default 30 s. */
   tokenCacheTtlMs?: number | undefined;
+  /** Budget of one token validation at the home Keystone (ms, service login included). Default 10 000. */
+  validateTimeoutMs?: number | undefined;
   /** How often a long-lived stream re-checks its caller's token with Keystone (ms, default 60 000). */
   streamRecheckMs?: number | undefined;
   /** Budget of one cloud within a call over many clouds (ms). Default 30 s. */
@@ -115,7 +117,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     );
   }
   const closing = new AbortController();
-  const validator = new TokenValidator({ cloud: opts.home, cacheTtlMs: opts.tokenCacheTtlMs ?? 30_000 });
+  const validator = new TokenValidator({
+    cloud: opts.home,
+    cacheTtlMs: opts.tokenCacheTtlMs ?? 30_000,
+    timeoutMs: opts.validateTimeoutMs ?? 10_000,
+  });
   const clouds = new UserClouds({
     home: opts.home,
     homeName: opts.homeName,

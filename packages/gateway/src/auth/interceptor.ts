@@ -37,7 +37,13 @@ export function authInterceptor(validator: TokenValidator, protectedServices: Re
       // The caller's own deadline (or cancel) ended the check: that, not Keystone, is the answer (a 1 µs
       // grpc-timeout read as "Keystone is down" in the bad-input fuzz).
       if (req.signal.aborted) {
-        throw ConnectError.from(req.signal.reason, Code.DeadlineExceeded);
+        const cancelled = ConnectError.from(req.signal.reason).code === Code.Canceled;
+        throw new ConnectError(
+          cancelled
+            ? 'the call was cancelled while the home Keystone validated the token'
+            : "the home Keystone could not validate the token before the call's deadline",
+          cancelled ? Code.Canceled : Code.DeadlineExceeded,
+        );
       }
       const code = isOcxError(err, ErrorCode.TIMEOUT) ? Code.DeadlineExceeded : Code.Unavailable;
       throw new ConnectError('the home Keystone could not validate the token', code);
