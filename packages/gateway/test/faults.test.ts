@@ -49,7 +49,10 @@ after(async () => {
 
 function byCloud(servers: { id: string; location?: { cloud: string } }[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const s of servers) (out[s.location?.cloud ?? '?'] ??= []).push(s.id);
+  for (const s of servers) {
+    const cloud = s.location?.cloud ?? '?';
+    out[cloud] = [...(out[cloud] ?? []), s.id];
+  }
   return out;
 }
 
