@@ -1,4 +1,5 @@
 /** Wire helpers of the gateway's bad-input test: gRPC frames, HPACK literals, raw HTTP/2 and HTTP/1.1 exchanges. */
+import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { connect } from 'node:net';
 import fc from 'fast-check';
@@ -6,6 +7,12 @@ import fc from 'fast-check';
 /** A stack trace or a source position in an answer. */
 export const STACK = /\n\s+at [\w$.<> ]+ \(|node:internal|\.ts:\d+:\d+|\.js:\d+:\d+|Error: .*\n\s+at /;
 const CASE_DEADLINE_MS = 15_000;
+
+/** No stack trace and no token in an answer. */
+export function assertClean(a: { raw: string }, label: string, tokens: readonly string[]): void {
+  assert.doesNotMatch(a.raw, STACK, `stack trace for ${label}`);
+  for (const t of tokens) assert.ok(!a.raw.includes(t), `token in the answer to ${label}`);
+}
 
 /** One gRPC length-prefixed message: flag, 4-byte length (as declared), payload. */
 export function frame(msg: Buffer, flag = 0, declared = msg.length): Buffer {
