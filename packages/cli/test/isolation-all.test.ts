@@ -254,6 +254,22 @@ const actions: Record<string, Action> = {
       .catch((err) => ({ deleted: false, err: ConnectError.from(err).code }));
     assert.equal(r.deleted, false, `${u.name} deleted ${o.name}'s server through the gateway`);
   },
+  async gwOthersProject(u) {
+    // Scoping a call to the other's project (Keystone rescopes the caller's token) is refused, naming nothing of it.
+    const o = other(u);
+    try {
+      const r = await u.gw.listServers(
+        { filter: { location: { project: { name: o.project, domainName: 'Default' } } } },
+        gwAuth(u),
+      );
+      assert.fail(`${u.name} listed in ${o.name}'s project: ${json(r).slice(0, 200)}`);
+    } catch (err) {
+      if ((err as Error).name === 'AssertionError') throw err;
+      const e = ConnectError.from(err);
+      assert.equal(e.code, 7, `${u.name} in ${o.name}'s project: ${e.message}`);
+      clean(u, 'gateway error', e.message);
+    }
+  },
   async proxyLists(u) {
     for (const path of ['/compute/v2.1/servers/detail', '/network/v2.0/networks', '/image/v2/images?limit=1000']) {
       const r = await proxy(u, path);
