@@ -11,6 +11,8 @@ import { type Gateway, type GatewayOptions, startGateway } from '../src/server.t
 
 export interface Env {
   dc: Devcloud;
+  /** devcloud's clouds.yaml (idp, idp-admin, sp1, sp2). */
+  cloudsYaml: string;
   config: CloudsConfig;
   gw: Gateway;
   /** The demo user's token on idp. */
@@ -43,6 +45,7 @@ export async function startEnv(opts: Partial<GatewayOptions> = {}, clouds = ['id
   const grpc = createGrpcTransport({ baseUrl: gw.grpcUrl });
   return {
     dc,
+    cloudsYaml: cloudsYamlPath,
     config,
     gw,
     token,
