@@ -7,7 +7,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { type CloudConfig, type CloudOptions, ErrorCode, OcxError, TokenValidator } from '@ocx/sdk';
 import { file_grpc_health_v1_health, Health } from '@ocx/sdk/gen/grpc/health/v1/health_pb';
 import { file_grpc_reflection_v1_reflection, ServerReflection } from '@ocx/sdk/gen/grpc/reflection/v1/reflection_pb';
@@ -15,6 +14,7 @@ import { AuthService, file_ocx_auth_v1_auth_service } from '@ocx/sdk/gen/ocx/aut
 import { CloudService, file_ocx_cloud_v1_cloud_service } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { file_ocx_cloud_v1_quota_service, QuotaService } from '@ocx/sdk/gen/ocx/cloud/v1/quota_service_pb';
 import { file_ocx_cloud_v1_transfer_service, TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { gatewayNodeAdapter } from './adapter.ts';
 import { authInterceptor } from './auth/interceptor.ts';
 import { UserClouds } from './auth/user-clouds.ts';
 import type { GatewayDeps } from './context.ts';
@@ -138,7 +138,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     streamRecheckMs: opts.streamRecheckMs ?? 60_000,
   };
 
-  const handler = connectNodeAdapter({
+  const handler = gatewayNodeAdapter({
     interceptors: [
       authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName, QuotaService.typeName])),
     ],

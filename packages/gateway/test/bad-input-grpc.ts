@@ -219,7 +219,6 @@ export function expectedCodes(k: GrpcCase): Set<number> {
       // connect-es reads bit 0 only: an even flag (undefined bits set) is taken as uncompressed (grpc-go refuses
       // any flag but 0 and 1 with INTERNAL).
       if ((k.body[0] ?? 0) & 1) codes.add(13);
-      else for (const c of handlerCodes(k.path)) codes.add(c);
       break;
     case 'bad-gzip':
       // connect-es: INVALID_ARGUMENT, or INTERNAL when zlib itself fails (grpc-go: INTERNAL for both).
@@ -233,11 +232,12 @@ export function expectedCodes(k: GrpcCase): Set<number> {
   // application/grpc+json: a binary payload is not JSON (INVALID_ARGUMENT), whatever else is wrong with it.
   if (!binaryBody) codes.add(3);
   // A message that decodes (random bytes sometimes do) reaches auth and the method.
-  if (k.kind === 'unknown-fields' || k.kind === 'random' || k.kind === 'wrong-wire-type') {
+  const evenFlag = k.kind === 'compressed-flag' && ((k.body[0] ?? 0) & 1) === 0;
+  if (k.kind === 'unknown-fields' || k.kind === 'random' || k.kind === 'wrong-wire-type' || evenFlag) {
     if (isProtected(k.path) && k.auth !== 'good') codes.add(16);
     else for (const c of handlerCodes(k.path)) codes.add(c);
     // Random bytes may decode into any filter: the method's own refusals.
-    if (k.kind !== 'unknown-fields') for (const c of [3, 5, 7, 9]) codes.add(c);
+    if (k.kind === 'random' || k.kind === 'wrong-wire-type') for (const c of [3, 5, 7, 9]) codes.add(c);
   }
   return codes;
 }
@@ -261,6 +261,11 @@ export function checkGrpc(k: GrpcCase, a: H2Answer, tokens: readonly string[]): 
   assert.equal(a.status, 200, `HTTP ${a.status} for ${label}`);
   assert.ok(a.grpcStatus !== undefined, `no grpc-status for ${label}`);
   const want = expectedCodes(k);
+  if (a.grpcStatus === 13 && k.ct === 'application/grpc+json' && /could not encode its answer/.test(a.grpcMessage)) {
+    // connect-es could not put the JSON error's message (half a surrogate pair) in a trailer: the gateway's adapter
+    // answers INTERNAL instead of leaving the call hanging (adapter.ts).
+    return 'grpc 13 (unencodable error)';
+  }
   assert.ok(
     want.has(a.grpcStatus),
     `grpc-status ${a.grpcStatus} (${a.grpcMessage}) for ${label}; expected one of ${[...want]}`,

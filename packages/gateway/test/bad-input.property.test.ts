@@ -27,7 +27,7 @@ import {
   READS,
   UNKNOWN_PATHS,
 } from './bad-input-grpc.ts';
-import { type Answer, assertClean, hpackLiteral, sendH1, sendH2 } from './bad-input-wire.ts';
+import { type Answer, assertClean, frame, hpackLiteral, sendH1, sendH2 } from './bad-input-wire.ts';
 import { type Env, startEnv } from './helpers.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
@@ -257,6 +257,22 @@ async function runProperty<T>(name: string, arb: fc.Arbitrary<T>, run: (k: T) =>
 }
 
 describe('bad input against the gateway', () => {
+  test('a grpc+json message whose error text splits a surrogate pair is answered, not left hanging (the fuzz found it)', async () => {
+    const astral = Buffer.from([242, 145, 154, 128, 10, 0, 173, 174, 242, 244, 7, 183, 48, 6, 214]);
+    for (const body of [astral, Buffer.from('{"filter":{"attributes":{"\\ud800":{}}}}')]) {
+      const t0 = Date.now();
+      const a = await sendH2(
+        env.gw.grpcUrl,
+        '/ocx.cloud.v1.CloudService/ListImages',
+        { 'content-type': 'application/grpc+json', te: 'trailers', authorization: `Bearer ${env.token}` },
+        frame(body),
+      );
+      assert.ok(Date.now() - t0 < 5_000, `answered after ${Date.now() - t0} ms`);
+      assert.ok(a.grpcStatus === 3 || a.grpcStatus === 13, `grpc-status ${a.grpcStatus} (${a.grpcMessage})`);
+      onStrings(a, body.toString('latin1'));
+    }
+  });
+
   test('gRPC over h2c: the code each case earns, never UNKNOWN, no stack trace or token', async () => {
     await runProperty('gRPC (h2c)', grpcCase, async (k) => {
       const a = await sendH2(env.gw.grpcUrl, `/${k.path}`, grpcHeaders(k, env.token), k.body);
