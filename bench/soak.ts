@@ -1,17 +1,39 @@
 /**
- * `npm run soak`: a bounded soak of the federation proxy (issue 16). devcloud (idp + sp1 + sp2, K2K) and an
- * `ocx proxy` child process (node data plane, SQLite), then `SOAK_CONCURRENCY` (default 32) workers for
- * `SOAK_SECONDS` (default 600) of mixed reads and writes: flavors (home pass-through), the aggregated server list
- * (fan-out over three clouds), network lists, network create / show / delete (writes that add and drop mappings).
- * Reports requests, errors (goal 0), p50/p99, and the proxy process's RSS and open file descriptors after the
- * warm-up and at the end (goal: flat). Also searches every line the proxy logged for every token devcloud issued
- * during the run (users', the proxy's service account's, K2K remote tokens), and every answer too: goal 0 hits.
- * packages/proxy/test/soak.test.ts runs it for 20 s in the fast suite.
+ * `npm run soak`: a bounded soak of the federation proxy and the gRPC gateway together (issue 16). devcloud
+ * (idp + sp1 + sp2, K2K), an `ocx proxy` child process (node data plane, SQLite) and an `ocx gateway` child process,
+ * then `SOAK_CONCURRENCY` (default 32) workers for `SOAK_SECONDS` (default 600), each step going to the proxy or the
+ * gateway at random (half each; `SOAK_SURFACES=proxy` or `gateway` for one alone). Through the proxy: flavors (home
+ * pass-through), the aggregated server list (fan-out over three clouds), network lists, network create / show /
+ * delete (writes that add and drop mappings); through the gateway: bench/lib/soak-gateway.ts (lists over three
+ * clouds, keypair create / delete). Reports per surface requests, errors (goal 0), p50/p99, and the process's RSS
+ * and open file descriptors after the warm-up, half-way and at the end (goal: flat). Also searches every line either
+ * process wrote for every token devcloud issued during the run (users', the service accounts', K2K remote tokens),
+ * and every answer too: goal 0 hits. packages/cli/test/soak.test.ts runs it for 2 minutes in the fast suite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnProxy, startWorld } from '../packages/proxy/test/helpers.ts';
+import { gatewayWorkload, type SpawnedGateway, spawnGateway } from './lib/soak-gateway.ts';
+
+/** The gateway's half of the run (same workers, same devcloud). */
+export interface GatewaySoak {
+  requests: number;
+  errors: number;
+  errorSamples: string[];
+  byOp: Record<string, number>;
+  p50Ms: number;
+  p99Ms: number;
+  rssStartMb: number;
+  rssMidMb: number;
+  rssEndMb: number;
+  fdStart: number;
+  fdEnd: number;
+  /** Issued tokens found in what the gateway process wrote (stdout, stderr). */
+  tokenHits: number;
+  /** Answers (messages and error messages) that carried an issued token. */
+  bodyTokenHits: number;
+}
 
 export interface SoakResult {
   seconds: number;
@@ -35,7 +57,11 @@ export interface SoakResult {
   bodyTokenHits: number;
   /** Shows answered 404 because another worker had just deleted that network (not errors). */
   raced: number;
+  /** Absent when SOAK_SURFACES leaves the gateway out. */
+  gateway?: GatewaySoak | undefined;
 }
+
+export type Surface = 'proxy' | 'gateway';
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -49,7 +75,12 @@ function pct(sorted: number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! * 10) / 10;
 }
 
-export async function runSoak(o: { seconds: number; concurrency: number }): Promise<SoakResult> {
+export async function runSoak(o: {
+  seconds: number;
+  concurrency: number;
+  surfaces?: readonly Surface[] | undefined;
+}): Promise<SoakResult> {
+  const surfaces = o.surfaces ?? ['proxy', 'gateway'];
   const w = await startWorld({}, {});
   // Every token devcloud hands out from here on, to search the proxy's log for.
   const issued = new Set<string>([w.token, ...Object.values(w.direct).map((d) => d.token)]);
@@ -65,6 +96,32 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
     }
   }
   const { child, url } = await spawnProxy(w, ['--db', join(w.dir, 'soak.sqlite'), '--data-plane', 'node']);
+  let gw: SpawnedGateway | undefined;
+  if (surfaces.includes('gateway')) gw = await spawnGateway(w.cloudsYaml);
+  const g = {
+    byOp: {} as Record<string, number>,
+    latencies: [] as number[],
+    errors: 0,
+    errorSamples: [] as string[],
+    bodyTokenHits: 0,
+  };
+  const gwLoad = gw
+    ? gatewayWorkload(gw.grpcUrl, w.token, {
+        count: (op) => {
+          g.byOp[op] = (g.byOp[op] ?? 0) + 1;
+        },
+        latency: (ms) => g.latencies.push(ms),
+        error: (sample) => {
+          g.errors++;
+          if (g.errorSamples.length < 10) g.errorSamples.push(sample);
+        },
+        answer: (text) => {
+          for (const t of issued) if (text.includes(t)) g.bodyTokenHits++;
+        },
+      })
+    : undefined;
+  const gpid = gw?.child.pid;
+  const gs = { rssStart: 0, rssMid: 0, fdStart: 0 };
   const logLines: string[] = [];
   let partial = '';
   child.stdout!.on('data', (c: Buffer) => {
@@ -123,6 +180,7 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
   }
 
   async function step(): Promise<void> {
+    if (gwLoad && (!surfaces.includes('proxy') || Math.random() < 0.5)) return gwLoad.step();
     const dice = Math.random();
     if (dice < 0.4) await once('flavors', 'GET', '/compute/v2.1/flavors');
     else if (dice < 0.55) await once('servers', 'GET', '/compute/v2.1/servers');
@@ -152,11 +210,18 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
     let warmed = false;
     const midAt = Date.now() + (o.seconds * 1000) / 2;
     const sampler = setInterval(() => {
-      if (!rssMid && Date.now() >= midAt) rssMid = rssMb(pid);
+      if (!rssMid && Date.now() >= midAt) {
+        rssMid = rssMb(pid);
+        if (gpid) gs.rssMid = rssMb(gpid);
+      }
       if (!warmed && Date.now() >= warmUntil) {
         warmed = true;
         rssStart = rssMb(pid);
         fdStart = fds(pid);
+        if (gpid) {
+          gs.rssStart = rssMb(gpid);
+          gs.fdStart = fds(gpid);
+        }
       }
     }, 200);
     await Promise.all(
@@ -168,11 +233,18 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
     if (!warmed) {
       rssStart = rssMb(pid);
       fdStart = fds(pid);
+      if (gpid) {
+        gs.rssStart = rssMb(gpid);
+        gs.fdStart = fds(gpid);
+      }
     }
     // Idle connections of the last round close on their own; measure once they have settled.
     await new Promise((r) => setTimeout(r, 500));
     const rssEnd = rssMb(pid);
     const fdEnd = fds(pid);
+    const gRssEnd = gpid ? rssMb(gpid) : 0;
+    const gFdEnd = gpid ? fds(gpid) : 0;
+    await gwLoad?.cleanup();
     // Clean up what is left, outside the measurement.
     for (const id of created) await fetch(`${url}/network/v2.0/networks/${id}`, { method: 'DELETE', headers });
     await new Promise((r) => setTimeout(r, 300));
@@ -180,7 +252,27 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
     let tokenHits = 0;
     for (const t of issued) if (allLog.includes(t)) tokenHits++;
     latencies.sort((a, b) => a - b);
+    g.latencies.sort((a, b) => a - b);
+    const gwOut = gw?.output() ?? '';
+    const gateway: GatewaySoak | undefined = gw
+      ? {
+          requests: Object.values(g.byOp).reduce((a, b) => a + b, 0),
+          errors: g.errors,
+          errorSamples: g.errorSamples,
+          byOp: g.byOp,
+          p50Ms: pct(g.latencies, 50),
+          p99Ms: pct(g.latencies, 99),
+          rssStartMb: gs.rssStart,
+          rssMidMb: gs.rssMid || gs.rssStart,
+          rssEndMb: gRssEnd,
+          fdStart: gs.fdStart,
+          fdEnd: gFdEnd,
+          tokenHits: [...issued].filter((t) => gwOut.includes(t)).length,
+          bodyTokenHits: g.bodyTokenHits,
+        }
+      : undefined;
     return {
+      gateway,
       seconds: o.seconds,
       concurrency: o.concurrency,
       requests: Object.values(byOp).reduce((a, b) => a + b, 0),
@@ -201,8 +293,12 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
       raced,
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    for (const c of [child, gw?.child]) {
+      if (!c || c.exitCode !== null) continue;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+    }
     await w.stop();
   }
 }
@@ -210,12 +306,23 @@ export async function runSoak(o: { seconds: number; concurrency: number }): Prom
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seconds = Number(process.env.SOAK_SECONDS ?? 600);
   const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 32);
-  console.log(`soak: ${concurrency} workers for ${seconds} s through an ocx proxy child process on devcloud`);
-  const r = await runSoak({ seconds, concurrency });
+  const surfaces = (process.env.SOAK_SURFACES ?? 'proxy,gateway').split(',') as Surface[];
+  console.log(
+    `soak: ${concurrency} workers for ${seconds} s through ocx ${surfaces.join(' + ')} child processes on devcloud`,
+  );
+  const r = await runSoak({ seconds, concurrency, surfaces });
   console.log(JSON.stringify(r, null, 2));
   console.log(
     `requests ${r.requests} (${Math.round(r.requests / seconds)}/s), errors ${r.errors}, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ` +
       `RSS ${r.rssStartMb} → ${r.rssMidMb} → ${r.rssEndMb} MB, fds ${r.fdStart} → ${r.fdEnd}, tokens in the log ${r.tokenHits} of ${r.tokensIssued}, in answers ${r.bodyTokenHits}`,
   );
-  process.exitCode = r.errors === 0 && r.tokenHits === 0 && r.bodyTokenHits === 0 ? 0 : 1;
+  const gw = r.gateway;
+  if (gw) {
+    console.log(
+      `gateway: requests ${gw.requests} (${Math.round(gw.requests / seconds)}/s), errors ${gw.errors}, p50 ${gw.p50Ms} ms, p99 ${gw.p99Ms} ms, ` +
+        `RSS ${gw.rssStartMb} → ${gw.rssMidMb} → ${gw.rssEndMb} MB, fds ${gw.fdStart} → ${gw.fdEnd}, tokens in its output ${gw.tokenHits}, in answers ${gw.bodyTokenHits}`,
+    );
+  }
+  const gwClean = !gw || (gw.errors === 0 && gw.tokenHits === 0 && gw.bodyTokenHits === 0);
+  process.exitCode = r.errors === 0 && r.tokenHits === 0 && r.bodyTokenHits === 0 && gwClean ? 0 : 1;
 }

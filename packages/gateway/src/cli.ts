@@ -27,7 +27,19 @@ service providers by K2K in the caller's name) over gRPC, gRPC-Web and Connect. 
   --gateway-cloud NAME    also serve this clouds.yaml entry, which has \`gateway:\` (a cloud behind another OCX
                           gateway; the caller's token is forwarded there) (repeatable)
   --clouds-file PATH      clouds.yaml to read (default: openstacksdk's search path)
+  --max-connections N     open connections per listener at most (default 4096)
+  --headers-timeout S     seconds for an HTTP/1.1 head or a new HTTP/2 connection's first stream (default 20)
+  --idle-timeout S        seconds before an HTTP/2 connection with no open stream gets GOAWAY (default 300)
 `;
+
+/** A positive number of the option, or undefined when absent. */
+function positive(values: Record<string, unknown>, name: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not '${String(v)}'`);
+  return n;
+}
 
 function splitHostPort(s: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
@@ -67,6 +79,9 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
         'service-provider': { type: 'string', multiple: true },
         'gateway-cloud': { type: 'string', multiple: true },
         'clouds-file': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'idle-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,6 +100,21 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
   }
   if (!!values['tls-cert'] !== !!values['tls-key']) {
     process.stderr.write(`--tls-cert and --tls-key go together\n${GATEWAY_USAGE}`);
+    return 2;
+  }
+  let limits: GatewayOptions['limits'];
+  try {
+    const seconds = (name: string) => {
+      const n = positive(values, name);
+      return n === undefined ? undefined : n * 1000;
+    };
+    limits = {
+      maxConnections: positive(values, 'max-connections'),
+      headersTimeoutMs: seconds('headers-timeout'),
+      idleTimeoutMs: seconds('idle-timeout'),
+    };
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${GATEWAY_USAGE}`);
     return 2;
   }
   let gw: Gateway;
@@ -110,6 +140,7 @@ export async function runGatewayCommand(argv: string[]): Promise<number> {
       insecure: values.insecure === true,
       k2k: values['no-k2k'] !== true,
       serviceProviders: values['service-provider'] as string[] | undefined,
+      limits,
     };
     if (values['tls-cert']) {
       opts.tls = {

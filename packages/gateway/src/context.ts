@@ -126,7 +126,21 @@ export async function findOne<T extends { id: string }>(
   }
   const [one] = found;
   if (one) return one;
-  if (out.results.length === 0 && out.failures[0]) throw toConnectError(out.failures[0].error, out.failures);
+  // Not found where clouds answered, but a cloud that failed (cut off, timed out, down) may hold it: that cloud's
+  // failure is the answer, never NOT_FOUND (which a Delete would report as deleted: false — a leak for nodepool).
+  const [failed] = out.failures;
+  if (failed) {
+    if (out.results.length === 0) throw toConnectError(failed.error, out.failures);
+    const e = failed.error;
+    throw toConnectError(
+      new OcxError(
+        e.code,
+        `no ${what} matches '${nameOrId}' on the clouds that answered; ${failed.cloud} could not be asked: ${e.message}`,
+        { cloud: failed.cloud, region: failed.region, requestId: e.requestId },
+      ),
+      out.failures,
+    );
+  }
   return { item: null, failures: out.failures };
 }
 

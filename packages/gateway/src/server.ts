@@ -7,7 +7,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { type CloudConfig, type CloudOptions, ErrorCode, OcxError, TokenValidator } from '@ocx/sdk';
 import { file_grpc_health_v1_health, Health } from '@ocx/sdk/gen/grpc/health/v1/health_pb';
 import { file_grpc_reflection_v1_reflection, ServerReflection } from '@ocx/sdk/gen/grpc/reflection/v1/reflection_pb';
@@ -15,10 +14,12 @@ import { AuthService, file_ocx_auth_v1_auth_service } from '@ocx/sdk/gen/ocx/aut
 import { CloudService, file_ocx_cloud_v1_cloud_service } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { file_ocx_cloud_v1_quota_service, QuotaService } from '@ocx/sdk/gen/ocx/cloud/v1/quota_service_pb';
 import { file_ocx_cloud_v1_transfer_service, TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { gatewayNodeAdapter } from './adapter.ts';
 import { authInterceptor } from './auth/interceptor.ts';
 import { UserClouds } from './auth/user-clouds.ts';
 import type { GatewayDeps } from './context.ts';
 import { healthService } from './health.ts';
+import { http1Options, http2Settings, type ListenerLimits, limitHttp1, limitHttp2 } from './limits.ts';
 import { reflectionService } from './reflection.ts';
 import { ansibleHandlers } from './services/ansible.ts';
 import { authHandlers } from './services/auth.ts';
@@ -67,6 +68,8 @@ export interface GatewayOptions {
   insecure?: boolean | undefined;
   /** How long a validated token is reused (ms, never past its expiry). Default 30 s. */
   tokenCacheTtlMs?: number | undefined;
+  /** Budget of one token validation at the home Keystone (ms, service login included). Default 10 000. */
+  validateTimeoutMs?: number | undefined;
   /** How often a long-lived stream re-checks its caller's token with Keystone (ms, default 60 000). */
   streamRecheckMs?: number | undefined;
   /** Budget of one cloud within a call over many clouds (ms). Default 30 s. */
@@ -74,7 +77,14 @@ export interface GatewayOptions {
   /** Pause between the shared server polls of one (cloud, project) (ms). Default 2000. */
   watchIntervalMs?: number | undefined;
   cloudOptions?: CloudOptions | undefined;
+  /** Connection caps and head / idle deadlines of the listeners (limits.ts). */
+  limits?: ListenerLimits | undefined;
+  /** The largest request message taken, after decompression (bytes). Default 4 MiB, gRPC's own default. */
+  readMaxBytes?: number | undefined;
 }
+
+/** gRPC's default limit on a received message (grpc-go, grpcio): larger ones are RESOURCE_EXHAUSTED. */
+export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface Gateway {
   /** Where gRPC clients connect (h2c, or https with TLS). */
@@ -107,7 +117,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     );
   }
   const closing = new AbortController();
-  const validator = new TokenValidator({ cloud: opts.home, cacheTtlMs: opts.tokenCacheTtlMs ?? 30_000 });
+  const validator = new TokenValidator({
+    cloud: opts.home,
+    cacheTtlMs: opts.tokenCacheTtlMs ?? 30_000,
+    timeoutMs: opts.validateTimeoutMs ?? 10_000,
+  });
   const clouds = new UserClouds({
     home: opts.home,
     homeName: opts.homeName,
@@ -124,11 +138,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     streamRecheckMs: opts.streamRecheckMs ?? 60_000,
   };
 
-  const handler = connectNodeAdapter({
+  const handler = gatewayNodeAdapter({
     interceptors: [
       authInterceptor(validator, new Set([CloudService.typeName, TransferService.typeName, QuotaService.typeName])),
     ],
     shutdownSignal: closing.signal,
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     routes(router) {
       router.service(CloudService, {
         ...resourceHandlers(deps),
@@ -183,6 +198,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
     });
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const limits = opts.limits ?? {};
 
   const servers: (http.Server | http2.Http2Server | http2.Http2SecureServer)[] = [];
   let grpcUrl: string;
@@ -195,20 +211,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           cert: tls.cert,
           key: tls.key,
           allowHTTP1: true,
+          settings: http2Settings(limits),
           ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
         },
         handler,
       );
       track(secure);
+      limitHttp2(secure, limits);
       servers.push(secure);
       grpcUrl = `https://${urlHost}:${await listen(secure, opts.port ?? 0)}`;
       httpUrl = grpcUrl;
     } else {
-      const h2c = http2.createServer(handler);
+      const h2c = http2.createServer({ settings: http2Settings(limits) }, handler);
       track(h2c);
+      limitHttp2(h2c, limits);
       servers.push(h2c);
       grpcUrl = `http://${urlHost}:${await listen(h2c, opts.port ?? 0)}`;
-      const h1 = http.createServer(handler);
+      const h1 = http.createServer(http1Options(limits), handler);
+      limitHttp1(h1, limits);
       servers.push(h1);
       httpUrl = `http://${urlHost}:${await listen(h1, opts.httpPort ?? 0)}`;
     }

@@ -11,6 +11,8 @@ import { type Gateway, type GatewayOptions, startGateway } from '../src/server.t
 
 export interface Env {
   dc: Devcloud;
+  /** devcloud's clouds.yaml (idp, idp-admin, sp1, sp2). */
+  cloudsYaml: string;
   config: CloudsConfig;
   gw: Gateway;
   /** The demo user's token on idp. */
@@ -43,6 +45,7 @@ export async function startEnv(opts: Partial<GatewayOptions> = {}, clouds = ['id
   const grpc = createGrpcTransport({ baseUrl: gw.grpcUrl });
   return {
     dc,
+    cloudsYaml: cloudsYamlPath,
     config,
     gw,
     token,
@@ -93,4 +96,27 @@ ${g.url ? `    gateway:\n      url: "${g.url}"\n      cloud: ${g.cloud}\n` : ''}
     .join('');
   writeFileSync(path, `clouds:\n${body}`);
   return loadCloudsConfig({ files: { clouds: [path], secure: [], publicClouds: [] }, loadEnv: false });
+}
+
+/** A new token of a user of idp (a password login of its own, never a cached one). */
+export async function passwordToken(
+  env: Env,
+  user = 'demo',
+  password = 'demo-secret',
+  project = 'demo',
+): Promise<string> {
+  const base = String(env.config.getCloud('idp').auth.auth_url).replace(/\/+$/, '');
+  const authUrl = /\/v3$/.test(base) ? base : `${base}/v3`;
+  const r = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } },
+        scope: { project: { name: project, domain: { name: 'Default' } } },
+      },
+    }),
+  });
+  if (r.status !== 201) throw new Error(`login of ${user} failed: ${r.status} ${await r.text()}`);
+  return r.headers.get('x-subject-token') ?? '';
 }
