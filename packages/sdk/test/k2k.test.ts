@@ -89,12 +89,11 @@ describe('K2K: the exchange on the wire', () => {
       [
         'POST /v3/mellon/paosResponse',
         'GET /v3/OS-FEDERATION/identity_providers/idp/protocols/saml2/auth',
-        'GET /v3/auth/projects',
         'POST /v3/auth/tokens',
       ],
-      'the 303 Location (/v3/OS-FEDERATION/k2k-relay/abc) is never requested',
+      'the 303 Location (/v3/OS-FEDERATION/k2k-relay/abc) is never requested; a project named with its domain is rescoped without listing projects',
     );
-    const [paos, fedAuth, projects, rescope] = spSeq;
+    const [paos, fedAuth, rescope] = spSeq;
     assert.equal(paos!.headers['content-type'], 'application/vnd.paos+xml');
     assert.ok(
       paos!.body.startsWith("<?xml version='1.0' encoding='UTF-8'?>\n<S:Envelope"),
@@ -109,9 +108,11 @@ describe('K2K: the exchange on the wire', () => {
     );
     assert.equal(fedAuth!.headers['content-type'], 'application/vnd.paos+xml');
     const unscopedToken = [...sp1.tokens.entries()].find(([, t]) => t.methods[0] === 'saml2')?.[0];
-    assert.equal(projects!.headers['x-auth-token'], unscopedToken);
     assert.deepEqual(JSON.parse(rescope!.body), {
-      auth: { identity: { methods: ['token'], token: { id: unscopedToken } }, scope: { project: { id: 'p-demo' } } },
+      auth: {
+        identity: { methods: ['token'], token: { id: unscopedToken } },
+        scope: { project: { name: 'demo', domain: { id: 'default' } } },
+      },
     });
 
     assert.equal(access.project?.id, 'p-demo');
@@ -217,6 +218,13 @@ describe('K2K: project selection is deterministic', () => {
     assert.match(err.message, /p-demo-other/);
     const e2 = await rejectsWith(k2k({ projectId: 'p-missing' }).authenticate(ctx), ErrorCode.FEDERATION_FAILED);
     assert.equal(e2.step, 'project-selection');
+    // Named with its domain, the rescope goes first; its refusal is explained from the listing.
+    const e3 = await rejectsWith(
+      k2k({ projectName: 'nope', projectDomainName: 'Default' }).authenticate(ctx),
+      ErrorCode.FEDERATION_FAILED,
+    );
+    assert.equal(e3.step, 'project-selection');
+    assert.match(e3.message, /no project named nope in domain Default/);
   });
 
   it('no target with several projects is an error, never "the first one"', async () => {

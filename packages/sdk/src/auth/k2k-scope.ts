@@ -59,6 +59,22 @@ export class K2KScopeSelector {
         throw err;
       }
     }
+    // 5b. A project named with its domain: Keystone resolves name + domain itself at the rescope (keystoneauth's
+    // Keystone2Keystone rescopes the same way), so neither the project listing nor the domain lookup is on the path.
+    // A refusal is explained from the listing, as for an id.
+    if (t.projectName && (t.projectDomainId || t.projectDomainName) && !t.domainId && !t.domainName) {
+      const byName: AuthScope = t.projectDomainId
+        ? { kind: 'project', name: t.projectName, domainId: t.projectDomainId }
+        : { kind: 'project', name: t.projectName, domainName: t.projectDomainName };
+      try {
+        return await this.rescope(byName, ctx);
+      } catch (err) {
+        if (!isOcxError(err) || err.code !== ErrorCode.FEDERATION_FAILED || err.step !== K2KStep.RESCOPE) throw err;
+        const projects = await this.listProjects(ctx, common, opCtx('k2k.projects'));
+        await this.chooseScope(projects, undefined, ctx, common); // throws when absent or ambiguous
+        throw err;
+      }
+    }
     // 6. What may this federated user scope to? (The domain of a project named by name is looked up meanwhile.)
     const domainLookup =
       t.projectName && !t.projectDomainId && t.projectDomainName
