@@ -41,4 +41,6 @@ export interface RemoteToken {
 
 export interface RemoteTokenSource {
   obtain(req: RemoteTokenRequest): Promise<RemoteToken>;
+  /** Optional: start what of a later obtain() for this token needs only the token (SdkK2KTokenSource: the ECP). */
+  prefetch?(localToken: string, sps: ServiceProviderRef[], deadline: number): void;
 }

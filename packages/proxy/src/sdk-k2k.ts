@@ -12,16 +12,26 @@ import {
   Keystone2Keystone,
   MemoryTokenCache,
   OcxError,
+  requestEcpAssertion,
   TokenAuth,
   type Transport,
 } from '@ocx/sdk';
 import type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
-import { rootsFromCatalog } from './keystone.ts';
+import { rootsFromCatalog, type ServiceProviderRef } from './keystone.ts';
 import type { ProxyMetrics } from './metrics.ts';
+
+/** A prefetched assertion older than this is not used (Keystone's assertions live minutes; SPs check the age). */
+const ECP_TTL_MS = 30_000;
+const MAX_PREFETCH = 256;
 
 export class SdkK2KTokenSource implements RemoteTokenSource {
   private readonly identityUrl: string;
   private readonly transport: Transport;
+  /**
+   * ECP assertions asked for beside a new token's validation, by SP id and the token itself (memory only, like the
+   * validation cache): only an exchange made with that same token takes one, once. Unused ones go after ECP_TTL_MS.
+   */
+  private readonly assertions = new Map<string, { p: Promise<string | undefined>; at: number }>();
 
   constructor(opts: { identityUrl: string; transport?: Transport; metrics?: ProxyMetrics }) {
     this.identityUrl = opts.identityUrl;
@@ -41,6 +51,35 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
             }
           : {}),
       });
+  }
+
+  /**
+   * Ask the IdP for the ECP assertions of `localToken` towards `sps` now (the assertion needs nothing but the token:
+   * the IdP checks it itself), so that a K2K made after the token's validation starts at the SP. At most
+   * MAX_PREFETCH assertions wait at once: a flood of unknown tokens costs the IdP no more than that.
+   */
+  prefetch(localToken: string, sps: ServiceProviderRef[], deadline: number): void {
+    const now = Date.now();
+    for (const [k, v] of this.assertions) if (now - v.at > ECP_TTL_MS) this.assertions.delete(k);
+    for (const sp of sps) {
+      const key = `${sp.id}|${localToken}`;
+      if (this.assertions.has(key) || this.assertions.size >= MAX_PREFETCH) continue;
+      const p = requestEcpAssertion(
+        { transport: this.transport, deadline, cloud: sp.id },
+        this.identityUrl,
+        localToken,
+        sp.id,
+      );
+      this.assertions.set(key, { p, at: now });
+    }
+  }
+
+  private takeAssertion(localToken: string, spId: string): Promise<string | undefined> | undefined {
+    const key = `${spId}|${localToken}`;
+    const e = this.assertions.get(key);
+    if (!e) return undefined;
+    this.assertions.delete(key);
+    return Date.now() - e.at > ECP_TTL_MS ? undefined : e.p;
   }
 
   async obtain(req: RemoteTokenRequest): Promise<RemoteToken> {
@@ -96,7 +135,9 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
         unscoped: false,
       });
     }
-    const k2k = new Keystone2Keystone({ idp, serviceProvider: req.sp.id, target, idpTokenCache });
+    // A prefetched assertion was made with the user's token itself: only usable when that is the IdP token.
+    const ecpAssertion = req.localProjectId && req.localExpiresAt ? this.takeAssertion(req.localToken, req.sp.id) : undefined;
+    const k2k = new Keystone2Keystone({ idp, serviceProvider: req.sp.id, target, idpTokenCache, ecpAssertion });
     const access: AccessInfo = await k2k.authenticate({
       transport: this.transport,
       deadline: req.deadline,

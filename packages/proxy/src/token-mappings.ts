@@ -174,6 +174,21 @@ export class TokenMappings {
     return raceDeadline(p, args.deadline, args.signal, args.sp.id);
   }
 
+  /**
+   * A token not validated yet may soon need K2K to `sps`: let the source start what needs only the token (beside the
+   * validation). SPs this replica already holds a mapping for (or is making one for) are left out.
+   */
+  prefetch(localToken: string, hash: string, sps: ServiceProviderRef[]): void {
+    if (!this.source.prefetch) return;
+    const now = Date.now();
+    const wanted = sps.filter((sp) => {
+      const key = `${hash}|${sp.id}`;
+      const m = this.memory.get(key);
+      return !(m && m.expiresAt - EARLY_MS > now) && !this.inflight.has(key);
+    });
+    if (wanted.length) this.source.prefetch(localToken, wanted, now + this.k2kTimeoutMs);
+  }
+
   /** An injected mapping (from a peer proxy) or any stored one, by target id. */
   async forTarget(localToken: string, hash: string, targetId: string): Promise<RemoteCredential | undefined> {
     const key = `${hash}|${targetId}`;

@@ -74,3 +74,47 @@ async function spsOf(token: string): Promise<{ id: string; auth_url: string; sp_
   return ((await r.json()) as { token: { service_providers: { id: string; auth_url: string; sp_url: string }[] } })
     .token.service_providers;
 }
+
+test('an ECP assertion asked for beside the validation serves that token’s exchange only, and only once', async () => {
+  const metrics = new ProxyMetrics();
+  const source = new SdkK2KTokenSource({ identityUrl: w.direct.idp!.authUrl, metrics });
+  const ecpCount = async () =>
+    Number(
+      /^ocx_proxy_token_step_seconds_count\{target="sp1",step="k2k\.ecp"\} (\d+)$/m.exec(
+        await metrics.registry.metrics(),
+      )?.[1] ?? 0,
+    );
+  const [a, b] = [await login(w.direct.idp!.authUrl), await login(w.direct.idp!.authUrl)];
+  const sp = (await spsOf(a.token)).find((s) => s.id === 'sp1')!;
+  const obtain = async (home: { token: string; projectId: string }) => {
+    const r = await fetch(`${w.direct.idp!.authUrl}/auth/tokens`, {
+      headers: { 'x-auth-token': home.token, 'x-subject-token': home.token },
+    });
+    const t = ((await r.json()) as { token: { expires_at: string; user: { id: string } } }).token;
+    return source.obtain({
+      localToken: home.token,
+      localProjectId: home.projectId,
+      localProjectName: 'demo',
+      localProjectDomainName: 'Default',
+      localUserId: t.user.id,
+      localExpiresAt: new Date(t.expires_at),
+      sp,
+      deadline: Date.now() + 20_000,
+    });
+  };
+  source.prefetch(a.token, [sp], Date.now() + 20_000);
+  for (let i = 0; i < 200 && (await ecpCount()) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await ecpCount(), 1, "a's assertion was asked for");
+  const tb = await obtain(b);
+  assert.equal(await ecpCount(), 2, "b's exchange asks for its own assertion, never a's");
+  const ta = await obtain(a);
+  assert.equal(await ecpCount(), 2, "a's exchange starts with the assertion already there");
+  assert.notEqual(ta.token, tb.token);
+  await obtain(a);
+  assert.equal(await ecpCount(), 3, 'an assertion is used once');
+  for (const t of [ta, tb]) {
+    const r = await fetch(`${t.endpoints.image}/v2/images`, { headers: { 'x-auth-token': t.token } });
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+  }
+});

@@ -7,6 +7,7 @@ import type { ValidatedToken } from '../keystone.ts';
 import { type ParsedPath, parsePath } from '../paths.ts';
 import { publicOrigin } from '../rewrite.ts';
 import { HttpError, type RequestLike, type RequestState } from './context.ts';
+import { prefetchK2K } from './credentials.ts';
 import { hasJsonBody, header, jsonDepth, MAX_JSON_DEPTH, readLimited, requestTarget } from './http-util.ts';
 import type { Stage } from './pipeline.ts';
 
@@ -139,6 +140,7 @@ export const authenticate: Stage = async (eng, call, next) => {
   const { token, req, res } = call;
   if (!token) return eng.sendAndCount(res, unauthorized(eng.o.keystone.identityUrl));
   const hash = eng.o.tokens.hash(token);
+  if (!eng.validations.has(hash)) prefetchK2K(eng, req, call.method, token, hash);
   const user = await eng.validate(token, hash, call.signal);
   if (!user) return eng.sendAndCount(res, unauthorized(eng.o.keystone.identityUrl));
   const signal = call.signal;

@@ -3,7 +3,7 @@ import type { Engine } from '../engine.ts';
 import { errorResponse, type ProxyResponse } from '../errors.ts';
 import { CONSUMED_REQUEST, HOP_BY_HOP } from '../header-policy.ts';
 import type { ServiceProviderRef } from '../keystone.ts';
-import type { Credential, RequestState } from './context.ts';
+import type { Credential, RequestLike, RequestState } from './context.ts';
 import { header, namedByConnection, viaCredential } from './http-util.ts';
 import type { Stage } from './pipeline.ts';
 
@@ -13,6 +13,23 @@ export function circuitOpen(eng: Engine, st: RequestState, targetId: string): Pr
   const r = errorResponse(st.service, 503, `service provider ${targetId} is unavailable (circuit open); retry later`);
   r.headers['retry-after'] = '30';
   return r;
+}
+/**
+ * A token about to be validated (not in the validation cache): for a request that may go to service providers
+ * (one named in MM-SERVICE-PROVIDER; a GET/HEAD without one, which may aggregate), the K2K steps that need only
+ * the token (the ECP assertion) start now, beside the validation. A token that turns out invalid gets none used.
+ */
+export function prefetchK2K(eng: Engine, req: RequestLike, method: string, token: string, hash: string): void {
+  const named = header(req, 'mm-service-provider');
+  if (named === 'default' || named === eng.o.homeId) return;
+  if (!named && method !== 'GET' && method !== 'HEAD') return;
+  eng.o.keystone.serviceToken().then(
+    (login) => {
+      const sps = named ? login.serviceProviders.filter((s) => s.id === named) : login.serviceProviders;
+      if (sps.length) eng.o.tokens.prefetch(token, hash, sps);
+    },
+    () => undefined, // the validation reports a home Keystone that cannot be asked
+  );
 }
 export function credential(eng: Engine, st: RequestState, targetId: string, deadline: number): Promise<Credential> {
   let p = st.creds.get(targetId);

@@ -19,6 +19,7 @@ export {
   type Keystone2KeystoneOptions,
   PAOS_CONTENT_TYPE,
   remoteIdentityUrl,
+  requestEcpAssertion,
 } from './k2k.ts';
 export { issueToken, scopeBody } from './keystone.ts';
 export {

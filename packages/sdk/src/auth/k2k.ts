@@ -25,6 +25,54 @@ export interface Keystone2KeystoneOptions {
   /** Where the IdP token is cached (default: the process-wide cache). */
   idpTokenCache?: TokenStore | undefined;
   idpRefreshMarginMs?: number | undefined;
+  /**
+   * An ECP envelope already asked for (requestEcpAssertion) with the very token the IdP plugin yields and for this
+   * service provider — e.g. started beside the validation of that token. Used once; when it resolves undefined
+   * (or fails) the plugin asks the IdP itself.
+   */
+  ecpAssertion?: Promise<string | undefined> | undefined;
+}
+
+/**
+ * POST {identityUrl}/auth/OS-FEDERATION/saml2/ecp with `token` for `serviceProvider`: the ECP envelope, or
+ * undefined when the IdP refuses or cannot be asked (a caller that needs the reason runs the plugin's own step).
+ */
+export async function requestEcpAssertion(
+  ctx: AuthContext,
+  identityUrl: string,
+  token: string,
+  serviceProvider: string,
+): Promise<string | undefined> {
+  try {
+    const res = await ctx.transport.request({
+      method: 'POST',
+      url: `${identityUrl.replace(/\/+$/, '')}/auth/OS-FEDERATION/saml2/ecp`,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: ecpBody(token, serviceProvider),
+      idempotent: true,
+      context: { cloud: ctx.cloud, region: ctx.region, service: 'identity', operation: 'k2k.ecp' },
+      signal: ctx.signal,
+      deadline: ctx.deadline,
+      timeoutMs: ctx.timeoutMs,
+    });
+    if (res.status < 200 || res.status >= 300) {
+      await res.dump();
+      return undefined;
+    }
+    const text = await readCapped(res, MAX_ENVELOPE_BYTES);
+    return text?.trim() ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ecpBody(token: string, serviceProvider: string): string {
+  return JSON.stringify({
+    auth: {
+      identity: { methods: ['token'], token: { id: token } },
+      scope: { service_provider: { id: serviceProvider } },
+    },
+  });
 }
 
 /**
@@ -82,6 +130,7 @@ export class Keystone2Keystone implements AuthPlugin {
   readonly target: K2KTarget;
   readonly #idpCache: TokenStore | undefined;
   readonly #idpMargin: number | undefined;
+  #ecpAssertion: Promise<string | undefined> | undefined;
 
   constructor(opts: Keystone2KeystoneOptions) {
     if (!opts.serviceProvider)
@@ -91,6 +140,7 @@ export class Keystone2Keystone implements AuthPlugin {
     this.target = opts.target ?? {};
     this.#idpCache = opts.idpTokenCache;
     this.#idpMargin = opts.idpRefreshMarginMs;
+    this.#ecpAssertion = opts.ecpAssertion;
   }
 
   #cacheKey: string | undefined;
@@ -139,20 +189,17 @@ export class Keystone2Keystone implements AuthPlugin {
 
     // 2. ECP-wrapped SAML assertion from the IdP. A stale IdP token (401/404) gets one fresh login.
     const ecpUrl = `${idpAccess.identityUrl}/auth/OS-FEDERATION/saml2/ecp`;
-    let envelope: string | undefined;
+    // A prefetched envelope is one assertion: used by this exchange only.
+    const prefetched = this.#ecpAssertion;
+    this.#ecpAssertion = undefined;
+    let envelope: string | undefined = prefetched ? await prefetched.catch(() => undefined) : undefined;
     for (let round = 0; envelope === undefined; round++) {
-      const body = {
-        auth: {
-          identity: { methods: ['token'], token: { id: idpAccess.token } },
-          scope: { service_provider: { id: sp.id } },
-        },
-      };
       const res = await this.#step(K2KStep.ECP_ASSERTION, () =>
         ctx.transport.request({
           method: 'POST',
           url: ecpUrl,
           headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify(body),
+          body: ecpBody(idpAccess.token, sp.id),
           idempotent: true, // a new assertion each time, no state on the IdP
           context: opCtx('k2k.ecp'),
           ...common,
