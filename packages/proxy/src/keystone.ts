@@ -131,6 +131,8 @@ export class HomeKeystone {
       timeoutMs: opts.timeoutMs,
       transport: opts.transport,
       cacheTtlMs: 0,
+      // The proxy reads a user token's identity, project, roles and service providers, never its catalog.
+      withCatalog: false,
     });
   }
 

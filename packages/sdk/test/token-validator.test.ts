@@ -76,6 +76,19 @@ describe('TokenValidator on devcloud', { timeout: 60_000 }, () => {
     assert.equal(svc.user.name, 'admin');
   });
 
+  it('withCatalog: false asks ?nocatalog: no catalog, the same user, project and service providers', async () => {
+    const v = new TokenValidator({ cloud: cloud('idp-admin'), withCatalog: false });
+    closers.push(() => v.close());
+    const got = await v.validate(await userToken());
+    assert.equal(got.userName, 'demo');
+    assert.equal(got.projectName, 'demo');
+    assert.deepEqual(got.catalog, [], 'Keystone built no catalog');
+    assert.deepEqual(
+      got.serviceProviders.map((sp) => sp.id),
+      ['sp1'],
+    );
+  });
+
   it('reuses a result for the TTL and asks Keystone again after it', async () => {
     let asked = 0;
     const transport = createTransport({

@@ -46,6 +46,12 @@ export interface TokenValidatorOptions {
   transport?: Transport | undefined;
   /** Where the service account's token is kept (default: a store of this validator's own). */
   tokenCache?: TokenStore | undefined;
+  /**
+   * Whether the answer should carry the token's catalog (default true). A caller that never reads it asks
+   * `?nocatalog` as keystonemiddleware's include_service_catalog = false does: Keystone then skips building it
+   * (the service providers still come).
+   */
+  withCatalog?: boolean | undefined;
 }
 
 /** `err.step` of an AUTH_FAILED that refuses the user's token (as opposed to the service account's own login). */
@@ -99,6 +105,7 @@ export class TokenValidator {
   readonly #session: CloudSession;
   readonly #ttl: number;
   readonly #timeoutMs: number | undefined;
+  readonly #withCatalog: boolean;
   readonly #ownedTransport: Transport | undefined;
   readonly #results = new Map<string, { value: ValidatedToken; until: number }>();
   readonly #inflight = new Map<string, SharedFlight<ValidatedToken>>();
@@ -106,6 +113,7 @@ export class TokenValidator {
   constructor(opts: TokenValidatorOptions) {
     this.#ttl = opts.cacheTtlMs ?? 15_000;
     this.#timeoutMs = opts.timeoutMs;
+    this.#withCatalog = opts.withCatalog ?? true;
     const c = opts.cloud;
     this.#ownedTransport = opts.transport
       ? undefined
@@ -190,7 +198,7 @@ export class TokenValidator {
     const cloud = this.#session.cloud.name;
     for (let attempt = 0; attempt < 2; attempt++) {
       const access = await this.#login(signal, deadline, attempt > 0);
-      const url = `${access.identityUrl}/auth/tokens`;
+      const url = `${access.identityUrl}/auth/tokens${this.#withCatalog ? '' : '?nocatalog'}`;
       const res = await this.#session.transport.request({
         method: 'GET',
         url,
