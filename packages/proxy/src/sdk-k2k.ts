@@ -17,21 +17,14 @@ import {
   type Transport,
 } from '@ocx/sdk';
 import type { RemoteToken, RemoteTokenRequest, RemoteTokenSource } from './k2k.ts';
+import { EarlyK2K, remoteTokenOf } from './k2k-early.ts';
 import { rootsFromCatalog, type ServiceProviderRef } from './keystone.ts';
 import type { ProxyMetrics } from './metrics.ts';
-
-/** A prefetched assertion older than this is not used (Keystone's assertions live minutes; SPs check the age). */
-const ECP_TTL_MS = 30_000;
-const MAX_PREFETCH = 256;
 
 export class SdkK2KTokenSource implements RemoteTokenSource {
   private readonly identityUrl: string;
   private readonly transport: Transport;
-  /**
-   * ECP assertions asked for beside a new token's validation, by SP id and the token itself (memory only, like the
-   * validation cache): only an exchange made with that same token takes one, once. Unused ones go after ECP_TTL_MS.
-   */
-  private readonly assertions = new Map<string, { p: Promise<string | undefined>; at: number }>();
+  private readonly early: EarlyK2K;
 
   constructor(opts: { identityUrl: string; transport?: Transport; metrics?: ProxyMetrics }) {
     this.identityUrl = opts.identityUrl;
@@ -51,43 +44,29 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
             }
           : {}),
       });
+    this.early = new EarlyK2K(this.identityUrl, this.transport);
   }
 
-  /**
-   * Ask the IdP for the ECP assertions of `localToken` towards `sps` now (the assertion needs nothing but the token:
-   * the IdP checks it itself), so that a K2K made after the token's validation starts at the SP. At most
-   * MAX_PREFETCH assertions wait at once: a flood of unknown tokens costs the IdP no more than that.
-   */
+  /** Start K2K for `localToken` to `sps` beside its validation (k2k-early.ts); obtain() takes what fits. */
   prefetch(localToken: string, sps: ServiceProviderRef[], deadline: number): void {
-    const now = Date.now();
-    for (const [k, v] of this.assertions) if (now - v.at > ECP_TTL_MS) this.assertions.delete(k);
-    for (const sp of sps) {
-      const key = `${sp.id}|${localToken}`;
-      if (this.assertions.has(key) || this.assertions.size >= MAX_PREFETCH) continue;
-      const p = requestEcpAssertion(
-        { transport: this.transport, deadline, cloud: sp.id },
-        this.identityUrl,
-        localToken,
-        sp.id,
-      );
-      this.assertions.set(key, { p, at: now });
-    }
-  }
-
-  private takeAssertion(localToken: string, spId: string): Promise<string | undefined> | undefined {
-    const key = `${spId}|${localToken}`;
-    const e = this.assertions.get(key);
-    if (!e) return undefined;
-    this.assertions.delete(key);
-    return Date.now() - e.at > ECP_TTL_MS ? undefined : e.p;
+    this.early.start(localToken, sps, deadline);
   }
 
   async obtain(req: RemoteTokenRequest): Promise<RemoteToken> {
+    // The exchange started beside this token's validation, when it ended where this one would.
+    const early = await this.early.take(req.localToken, req.sp.id);
+    if (early?.remote && early.asserted) {
+      const fits = req.remoteProjectId
+        ? early.remote.projectId === req.remoteProjectId
+        : early.asserted.project === req.localProjectName && early.asserted.domain === req.localProjectDomainName;
+      if (fits) return early.remote;
+    }
+    const envelope = early?.envelope;
     if (req.catalogOnly && !req.remoteProjectId) {
       // Catalog discovery: the federated user's only project (one exchange in the usual case), else the project
       // named like the local one.
       try {
-        return await this.exchange(req, {});
+        return await this.exchange(req, {}, envelope);
       } catch (err) {
         const several =
           err instanceof OcxError &&
@@ -107,10 +86,11 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
       req.remoteProjectId
         ? { projectId: req.remoteProjectId }
         : { projectName: req.localProjectName, projectDomainName: req.localProjectDomainName },
+      envelope,
     );
   }
 
-  private async exchange(req: RemoteTokenRequest, target: K2KTarget): Promise<RemoteToken> {
+  private async exchange(req: RemoteTokenRequest, target: K2KTarget, envelope?: string): Promise<RemoteToken> {
     const idp = new TokenAuth({
       authUrl: this.identityUrl,
       token: req.localToken,
@@ -135,8 +115,8 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
         unscoped: false,
       });
     }
-    // A prefetched assertion was made with the user's token itself: only usable when that is the IdP token.
-    const ecpAssertion = req.localProjectId && req.localExpiresAt ? this.takeAssertion(req.localToken, req.sp.id) : undefined;
+    // An early assertion was made with the user's token itself: only usable when that is the IdP token.
+    const ecpAssertion = envelope && req.localProjectId && req.localExpiresAt ? Promise.resolve(envelope) : undefined;
     const k2k = new Keystone2Keystone({ idp, serviceProvider: req.sp.id, target, idpTokenCache, ecpAssertion });
     const access: AccessInfo = await k2k.authenticate({
       transport: this.transport,
@@ -144,17 +124,12 @@ export class SdkK2KTokenSource implements RemoteTokenSource {
       ...(req.signal ? { signal: req.signal } : {}),
       cloud: req.sp.id,
     });
-    if (!access.project) {
+    const remote = remoteTokenOf(access);
+    if (!remote) {
       throw new OcxError(ErrorCode.FEDERATION_FAILED, `K2K to ${req.sp.id} gave no project-scoped token`, {
         cloud: req.sp.id,
       });
     }
-    return {
-      token: access.token,
-      expiresAt: access.expiresAt,
-      projectId: access.project.id,
-      projectName: access.project.name,
-      endpoints: rootsFromCatalog(access.catalog),
-    };
+    return remote;
   }
 }

@@ -75,15 +75,16 @@ async function spsOf(token: string): Promise<{ id: string; auth_url: string; sp_
     .token.service_providers;
 }
 
-test('an ECP assertion asked for beside the validation serves that token’s exchange only, and only once', async () => {
+test('K2K started beside the validation serves that token’s exchange only, and only once', async () => {
   const metrics = new ProxyMetrics();
   const source = new SdkK2KTokenSource({ identityUrl: w.direct.idp!.authUrl, metrics });
-  const ecpCount = async () =>
+  const stepCount = async (step: string) =>
     Number(
-      /^ocx_proxy_token_step_seconds_count\{target="sp1",step="k2k\.ecp"\} (\d+)$/m.exec(
+      new RegExp(`^ocx_proxy_token_step_seconds_count\\{target="sp1",step="k2k\\.${step}"\\} (\\d+)$`, 'm').exec(
         await metrics.registry.metrics(),
       )?.[1] ?? 0,
     );
+  const ecpCount = () => stepCount('ecp');
   const [a, b] = [await login(w.direct.idp!.authUrl), await login(w.direct.idp!.authUrl)];
   const sp = (await spsOf(a.token)).find((s) => s.id === 'sp1')!;
   const obtain = async (home: { token: string; projectId: string }) => {
@@ -108,7 +109,8 @@ test('an ECP assertion asked for beside the validation serves that token’s exc
   const tb = await obtain(b);
   assert.equal(await ecpCount(), 2, "b's exchange asks for its own assertion, never a's");
   const ta = await obtain(a);
-  assert.equal(await ecpCount(), 2, "a's exchange starts with the assertion already there");
+  assert.equal(await ecpCount(), 2, "a's exchange is the one started beside its validation: no assertion of its own");
+  assert.equal(await stepCount('rescope'), 2, "a's SP token is the one rescoped beside the validation");
   assert.notEqual(ta.token, tb.token);
   await obtain(a);
   assert.equal(await ecpCount(), 3, 'an assertion is used once');

@@ -17,6 +17,7 @@ export {
   type K2KTarget,
   Keystone2Keystone,
   type Keystone2KeystoneOptions,
+  k2kAtServiceProvider,
   PAOS_CONTENT_TYPE,
   remoteIdentityUrl,
   requestEcpAssertion,

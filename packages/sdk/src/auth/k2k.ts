@@ -8,7 +8,7 @@ import { cachedAccess, hashKey, type TokenStore } from './cache.ts';
 import { CookieJar } from './cookies.ts';
 import { K2KScopeSelector, type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
 import { K2KStep, k2kFailure, k2kHttpFailure, k2kStep } from './k2k-steps.ts';
-import type { AccessInfo, AuthContext, AuthPlugin } from './types.ts';
+import type { AccessInfo, AuthContext, AuthPlugin, ServiceProviderInfo } from './types.ts';
 
 export { type K2KTarget, remoteIdentityUrl } from './k2k-scope.ts';
 // The scope selection and the step errors live in k2k-scope.ts and k2k-steps.ts; this module stays the public entry.
@@ -226,79 +226,96 @@ export class Keystone2Keystone implements AuthPlugin {
       envelope = text;
     }
 
-    // 3. Present the envelope to the SP's ECP endpoint. Do not follow the redirect: a 302/303 means the SAML session is set.
-    const jar = new CookieJar();
-    const spRes = await this.#step(K2KStep.SP_ASSERTION, () =>
+    // 3.–7. At the SP: the envelope for a session, the unscoped token, the scoped one.
+    return k2kAtServiceProvider(sp, envelope, this.target, ctx);
+  }
+}
+
+/**
+ * Steps 3–7 of K2K at the service provider, given the IdP's ECP envelope for it: the envelope to the SP's ECP
+ * endpoint (redirects not followed), the session cookie to the federated auth endpoint (an unscoped token), then
+ * the scope choice and the rescope (the scoped token carries the SP catalog). Exported for a caller that asked for
+ * the envelope itself (requestEcpAssertion); an envelope is one assertion, good for one exchange.
+ */
+export async function k2kAtServiceProvider(
+  sp: ServiceProviderInfo,
+  envelope: string,
+  target: K2KTarget,
+  ctx: AuthContext,
+): Promise<AccessInfo> {
+  const opCtx = (operation: string) => ({ cloud: ctx.cloud, region: ctx.region, service: 'identity', operation });
+  const common = { signal: ctx.signal, deadline: ctx.deadline, timeoutMs: ctx.timeoutMs };
+  // 3. Present the envelope to the SP's ECP endpoint. Do not follow the redirect: a 302/303 means the SAML session is set.
+  const jar = new CookieJar();
+  const spRes = await k2kStep(K2KStep.SP_ASSERTION, () =>
+    ctx.transport.request({
+      method: 'POST',
+      url: sp.sp_url,
+      headers: { 'content-type': PAOS_CONTENT_TYPE },
+      body: envelope,
+      context: opCtx('k2k.sp'),
+      ...common,
+    }),
+  );
+  jar.store(sp.sp_url, spRes.headers.getSetCookie());
+  let unscopedRes: HttpResponse;
+  if (spRes.status === 302 || spRes.status === 303) {
+    await spRes.dump();
+    if (jar.size === 0)
+      throw k2kFailure(
+        sp.id,
+        K2KStep.SP_ASSERTION,
+        `the SP accepted the assertion (HTTP ${spRes.status}) but set no session cookie`,
+        ctx,
+      );
+    // 4. With the session cookie, the SP Keystone's federated auth endpoint issues an unscoped token.
+    const cookie = jar.header(sp.auth_url);
+    unscopedRes = await k2kStep(K2KStep.FEDERATED_AUTH, () =>
       ctx.transport.request({
-        method: 'POST',
-        url: sp.sp_url,
-        headers: { 'content-type': PAOS_CONTENT_TYPE },
-        body: envelope,
-        context: opCtx('k2k.sp'),
+        method: 'GET',
+        url: sp.auth_url,
+        headers: { 'content-type': PAOS_CONTENT_TYPE, accept: 'application/json', ...(cookie ? { cookie } : {}) },
+        context: opCtx('k2k.federated-auth'),
         ...common,
       }),
     );
-    jar.store(sp.sp_url, spRes.headers.getSetCookie());
-    let unscopedRes: HttpResponse;
-    if (spRes.status === 302 || spRes.status === 303) {
-      await spRes.dump();
-      if (jar.size === 0)
-        throw this.#fail(
-          K2KStep.SP_ASSERTION,
-          `the SP accepted the assertion (HTTP ${spRes.status}) but set no session cookie`,
-          ctx,
-        );
-      // 4. With the session cookie, the SP Keystone's federated auth endpoint issues an unscoped token.
-      const cookie = jar.header(sp.auth_url);
-      unscopedRes = await this.#step(K2KStep.FEDERATED_AUTH, () =>
-        ctx.transport.request({
-          method: 'GET',
-          url: sp.auth_url,
-          headers: { 'content-type': PAOS_CONTENT_TYPE, accept: 'application/json', ...(cookie ? { cookie } : {}) },
-          context: opCtx('k2k.federated-auth'),
-          ...common,
-        }),
-      );
-    } else if (spRes.status >= 200 && spRes.status < 300 && spRes.headers.get('x-subject-token')) {
-      unscopedRes = spRes; // an SP that answers the ECP POST with the token directly
-    } else {
-      const hint =
-        spRes.status === 400
-          ? ' — mod_auth_mellon rejects Keystone\'s default [saml] relay_state_prefix "ss:mem:"; set it to a relative URL on the IdP'
-          : '';
-      throw await this.#httpFailure(
-        K2KStep.SP_ASSERTION,
-        spRes,
-        `the SP's ECP endpoint ${safeUrl(sp.sp_url)}`,
-        ctx,
-        hint,
-      );
-    }
-    if (unscopedRes.status !== 201 && unscopedRes.status !== 200) {
-      throw await this.#httpFailure(
-        K2KStep.FEDERATED_AUTH,
-        unscopedRes,
-        'the SP federated auth endpoint',
-        ctx,
-        unscopedRes.status === 401 ? ' — check the SP mapping and that the session cookie is accepted' : '',
-      );
-    }
-    const unscopedToken = unscopedRes.headers.get('x-subject-token');
-    if (!unscopedToken) {
-      await unscopedRes.dump();
-      throw this.#fail(K2KStep.FEDERATED_AUTH, 'the SP answered without an X-Subject-Token header', ctx, {
-        status: unscopedRes.status,
-      });
-    }
-    registerSecret(unscopedToken);
-    const spIdentity = remoteIdentityUrl(sp.auth_url);
-    const unscoped = accessInfoFromTokenBody(await unscopedRes.json(), unscopedToken, spIdentity);
-
-    // 5.–7. Project listing, scope choice and rescope on the SP.
-    return new K2KScopeSelector(this.serviceProvider, this.target, spIdentity, unscoped.token).scopedAccess(
+  } else if (spRes.status >= 200 && spRes.status < 300 && spRes.headers.get('x-subject-token')) {
+    unscopedRes = spRes; // an SP that answers the ECP POST with the token directly
+  } else {
+    const hint =
+      spRes.status === 400
+        ? ' — mod_auth_mellon rejects Keystone\'s default [saml] relay_state_prefix "ss:mem:"; set it to a relative URL on the IdP'
+        : '';
+    throw await k2kHttpFailure(
+      sp.id,
+      K2KStep.SP_ASSERTION,
+      spRes,
+      `the SP's ECP endpoint ${safeUrl(sp.sp_url)}`,
       ctx,
-      common,
-      opCtx,
+      hint,
     );
   }
+  if (unscopedRes.status !== 201 && unscopedRes.status !== 200) {
+    throw await k2kHttpFailure(
+      sp.id,
+      K2KStep.FEDERATED_AUTH,
+      unscopedRes,
+      'the SP federated auth endpoint',
+      ctx,
+      unscopedRes.status === 401 ? ' — check the SP mapping and that the session cookie is accepted' : '',
+    );
+  }
+  const unscopedToken = unscopedRes.headers.get('x-subject-token');
+  if (!unscopedToken) {
+    await unscopedRes.dump();
+    throw k2kFailure(sp.id, K2KStep.FEDERATED_AUTH, 'the SP answered without an X-Subject-Token header', ctx, {
+      status: unscopedRes.status,
+    });
+  }
+  registerSecret(unscopedToken);
+  const spIdentity = remoteIdentityUrl(sp.auth_url);
+  const unscoped = accessInfoFromTokenBody(await unscopedRes.json(), unscopedToken, spIdentity);
+
+  // 5.–7. Project listing, scope choice and rescope on the SP.
+  return new K2KScopeSelector(sp.id, target, spIdentity, unscoped.token).scopedAccess(ctx, common, opCtx);
 }
