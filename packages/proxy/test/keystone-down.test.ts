@@ -59,3 +59,32 @@ for (const [how, spec] of [
     assert.equal((await flavors(seen)).status, 200);
   });
 }
+
+test('a token in steady use is renewed in the background: after its first call none waits for a slow Keystone', async () => {
+  const token = (await login(w.direct.idp!.authUrl)).token;
+  const validations = async () =>
+    Number(
+      /^ocx_proxy_token_step_seconds_count\{target="idp-admin",step="validate"\} (\d+)$/m.exec(
+        await (await fetch(`${w.proxy.url}/metrics`)).text(),
+      )?.[1] ?? 0,
+    );
+  await w.dc.setFaults('idp', 'identity', { latencyMs: 600 });
+  try {
+    const first = await flavors(token);
+    assert.equal(first.status, 200);
+    assert.ok(first.ms >= 600, `the first call waits for the validation (${first.ms} ms)`);
+    const before = await validations();
+    const slow: number[] = [];
+    // Three cache lifetimes of calls every 100 ms: each entry is renewed before it runs out.
+    for (const end = Date.now() + 3 * CACHE_MS; Date.now() < end; ) {
+      const r = await flavors(token);
+      assert.equal(r.status, 200);
+      if (r.ms >= 600) slow.push(r.ms);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.deepEqual(slow, [], 'no call waited for Keystone');
+    assert.ok((await validations()) - before >= 2, 'Keystone was asked again meanwhile, in the background');
+  } finally {
+    await w.dc.clearFaults();
+  }
+});

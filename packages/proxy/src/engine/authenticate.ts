@@ -77,6 +77,15 @@ export function resolveTargetName(eng: Engine, name: string, user: ValidatedToke
   if (user.serviceProviders.some((sp) => sp.id === name)) return name;
   throw new HttpError(errorResponse(service, 400, `unknown service provider ${name} (MM-SERVICE-PROVIDER)`));
 }
+/** Tokens whose cached validation is being renewed in the background, per engine. */
+const renewing = new WeakMap<Engine, Set<string>>();
+
+/**
+ * The validated token, from the cache while its entry holds (validationCacheMs), else from the home Keystone. In the
+ * last third of an entry's life a request still served from it starts its renewal in the background, so a token in
+ * steady use never waits for Keystone again; the entry is never trusted past its own `until` (revocation takes
+ * effect exactly as before).
+ */
 export async function validate(
   eng: Engine,
   token: string,
@@ -85,7 +94,31 @@ export async function validate(
 ): Promise<ValidatedToken | undefined> {
   const now = Date.now();
   const hit = eng.validations.get(hash);
-  if (hit && hit.until > now) return hit.user;
+  if (hit && hit.until > now) {
+    if (hit.user && hit.until - now < eng.o.validationCacheMs / 3) renew(eng, token, hash);
+    return hit.user;
+  }
+  return askKeystone(eng, token, hash, signal);
+}
+
+function renew(eng: Engine, token: string, hash: string): void {
+  const s = renewing.get(eng) ?? new Set<string>();
+  renewing.set(eng, s);
+  if (s.has(hash)) return;
+  s.add(hash);
+  // A failure here changes nothing: the entry runs out, and the next request asks in the foreground and reports it.
+  askKeystone(eng, token, hash, AbortSignal.timeout(eng.o.upstreamTimeoutMs))
+    .catch(() => undefined)
+    .finally(() => s.delete(hash));
+}
+
+async function askKeystone(
+  eng: Engine,
+  token: string,
+  hash: string,
+  signal: AbortSignal,
+): Promise<ValidatedToken | undefined> {
+  const now = Date.now();
   let user: ValidatedToken | undefined;
   try {
     user = await eng.o.keystone.validate(token, signal);
