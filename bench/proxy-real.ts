@@ -5,8 +5,9 @@
  * on 127.0.0.1 port 0, a temporary database) and never touches the stack's proxies. Loopback only.
  *
  *   1. GET /image/v2/images of sp1 through the proxy (user `demo` of idp, MM-SERVICE-PROVIDER: sp1) vs direct to
- *      sp1's Glance (user `demo` of sp1): p50 at c=1 (interleaved rounds) and req/s at c=1 and c=8 (a fixed number
- *      of calls each), the ratio proxy/direct and the added p50;
+ *      sp1's Glance (user `demo` of sp1): p50 at c=1 and req/s at c=1 and c=8 (a fixed number of calls each), each
+ *      measured in alternating blocks of CALLS/5 calls (direct, proxy, direct, ...) so that a shared machine's load
+ *      drifting during the run hits both alike; the ratio proxy/direct and the added p50;
  *   2. the aggregated GET /image/v2/images (sp1 + sp2) warm;
  *   3. cold: ROUNDS times, a NEW idp token (its password login not timed), then its first aggregated
  *      GET /image/v2/images through the proxy, timed, with the per-step breakdown the proxy's metrics give
@@ -130,6 +131,43 @@ async function rate(url: string, headers: Record<string, string>, n: number, c: 
   return n / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * req/s of `a` and of `b` over `n` calls each with `c` workers, measured in alternating blocks of `block` calls, so
+ * that the load of a shared machine drifting during the run hits both alike.
+ */
+async function interleavedRates(
+  a: [string, Record<string, string>],
+  b: [string, Record<string, string>],
+  n: number,
+  c: number,
+  block: number,
+): Promise<[number, number]> {
+  let ta = 0;
+  let tb = 0;
+  for (let done = 0; done < n; done += block) {
+    const k = Math.min(block, n - done);
+    ta += k / (await rate(a[0], a[1], k, c));
+    tb += k / (await rate(b[0], b[1], k, c));
+  }
+  return [n / ta, n / tb];
+}
+
+/** Each target's sequential call times, in alternating blocks of `block` calls. */
+async function interleavedSerial(
+  targets: [string, Record<string, string>, number][],
+  block: number,
+): Promise<number[][]> {
+  const out = targets.map(() => [] as number[]);
+  const rounds = Math.max(...targets.map((t) => Math.ceil(t[2] / block)));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, [url, headers, n]] of targets.entries()) {
+      const k = Math.min(block, n - r * block);
+      if (k > 0) out[i]!.push(...(await serial(url, headers, k)));
+    }
+  }
+  return out;
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -194,14 +232,25 @@ try {
 
   const p50 = { direct: [] as number[], proxy: [] as number[], agg: [] as number[] };
   const rps = { d1: [] as number[], p1: [] as number[], d8: [] as number[], p8: [] as number[] };
+  const block = Math.max(8, Math.ceil(CALLS / 5));
   for (let r = 0; r < ROUNDS; r++) {
-    p50.direct.push(median(await serial(direct, dh, CALLS)));
-    p50.proxy.push(median(await serial(via, ph, CALLS)));
-    p50.agg.push(median(await serial(via, ah, Math.ceil(CALLS / 3))));
-    rps.d1.push(await rate(direct, dh, CALLS, 1));
-    rps.p1.push(await rate(via, ph, CALLS, 1));
-    rps.d8.push(await rate(direct, dh, CALLS * 2, 8));
-    rps.p8.push(await rate(via, ph, CALLS * 2, 8));
+    const [d, p, a] = await interleavedSerial(
+      [
+        [direct, dh, CALLS],
+        [via, ph, CALLS],
+        [via, ah, Math.ceil(CALLS / 3)],
+      ],
+      block,
+    );
+    p50.direct.push(median(d!));
+    p50.proxy.push(median(p!));
+    p50.agg.push(median(a!));
+    const [d1, p1] = await interleavedRates([direct, dh], [via, ph], CALLS, 1, block);
+    rps.d1.push(d1);
+    rps.p1.push(p1);
+    const [d8, p8] = await interleavedRates([direct, dh], [via, ph], CALLS * 2, 8, block * 2);
+    rps.d8.push(d8);
+    rps.p8.push(p8);
   }
   const f = (ms: number) => `${ms.toFixed(2)} ms`;
   const dP50 = median(p50.direct);

@@ -128,6 +128,7 @@ export class TokenMappings {
       return cached;
     }
     const stored = await this.load(args.localToken, args.hash, rowTarget);
+    this.metrics.tokenStep(args.sp.id, 'mapping.load', (Date.now() - now) / 1000);
     if (stored && stored.expiresAt - EARLY_MS > now) {
       this.metrics.mappingLookup('token', 'hit');
       this.memory.set(key, stored);
@@ -140,6 +141,7 @@ export class TokenMappings {
         // The operator's project mapping matters only for a new exchange: a credential in hand was made with it
         // (every warm request to an SP used to read it from the database first).
         const configured = args.explicitProjectId ?? (await this.configuredProject(localProjectId, args.sp.id));
+        const t0 = Date.now();
         const remote = await this.source.obtain({
           localToken: args.localToken,
           localProjectId: args.user.projectId,
@@ -152,6 +154,8 @@ export class TokenMappings {
           // The exchange runs to its own deadline, not the first caller's: a slow SP then serves later requests.
           deadline: Date.now() + this.k2kTimeoutMs,
         });
+        // The whole exchange as this request waited for it (less than its steps when it began beside validation).
+        this.metrics.tokenStep(args.sp.id, 'mapping.k2k-wait', (Date.now() - t0) / 1000);
         const cred: RemoteCredential = {
           targetId: args.sp.id,
           token: remote.token,
@@ -162,9 +166,11 @@ export class TokenMappings {
         };
         // Stored so other replicas (and this one after a restart) need no K2K of their own; with the database
         // away (restarting, locked elsewhere) the credential still serves from this replica's memory.
+        const t1 = Date.now();
         await this.store(args.localToken, args.hash, rowTarget, cred).catch((err: unknown) => {
           if (!isDatabaseUnavailable(err)) throw err;
         });
+        this.metrics.tokenStep(args.sp.id, 'mapping.store', (Date.now() - t1) / 1000);
         this.memory.set(key, cred);
         return cred;
       })().finally(() => this.inflight.delete(key));
