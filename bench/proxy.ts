@@ -269,10 +269,9 @@ async function startProxyCli(
   for (let i = 0; i < 400; i++) {
     if (exited !== undefined) throw new Error(`ocx proxy exited ${exited}`);
     const m = /listening (http\S+)/.exec(readFileSync(log, 'utf8'));
-    if (m) {
-      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/);
-      return { url: m[1]!, pid: Number(kids[0]) || child.pid! };
-    }
+    // The whole process tree of the `ocx` command (its node process, the engine, nginx on the native lane): its
+    // first child alone was nginx's master on the native lane, which missed the engine.
+    if (m) return { url: m[1]!, pid: child.pid! };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('ocx proxy never said it was listening');
