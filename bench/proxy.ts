@@ -15,7 +15,9 @@
  *      after 300 warm-up calls each, so drift in a shared machine hits all three alike) and req/s at
  *      concurrency 16 (autocannon, 5 s, same client for all three);
  *   2. an aggregated image list over 3 clouds (home + 2 SPs, upstream latency 5/10/20 ms) vs the slowest alone;
- *   3. a 1 GiB image download and upload through each proxy, with the RSS growth of its processes (goal < 50 MB).
+ *   3. a 1 GiB image download and upload directly and through each proxy, alternating STREAM_ROUNDS (3) times:
+ *      median throughput ratio proxy/direct per plane and direction (goal ≥ 0.8) and the RSS growth of the proxy's
+ *      processes (goal < 50 MB) — bench/proxy-stream.ts. ONLY=stream runs section 3 alone.
  * The aggregation proxy's SP tokens come from a stand-in RemoteTokenSource (started with startProxy, since a
  * stand-in cannot be given on the command line): K2K cost is paid once per token and is not what this measures.
  * BASELINE_DIR=/path/to/another/checkout adds that checkout's node plane (`proxy/base`) to the same rounds.
@@ -30,8 +32,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { GiB, gigabyte } from './proxy-stream.ts';
 
-const GiB = 1024 * 1024 * 1024;
 const TOKEN = randomBytes(16).toString('hex');
 const PROJECT = randomBytes(16).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-proxy-'));
@@ -394,112 +396,73 @@ async function main(): Promise<void> {
   await waitHttp(`${proxyNode.url}/image/v2/images`, auth);
   await waitHttp(`${proxyAgg.url}/image/v2/images`, auth);
 
-  const ROUNDS = 3;
-  const PER_ROUND = 1000;
-  console.log(
-    `== pass-through GET /v2/images/{id} (c=1 latency: ${ROUNDS} interleaved rounds × ${PER_ROUND} calls per target after 300 warm-up; c=16 throughput for 5 s)`,
-  );
-  const paths = {
-    direct: `${home}/v2/images/img-1`,
-    nginx: `${nginx}/v2/images/img-1`,
-    relay: `${relay}/v2/images/img-1`,
-    'relay/http': `${relayHttp}/v2/images/img-1`,
-    'proxy/node': `${proxyNode.url}/image/v2/images/img-1`,
-    proxy: `${proxy.url}/image/v2/images/img-1`,
-    ...(baseline ? { 'proxy/base': `${baseline.url}/image/v2/images/img-1` } : {}),
-  };
-  const times: Record<string, number[]> = {};
-  for (const [name, url] of Object.entries(paths)) times[name] = await timeCalls(url, 0, auth, [], 300); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, url] of Object.entries(paths)) await timeCalls(url, PER_ROUND, auth, times[name], 0);
-  }
-  const lat: Record<string, { p50: number; p99: number }> = {};
-  const rps: Record<string, number> = {};
-  for (const [name, url] of Object.entries(paths)) {
-    lat[name] = percentiles(times[name]!);
-    rps[name] = await throughput(url, auth);
-    console.log(`${name.padEnd(10)} p50 ${f(lat[name].p50)}  p99 ${f(lat[name].p99)}  ${rps[name].toFixed(0)} req/s`);
-  }
-  const nginxAdded = lat.nginx!.p50 - lat.direct!.p50;
-  const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
-  const relayAdded = lat.relay!.p50 - lat.direct!.p50;
-  const nodeAdded = lat['proxy/node']!.p50 - lat.direct!.p50;
-  const relayHttpAdded = lat['relay/http']!.p50 - lat.direct!.p50;
-  console.log(
-    `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy on the node plane ${f(nodeAdded)}, proxy (native lane) ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)} (node plane ${(rps['proxy/node']! / rps.nginx!).toFixed(2)})`,
-  );
-  console.log(
-    `node plane: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy on the node plane ${(nodeAdded / nginxAdded).toFixed(2)}× (${(nodeAdded / relayAdded).toFixed(2)}× the bare relay's)`,
-  );
-  console.log(
-    `node plane vs a bare node:http + undici relay (bench/reference-relay-http.ts, adds ${f(relayHttpAdded)}): ${(nodeAdded / relayHttpAdded).toFixed(2)}× (goal ≤ 1.2)`,
-  );
-  if (lat['proxy/base']) {
-    const baseAdded = lat['proxy/base'].p50 - lat.direct!.p50;
+  // ONLY=stream: the 1 GiB streams alone (the pass-through and aggregation sections take minutes).
+  let lastLine: string | undefined;
+  if (process.env.ONLY !== 'stream') {
+    const ROUNDS = 3;
+    const PER_ROUND = 1000;
     console.log(
-      `baseline (${process.env.BASELINE_DIR}) on the node plane adds ${f(baseAdded)}: ${(baseAdded / relayHttpAdded).toFixed(2)}× the node:http + undici relay`,
+      `== pass-through GET /v2/images/{id} (c=1 latency: ${ROUNDS} interleaved rounds × ${PER_ROUND} calls per target after 300 warm-up; c=16 throughput for 5 s)`,
     );
+    const paths = {
+      direct: `${home}/v2/images/img-1`,
+      nginx: `${nginx}/v2/images/img-1`,
+      relay: `${relay}/v2/images/img-1`,
+      'relay/http': `${relayHttp}/v2/images/img-1`,
+      'proxy/node': `${proxyNode.url}/image/v2/images/img-1`,
+      proxy: `${proxy.url}/image/v2/images/img-1`,
+      ...(baseline ? { 'proxy/base': `${baseline.url}/image/v2/images/img-1` } : {}),
+    };
+    const times: Record<string, number[]> = {};
+    for (const [name, url] of Object.entries(paths)) times[name] = await timeCalls(url, 0, auth, [], 300); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of Object.entries(paths)) await timeCalls(url, PER_ROUND, auth, times[name], 0);
+    }
+    const lat: Record<string, { p50: number; p99: number }> = {};
+    const rps: Record<string, number> = {};
+    for (const [name, url] of Object.entries(paths)) {
+      lat[name] = percentiles(times[name]!);
+      rps[name] = await throughput(url, auth);
+      console.log(`${name.padEnd(10)} p50 ${f(lat[name].p50)}  p99 ${f(lat[name].p99)}  ${rps[name].toFixed(0)} req/s`);
+    }
+    const nginxAdded = lat.nginx!.p50 - lat.direct!.p50;
+    const proxyAdded = lat.proxy!.p50 - lat.direct!.p50;
+    const relayAdded = lat.relay!.p50 - lat.direct!.p50;
+    const nodeAdded = lat['proxy/node']!.p50 - lat.direct!.p50;
+    const relayHttpAdded = lat['relay/http']!.p50 - lat.direct!.p50;
+    console.log(
+      `added p50: nginx ${f(nginxAdded)}, node relay ${f(relayAdded)}, proxy on the node plane ${f(nodeAdded)}, proxy (native lane) ${f(proxyAdded)}; req/s proxy/nginx ${(rps.proxy! / rps.nginx!).toFixed(2)} (node plane ${(rps['proxy/node']! / rps.nginx!).toFixed(2)})`,
+    );
+    console.log(
+      `node plane: a bare Node relay (bench/reference-relay.ts) adds ${(relayAdded / nginxAdded).toFixed(2)}× nginx's p50; the proxy on the node plane ${(nodeAdded / nginxAdded).toFixed(2)}× (${(nodeAdded / relayAdded).toFixed(2)}× the bare relay's)`,
+    );
+    console.log(
+      `node plane vs a bare node:http + undici relay (bench/reference-relay-http.ts, adds ${f(relayHttpAdded)}): ${(nodeAdded / relayHttpAdded).toFixed(2)}× (goal ≤ 1.2)`,
+    );
+    if (lat['proxy/base']) {
+      const baseAdded = lat['proxy/base'].p50 - lat.direct!.p50;
+      console.log(
+        `baseline (${process.env.BASELINE_DIR}) on the node plane adds ${f(baseAdded)}: ${(baseAdded / relayHttpAdded).toFixed(2)}× the node:http + undici relay`,
+      );
+    }
+
+    console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
+    const agg = await latency(`${proxyAgg.url}/image/v2/images`, 300, auth);
+    const slowest = await latency(`${sp2}/v2/images`, 300, auth);
+    const aggBody = (await (await fetch(`${proxyAgg.url}/image/v2/images`, { headers: auth })).json()) as {
+      images: unknown[];
+    };
+    console.log(
+      `aggregated p50 ${f(agg.p50)} (${aggBody.images.length} images)   slowest SP alone p50 ${f(slowest.p50)}   overhead ${f(agg.p50 - slowest.p50)}`,
+    );
+    lastLine = `proxy p50 added latency vs nginx: ${(proxyAdded / nginxAdded).toFixed(2)} (goal ≤ 1.3; = (proxy p50 − direct p50) / (nginx p50 − direct p50))`;
   }
-
-  console.log('== aggregated image list over 3 clouds (home 5 ms, sp1 10 ms, sp2 20 ms) vs the slowest alone');
-  const agg = await latency(`${proxyAgg.url}/image/v2/images`, 300, auth);
-  const slowest = await latency(`${sp2}/v2/images`, 300, auth);
-  const aggBody = (await (await fetch(`${proxyAgg.url}/image/v2/images`, { headers: auth })).json()) as {
-    images: unknown[];
-  };
+  const native = await gigabyte(agent, treeRssMb, proxy, auth, 'native lane (nginx in front)', home);
+  const node = await gigabyte(agent, treeRssMb, proxyNode, auth, 'node plane', home);
   console.log(
-    `aggregated p50 ${f(agg.p50)} (${aggBody.images.length} images)   slowest SP alone p50 ${f(slowest.p50)}   overhead ${f(agg.p50 - slowest.p50)}`,
+    `1 GiB throughput proxy/direct: native lane down ${native.down.toFixed(2)}× up ${native.up.toFixed(2)}×; node plane down ${node.down.toFixed(2)}× up ${node.up.toFixed(2)}× (goal ≥ 0.8 on both planes)`,
   );
-
-  await gigabyte(proxy, auth, 'native lane (nginx in front)');
-  await gigabyte(proxyNode, auth, 'node plane');
-  console.log(
-    `proxy p50 added latency vs nginx: ${(proxyAdded / nginxAdded).toFixed(2)} (goal ≤ 1.3; = (proxy p50 − direct p50) / (nginx p50 − direct p50))`,
-  );
-}
-
-/** 1 GiB down then up through the proxy, sampling the proxy process's RSS every 50 ms. */
-async function gigabyte(
-  proxy: { url: string; pid: number },
-  auth: Record<string, string>,
-  plane: string,
-): Promise<void> {
-  console.log(`== 1 GiB image through the proxy, ${plane} (RSS of the proxy's processes together)`);
-  const rss0 = treeRssMb(proxy.pid);
-  let peak = rss0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, treeRssMb(proxy.pid));
-  }, 50);
-  let t0 = Date.now();
-  const down = await request(`${proxy.url}/image/v2/images/big/file`, { dispatcher: agent, headers: auth });
-  let got = 0;
-  for await (const c of down.body) got += (c as Buffer).length;
-  const downMs = Date.now() - t0;
-  const downPeak = peak;
-  t0 = Date.now();
-  const chunk = Buffer.alloc(256 * 1024, 3);
-  let sent = 0;
-  const up = await request(`${proxy.url}/image/v2/images/big/file`, {
-    dispatcher: agent,
-    method: 'PUT',
-    headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(GiB) },
-    body: Readable.from(
-      (function* () {
-        while (sent < GiB) {
-          sent += chunk.length;
-          yield chunk;
-        }
-      })(),
-    ),
-  });
-  await up.body.dump();
-  const upMs = Date.now() - t0;
-  clearInterval(sampler);
-  console.log(
-    `download ${got === GiB ? 'complete' : `SHORT (${got})`} in ${downMs} ms (${((GiB / 1048576 / downMs) * 1000).toFixed(0)} MiB/s); ` +
-      `upload status ${up.statusCode} in ${upMs} ms (${((GiB / 1048576 / upMs) * 1000).toFixed(0)} MiB/s); ` +
-      `proxy RSS ${rss0.toFixed(1)} MB → peak ${downPeak.toFixed(1)} MB during the download, ${peak.toFixed(1)} MB overall (growth ${(peak - rss0).toFixed(1)} MB, goal < 50 MB)`,
-  );
+  if (lastLine) console.log(lastLine);
 }
 
 try {
