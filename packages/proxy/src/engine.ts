@@ -27,6 +27,7 @@ import * as upstreamStage from './engine/upstream.ts';
 import * as versionDocsStage from './engine/version-docs.ts';
 import { errorResponse, type ProxyResponse, statusForError } from './errors.ts';
 import type { Extension } from './extensions/types.ts';
+import { ROUTE_KEY_REQUEST } from './header-policy.ts';
 import type { HomeKeystone } from './keystone.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import type { RouteLane } from './native/lane.ts';
@@ -194,7 +195,7 @@ export class Engine {
       // A request whose answer was not published takes back any route published for it before.
       const lane = this.o.lane;
       if (lane && token && (method === 'GET' || method === 'HEAD') && !call.st?.offered) {
-        lane.withdraw(token, method, req.url ?? '/');
+        lane.withdraw({ token, method, target: req.url ?? '/', via: header(req, ROUTE_KEY_REQUEST) });
       }
     }
   }

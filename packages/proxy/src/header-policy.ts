@@ -39,19 +39,27 @@ export const CONSUMED_REQUEST: ReadonlySet<string> = new Set([
 export const DROPPED_RESPONSE: ReadonlySet<string> = new Set(['set-cookie']);
 
 /**
- * Request headers whose presence means only the engine may answer: they choose a target or a credential
- * (MM-*, X-Service-Token), come from a peer (MM-Proxy-List), or ask for what a published route cannot do.
+ * Request headers whose presence means only the engine may answer: they choose a project or a credential
+ * (MM-Project-Id, X-Service-Token), come from a peer (MM-Proxy-List), or ask for what a published route cannot do.
  * A body (Content-Length other than 0) and a Connection header naming other headers count too (lane Lua).
  */
 export const ENGINE_ONLY_REQUEST: readonly string[] = [
   'x-service-token',
-  'mm-service-provider',
   'mm-project-id',
   'mm-proxy-list',
   'expect',
   'upgrade',
   'transfer-encoding',
 ];
+
+/**
+ * The request header that chooses the target (mixmatch's routing header): its value is part of a published route's
+ * key, so a route worked out for `sp1` answers only requests naming `sp1` — never `sp2`, nor none. Only one such
+ * header line with a plain value (`ROUTE_KEY_VALUE`) can be on the lane; anything else goes to the engine.
+ */
+export const ROUTE_KEY_REQUEST = 'mm-service-provider';
+/** A value of ROUTE_KEY_REQUEST the lane keys routes by (a service provider's id, or `default`). */
+export const ROUTE_KEY_VALUE = /^[A-Za-z0-9._-]{1,255}$/;
 
 /** Request headers the lane sets itself on a published route (the rest of the cleared ones it blanks). */
 export const SET_BY_LANE: ReadonlySet<string> = new Set([

@@ -1,9 +1,9 @@
 import type { Engine } from '../engine.ts';
-import { HOP_BY_HOP } from '../header-policy.ts';
+import { HOP_BY_HOP, ROUTE_KEY_REQUEST } from '../header-policy.ts';
 import type { LaneObservation } from '../native/lane.ts';
 import type { resourceOf } from '../paths.ts';
 import type { Credential, RequestState } from './context.ts';
-import { namedByConnection } from './http-util.ts';
+import { header, namedByConnection } from './http-util.ts';
 
 /**
  * A GET/HEAD answered 2xx with the upstream's bytes unchanged: the native lane (native/lane.ts) may answer the
@@ -17,7 +17,7 @@ export function offerRoute(
   headers: Record<string, string | string[] | undefined>,
 ): void {
   const lane = eng.o.lane;
-  if (!lane || st.req.url === undefined || a.status < 200 || a.status > 299 || st.explicitTarget !== undefined) return;
+  if (!lane || st.req.url === undefined || a.status < 200 || a.status > 299) return;
   // nginx reaches upstreams over plain HTTP only (TLS upstreams stay with undici).
   if (!a.origin.startsWith('http://')) return;
   if (headers.location !== undefined || headers['content-location'] !== undefined) return;
@@ -27,15 +27,20 @@ export function offerRoute(
   if (named && [...named].some((n) => !HOP_BY_HOP.has(n))) return;
   const trusted = eng.validations.get(st.hash)?.until ?? 0;
   const { origin, path, ref } = a;
-  lane.offer(st.token, st.method, st.req.url, {
-    origin,
-    path,
-    remoteToken: cred.token,
-    targetId: cred.targetId,
-    service: st.service,
-    ttlMs: trusted - Date.now(),
-    resource: ref ? `${ref.type} ${ref.id}` : undefined,
-  });
+  // An explicit target (MM-SERVICE-PROVIDER) is part of the route's key: the route answers only that header's value.
+  const via = header(st.req, ROUTE_KEY_REQUEST);
+  lane.offer(
+    { token: st.token, method: st.method, target: st.req.url, via },
+    {
+      origin,
+      path,
+      remoteToken: cred.token,
+      targetId: cred.targetId,
+      service: st.service,
+      ttlMs: trusted - Date.now(),
+      resource: ref ? `${ref.type} ${ref.id}` : undefined,
+    },
+  );
   st.offered = true;
 }
 /** What the native lane answered by itself (drained from nginx): the same metrics and log line as here. */

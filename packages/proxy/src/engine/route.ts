@@ -23,6 +23,8 @@ export const extensions: Stage = async (eng, call, next) => {
   const ctx = call.exts.length ? eng.extensionContext(st) : undefined;
   call.ext = ctx;
   if (ctx) {
+    const query = ctx.query.toString();
+    const json = ctx.json;
     for (const ext of call.exts) {
       if (!ext.onRequest) continue;
       const answer = await ext.onRequest(ctx);
@@ -35,6 +37,18 @@ export const extensions: Stage = async (eng, call, next) => {
     st.query = ctx.query;
     st.json = ctx.json;
     Object.assign(st.extraHeaders, ctx.headers);
+    // Pure extensions that all declined and changed nothing (list aggregation for a request naming one SP): a plain
+    // pass-through, which the native lane may answer next time (the same request is declined the same way).
+    const untouched =
+      ctx.target === undefined &&
+      ctx.json === json &&
+      Object.keys(ctx.headers).length === 0 &&
+      ctx.query.toString() === query;
+    if (untouched && call.exts.every((e) => e.pure && !e.onResponse)) {
+      st.bodyChanged = false;
+      call.exts = [];
+      call.ext = undefined;
+    }
   }
   return next();
 };

@@ -163,6 +163,8 @@ export function listAggregation(): Extension {
   };
   return {
     name: 'list-aggregation',
+    // Declines (and changes nothing) only for one target named in the request or a peer's request.
+    pure: true,
     routes: [{ method: 'GET', service: '*', path: /^\/[^/]+(\/detail)?$/ }],
     async onRequest(ctx: ExtensionContext): Promise<ExtensionResponse | undefined> {
       const collection = collectionOf(ctx.path);

@@ -86,6 +86,11 @@ export interface RouteSpec {
 export interface Extension {
   readonly name: string;
   readonly routes: RouteSpec[];
+  /**
+   * onRequest decides only from the request itself (method, target, headers, the token's user): when it declined
+   * and changed nothing, the same request is declined again, so its pass-through answer may go to the native lane.
+   */
+  readonly pure?: boolean;
   onRequest?(ctx: ExtensionContext): Promise<ExtensionResponse | undefined>;
   /** Called with the (single) forwarded answer; mutate `res` to change what the client gets. */
   onResponse?(ctx: ExtensionContext, res: ExtensionResponse & { targetId: string }): Promise<void>;

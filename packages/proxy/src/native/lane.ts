@@ -3,7 +3,7 @@
  *
  * The engine stays the one place that decides. When it has answered a body-less GET/HEAD by passing the upstream's
  * answer through unchanged (2xx, nothing to rewrite), it publishes that request's route — keyed by a hash of the
- * caller's token, the method and the exact request target — with a lifetime no longer than the engine's own trust
+ * caller's token, the method, the exact request target and the routing header's value — with a lifetime no longer than the engine's own trust
  * in the token. nginx answers the same request again by itself, without a round trip through Node, until the route
  * expires or is purged; anything else, and any answer from the upstream that is not 2xx or 304, goes to the
  * engine on its private Unix socket. What nginx answered is drained back every second into the engine's metrics
@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import { Client } from 'undici';
+import { ROUTE_KEY_VALUE } from '../header-policy.ts';
 import { nginxConf } from './nginx-conf.ts';
 
 /** A route the engine worked out: where the same request goes next time, and with which credentials. */
@@ -34,10 +35,21 @@ export interface LaneRoute {
   resource?: string | undefined;
 }
 
+/**
+ * Which request a route answers: the caller's token, the method, the exact request target and the value of the
+ * routing header (ROUTE_KEY_REQUEST, MM-SERVICE-PROVIDER; undefined or "" when the request has none).
+ */
+export interface LaneRequest {
+  token: string;
+  method: string;
+  target: string;
+  via: string | undefined;
+}
+
 /** What the engine sees of the lane. */
 export interface RouteLane {
-  offer(token: string, method: string, target: string, route: LaneRoute): void;
-  withdraw(token: string, method: string, target: string): void;
+  offer(req: LaneRequest, route: LaneRoute): void;
+  withdraw(req: LaneRequest): void;
   forgetResource(resource: string): void;
 }
 
@@ -74,8 +86,9 @@ export function findNginx(env: NodeJS.ProcessEnv = process.env): NginxInstall | 
   return { nginx, modulesDir: MODULES_DIR };
 }
 
-export function laneKey(token: string, method: string, target: string): string {
-  return `${createHash('sha1').update(token).digest('base64')} ${method} ${target}`;
+/** A route's key in nginx's shared memory (ocx_lane.lua builds the same from the request); the token is hashed. */
+export function laneKey(r: LaneRequest): string {
+  return `${createHash('sha1').update(r.token).digest('base64')} ${r.method} ${r.via ?? ''} ${r.target}`;
 }
 
 export interface NativeLaneOptions {
@@ -190,11 +203,13 @@ export class NativeLane implements RouteLane {
     }
   }
 
-  offer(token: string, method: string, target: string, route: LaneRoute): void {
+  offer(req: LaneRequest, route: LaneRoute): void {
     if (this.stopping || this.published.size >= MAX_PUBLISHED) return;
+    // A routing header the lane cannot match exactly stays with the engine (the Lua sends such requests there).
+    if (req.via && !ROUTE_KEY_VALUE.test(req.via)) return;
     const u = new URL(route.origin);
-    if (u.protocol !== 'http:' || /[\t\n]/.test(route.path + route.remoteToken + target)) return;
-    const key = laneKey(token, method, target);
+    if (u.protocol !== 'http:' || /[\t\n]/.test(route.path + route.remoteToken + req.target)) return;
+    const key = laneKey(req);
     const until = Date.now() + route.ttlMs;
     void this.address(u.hostname).then((address) => {
       const ttl = until - Date.now();
@@ -205,9 +220,9 @@ export class NativeLane implements RouteLane {
     });
   }
 
-  withdraw(token: string, method: string, target: string): void {
+  withdraw(req: LaneRequest): void {
     if (this.published.size === 0) return;
-    const key = laneKey(token, method, target);
+    const key = laneKey(req);
     if (this.published.has(key)) this.purge([key]);
   }
 

@@ -8,7 +8,12 @@
  *   the lane's observations (metrics and access-log lines).
  */
 
-import { DROPPED_RESPONSE, ENGINE_ONLY_REQUEST, laneClearedRequestHeaders } from '../header-policy.ts';
+import {
+  DROPPED_RESPONSE,
+  ENGINE_ONLY_REQUEST,
+  laneClearedRequestHeaders,
+  ROUTE_KEY_REQUEST,
+} from '../header-policy.ts';
 
 export interface NginxConfOptions {
   dir: string;
@@ -62,6 +67,7 @@ ${temp}
   init_worker_by_lua_block {
     local lane = require("ocx_lane")
     lane.engine_only_headers({ ${ENGINE_ONLY_REQUEST.map((h) => `"${h}"`).join(', ')} })
+    lane.route_key_header("${ROUTE_KEY_REQUEST}")
     lane.watch(${o.enginePid})
   }
   underscores_in_headers on;

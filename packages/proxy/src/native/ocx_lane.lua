@@ -19,6 +19,26 @@ function M.engine_only_headers(names)
   for i, name in ipairs(names) do ENGINE_ONLY[i] = "http_" .. name:gsub("%-", "_") end
 end
 
+-- The routing header whose value is part of a route's key (header-policy.ts ROUTE_KEY_REQUEST).
+local ROUTE_KEY = "mm-service-provider"
+local ROUTE_KEY_VAR = "http_mm_service_provider"
+
+function M.route_key_header(name)
+  ROUTE_KEY = name
+  ROUTE_KEY_VAR = "http_" .. name:gsub("%-", "_")
+end
+
+-- The routing header's value for the route key: "" without one, nil when only the engine may answer (two header
+-- lines, which the engine reads joined; a value no route is keyed by; the header spelt with "_", which nginx's
+-- variable matches but the engine does not take for it).
+local function route_key_value()
+  if not ngx.var[ROUTE_KEY_VAR] then return "" end
+  local value = ngx.req.get_headers(0)[ROUTE_KEY]
+  if type(value) ~= "string" then return nil end
+  if value ~= "" and (#value > 255 or value:find("[^A-Za-z0-9._-]")) then return nil end
+  return value
+end
+
 -- A request the lane never answers itself: what the engine would not hand to a cached route either.
 local function engine_only()
   local v = ngx.var
@@ -40,7 +60,10 @@ function M.access()
   if method ~= "GET" and method ~= "HEAD" then return ngx.exec("@engine") end
   local token = ngx.var.http_x_auth_token
   if not token or engine_only() then return ngx.exec("@engine") end
-  local key = ngx.encode_base64(ngx.sha1_bin(token)) .. " " .. method .. " " .. ngx.var.request_uri
+  local via = route_key_value()
+  if not via then return ngx.exec("@engine") end
+  -- The same key as laneKey() in lane.ts: token hash, method, routing header's value, request target.
+  local key = ngx.encode_base64(ngx.sha1_bin(token)) .. " " .. method .. " " .. via .. " " .. ngx.var.request_uri
   local route = routes:get(key)
   if not route then return ngx.exec("@engine") end
   local addr, port, host, path, remote, target, service =
