@@ -268,6 +268,14 @@ try {
     );
   }
   console.log(`aggregated GET /image/v2/images (sp1 + sp2) warm p50 ${f(median(p50.agg))}`);
+  // Who answered the proxied lists: nginx (the native lane's "lane":"native" access-log lines, drained into the
+  // log by a /metrics scrape) or the engine.
+  await (await request(`${proxy}/metrics`, { dispatcher: agent })).body.text();
+  const lines = readFileSync(join(dir, 'proxy.log'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"msg":"request"') && l.includes('"path":"/image/v2/images"'));
+  const native = lines.filter((l) => l.includes('"lane":"native"')).length;
+  console.log(`GET /image/v2/images through the proxy: ${native} of ${lines.length} answered by nginx (native lane)`);
 
   const cold: number[] = [];
   const k2k: number[] = [];
