@@ -7,27 +7,21 @@
  *
  *   npm run bench:gateway          # RUNS=30 SERVERS=10 (at most 10: the project quota) LATENCY_MS=50 TRANSFER_MB=1024 TRANSFER_RUNS=3
  *                                  # WAIT_SERVERS=50 WAIT_CLIENTS=5 BOOT_MS=2000 (devcloud's BUILD → ACTIVE time)
- *   PARTS=transfers npm run bench:gateway     # only the image transfers (profiling: node --cpu-prof bench/gateway.ts)
+ *   PARTS=transfers npm run bench:gateway     # only the image transfers (bench/gateway-transfer.ts: the gateway in
+ *                                             # its own process; GATEWAY=inproc in this one; GW_NODE_ARGS=--cpu-prof)
  * Last line: `gateway ratio: X` = median gateway time / median SDK time (goal ≤ 1.2).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import {
-  CloudService,
-  startGateway,
-  TransferService,
-  UploadImageMetadataSchema,
-  WideWindowSessionManager,
-} from '@ocx/gateway';
+import { CloudService, startGateway } from '@ocx/gateway';
 import { Cloud, collect, createSession, loadCloudsConfig, MultiCloud } from '@ocx/sdk';
+import { spawnGateway, transfers } from './gateway-transfer.ts';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const SERVERS = Math.min(10, Number(process.env.SERVERS ?? 10)); // devcloud quota: 10 instances per project
@@ -39,8 +33,6 @@ const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const WAIT_SERVERS = Number(process.env.WAIT_SERVERS ?? 50);
 const WAIT_CLIENTS = Number(process.env.WAIT_CLIENTS ?? 5);
 const BOOT_MS = Number(process.env.BOOT_MS ?? 2000);
-/** Rounds of the transfer comparison (each moves TRANSFER_MB four times). */
-const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
 /** `transfers`: only the image transfers. */
 const PARTS = process.env.PARTS ?? 'all';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -94,7 +86,7 @@ async function main(): Promise<void> {
   const client = createClient(CloudService, createGrpcTransport({ baseUrl: gw.grpcUrl }));
   const auth = { headers: { authorization: `Bearer ${token}` } };
   if (PARTS === 'transfers') {
-    console.log(await transfers(multi, gw.grpcUrl, auth));
+    console.log(await transferPart(multi, yaml, gw.grpcUrl, auth));
     await multi.close();
     await gw.close();
     w.postMessage('stop');
@@ -205,12 +197,31 @@ async function main(): Promise<void> {
   console.log(
     `waiting for ${WAIT_SERVERS} boots (${BOOT_MS} ms each) by ${WAIT_CLIENTS} clients on sp2, cloud API calls during the wait:\n${perServer.join('\n')}`,
   );
-  if (TRANSFER_MB > 0) console.log(await transfers(multi, gw.grpcUrl, auth));
+  if (TRANSFER_MB > 0) console.log(await transferPart(multi, yaml, gw.grpcUrl, auth));
   console.log(`gateway ratio: ${(median(gwTimes) / median(sdkTimes)).toFixed(2)}`);
   await multi.close();
   await gw.close();
   w.postMessage('stop');
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The transfers through `ocx gateway` in its own process (how a user runs it), or with GATEWAY=inproc through the
+ * gateway in this process (client and gateway on one event loop: the setup of the figures before 2026-12-06 20:00).
+ */
+async function transferPart(
+  multi: MultiCloud,
+  yaml: string,
+  inprocUrl: string,
+  auth: { headers: Record<string, string> },
+): Promise<string> {
+  if (process.env.GATEWAY === 'inproc') return transfers(multi, inprocUrl, 0, auth);
+  const gw = await spawnGateway(yaml);
+  try {
+    return await transfers(multi, gw.url, gw.pid, auth);
+  } finally {
+    await gw.stop();
+  }
 }
 
 /** sp2's admin lets the demo project run `instances` servers (Nova's default quota is 10). */
@@ -227,117 +238,6 @@ async function raiseInstanceQuota(
   } finally {
     await admin.close();
   }
-}
-
-/** One image up and down, straight to Glance (SDK) and through the gateway (TransferService); MB/s and RSS. */
-async function transfers(multi: MultiCloud, url: string, auth: { headers: Record<string, string> }): Promise<string> {
-  const block = randomBytes(1024 * 1024);
-  const hash = createHash('sha256');
-  for (let i = 0; i < TRANSFER_MB; i++) hash.update(block);
-  const sha256 = hash.digest('hex');
-  async function* blocks(): AsyncGenerator<Uint8Array> {
-    for (let i = 0; i < TRANSFER_MB; i++) yield block;
-  }
-  const sp = multi.get('sp1');
-  const mbps = (ms: number) => (TRANSFER_MB / (ms / 1000)).toFixed(0);
-  const drain = async (body: AsyncIterable<Uint8Array>) => {
-    let n = 0;
-    for await (const c of body) n += c.byteLength;
-    return n;
-  };
-  // The client's side of wider HTTP/2 windows (WideWindowSessionManager); WIDE=0 leaves connect-node's defaults.
-  const wide = process.env.WIDE !== '0';
-  const transfer = createClient(
-    TransferService,
-    createGrpcTransport({ baseUrl: url, ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}) }),
-  );
-  async function* upload() {
-    yield {
-      part: {
-        case: 'metadata' as const,
-        value: create(UploadImageMetadataSchema, {
-          location: { cloud: 'sp1' },
-          name: 'bench-gw',
-          sha256,
-          size: BigInt(TRANSFER_MB * 1024 * 1024),
-          diskFormat: 'raw',
-        }),
-      },
-    };
-    for await (const b of blocks()) yield { part: { case: 'chunk' as const, value: b } };
-  }
-  /** Peak RSS growth during the gateway's transfers (sampled every 50 ms). */
-  const rssGrowth = async (fn: () => Promise<void>) => {
-    const rss0 = process.memoryUsage().rss;
-    let peak = rss0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
-    await fn();
-    clearInterval(sampler);
-    return (Math.max(peak, process.memoryUsage().rss) - rss0) / 1048576;
-  };
-  const timed = async (fn: () => Promise<unknown>) => {
-    const t = performance.now();
-    await fn();
-    return performance.now() - t;
-  };
-  // TRANSFER_RUNS rounds, each: up direct, up through the gateway, down direct, down through the gateway (medians).
-  const times = { upDirect: [] as number[], upGw: [] as number[], downDirect: [] as number[], downGw: [] as number[] };
-  let rssUp = 0;
-  let rssDown = 0;
-  for (let r = 0; r < TRANSFER_RUNS; r++) {
-    let directId = '';
-    let gwId = '';
-    times.upDirect.push(
-      await timed(async () => {
-        directId = (await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' })).id;
-      }),
-    );
-    let upMs = 0;
-    rssUp = Math.max(
-      rssUp,
-      await rssGrowth(async () => {
-        upMs = await timed(async () => {
-          gwId = (await transfer.uploadImage(upload(), auth)).image?.id ?? '';
-        });
-      }),
-    );
-    times.upGw.push(upMs);
-    times.downDirect.push(
-      await timed(async () => {
-        const res = await sp.client('image').get(`/images/${directId}/file`, { stream: true });
-        if ((await drain(res.body as AsyncIterable<Uint8Array>)) !== TRANSFER_MB * 1024 * 1024)
-          throw new Error('short');
-      }),
-    );
-    let downMs = 0;
-    rssDown = Math.max(
-      rssDown,
-      await rssGrowth(async () => {
-        downMs = await timed(async () => {
-          let got = 0;
-          const filter = { location: { clouds: ['sp1'] }, nameOrId: gwId };
-          for await (const m of transfer.downloadImage({ filter }, auth)) {
-            if (m.part.case === 'chunk') got += m.part.value.byteLength;
-          }
-          if (got !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${got} bytes`);
-        });
-      }),
-    );
-    times.downGw.push(downMs);
-    await sp.cloudLayer.deleteImage({ id: directId });
-    await sp.cloudLayer.deleteImage({ id: gwId });
-  }
-  const ratios = (d: number[], g: number[]) => d.map((x, i) => (x / (g[i] ?? 1)).toFixed(2)).join(', ');
-  const line = (d: number[], g: number[]) =>
-    `direct ${mbps(median(d))} MB/s, through the gateway ${mbps(median(g))} MB/s (ratio ${(median(d) / median(g)).toFixed(2)}; per round ${ratios(d, g)})`;
-  return [
-    `image transfer, ${TRANSFER_MB} MiB to sp1's Glance, ${TRANSFER_RUNS} rounds (medians):`,
-    `  upload:   ${line(times.upDirect, times.upGw)}`,
-    `  download: ${line(times.downDirect, times.downGw)}`,
-    `  RSS growth of the process (client + gateway + devcloud worker), peak over rounds: upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB`,
-  ].join('\n');
 }
 
 if (isMainThread) await main();

@@ -1,0 +1,178 @@
+/**
+ * The transfer part of `npm run bench:gateway`: one TRANSFER_MB image to sp1's Glance and back, straight (the SDK's
+ * createImage from a stream, `GET …/file`) and through the gateway's TransferService, alternating within each round.
+ * As a user runs it: the gateway is `ocx gateway` in a process of its own (GATEWAY=inproc runs it in this process
+ * instead, the old setup, for comparison), devcloud in the caller's worker thread, the client here. The gateway's
+ * RSS is its process's VmRSS (/proc/<pid>/status) sampled every 50 ms during its transfers.
+ *   GW_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' PARTS=transfers npm run bench:gateway   # profile the gateway
+ */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { create } from '@bufbuild/protobuf';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { TransferService, UploadImageMetadataSchema, WideWindowSessionManager } from '@ocx/gateway';
+import type { MultiCloud } from '@ocx/sdk';
+
+const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
+const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** `ocx gateway` on the bench's clouds.yaml, listening on free loopback ports; its gRPC URL from the banner. */
+export async function spawnGateway(
+  yaml: string,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url));
+  const extra = (process.env.GW_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = [...extra, main, 'gateway', '--home-cloud', 'idp-admin', '--home-name', 'idp'];
+  args.push('--listen', '127.0.0.1:0', '--clouds-file', yaml);
+  const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /gRPC (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`ocx gateway exited (${code}) before listening`)));
+  });
+  child.stdout.resume();
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((res) => child.once('exit', res));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { url, pid: child.pid ?? 0, stop };
+}
+
+/** A process's resident set (bytes), from /proc; this process's own when pid is 0. */
+function rssOf(pid: number): number {
+  if (!pid) return process.memoryUsage().rss;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+/** Peak RSS growth (MB) of the gateway's process while fn runs, sampled every 50 ms. */
+async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
+  const rss0 = rssOf(pid);
+  let peak = rss0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssOf(pid));
+  }, 50);
+  try {
+    await fn();
+  } finally {
+    clearInterval(sampler);
+  }
+  return (Math.max(peak, rssOf(pid)) - rss0) / 1048576;
+}
+
+/**
+ * TRANSFER_RUNS rounds: up direct, up through the gateway, down direct, down through the gateway (medians, MB/s,
+ * per-round ratios direct time / gateway time, the gateway's peak RSS growth). `pid` 0: the gateway is in this process.
+ */
+export async function transfers(
+  multi: MultiCloud,
+  url: string,
+  pid: number,
+  auth: { headers: Record<string, string> },
+): Promise<string> {
+  const block = randomBytes(1024 * 1024);
+  const hash = createHash('sha256');
+  for (let i = 0; i < TRANSFER_MB; i++) hash.update(block);
+  const sha256 = hash.digest('hex');
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < TRANSFER_MB; i++) yield block;
+  }
+  const sp = multi.get('sp1');
+  const mbps = (ms: number) => (TRANSFER_MB / (ms / 1000)).toFixed(0);
+  const drain = async (body: AsyncIterable<Uint8Array>) => {
+    let n = 0;
+    for await (const c of body) n += c.byteLength;
+    return n;
+  };
+  // The client's side of wider HTTP/2 windows (WideWindowSessionManager); WIDE=0 leaves connect-node's defaults.
+  const wide = process.env.WIDE !== '0';
+  const transfer = createClient(
+    TransferService,
+    createGrpcTransport({ baseUrl: url, ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}) }),
+  );
+  async function* upload() {
+    yield {
+      part: {
+        case: 'metadata' as const,
+        value: create(UploadImageMetadataSchema, {
+          location: { cloud: 'sp1' },
+          name: 'bench-gw',
+          sha256,
+          size: BigInt(TRANSFER_MB * 1024 * 1024),
+          diskFormat: 'raw',
+        }),
+      },
+    };
+    for await (const b of blocks()) yield { part: { case: 'chunk' as const, value: b } };
+  }
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
+  const times = { upDirect: [] as number[], upGw: [] as number[], downDirect: [] as number[], downGw: [] as number[] };
+  let rssUp = 0;
+  let rssDown = 0;
+  for (let r = 0; r < TRANSFER_RUNS; r++) {
+    let directId = '';
+    let gwId = '';
+    times.upDirect.push(
+      await timed(async () => {
+        directId = (await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' })).id;
+      }),
+    );
+    let upMs = 0;
+    const up = await rssGrowth(pid, async () => {
+      upMs = await timed(async () => {
+        gwId = (await transfer.uploadImage(upload(), auth)).image?.id ?? '';
+      });
+    });
+    rssUp = Math.max(rssUp, up);
+    times.upGw.push(upMs);
+    times.downDirect.push(
+      await timed(async () => {
+        const res = await sp.client('image').get(`/images/${directId}/file`, { stream: true });
+        const n = await drain(res.body as AsyncIterable<Uint8Array>);
+        if (n !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${n} bytes directly`);
+      }),
+    );
+    let downMs = 0;
+    const down = await rssGrowth(pid, async () => {
+      downMs = await timed(async () => {
+        let got = 0;
+        const filter = { location: { clouds: ['sp1'] }, nameOrId: gwId };
+        for await (const m of transfer.downloadImage({ filter }, auth)) {
+          if (m.part.case === 'chunk') got += m.part.value.byteLength;
+        }
+        if (got !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${got} bytes through the gateway`);
+      });
+    });
+    rssDown = Math.max(rssDown, down);
+    times.downGw.push(downMs);
+    await sp.cloudLayer.deleteImage({ id: directId });
+    await sp.cloudLayer.deleteImage({ id: gwId });
+  }
+  const ratios = (d: number[], g: number[]) => d.map((x, i) => (x / (g[i] ?? 1)).toFixed(2)).join(', ');
+  const line = (d: number[], g: number[]) =>
+    `direct ${mbps(median(d))} MB/s, through the gateway ${mbps(median(g))} MB/s (ratio ${(median(d) / median(g)).toFixed(2)}; per round ${ratios(d, g)})`;
+  const whose = pid ? `the gateway's own process (pid ${pid})` : 'this one process (client + gateway)';
+  return [
+    `image transfer, ${TRANSFER_MB} MiB to sp1's Glance, ${TRANSFER_RUNS} rounds (medians), gateway ${pid ? 'in its own process (ocx gateway)' : 'in the client process'}:`,
+    `  upload:   ${line(times.upDirect, times.upGw)}`,
+    `  download: ${line(times.downDirect, times.downGw)}`,
+    `  RSS growth of ${whose}, peak over rounds: upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB`,
+  ].join('\n');
+}
