@@ -3,7 +3,7 @@
  * floating IPs, Cinder volumes) on top of the loopback fake, for the cloud-layer tests. State is plain maps the
  * tests can read and poke (e.g. flip a server to ERROR with a fault).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type FakeCloud, novaServer, PROJECT } from './cloud-fake.ts';
 
 export interface MiniState {
@@ -173,6 +173,7 @@ export function installMiniCloud(fake: FakeCloud): MiniState {
     st.imageData.set(m[1]!, r.body);
     img.status = 'active';
     img.size = r.body.length;
+    img.checksum = createHash('md5').update(r.body).digest('hex'); // Glance's md5 of the stored bytes
     return { status: 204 };
   });
 

@@ -604,7 +604,7 @@ describe('Cloud: images', () => {
     assert.equal(stored.disk_format, 'raw');
   });
 
-  test('a stream upload with its sha256 given: the md5 is computed on the way and stored beside the given sha256', async () => {
+  test('a stream upload with its sha256 given: the md5 Glance computed over the stored bytes is stored beside the given sha256', async () => {
     const { st, cloud } = await setup();
     const given = createHash('sha256').update('part-1;part-2').digest('hex');
     async function* parts() {
