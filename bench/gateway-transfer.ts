@@ -8,13 +8,13 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { TransferService, UploadImageMetadataSchema, WideWindowSessionManager } from '@ocx/gateway';
+import { SEND_CHUNK, TransferService, UploadImageMetadataSchema, WideWindowSessionManager } from '@ocx/gateway';
 import type { MultiCloud } from '@ocx/sdk';
 
 const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
@@ -41,7 +41,10 @@ export async function spawnGateway(
     });
     child.once('exit', (code) => reject(new Error(`ocx gateway exited (${code}) before listening`)));
   });
-  child.stdout.resume();
+  // GW_STDOUT=FILE keeps what the gateway prints after its banner (--trace-gc's lines, say).
+  const keep = process.env.GW_STDOUT ? createWriteStream(process.env.GW_STDOUT) : undefined;
+  if (keep) child.stdout.pipe(keep);
+  else child.stdout.resume();
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise((res) => child.once('exit', res));
@@ -56,6 +59,20 @@ function rssOf(pid: number): number {
   if (!pid) return process.memoryUsage().rss;
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) * 1024;
+}
+
+/** CPU seconds (user + system) of a process so far: /proc/<pid>/stat's utime + stime (clock ticks of 1/100 s). */
+function cpuOf(pid: number): number {
+  if (!pid) return 0; // in-process: counted in process.cpuUsage() already
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds spent by this process (all its threads: the client and the devcloud worker) and the gateway's. */
+const cpuNow = (pid: number) => ({ here: process.cpuUsage(), gw: cpuOf(pid) });
+function cpuSince(pid: number, t0: ReturnType<typeof cpuNow>): { here: number; gw: number } {
+  const d = process.cpuUsage(t0.here);
+  return { here: (d.user + d.system) / 1e6, gw: cpuOf(pid) - t0.gw };
 }
 
 /** Peak RSS growth (MB) of the gateway's process while fn runs, sampled every 50 ms. */
@@ -87,6 +104,8 @@ export async function transfers(
   const hash = createHash('sha256');
   for (let i = 0; i < TRANSFER_MB; i++) hash.update(block);
   const sha256 = hash.digest('hex');
+  /** block twice over: any chunk of at most 1 MiB of the repeated block is a view of it (no copy). */
+  const twice = Buffer.concat([block, block]);
   async function* blocks(): AsyncGenerator<Uint8Array> {
     for (let i = 0; i < TRANSFER_MB; i++) yield block;
   }
@@ -116,12 +135,27 @@ export async function transfers(
         }),
       },
     };
-    for await (const b of blocks()) yield { part: { case: 'chunk' as const, value: b } };
+    // The same bytes as blocks(), in messages of SEND_CHUNK (docs/gateway.md: a 1 MiB chunk makes a message 4 bytes
+    // over 1 MiB, which protobuf-es encodes through a 2 MiB buffer); CHUNK=1048576 sends whole 1 MiB blocks instead.
+    const size = Number(process.env.CHUNK ?? SEND_CHUNK);
+    const total = TRANSFER_MB * 1024 * 1024;
+    for (let at = 0; at < total; at += size) {
+      const off = at % block.byteLength;
+      const n = Math.min(size, total - at);
+      yield { part: { case: 'chunk' as const, value: twice.subarray(off, off + n) } };
+    }
   }
-  const timed = async (fn: () => Promise<unknown>) => {
+  /** CPU seconds per GiB moved, summed over rounds: [bench process (client + devcloud), gateway process]. */
+  const cpu: Record<string, [number, number]> = {};
+  const timed = async (what: string, fn: () => Promise<unknown>) => {
+    const c0 = cpuNow(pid);
     const t = performance.now();
     await fn();
-    return performance.now() - t;
+    const ms = performance.now() - t;
+    const c = cpuSince(pid, c0);
+    const sum = cpu[what] ?? [0, 0];
+    cpu[what] = [sum[0] + c.here, sum[1] + c.gw];
+    return ms;
   };
   const times = { upDirect: [] as number[], upGw: [] as number[], downDirect: [] as number[], downGw: [] as number[] };
   let rssUp = 0;
@@ -130,20 +164,20 @@ export async function transfers(
     let directId = '';
     let gwId = '';
     times.upDirect.push(
-      await timed(async () => {
+      await timed('upDirect', async () => {
         directId = (await sp.cloudLayer.createImage('bench-direct', { data: blocks(), sha256, diskFormat: 'raw' })).id;
       }),
     );
     let upMs = 0;
     const up = await rssGrowth(pid, async () => {
-      upMs = await timed(async () => {
+      upMs = await timed('upGw', async () => {
         gwId = (await transfer.uploadImage(upload(), auth)).image?.id ?? '';
       });
     });
     rssUp = Math.max(rssUp, up);
     times.upGw.push(upMs);
     times.downDirect.push(
-      await timed(async () => {
+      await timed('downDirect', async () => {
         const res = await sp.client('image').get(`/images/${directId}/file`, { stream: true });
         const n = await drain(res.body as AsyncIterable<Uint8Array>);
         if (n !== TRANSFER_MB * 1024 * 1024) throw new Error(`downloaded ${n} bytes directly`);
@@ -151,7 +185,7 @@ export async function transfers(
     );
     let downMs = 0;
     const down = await rssGrowth(pid, async () => {
-      downMs = await timed(async () => {
+      downMs = await timed('downGw', async () => {
         let got = 0;
         const filter = { location: { clouds: ['sp1'] }, nameOrId: gwId };
         for await (const m of transfer.downloadImage({ filter }, auth)) {
@@ -168,11 +202,18 @@ export async function transfers(
   const ratios = (d: number[], g: number[]) => d.map((x, i) => (x / (g[i] ?? 1)).toFixed(2)).join(', ');
   const line = (d: number[], g: number[]) =>
     `direct ${mbps(median(d))} MB/s, through the gateway ${mbps(median(g))} MB/s (ratio ${(median(d) / median(g)).toFixed(2)}; per round ${ratios(d, g)})`;
+  const gib = (TRANSFER_MB / 1024) * TRANSFER_RUNS;
+  const perGib = (k: string) => {
+    const [here, gw] = cpu[k] ?? [0, 0];
+    return pid ? `${(here / gib).toFixed(1)} + gateway ${(gw / gib).toFixed(1)}` : (here / gib).toFixed(1);
+  };
+  const cpuLine = `  CPU s per GiB (client + devcloud${pid ? ' process, + the gateway process' : ', gateway included'}): upload direct ${perGib('upDirect')}, through the gateway ${perGib('upGw')}; download direct ${perGib('downDirect')}, through the gateway ${perGib('downGw')}`;
   const whose = pid ? `the gateway's own process (pid ${pid})` : 'this one process (client + gateway)';
   return [
     `image transfer, ${TRANSFER_MB} MiB to sp1's Glance, ${TRANSFER_RUNS} rounds (medians), gateway ${pid ? 'in its own process (ocx gateway)' : 'in the client process'}:`,
     `  upload:   ${line(times.upDirect, times.upGw)}`,
     `  download: ${line(times.downDirect, times.downGw)}`,
+    cpuLine,
     `  RSS growth of ${whose}, peak over rounds: upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB`,
   ].join('\n');
 }

@@ -10,4 +10,5 @@ export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';
 export { GRPC_CODE_OF, toConnectError } from './errors.ts';
 export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
 export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
+export { MAX_CHUNK, SEND_CHUNK } from './services/transfers.ts';
 export { SESSION_WINDOW, STREAM_WINDOW, WideWindowSessionManager } from './windows.ts';

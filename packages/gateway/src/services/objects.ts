@@ -9,7 +9,7 @@ import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
 import { rechunk } from './rechunk.ts';
-import { MAX_CHUNK } from './transfers.ts';
+import { MAX_CHUNK, SEND_CHUNK } from './transfers.ts';
 
 const objectPath = (container: string, object: string) =>
   `/${encodeURIComponent(container)}/${object.split('/').map(encodeURIComponent).join('/')}`;
@@ -88,7 +88,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
             },
           },
         };
-        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, MAX_CHUNK)) {
+        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
           hash.update(piece);
           yield { part: { case: 'chunk', value: piece } };
         }

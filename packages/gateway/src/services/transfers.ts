@@ -18,6 +18,13 @@ import { invalidArgument, toConnectError } from '../errors.ts';
 import { rechunk } from './rechunk.ts';
 
 export const MAX_CHUNK = 1024 * 1024;
+/**
+ * The size of the chunks the gateway sends: 1 MiB less room for the field's tag and length, so a whole response
+ * message encodes into protobuf-es's writer at 1 MiB. At exactly 1 MiB of data the message is 4 bytes over, and the
+ * writer (which doubles its buffer) allocates and zero-fills 2 MiB for each message: 1.5–2 CPU s per GiB more in the
+ * encode alone (bench/gateway.ts, BENCHMARKS.md), and twice the garbage.
+ */
+export const SEND_CHUNK = MAX_CHUNK - 16;
 
 /** The request's chunks, hashed and counted on the way; refuses chunks over 1 MiB. */
 async function* chunks(
@@ -164,7 +171,7 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
         const res = await got.conn
           .client('image')
           .get(`/images/${encodeURIComponent(got.item.id)}/file`, { stream: true, signal: ctx.signal });
-        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, MAX_CHUNK)) {
+        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
           hash.update(piece);
           yield { part: { case: 'chunk', value: piece } };
         }
