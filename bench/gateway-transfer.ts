@@ -21,13 +21,13 @@ const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-/** `ocx gateway` on the bench's clouds.yaml, listening on free loopback ports; its gRPC URL from the banner. */
+/** `ocx gateway` (bin/ocx.js, as `npx ocx gateway` runs) on the bench's clouds.yaml, listening on free loopback ports; its gRPC URL from the banner. */
 export async function spawnGateway(
   yaml: string,
 ): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const main = fileURLToPath(new URL('../packages/cli/src/main.ts', import.meta.url));
+  const ocx = fileURLToPath(new URL('../packages/cli/bin/ocx.js', import.meta.url));
   const extra = (process.env.GW_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const args = [...extra, main, 'gateway', '--home-cloud', 'idp-admin', '--home-name', 'idp'];
+  const args = [...extra, ocx, 'gateway', '--home-cloud', 'idp-admin', '--home-name', 'idp'];
   args.push('--listen', '127.0.0.1:0', '--clouds-file', yaml);
   const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -54,18 +54,39 @@ export async function spawnGateway(
   return { url, pid: child.pid ?? 0, stop };
 }
 
-/** A process's resident set (bytes), from /proc; this process's own when pid is 0. */
-function rssOf(pid: number): number {
-  if (!pid) return process.memoryUsage().rss;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
+/** pid and its descendants (`ocx` may start the gateway as its child, with V8 flags: packages/cli/bin/ocx.js). */
+function tree(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // ended meanwhile
+  }
+  return [pid, ...kids.flatMap(tree)];
 }
 
-/** CPU seconds (user + system) of a process so far: /proc/<pid>/stat's utime + stime (clock ticks of 1/100 s). */
+/** Read a /proc file of a process that may have ended: '' then. */
+const proc = (pid: number, file: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/** The resident set (bytes) of a process tree, from /proc; this process's own when pid is 0. */
+function rssOf(pid: number): number {
+  if (!pid) return process.memoryUsage().rss;
+  return tree(pid).reduce((sum, p) => sum + Number(/VmRSS:\s+(\d+) kB/.exec(proc(p, 'status'))?.[1] ?? 0) * 1024, 0);
+}
+
+/** CPU seconds (user + system) of a process tree so far: /proc/<pid>/stat's utime + stime (ticks of 1/100 s). */
 function cpuOf(pid: number): number {
   if (!pid) return 0; // in-process: counted in process.cpuUsage() already
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return tree(pid).reduce((sum, p) => {
+    const fields = proc(p, 'stat').split(') ')[1]?.split(' ') ?? [];
+    return sum + (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+  }, 0);
 }
 
 /** CPU seconds spent by this process (all its threads: the client and the devcloud worker) and the gateway's. */
@@ -208,7 +229,7 @@ export async function transfers(
     return pid ? `${(here / gib).toFixed(1)} + gateway ${(gw / gib).toFixed(1)}` : (here / gib).toFixed(1);
   };
   const cpuLine = `  CPU s per GiB (client + devcloud${pid ? ' process, + the gateway process' : ', gateway included'}): upload direct ${perGib('upDirect')}, through the gateway ${perGib('upGw')}; download direct ${perGib('downDirect')}, through the gateway ${perGib('downGw')}`;
-  const whose = pid ? `the gateway's own process (pid ${pid})` : 'this one process (client + gateway)';
+  const whose = pid ? `the gateway's own processes (ocx ${pid} and its child)` : 'this one process (client + gateway)';
   return [
     `image transfer, ${TRANSFER_MB} MiB to sp1's Glance, ${TRANSFER_RUNS} rounds (medians), gateway ${pid ? 'in its own process (ocx gateway)' : 'in the client process'}:`,
     `  upload:   ${line(times.upDirect, times.upGw)}`,
