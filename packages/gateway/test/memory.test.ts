@@ -42,7 +42,9 @@ describe('gateway: transfers stream with bounded memory', { timeout: 120_000 }, 
   };
 
   before(async () => {
-    child = spawn(process.execPath, ['--expose-gc', new URL('./fixtures/gateway-child.ts', import.meta.url).pathname], {
+    // With the V8 young generation `ocx gateway` runs with (packages/cli/bin/ocx.js).
+    const fixture = new URL('./fixtures/gateway-child.ts', import.meta.url).pathname;
+    child = spawn(process.execPath, ['--expose-gc', '--max-semi-space-size=1', fixture], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     rl = createInterface({ input: child.stdout });
