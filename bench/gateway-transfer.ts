@@ -9,8 +9,8 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -21,10 +21,11 @@ const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-/** `ocx gateway` (bin/ocx.js, as `npx ocx gateway` runs) on the bench's clouds.yaml, listening on free loopback ports; its gRPC URL from the banner. */
-export async function spawnGateway(
-  yaml: string,
-): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+/**
+ * `ocx gateway` (bin/ocx.js, as `npx ocx gateway` runs) on the bench's clouds.yaml, on free loopback ports; its gRPC
+ * URL from the banner.
+ */
+export async function spawnGateway(yaml: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const ocx = fileURLToPath(new URL('../packages/cli/bin/ocx.js', import.meta.url));
   const extra = (process.env.GW_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const args = [...extra, ocx, 'gateway', '--home-cloud', 'idp-admin', '--home-name', 'idp'];

@@ -9,6 +9,6 @@ export { type ProjectRef, UserClouds } from './auth/user-clouds.ts';
 export { GATEWAY_USAGE, gatewayBanner, runGatewayCommand } from './cli.ts';
 export { GRPC_CODE_OF, toConnectError } from './errors.ts';
 export { type Gateway, type GatewayOptions, type GatewayTls, isLoopback, startGateway } from './server.ts';
-export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
 export { MAX_CHUNK, SEND_CHUNK } from './services/transfers.ts';
+export { type ServerEvent, ServerWatchHub } from './watch/hub.ts';
 export { SESSION_WINDOW, STREAM_WINDOW, WideWindowSessionManager } from './windows.ts';
