@@ -19,21 +19,25 @@ import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { isNotFound } from '../services/common.ts';
+import { rechunk } from '../transfer/rechunk.ts';
 import { fromFloatingIp, fromImage, fromNetwork, fromSecurityGroup, fromVolume } from './convert.ts';
 import { GatewayServers } from './gateway-servers.ts';
 
-/** The gateway takes image data in chunks of at most 1 MiB. */
-const CHUNK = 1024 * 1024;
+/**
+ * The gateway takes image data in chunks of at most 1 MiB; 16 bytes less leaves room for the field's tag and length,
+ * so each message encodes in a 1 MiB buffer, not a zero-filled 2 MiB one (docs/gateway.md, BENCHMARKS.md).
+ */
+const CHUNK = 1024 * 1024 - 16;
 
 type UploadPart = MessageInitShape<typeof UploadImageRequestSchema>;
 
+async function* bytesOf(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Uint8Array> {
+  for await (const piece of source) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
+}
+
+/** Full messages of CHUNK bytes: a file's 64 KiB reads joined, larger pieces cut. */
 async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<UploadPart> {
-  for await (const piece of source) {
-    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    for (let at = 0; at < bytes.byteLength; at += CHUNK) {
-      yield { part: { case: 'chunk', value: bytes.subarray(at, Math.min(at + CHUNK, bytes.byteLength)) } };
-    }
-  }
+  for await (const value of rechunk(bytesOf(source), CHUNK)) yield { part: { case: 'chunk', value } };
 }
 
 export class GatewayCloud extends GatewayServers implements CloudLayer {

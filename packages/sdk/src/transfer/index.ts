@@ -1,5 +1,6 @@
 export { type DownloadOptions, type DownloadResult, downloadFile } from './download.ts';
 export { infoUrl, type SwiftLimits, swiftLimits } from './info.ts';
+export { rechunk } from './rechunk.ts';
 export type { ProgressListener, TransferOptions, TransferProgress } from './types.ts';
 export {
   chooseSegmentSize,
