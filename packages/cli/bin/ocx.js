@@ -41,9 +41,14 @@ if (node === process.execPath && v8Flags.length === 0) {
   const { main: run } = await import(pathToFileURL(main).href);
   process.exitCode = await run(process.argv.slice(2));
 } else {
-  const env = { ...process.env, NODE_COMPILE_CACHE: compileCache };
+  // OCX_LAUNCHER=ipc: the child ends itself when this launcher is gone, even by SIGKILL (the IPC pipe closes), so no
+  // `ocx gateway` is left serving behind a killed launcher.
+  const env = { ...process.env, NODE_COMPILE_CACHE: compileCache, OCX_LAUNCHER: 'ipc' };
   const own = node === process.execPath ? process.execArgv : []; // --cpu-prof and the like reach the child
-  const child = spawn(node, [...own, ...v8Flags, main, ...process.argv.slice(2)], { stdio: 'inherit', env });
+  const child = spawn(node, [...own, ...v8Flags, main, ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env,
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);

@@ -61,6 +61,12 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // Started by bin/ocx.js in a child process: end with the launcher (its IPC pipe closes even when it is SIGKILLed).
+  if (process.env.OCX_LAUNCHER === 'ipc' && process.channel) {
+    delete process.env.OCX_LAUNCHER;
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   const code = await main(process.argv.slice(2));
   process.exitCode = code;
 }
