@@ -58,6 +58,25 @@ describe('ListCache (stepped clock)', () => {
     now += 1;
     assert.equal(await cache.get(async () => 'c'), 'c');
   });
+
+  test('a caller after invalidate() neither joins a refresh started before it nor gets the value from before it', async () => {
+    // The gateway's soak saw this: a keypair list in flight, a create (invalidate), then a delete by name that
+    // looked in the list from before the create and answered "not deleted".
+    let now = 0;
+    const cache = new ListCache<string[]>({ maxAgeMs: 1000, now: () => now });
+    assert.deepEqual(await cache.get(async () => ['a']), ['a']);
+    now = 2000; // old by age: the next get refreshes, others get the stale list meanwhile
+    let releaseOld: (() => void) | undefined;
+    const old = cache.get(() => new Promise<string[]>((r) => (releaseOld = () => r(['a']))));
+    assert.deepEqual(await cache.get(async () => ['never']), ['a'], 'stale by age is served during a refresh');
+    cache.invalidate(); // a write: 'b' created
+    const after = cache.get(async () => ['a', 'b']);
+    releaseOld!();
+    assert.deepEqual(await old, ['a']);
+    assert.deepEqual(await after, ['a', 'b']);
+    assert.deepEqual(cache.peek(), ['a', 'b'], 'the older refresh ending later does not overwrite the newer list');
+    assert.equal(cache.isFresh(), true);
+  });
 });
 
 describe('filterList (shade _filter_list)', () => {

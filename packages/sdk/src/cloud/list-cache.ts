@@ -4,7 +4,9 @@
  *  - a value younger than `maxAgeMs` is returned as is;
  *  - otherwise one caller starts a refresh and waits for it; callers arriving while it runs get the stale value
  *    at once (or, when there is no value yet, wait for that same refresh): N concurrent callers → 1 request;
- *  - `invalidate()` makes the next call refresh (a refresh already running when invalidated counts as stale).
+ *  - `invalidate()` makes the next call refresh: a refresh already running when invalidated counts as stale, so a
+ *    caller after the invalidation neither joins it nor gets the value from before it (read-your-writes: a keypair
+ *    created and then looked up by the same client is found, even while an older list was in flight).
  * A failed refresh rejects only the callers waiting on it; the previous value stays.
  */
 export interface ListCacheOptions {
@@ -24,6 +26,8 @@ interface Entry<T> {
   generation: number;
   valueGeneration: number;
   inflight?: Promise<T> | undefined;
+  /** The generation the running refresh started in. */
+  inflightGeneration: number;
 }
 
 export class ListCache<T> {
@@ -43,7 +47,7 @@ export class ListCache<T> {
   private entry(key: string): Entry<T> {
     let e = this.entries.get(key);
     if (!e) {
-      e = { has: false, fetchedAt: 0, generation: 0, valueGeneration: -1 };
+      e = { has: false, fetchedAt: 0, generation: 0, valueGeneration: -1, inflightGeneration: -1 };
       this.entries.set(key, e);
     }
     return e;
@@ -67,8 +71,9 @@ export class ListCache<T> {
   async get(fetch: () => Promise<T>, key = ''): Promise<T> {
     const e = this.entry(key);
     if (this.fresh(e)) return e.value as T;
-    if (e.inflight) {
-      if (e.has && this.staleWhileRefresh) return e.value as T;
+    if (e.inflight && e.inflightGeneration === e.generation) {
+      // Only a value that is old by age is served stale; one from before an invalidate() is waited past.
+      if (e.has && e.valueGeneration === e.generation && this.staleWhileRefresh) return e.value as T;
       return e.inflight;
     }
     return this.refresh(e, fetch);
@@ -77,19 +82,24 @@ export class ListCache<T> {
   private refresh(e: Entry<T>, fetch: () => Promise<T>): Promise<T> {
     const generation = e.generation;
     this.fetches++;
-    const p = (async () => {
+    let p: Promise<T> | undefined;
+    p = (async () => {
       try {
         const value = await fetch();
-        e.value = value;
-        e.has = true;
-        e.fetchedAt = this.now();
-        e.valueGeneration = generation;
+        // A refresh from an older generation that ends after a newer one never overwrites it.
+        if (generation >= e.valueGeneration) {
+          e.value = value;
+          e.has = true;
+          e.fetchedAt = this.now();
+          e.valueGeneration = generation;
+        }
         return value;
       } finally {
-        e.inflight = undefined;
+        if (e.inflight === p) e.inflight = undefined;
       }
     })();
     e.inflight = p;
+    e.inflightGeneration = generation;
     return p;
   }
 
