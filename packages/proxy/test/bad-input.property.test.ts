@@ -274,6 +274,24 @@ for (const { plane, skip } of planes) {
       }
     });
 
+    test('a method OpenStack does not use is a 405 naming the allowed ones, even with a large body (CI found a 503)', async () => {
+      const body = Buffer.from(`{"server":${deep(100)}}`.padEnd(230_000, ' '));
+      const a = await send(port, {
+        bytes: Buffer.concat([
+          Buffer.from(
+            `PROPFIND /network/v2.0/flavors/x HTTP/1.1\r\nhost: p\r\nconnection: close\r\nx-auth-token: ${w.token}\r\n` +
+              `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+          ),
+          body,
+        ]),
+        mayGoUnanswered: false,
+        label: 'PROPFIND',
+      });
+      assert.equal(a?.status, 405, a?.raw.slice(0, 300));
+      assert.match(a.headers.allow ?? '', /GET, HEAD, POST, PUT, PATCH, DELETE/);
+      assert.match(JSON.stringify(JSON.parse(a.body)), /PROPFIND is not used by OpenStack/);
+    });
+
     test('every case is answered without 5xx, stack trace or token, in the service error shape', async () => {
       const tokens = [w.token, ...Object.values(w.direct).map((d) => d.token)];
       const statuses: Record<number, number> = {};

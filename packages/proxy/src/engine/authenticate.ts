@@ -145,6 +145,13 @@ async function askKeystone(
   return user;
 }
 
+/**
+ * The methods OpenStack's APIs use (COPY: Swift; OPTIONS: CORS preflight). Anything else (PROPFIND, TRACE, …) is
+ * refused here: forwarded, a service that does not route it may answer before reading the body and reset the
+ * connection, which the client would see as the cloud being unavailable (found by the bad-input fuzz).
+ */
+const OPENSTACK_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'COPY']);
+
 /** Stage: a path under a served prefix (else 404), and no loop between federation proxies (MM-PROXY-LIST, 508). */
 export const admit: Stage = async (eng, call, next) => {
   const parsed = parsePath(call.url.pathname);
@@ -154,6 +161,12 @@ export const admit: Stage = async (eng, call, next) => {
   }
   call.parsed = parsed;
   call.service = parsed.service;
+  if (!OPENSTACK_METHODS.has(call.method)) {
+    const r = errorResponse(call.service, 405, `method ${call.method} is not used by OpenStack APIs`);
+    r.headers.allow = [...OPENSTACK_METHODS].join(', ');
+    eng.send(call.res, r);
+    return 405;
+  }
   const listHeader = header(call.req, 'mm-proxy-list');
   call.proxyList = listHeader
     ? listHeader
