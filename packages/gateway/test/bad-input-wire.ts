@@ -1,12 +1,11 @@
 /** Wire helpers of the gateway's bad-input test: gRPC frames, HPACK literals, raw HTTP/2 and HTTP/1.1 exchanges. */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import { connect } from 'node:net';
 import fc from 'fast-check';
+import { CASE_DEADLINE_MS, type RawAnswer, sendRawHttp1 } from '../../../test/lib/raw-http1.ts';
 
 /** A stack trace or a source position in an answer. */
 export const STACK = /\n\s+at [\w$.<> ]+ \(|node:internal|\.ts:\d+:\d+|\.js:\d+:\d+|Error: .*\n\s+at /;
-const CASE_DEADLINE_MS = 15_000;
 
 /** No stack trace and no token in an answer. */
 export function assertClean(a: { raw: string }, label: string, tokens: readonly string[]): void {
@@ -109,50 +108,7 @@ export function sendH2(url: string, path: string, headers: Record<string, string
   });
 }
 
-export interface Answer {
-  raw: string;
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type Answer = RawAnswer;
 
 /** Write the bytes to a fresh socket and read until the server closes; null when it closed without answering. */
-export function sendH1(port: number, bytes: Buffer, mayGoUnanswered: boolean): Promise<Answer | null> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(
-      () => {
-        s.destroy();
-        if (mayGoUnanswered && chunks.length === 0) resolve(null);
-        else reject(new Error(`no complete answer within ${CASE_DEADLINE_MS} ms`));
-      },
-      mayGoUnanswered ? 7_000 : CASE_DEADLINE_MS,
-    );
-    let quiet: NodeJS.Timeout | undefined;
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      clearTimeout(quiet);
-      quiet = setTimeout(() => s.destroy(), 1_000);
-    });
-    s.on('error', () => undefined);
-    s.once('close', () => {
-      clearTimeout(timer);
-      clearTimeout(quiet);
-      const raw = Buffer.concat(chunks).toString('latin1');
-      if (raw === '') return resolve(null);
-      const [head = '', ...rest] = raw.split('\r\n\r\n');
-      const lines = head.split('\r\n');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      let body = rest.join('\r\n\r\n');
-      if (headers['content-length']) body = body.slice(0, Number(headers['content-length']));
-      resolve({ raw, status, headers, body });
-    });
-    s.write(bytes);
-  });
-}
+export const sendH1 = sendRawHttp1;

@@ -7,16 +7,14 @@
  * FUZZ_RUNS=N sets the cases per plane (default 150); each plane stops at 90 s.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { type RawAnswer, sendRawHttp1 } from '../../../test/lib/raw-http1.ts';
 import { findNginx } from '../src/native/lane.ts';
 import { startWorld, type World } from './helpers.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const TIME_LIMIT_MS = 90_000;
-const CASE_DEADLINE_MS = 15_000;
-const INCOMPLETE_WAIT_MS = 7_000;
 
 interface Case {
   [fc.toStringMethod]?: () => string;
@@ -26,59 +24,9 @@ interface Case {
   label: string;
 }
 
-interface Answer {
-  raw: string;
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  ms: number;
-}
-
-/**
- * Write the case and read until the proxy closes (every well-framed case asks `connection: close`). The client never
- * half-closes (node:http would take that as an abort). An incomplete request is given INCOMPLETE_WAIT_MS.
- */
-function send(port: number, k: Case): Promise<Answer | null> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const s = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(
-      () => {
-        s.destroy();
-        if (k.mayGoUnanswered && chunks.length === 0) resolve(null);
-        else reject(new Error(`no complete answer within ${CASE_DEADLINE_MS} ms`));
-      },
-      k.mayGoUnanswered ? INCOMPLETE_WAIT_MS : CASE_DEADLINE_MS,
-    );
-    // Cases without `connection: close` may be kept alive: 1 s of quiet after an answer began ends the read.
-    let quiet: NodeJS.Timeout | undefined;
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      clearTimeout(quiet);
-      quiet = setTimeout(() => s.destroy(), 1_000);
-    });
-    s.on('error', () => undefined);
-    s.once('close', () => {
-      clearTimeout(timer);
-      clearTimeout(quiet);
-      const raw = Buffer.concat(chunks).toString('latin1');
-      if (raw === '') return resolve(null);
-      const [head = '', ...rest] = raw.split('\r\n\r\n');
-      const lines = head.split('\r\n');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      // Only the first answer's body (a smuggling case may get a second answer on the same connection).
-      let body = rest.join('\r\n\r\n');
-      if (headers['content-length']) body = body.slice(0, Number(headers['content-length']));
-      resolve({ raw, status, headers, body, ms: Date.now() - t0 });
-    });
-    s.write(k.bytes);
-  });
+/** Write the case and read until the proxy closes (every well-framed case asks `connection: close`). */
+function send(port: number, k: Case): Promise<RawAnswer | null> {
+  return sendRawHttp1(port, k.bytes, k.mayGoUnanswered);
 }
 
 const prefixes = ['/compute/v2.1', '/image/v2', '/volume/v3', '/network/v2.0', '/identity/v3', '/object-store/v1', ''];
