@@ -5,6 +5,7 @@ import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { attrFilters, cloudAt, findOne, type GatewayDeps, listAcross, notFound, scopeFor } from '../context.ts';
 import { toComputeLimits, toFlavor, toImage, toKeypair, toLocation, toVolumeLimits } from '../convert.ts';
 import { cloudFailure, invalidArgument, toConnectError } from '../errors.ts';
+import { deleteOne } from './present.ts';
 
 type Impl = Partial<ServiceImpl<typeof CloudService>>;
 
@@ -62,21 +63,15 @@ export function resourceHandlers(deps: GatewayDeps): Impl {
       }
     },
 
-    async deleteImage(req, ctx) {
-      const key = req.filter?.nameOrId ?? '';
-      if (!key) throw invalidArgument('filter.name_or_id is required');
-      const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const got = await findOne(scope, 'image', key, (conn) =>
-        conn.cloudLayer.searchImages(key, attrFilters(req.filter)),
+    deleteImage(req, ctx) {
+      return deleteOne(
+        deps,
+        ctx,
+        req.filter,
+        'image',
+        (conn, key, attrs) => conn.cloudLayer.searchImages(key, attrs),
+        (conn, image) => conn.cloudLayer.deleteImage({ id: image.id }, { wait: req.wait, signal: ctx.signal }),
       );
-      if (!got.item) return { deleted: false };
-      try {
-        return {
-          deleted: await got.conn.cloudLayer.deleteImage({ id: got.item.id }, { wait: req.wait, signal: ctx.signal }),
-        };
-      } catch (err) {
-        throw toConnectError(err);
-      }
     },
 
     async listKeypairs(req, ctx) {
@@ -97,19 +92,15 @@ export function resourceHandlers(deps: GatewayDeps): Impl {
       }
     },
 
-    async deleteKeypair(req, ctx) {
-      const key = req.filter?.nameOrId ?? '';
-      if (!key) throw invalidArgument('filter.name_or_id is required');
-      const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const got = await findOne(scope, 'keypair', key, (conn) =>
-        conn.cloudLayer.searchKeypairs(key, attrFilters(req.filter)),
+    deleteKeypair(req, ctx) {
+      return deleteOne(
+        deps,
+        ctx,
+        req.filter,
+        'keypair',
+        (conn, key, attrs) => conn.cloudLayer.searchKeypairs(key, attrs),
+        (conn, keypair) => conn.cloudLayer.deleteKeypair(keypair.name),
       );
-      if (!got.item) return { deleted: false };
-      try {
-        return { deleted: await got.conn.cloudLayer.deleteKeypair(got.item.name) };
-      } catch (err) {
-        throw toConnectError(err);
-      }
     },
 
     async deleteUnattachedFloatingIps(req, ctx) {
