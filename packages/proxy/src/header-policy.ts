@@ -74,3 +74,12 @@ export const SET_BY_LANE: ReadonlySet<string> = new Set([
 export function laneClearedRequestHeaders(): string[] {
   return [...new Set([...HOP_BY_HOP, ...CONSUMED_REQUEST])].filter((h) => !SET_BY_LANE.has(h));
 }
+
+/**
+ * The largest request head (request line and headers) passed upstream. OpenStack's API servers refuse bigger heads
+ * (node:http and so devcloud: 16 KiB; eventlet: 8 KiB a line; Apache: 8190 bytes a field) and close the connection
+ * without reading the body; with a body in flight that close is a reset, and the client would get a 503 for what is
+ * its own mistake. The proxy refuses such a head itself with the 431 the service would have sent.
+ */
+export const UPSTREAM_MAX_HEAD_BYTES = 16 * 1024;
+export const UPSTREAM_MAX_FIELD_BYTES = 8190;

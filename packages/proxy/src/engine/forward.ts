@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { Engine } from '../engine.ts';
 import { errorResponse } from '../errors.ts';
 import type { Extension, ExtensionContext, ExtensionResponse } from '../extensions/types.ts';
+import { UPSTREAM_MAX_FIELD_BYTES, UPSTREAM_MAX_HEAD_BYTES } from '../header-policy.ts';
 import { pathFor, resourceOf } from '../paths.ts';
 import { type LinkMap, rewriteJson } from '../rewrite.ts';
 import { type Credential, HttpError, type RequestState } from './context.ts';
@@ -30,6 +31,7 @@ export async function forward(
 ): Promise<number> {
   const url = eng.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
   const headers = eng.upstreamHeaders(st, cred);
+  refuseOversizedHead(st, url, headers);
   let body: Buffer | AsyncIterable<Buffer> | undefined;
   if (st.body !== undefined) {
     body = st.bodyChanged && st.json !== undefined ? Buffer.from(JSON.stringify(st.json)) : st.body;
@@ -154,6 +156,34 @@ export async function forward(
   res.end(out.body);
   return out.status;
 }
+/** A head the service would refuse (see UPSTREAM_MAX_HEAD_BYTES) is the service's 431 here, before any byte goes up. */
+function refuseOversizedHead(st: RequestState, url: string, headers: Record<string, string>): void {
+  let size = st.method.length + url.length + 12;
+  let largest = '';
+  let largestBytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const bytes = name.length + 2 + Buffer.byteLength(value);
+    size += bytes + 2;
+    if (bytes > largestBytes) [largest, largestBytes] = [name, bytes];
+  }
+  if (largestBytes > UPSTREAM_MAX_FIELD_BYTES)
+    throw new HttpError(
+      errorResponse(
+        st.service,
+        431,
+        `The header ${largest} is ${largestBytes} bytes; the service takes at most ${UPSTREAM_MAX_FIELD_BYTES}.`,
+      ),
+    );
+  if (size > UPSTREAM_MAX_HEAD_BYTES)
+    throw new HttpError(
+      errorResponse(
+        st.service,
+        431,
+        `The request head is ${size} bytes; the service takes at most ${UPSTREAM_MAX_HEAD_BYTES}.`,
+      ),
+    );
+}
+
 /** A whole JSON answer in hand: rewrite links, learn, run response hooks; what the client gets. */
 export async function finishBuffered(
   eng: Engine,
