@@ -32,7 +32,12 @@ key_repository = $d/credential-keys
 # cheap bcrypt for 2-core CI machines
 password_hash_rounds = 4
 [cache]
-enabled = false
+# Keystone's caching on, as every deployment tool configures it (devstack, kolla: memcached; one uwsgi process
+# here, so its own memory is the shared cache). Off, validating a token took 0.5-0.65 s against 0.13-0.18 s for a
+# password login on this stack (every role, project and revocation look-up went to SQLite again), and every
+# figure that includes a validation (Glance's first call with a new token, the proxy's cold K2K) measured that.
+enabled = true
+backend = dogpile.cache.memory
 [oslo_policy]
 policy_file = $d/etc/policy.yaml
 [auth]
