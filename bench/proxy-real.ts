@@ -15,6 +15,9 @@
  *      K2K login idp → sp1 with the SDK's Keystone2Keystone (from a fresh idp token, as a user's client would do it),
  *      and the first Glance list with that new sp1 token (what any client pays once for a new token at Glance).
  *      The upstream rows of the breakdown (`image call`) run from the credential's start to Glance's answer.
+ *   4. STREAM_MB (default 1024; 0 skips) of image data up to sp1's real Glance and back, direct (sp1's demo user)
+ *      and through the proxy (idp's demo, MM-SERVICE-PROVIDER: sp1), alternating, STREAM_ROUNDS times (default 3):
+ *      a new image each upload (Glance takes one upload per image), deleted after; the median MB/s ratio.
  * Medians are printed. Options: ROUNDS (default 5), CALLS (c=1 calls per round, default 300), PLANE (node|nginx,
  * default: the proxy's own default).
  */
@@ -22,12 +25,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache, TokenAuth } from '@ocx/sdk';
 import { Agent, request } from 'undici';
 
 const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const CALLS = Number(process.env.CALLS ?? 300);
+const STREAM_MB = Number(process.env.STREAM_MB ?? 1024);
+const STREAM_ROUNDS = Number(process.env.STREAM_ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-proxy-real-'));
 const children: ChildProcess[] = [];
 const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
@@ -216,6 +222,49 @@ async function plainK2K(idp: Login): Promise<{ k2k: number; firstList: number }>
   return { k2k: ms, firstList: performance.now() - t1 };
 }
 
+/** One image created, STREAM_MB uploaded and downloaded, deleted, at Glance v2 under `images` (ms each way). */
+async function moveImage(images: string, headers: Record<string, string>): Promise<{ up: number; down: number }> {
+  const bytes = STREAM_MB * 1024 * 1024;
+  const created = await request(images, {
+    dispatcher: agent,
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `ocx-bench-stream-${Date.now()}`, disk_format: 'raw', container_format: 'bare' }),
+    headersTimeout: 60_000,
+  });
+  const image = (await created.body.json()) as { id?: string };
+  if (created.statusCode !== 201 || !image.id) throw new Error(`image create at ${images}: ${created.statusCode}`);
+  const file = `${images}/${image.id}/file`;
+  try {
+    const chunk = Buffer.alloc(256 * 1024, 7);
+    let t0 = performance.now();
+    const up = await request(file, {
+      dispatcher: agent,
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) },
+      body: Readable.from(
+        (function* () {
+          for (let sent = 0; sent < bytes; sent += chunk.length) yield chunk;
+        })(),
+      ),
+      headersTimeout: 600_000,
+      bodyTimeout: 600_000,
+    });
+    await up.body.dump();
+    if (up.statusCode !== 204) throw new Error(`upload to ${file}: ${up.statusCode}`);
+    const upMs = performance.now() - t0;
+    t0 = performance.now();
+    const down = await request(file, { dispatcher: agent, headers, headersTimeout: 60_000, bodyTimeout: 600_000 });
+    let got = 0;
+    for await (const c of down.body) got += (c as Buffer).length;
+    if (down.statusCode !== 200 || got !== bytes)
+      throw new Error(`download of ${file}: ${down.statusCode}, ${got} bytes`);
+    return { up: upMs, down: performance.now() - t0 };
+  } finally {
+    await (await request(`${images}/${image.id}`, { dispatcher: agent, method: 'DELETE', headers })).body.dump();
+  }
+}
+
 try {
   const proxy = await startProxyCli();
   const sp1 = await login('sp1');
@@ -305,6 +354,28 @@ try {
   const k = median(k2k);
   console.log(`first Glance list with the plain K2K's new sp1 token (Glance validating it): ${f(median(firstList))}`);
   console.log(`cold aggregated call ${f(c)} vs one plain K2K login idp → sp1 ${f(k)}: ${(c / k).toFixed(2)}×`);
+
+  if (STREAM_MB > 0) {
+    const mbps = (ms: number) => (STREAM_MB * 1.048576) / (ms / 1000);
+    const d = { up: [] as number[], down: [] as number[] };
+    const p = { up: [] as number[], down: [] as number[] };
+    for (let r = 0; r < STREAM_ROUNDS; r++) {
+      const a = await moveImage(`${sp1.ep.image}/v2/images`, dh);
+      const b = await moveImage(`${proxy}/image/v2/images`, ph);
+      d.up.push(mbps(a.up));
+      d.down.push(mbps(a.down));
+      p.up.push(mbps(b.up));
+      p.down.push(mbps(b.down));
+    }
+    for (const dir of ['up', 'down'] as const) {
+      const dm = median(d[dir]);
+      const pm = median(p[dir]);
+      console.log(
+        `${STREAM_MB} MiB image ${dir === 'up' ? 'upload' : 'download'} at sp1's Glance: direct ${dm.toFixed(0)} MB/s, ` +
+          `via proxy ${pm.toFixed(0)} MB/s: ratio ${(pm / dm).toFixed(2)}× (rounds ${d[dir].map((x, i) => (p[dir][i]! / x).toFixed(2)).join(', ')})`,
+      );
+    }
+  }
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await agent.close();

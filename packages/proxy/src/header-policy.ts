@@ -83,3 +83,6 @@ export function laneClearedRequestHeaders(): string[] {
  */
 export const UPSTREAM_MAX_HEAD_BYTES = 16 * 1024;
 export const UPSTREAM_MAX_FIELD_BYTES = 8190;
+
+/** The header of nginx's stream questions to the engine (engine/describe.ts): set by nginx alone, blanked otherwise. */
+export const DECIDE_HEADER = 'x-ocx-decide';

@@ -12,6 +12,7 @@ import { createLogger, loadCloudsConfig } from '@ocx/sdk';
 import { type Logger, pino } from 'pino';
 import { Breakers } from './breaker.ts';
 import { openDatabase } from './db/open.ts';
+import { decide, isDecideRequest } from './engine/describe.ts';
 import { Engine, type RequestState } from './engine.ts';
 import { errorResponse } from './errors.ts';
 import { listAggregation } from './extensions/aggregate.ts';
@@ -283,6 +284,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
   });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // nginx asking where a stream goes (engine/describe.ts).
+    if (lane && isDecideRequest(req, lane.decideSecret)) {
+      void decide(engine, req, res);
+      return;
+    }
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);

@@ -157,7 +157,7 @@ export async function forward(
   return out.status;
 }
 /** A head the service would refuse (see UPSTREAM_MAX_HEAD_BYTES) is the service's 431 here, before any byte goes up. */
-function refuseOversizedHead(st: RequestState, url: string, headers: Record<string, string>): void {
+export function refuseOversizedHead(st: RequestState, url: string, headers: Record<string, string>): void {
   let size = st.method.length + url.length + 12;
   let largest = '';
   let largestBytes = 0;

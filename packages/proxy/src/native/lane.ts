@@ -10,7 +10,7 @@
  * and access log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -49,6 +49,8 @@ export interface LaneRequest {
 /** What the engine sees of the lane. */
 export interface RouteLane {
   offer(req: LaneRequest, route: LaneRoute): void;
+  /** A route nginx follows at once (a stream, engine/describe.ts); undefined when nginx cannot reach the origin. */
+  routeFields?(route: Omit<LaneRoute, 'ttlMs' | 'resource'>): Promise<string | undefined>;
   withdraw(req: LaneRequest): void;
   forgetResource(resource: string): void;
 }
@@ -106,6 +108,12 @@ export class NativeLane implements RouteLane {
   readonly dir = mkdtempSync(join(tmpdir(), 'ocx-lane-'));
   /** Where the engine's node:http listener listens; only nginx connects to it. */
   readonly engineSocket = join(this.dir, 'engine.sock');
+  /**
+   * Marks nginx's own "where does this stream go?" requests to the engine (engine/describe.ts): nginx sets it on
+   * those alone and blanks it on every client request it hands over, so no client can ask for a route (with its
+   * remote token) by sending the header itself.
+   */
+  readonly decideSecret = randomBytes(24).toString('base64url');
   private readonly controlSocket = join(this.dir, 'control.sock');
   private readonly o: NativeLaneOptions;
   private child: ChildProcess | undefined;
@@ -137,6 +145,7 @@ export class NativeLane implements RouteLane {
         controlSocket: this.controlSocket,
         enginePid: process.pid,
         proxyId: this.o.proxyId,
+        decideSecret: this.decideSecret,
         upstreamTimeoutMs: this.o.upstreamTimeoutMs,
         bodyIdleTimeoutMs: this.o.bodyIdleTimeoutMs,
         asRoot: process.getuid?.() === 0,
@@ -218,6 +227,15 @@ export class NativeLane implements RouteLane {
       this.record(key, until, route.resource);
       this.queue(`P\t${key}\t${Math.floor(ttl)}\t${fields.join('\t')}`);
     });
+  }
+
+  /** A route for nginx to follow at once (a stream the engine just decided, engine/describe.ts), in the Lua's format. */
+  async routeFields(route: Omit<LaneRoute, 'ttlMs' | 'resource'>): Promise<string | undefined> {
+    const u = new URL(route.origin);
+    if (u.protocol !== 'http:' || /[\t\n]/.test(route.path + route.remoteToken)) return undefined;
+    const address = await this.address(u.hostname);
+    if (!address) return undefined;
+    return [address, u.port || '80', u.host, route.path, route.remoteToken, route.targetId, route.service].join('\t');
   }
 
   withdraw(req: LaneRequest): void {

@@ -2,13 +2,16 @@
  * The nginx configuration of the native lane (see lane.ts). Two servers:
  * - the public one on `--listen`: `location /` asks ocx_lane.lua whether the engine has published this exact
  *   request's route; if so nginx forwards it itself (kept-alive upstream connections, the header rules of
- *   header-policy.ts, which the engine applies too), otherwise, and for every non-2xx answer, the request goes to the engine (`@engine`) on
- *   its private Unix socket, untouched and unbuffered both ways;
+ *   header-policy.ts, which the engine applies too), otherwise, and for every non-2xx answer, the request goes to
+ *   the engine (`@engine`) on its private Unix socket, untouched and unbuffered both ways; image data goes upstream
+ *   from nginx once the engine, asked without the body at `/.ocx-decide`, has given its route (`@stream` for uploads:
+ *   there the upstream's answer, error or not, is the answer — the body has gone);
  * - the control server on a second private Unix socket, where the engine publishes and purges routes and drains
  *   the lane's observations (metrics and access-log lines).
  */
 
 import {
+  DECIDE_HEADER,
   DROPPED_RESPONSE,
   ENGINE_ONLY_REQUEST,
   laneClearedRequestHeaders,
@@ -27,6 +30,8 @@ export interface NginxConfOptions {
   enginePid: number;
   /** The proxy id the engine puts on MM-PROXY-LIST. */
   proxyId: string;
+  /** Marks nginx's stream questions to the engine (engine/describe.ts); blanked on client requests. */
+  decideSecret: string;
   upstreamTimeoutMs: number;
   bodyIdleTimeoutMs: number;
   /** Started by root: workers run as root too, else they could not reach the private sockets. */
@@ -41,6 +46,30 @@ const TO_ENGINE = [
 
 const json = (status: number, message: string) =>
   `default_type application/json; return ${status} '{"error": {"code": ${status}, "message": "${message}"}}';`;
+
+/** The request headers of a request nginx sends to an upstream itself (a published route or a decided stream). */
+function upstreamHeaders(o: NginxConfOptions, indent: string): string {
+  return [
+    'proxy_set_header Host $ocx_host;',
+    'proxy_set_header Connection "";',
+    'proxy_set_header X-Auth-Token $ocx_token;',
+    `proxy_set_header MM-Proxy-List ${o.proxyId};`,
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    `proxy_set_header ${DECIDE_HEADER} "";`,
+    // Transfer-Encoding is nginx's own (its default `$proxy_internal_chunked`): blanking it would send a chunked
+    // upload's chunks with no header saying so.
+    ...laneClearedRequestHeaders()
+      .filter((h) => h !== 'transfer-encoding')
+      .map((h) => `proxy_set_header ${h} "";`),
+    ...[...DROPPED_RESPONSE].map((h) => `proxy_hide_header ${h};`),
+    'add_header X-OCX-Service-Provider $ocx_target always;',
+    'proxy_connect_timeout 10s;',
+    `proxy_read_timeout ${Math.max(1, o.upstreamTimeoutMs)}ms;`,
+    `proxy_send_timeout ${Math.max(1, o.bodyIdleTimeoutMs)}ms;`,
+  ]
+    .map((l) => indent + l)
+    .join('\n');
+}
 
 export function nginxConf(o: NginxConfOptions): string {
   const listen = o.listenHost.includes(':') ? `[${o.listenHost}]:${o.listenPort}` : `${o.listenHost}:${o.listenPort}`;
@@ -105,6 +134,9 @@ ${temp}
     set $ocx_path '';
     set $ocx_token '';
     set $ocx_target '';
+    set $ocx_addr '';
+    set $ocx_port '';
+    set $ocx_service '';
     # URI targets, not named locations: a request line nginx could not parse has no URI, and a redirect to a named
     # location then fails ("empty URI in redirect to named location") into nginx's own HTML 500.
     error_page 400 /.ocx-error/400;
@@ -115,25 +147,38 @@ ${temp}
       access_by_lua_block { require("ocx_lane").access() }
       log_by_lua_block { require("ocx_lane").log() }
       proxy_pass http://ocx_upstream$ocx_path;
-      proxy_set_header Host $ocx_host;
-      proxy_set_header Connection "";
-      proxy_set_header X-Auth-Token $ocx_token;
-      proxy_set_header MM-Proxy-List ${o.proxyId};
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-${laneClearedRequestHeaders()
-  .map((h) => `      proxy_set_header ${h} "";`)
-  .join('\n')}
-${[...DROPPED_RESPONSE].map((h) => `      proxy_hide_header ${h};`).join('\n')}
-      add_header X-OCX-Service-Provider $ocx_target always;
-      proxy_connect_timeout 10s;
-      proxy_read_timeout ${Math.max(1, o.upstreamTimeoutMs)}ms;
-      proxy_send_timeout ${Math.max(1, o.bodyIdleTimeoutMs)}ms;
+${upstreamHeaders(o, '      ')}
       proxy_intercept_errors on;
       error_page ${TO_ENGINE.join(' ')} = @engine;
     }
 
+    # A decided stream (an upload): the body has gone upstream, so the upstream's answer, error or not, is the answer.
+    location @stream {
+      log_by_lua_block { require("ocx_lane").log() }
+      proxy_pass http://ocx_upstream$ocx_path;
+${upstreamHeaders(o, '      ')}
+      proxy_intercept_errors off;
+    }
+
+    # nginx's question to the engine (ocx_lane.lua stream()): the client's method and target in the query, its
+    # headers, no body, the lane's secret.
+    location = /.ocx-decide {
+      internal;
+      proxy_pass http://ocx_engine;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header Transfer-Encoding "";
+      proxy_set_header Expect "";
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-OCX-Peer $remote_addr;
+      proxy_set_header ${DECIDE_HEADER} ${o.decideSecret};
+      proxy_read_timeout ${Math.max(1, o.upstreamTimeoutMs)}ms;
+    }
+
     location @engine {
       proxy_pass http://ocx_engine;
+      proxy_set_header ${DECIDE_HEADER} "";
       proxy_set_header Host $http_host;
       proxy_set_header Connection "";
       proxy_set_header Expect "";

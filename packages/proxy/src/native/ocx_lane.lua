@@ -1,7 +1,9 @@
 -- The proxy's native lane, run by nginx's Lua module (native/lane.ts starts nginx, native/nginx-conf.ts writes its
 -- configuration). A body-less GET/HEAD whose exact answer the Node engine has already worked out for this token
--- (route published on the control socket) goes straight to the upstream from here; everything else, and every
--- non-2xx answer from the upstream, goes to the engine ("@engine"), which stays the one place that decides.
+-- (route published on the control socket) goes straight to the upstream from here; so does an image's data (PUT or
+-- a first GET of /image/v2/images/{id}/file or /stage) once the engine, asked without the body, has decided where
+-- it goes (engine/describe.ts). Everything else, and every non-2xx answer to a GET/HEAD, goes to the engine
+-- ("@engine"), which stays the one place that decides.
 
 local M = {}
 
@@ -55,46 +57,91 @@ local function engine_only()
   return false
 end
 
+-- Image data: what the engine passes through untouched, so nginx may carry it once the engine has decided.
+local function stream_path()
+  local path = ngx.var.request_uri:match("^[^?]*")
+  return path:find("^/image/v2/images/[^/]+/file$") ~= nil or path:find("^/image/v2/images/[^/]+/stage$") ~= nil
+end
+
+-- Headers that leave a stream to the engine: the engine-only ones but those of a body (which nginx frames itself).
+local function stream_engine_only()
+  local v = ngx.var
+  for _, var in ipairs(ENGINE_ONLY) do
+    if var ~= "http_transfer_encoding" and var ~= "http_expect" and v[var] then return true end
+  end
+  local conn = v.http_connection
+  if conn then
+    conn = conn:lower()
+    if conn ~= "keep-alive" and conn ~= "close" then return true end
+  end
+  return false
+end
+
+-- Set the route an answer from the engine or the shared memory holds; false when it is not one.
+local function follow(route)
+  local addr, port, host, path, remote, target, service =
+    route:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
+  if not addr then return false end
+  -- Variables, not ngx.ctx: an upload continues in @stream, and an internal redirect clears ngx.ctx.
+  local v = ngx.var
+  v.ocx_addr = addr
+  v.ocx_port = port
+  v.ocx_service = service
+  v.ocx_host = host
+  v.ocx_path = path
+  v.ocx_token = remote
+  v.ocx_target = target
+  return true
+end
+
+-- Ask the engine where this stream goes (no body: it stays unread until nginx sends it on).
+local function stream(method, via)
+  if stream_engine_only() then return ngx.exec("@engine") end
+  local res = ngx.location.capture("/.ocx-decide", {
+    method = ngx.HTTP_GET,
+    body = "",
+    args = { method = method, target = ngx.var.request_uri },
+  })
+  if res.status ~= 200 or not res.body or not follow(res.body) then return ngx.exec("@engine") end
+  if method == "PUT" then return ngx.exec("@stream") end
+  -- GET/HEAD go on in this location: a non-2xx answer is the engine's, as for a published route.
+end
+
 function M.access()
   local method = ngx.req.get_method()
-  if method ~= "GET" and method ~= "HEAD" then return ngx.exec("@engine") end
   local token = ngx.var.http_x_auth_token
+  if method == "PUT" and token and stream_path() then
+    local via = route_key_value()
+    if not via then return ngx.exec("@engine") end
+    return stream(method, via)
+  end
+  if method ~= "GET" and method ~= "HEAD" then return ngx.exec("@engine") end
   if not token or engine_only() then return ngx.exec("@engine") end
   local via = route_key_value()
   if not via then return ngx.exec("@engine") end
   -- The same key as laneKey() in lane.ts: token hash, method, routing header's value, request target.
   local key = ngx.encode_base64(ngx.sha1_bin(token)) .. " " .. method .. " " .. via .. " " .. ngx.var.request_uri
   local route = routes:get(key)
-  if not route then return ngx.exec("@engine") end
-  local addr, port, host, path, remote, target, service =
-    route:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
-  if not addr then return ngx.exec("@engine") end
-  local ctx = ngx.ctx
-  ctx.addr = addr
-  ctx.port = tonumber(port)
-  ctx.service = service
-  ctx.target = target
-  local v = ngx.var
-  v.ocx_host = host
-  v.ocx_path = path
-  v.ocx_token = remote
-  v.ocx_target = target
+  if not route then
+    if stream_path() then return stream(method, via) end
+    return ngx.exec("@engine")
+  end
+  if not follow(route) then return ngx.exec("@engine") end
 end
 
 function M.balance()
-  local ctx = ngx.ctx
-  local ok, err = balancer.set_current_peer(ctx.addr, ctx.port)
+  local v = ngx.var
+  local ok, err = balancer.set_current_peer(v.ocx_addr, tonumber(v.ocx_port))
   if not ok then ngx.log(ngx.ERR, "native lane: no peer: ", err) end
 end
 
 -- One line per answer the lane gave, drained by the engine for its metrics and access log.
 function M.log()
-  local ctx = ngx.ctx
-  if not ctx.target then return end
   local v = ngx.var
+  if not v.ocx_target or v.ocx_target == "" then return end
   local upstream = v.upstream_response_time or "-"
   local line = table.concat({
-    ctx.service, ngx.req.get_method(), v.status, ctx.target, v.request_time, upstream,
+    v.ocx_service, ngx.req.get_method(), v.status, v.ocx_target, v.request_time, upstream,
     (v.request_uri:match("^[^?]*")),
   }, "\t")
   local n = observed:rpush("q", line)
