@@ -5,16 +5,13 @@
  * sits on a private Unix socket behind it.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { CloudConfig } from '@ocx/sdk';
 import { createLogger, loadCloudsConfig } from '@ocx/sdk';
 import { type Logger, pino } from 'pino';
 import { Breakers } from './breaker.ts';
 import { openDatabase } from './db/open.ts';
-import { decide, isDecideRequest } from './engine/describe.ts';
 import { Engine, type RequestState } from './engine.ts';
-import { errorResponse } from './errors.ts';
 import { listAggregation } from './extensions/aggregate.ts';
 import { builtinExtensions } from './extensions/builtin.ts';
 import type { Extension } from './extensions/types.ts';
@@ -24,6 +21,7 @@ import { HomeKeystone } from './keystone.ts';
 import { createListener } from './listener.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { findNginx, NativeLane } from './native/lane.ts';
+import { proxyRoutes } from './proxy-routes.ts';
 import { ResourceMappings } from './resource-mappings.ts';
 import { SdkK2KTokenSource } from './sdk-k2k.ts';
 import { SpRoots } from './sp-roots.ts';
@@ -283,48 +281,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<RunningProxy>
     lane,
   });
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    // nginx asking where a stream goes (engine/describe.ts).
-    if (lane && isDecideRequest(req, lane.decideSecret)) {
-      void decide(engine, req, res);
-      return;
-    }
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const path = q < 0 ? target : target.slice(0, q);
-    if (path === '/metrics') {
-      (lane ? lane.drain().catch(() => undefined) : Promise.resolve())
-        .then(() => metrics.registry.metrics())
-        .then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        })
-        .catch(() => {
-          res.writeHead(500);
-          res.end();
-        });
-      return;
-    }
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
-      return;
-    }
-    if (path === '/.ocx-proxy') {
-      const body = JSON.stringify({ ocx_proxy: { id: proxyId, home: homeId } });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-      res.end(body);
-      return;
-    }
-    if (path === '/ocx-proxy/v1/injections' && req.method === 'POST') {
-      engine.acceptInjection(req, res).catch((err: unknown) => {
-        logger.warn({ err: { message: (err as Error).message } }, 'injection failed');
-        if (!res.headersSent) engine.send(res, errorResponse(undefined, 500, 'injection failed'));
-      });
-      return;
-    }
-    void engine.handle(req, res);
-  };
+  const onRequest = proxyRoutes({ engine, lane, metrics, logger, proxyId, homeId });
 
   const server = createListener({
     engine,
