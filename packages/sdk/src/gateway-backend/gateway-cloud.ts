@@ -1,27 +1,34 @@
 /**
  * `GatewayCloud`: the cloud layer of a clouds.yaml cloud with `gateway:` — the same `CloudLayer` as the REST
- * `Cloud`, talking gRPC to an OCX gateway. This file adds images (listed, created with the gateway's streaming
- * UploadImage, deleted), the read side of networks, volumes, security groups and floating IPs, and the unattached
- * floating-IP cleanup; servers are in gateway-servers.ts, flavors, keypairs, limits and the server watch in gateway-compute.ts, what is not offered answers UNSUPPORTED (unsupported.ts).
+ * `Cloud`, talking gRPC to an OCX gateway. A chain of classes, one capability each (as the REST facade):
+ *   gateway-core.ts     GatewayCore: session, gRPC client, caches, location filter, limits, capabilities
+ *   gateway-compute.ts  GatewayCompute: flavors, keypairs, limits, zones, the server watch
+ *   gateway-servers.ts  GatewayServers: servers (list cache, create with push, wait, power actions, delete)
+ *   gateway-network.ts  GatewayNetwork: networks, subnets, routers
+ *   gateway-ports.ts    GatewayPorts: ports, security groups and rules, floating IPs
+ *   gateway-volumes.ts  GatewayVolumes: volumes and attaching them to servers
+ *   gateway-objects.ts  GatewayObjects: object-store containers and objects
+ *   gateway-cloud.ts    GatewayCloud: images (listed, created with the streaming UploadImage, deleted)
+ * What the gateway has no RPC for answers UNSUPPORTED (unsupported.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { Ref, Signal } from '../cloud/core.ts';
+import type { Ref } from '../cloud/core.ts';
 import { DEFAULT_IMAGE_TIMEOUT_MS, refId } from '../cloud/core.ts';
 import { filterList, single } from '../cloud/filter.ts';
 import { hashFile, toReadable } from '../cloud/image-hash.ts';
 import type { CreateImageOptions, ListImagesOptions } from '../cloud/images.ts';
 import type { CloudLayer } from '../cloud/layer.ts';
-import type { Filters, FloatingIp, Image, Network, SecurityGroup, Volume } from '../cloud/types.ts';
+import type { Filters, Image } from '../cloud/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { isNotFound } from '../services/common.ts';
 import { rechunk } from '../transfer/rechunk.ts';
-import { fromFloatingIp, fromImage, fromNetwork, fromSecurityGroup, fromVolume } from './convert.ts';
-import { GatewayServers } from './gateway-servers.ts';
+import { fromImage } from './convert.ts';
+import { GatewayObjects } from './gateway-objects.ts';
 
 /**
  * The gateway takes image data in chunks of at most 1 MiB; 16 bytes less leaves room for the field's tag and length,
@@ -40,7 +47,7 @@ async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenera
   for await (const value of rechunk(bytesOf(source), CHUNK)) yield { part: { case: 'chunk', value } };
 }
 
-export class GatewayCloud extends GatewayServers implements CloudLayer {
+export class GatewayCloud extends GatewayObjects implements CloudLayer {
   // ---------------------------------------------------------------- images
 
   async listImages(opts: ListImagesOptions = {}): Promise<Image[]> {
@@ -173,97 +180,5 @@ export class GatewayCloud extends GatewayServers implements CloudLayer {
     } finally {
       this.caches.images.invalidate();
     }
-  }
-
-  // ---------------------------------------------------------------- networks, security groups, floating IPs
-
-  async listNetworks(filters?: Filters, opts: Signal = {}): Promise<Network[]> {
-    const all = await this.caches.networks.get(async () => {
-      const r = await this.client.run('ListNetworks', opts, (o) =>
-        this.client.cloud.listNetworks({ filter: this.filter() }, o),
-      );
-      this.check(r.failures);
-      return r.networks.map((n) => fromNetwork(n, this.name));
-    });
-    return filterList(all, undefined, filters);
-  }
-
-  async searchNetworks(nameOrId?: string, filters?: Filters): Promise<Network[]> {
-    return filterList(await this.listNetworks(), nameOrId, filters);
-  }
-
-  async getNetwork(nameOrId: Ref, filters?: Filters): Promise<Network | null> {
-    if (typeof nameOrId === 'object') return nameOrId as Network;
-    return single(await this.searchNetworks(nameOrId, filters), 'network', nameOrId);
-  }
-
-  async listSecurityGroups(filters?: Filters): Promise<SecurityGroup[]> {
-    const all = await this.caches.securityGroups.get(async () => {
-      const r = await this.client.run('ListSecurityGroups', {}, (o) =>
-        this.client.cloud.listSecurityGroups({ filter: this.filter() }, o),
-      );
-      this.check(r.failures);
-      return r.securityGroups.map((g) => fromSecurityGroup(g, this.name));
-    });
-    return filterList(all, undefined, filters);
-  }
-
-  async searchSecurityGroups(nameOrId?: string, filters?: Filters): Promise<SecurityGroup[]> {
-    return filterList(await this.listSecurityGroups(), nameOrId, filters);
-  }
-
-  async getSecurityGroup(nameOrId: Ref, filters?: Filters): Promise<SecurityGroup | null> {
-    if (typeof nameOrId === 'object') return nameOrId as SecurityGroup;
-    return single(await this.searchSecurityGroups(nameOrId, filters), 'security group', nameOrId);
-  }
-
-  async listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
-    const all = await this.caches.floatingIps.get(async () => {
-      const r = await this.client.run('ListFloatingIps', {}, (o) =>
-        this.client.cloud.listFloatingIps({ filter: this.filter() }, o),
-      );
-      this.check(r.failures);
-      return r.floatingIps.map((f) => fromFloatingIp(f, this.name));
-    });
-    return filterList(all, undefined, filters);
-  }
-
-  /** Delete every floating IP not attached to a port (the gateway does it in the cloud); how many were deleted. */
-  async deleteUnattachedFloatingIps(): Promise<number> {
-    try {
-      const r = await this.client.run('DeleteUnattachedFloatingIps', {}, (o) =>
-        this.client.cloud.deleteUnattachedFloatingIps({ location: this.where() }, o),
-      );
-      this.check(r.failures);
-      return r.deleted.reduce((sum, d) => sum + d.count, 0);
-    } finally {
-      this.caches.floatingIps.invalidate();
-    }
-  }
-
-  // ---------------------------------------------------------------- volumes (read side)
-
-  listVolumes(opts: Signal = {}): Promise<Volume[]> {
-    return this.caches.volumes.get(async () => {
-      const r = await this.client.run('ListVolumes', opts, (o) =>
-        this.client.cloud.listVolumes({ filter: this.filter() }, o),
-      );
-      this.check(r.failures);
-      return r.volumes.map((v) => fromVolume(v, this.name));
-    });
-  }
-
-  async searchVolumes(nameOrId?: string, filters?: Filters): Promise<Volume[]> {
-    return filterList(await this.listVolumes(), nameOrId, filters);
-  }
-
-  async getVolume(nameOrId: Ref, filters?: Filters): Promise<Volume | null> {
-    if (typeof nameOrId === 'object') return nameOrId as Volume;
-    return single(await this.searchVolumes(nameOrId, filters), 'volume', nameOrId);
-  }
-
-  async getVolumeById(id: string): Promise<Volume | null> {
-    this.caches.volumes.invalidate();
-    return (await this.listVolumes()).find((v) => v.id === id) ?? null;
   }
 }

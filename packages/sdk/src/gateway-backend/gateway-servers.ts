@@ -48,9 +48,9 @@ const NOT_IN_SPEC = [
 ] as const;
 
 const refName = (r: Ref): string => (typeof r === 'object' ? r.id : r);
-const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+export const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 /** Time a wait on the gateway gets beyond its own timeout to answer (ms). */
-const ANSWER_MARGIN_MS = 15_000;
+export const ANSWER_MARGIN_MS = 15_000;
 
 async function nullIfMissing<T>(p: Promise<T>): Promise<T | null> {
   try {
