@@ -65,9 +65,16 @@ describe('ocx on a gateway: cloud', { timeout: 120_000 }, () => {
     assert.deepEqual(JSON.parse(servers.stdout), []);
   });
 
-  it('what the gateway does not offer: one UNSUPPORTED line, exit 1', async () => {
-    const r = await runOcx(['volume', 'create', 'v1', '--size', '1', '--os-cloud', 'sp1-gw'], env);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: .*\[UNSUPPORTED\] createVolume is not offered for cloud 'sp1-gw'/);
+  it('a volume made through the gateway; an option its RPC cannot carry is one UNSUPPORTED line, exit 1', async () => {
+    const made = await runOcx(['volume', 'create', 'v1', '--size', '1', '--os-cloud', 'sp1-gw', '-f', 'json'], env);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal((JSON.parse(made.stdout) as { name: string }).name, 'v1');
+    const forced = await runOcx(['volume', 'delete', 'v1', '--force', '--os-cloud', 'sp1-gw'], env);
+    assert.equal(forced.code, 1);
+    assert.match(forced.stderr, /^Error: .*\[UNSUPPORTED\] deleteVolume option force is not offered for cloud 'sp1-gw'/);
+    const listed = await runOcx(['volume', 'list', '--os-cloud', 'sp1', '-f', 'value', '-c', 'Name'], env);
+    assert.equal(listed.stdout.trim(), 'v1', 'the refused delete left the volume there');
+    const deleted = await runOcx(['volume', 'delete', 'v1', '--os-cloud', 'sp1-gw'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 });

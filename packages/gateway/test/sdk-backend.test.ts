@@ -118,9 +118,9 @@ describe('SDK gateway backend: what only it has', { timeout: 120_000 }, () => {
 
   it('what the gateway does not offer is UNSUPPORTED, naming the method and the gateway', async () => {
     const c = open();
-    const vol = await failure(c.createVolume({ size: 1, name: 'v' }));
-    assert.ok(isOcxError(vol, ErrorCode.UNSUPPORTED));
-    assert.match((vol as Error).message, new RegExp(`createVolume .*${env.gw.grpcUrl.replace(/[/.:]/g, '.')}`));
+    const snap = await failure(c.createImageSnapshot('snap', 's'));
+    assert.ok(isOcxError(snap, ErrorCode.UNSUPPORTED));
+    assert.match((snap as Error).message, new RegExp(`createImageSnapshot .*${env.gw.grpcUrl.replace(/[/.:]/g, '.')}`));
     assert.throws(
       () => c.compute,
       (e: unknown) => isOcxError(e, ErrorCode.UNSUPPORTED),
