@@ -71,7 +71,10 @@ describe('ocx on a gateway: cloud', { timeout: 120_000 }, () => {
     assert.equal((JSON.parse(made.stdout) as { name: string }).name, 'v1');
     const forced = await runOcx(['volume', 'delete', 'v1', '--force', '--os-cloud', 'sp1-gw'], env);
     assert.equal(forced.code, 1);
-    assert.match(forced.stderr, /^Error: .*\[UNSUPPORTED\] deleteVolume option force is not offered for cloud 'sp1-gw'/);
+    assert.match(
+      forced.stderr,
+      /^Error: .*\[UNSUPPORTED\] deleteVolume option force is not offered for cloud 'sp1-gw'/,
+    );
     const listed = await runOcx(['volume', 'list', '--os-cloud', 'sp1', '-f', 'value', '-c', 'Name'], env);
     assert.equal(listed.stdout.trim(), 'v1', 'the refused delete left the volume there');
     const deleted = await runOcx(['volume', 'delete', 'v1', '--os-cloud', 'sp1-gw'], env);
