@@ -95,9 +95,16 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
         seen.map((n) => [n.id, n.properties.description]),
         [[net.id, 'first']],
       );
+      const renamed = await failure(c.updateNetwork(net.id, { name: 'gwx-renamed', mtu: 1400 }));
+      assert.ok(isOcxError(renamed, ErrorCode.UNSUPPORTED), `got ${String(renamed)}`);
+      assert.match((renamed as Error).message, /updateNetwork of name, mtu/);
       const group = await c.createSecurityGroup('gwx-sg');
       const twice = await failure(c.createSecurityGroup('gwx-sg', { description: 'other' }));
       assert.ok(isOcxError(twice, ErrorCode.CONFLICT), `got ${String(twice)}`);
+      const rename = await failure(c.updateSecurityGroup(group.id, { name: 'gwx-other' }));
+      assert.ok(isOcxError(rename, ErrorCode.UNSUPPORTED), `got ${String(rename)}`);
+      assert.match((rename as Error).message, /updateSecurityGroup option name/);
+      assert.equal((await c.getSecurityGroup(group.id))?.name, 'gwx-sg');
       assert.equal(await c.deleteSecurityGroup(group.id), true);
     } finally {
       assert.equal(await c.deleteNetwork(net.id), true);
@@ -111,7 +118,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
       [() => c.deleteVolume('gwx-none', { force: true }), /deleteVolume option force/],
       [() => c.createVolume({ size: 1 }), /volume create without a name/],
       [() => c.createPort({ network: 'public' }), /port create without a name/],
-      [() => c.updatePort('p', { name: 'x' }), /updatePort/],
+      [() => c.hasFloatingIps(), /hasFloatingIps/],
       [() => c.getServerConsole('s'), /getServerConsole/],
     ];
     for (const [call, message] of cases) {

@@ -52,6 +52,13 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       const normalized = await c.networkFromRecord(net);
       assert.deepEqual([normalized.location.cloud, normalized.location.project.name], [b.cloudName, 'demo']);
       assert.equal((await rest.getNetwork('cw-net'))?.id, net.id);
+      const changed = await c.updateNetwork('cw-net', { description: 'changed', admin_state_up: false });
+      assert.deepEqual(
+        [changed.id, changed.is_admin_state_up, changed.properties.description],
+        [net.id, false, 'changed'],
+      );
+      rest.invalidateCaches();
+      assert.equal((await rest.getNetwork(net.id))?.properties.description, 'changed');
 
       const sub = await c.createSubnet({ name: 'cw-sub', network: 'cw-net', cidr: '10.61.0.0/24' });
       assert.deepEqual(
@@ -64,6 +71,12 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       assert.deepEqual(
         (await c.searchSubnets('cw-sub')).map((s) => [s.id, s.is_dhcp_enabled]),
         [[sub.id, true]],
+      );
+      const dns = await c.updateSubnet(sub.id, { dns_nameservers: ['10.61.0.53'], enable_dhcp: false });
+      assert.deepEqual([dns.dns_nameservers, dns.is_dhcp_enabled], [['10.61.0.53'], false]);
+      assert.deepEqual(
+        (await rest.searchSubnets(sub.id)).map((s) => [s.dns_nameservers, s.is_dhcp_enabled]),
+        [[['10.61.0.53'], false]],
       );
 
       const external = await c.getNetwork('public');
@@ -102,6 +115,12 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       assert.deepEqual(
         (await rest.listPorts({ name: 'cw-port' })).map((p) => p.network_id),
         [net.id],
+      );
+      const down = await c.updatePort(port.id, { admin_state_up: false, security_groups: [] });
+      assert.deepEqual([down.id, down.is_admin_state_up, down.security_groups], [port.id, false, []]);
+      assert.deepEqual(
+        (await rest.searchPorts(port.id)).map((p) => [p.is_admin_state_up, p.security_groups]),
+        [[false, []]],
       );
       assert.equal(await c.deletePort(port.id), true);
       assert.equal(await c.deletePort(port.id), false);
@@ -213,6 +232,13 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
           ['available', 1, 'ci', b.cloudName],
         );
         assert.equal((await rest.getVolumeById(vol.id))?.name, 'cw-vol');
+        const described = await c.updateVolume(vol.id, {
+          description: 'for ci',
+          metadata: { purpose: 'ci', owner: 'ocx' },
+        });
+        assert.deepEqual([described.description, described.metadata], ['for ci', { purpose: 'ci', owner: 'ocx' }]);
+        const seenVol = await rest.getVolumeById(vol.id);
+        assert.deepEqual([seenVol?.description, seenVol?.metadata.owner], ['for ci', 'ocx']);
         const a = await c.attachVolume(server.id, 'cw-vol', { wait: true, timeoutMs: 30_000 });
         assert.deepEqual([a.server_id, a.volume_id], [server.id, vol.id]);
         const inUse = await rest.getVolumeById(vol.id);

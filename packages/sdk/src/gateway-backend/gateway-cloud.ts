@@ -8,6 +8,7 @@
  *   gateway-ports.ts    GatewayPorts: ports, security groups and rules, floating IPs
  *   gateway-volumes.ts  GatewayVolumes: volumes and attaching them to servers
  *   gateway-objects.ts  GatewayObjects: object-store containers and objects
+ *   gateway-updates.ts  GatewayUpdates: network, subnet, port and volume updates (the creates on their names)
  *   gateway-cloud.ts    GatewayCloud: images (listed, created with the streaming UploadImage, deleted)
  * What the gateway has no RPC for answers UNSUPPORTED (unsupported.ts).
  */
@@ -28,7 +29,7 @@ import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_serv
 import { isNotFound } from '../services/common.ts';
 import { rechunk } from '../transfer/rechunk.ts';
 import { fromImage } from './convert.ts';
-import { GatewayObjects } from './gateway-objects.ts';
+import { GatewayUpdates } from './gateway-updates.ts';
 
 /**
  * The gateway takes image data in chunks of at most 1 MiB; 16 bytes less leaves room for the field's tag and length,
@@ -47,7 +48,7 @@ async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenera
   for await (const value of rechunk(bytesOf(source), CHUNK)) yield { part: { case: 'chunk', value } };
 }
 
-export class GatewayCloud extends GatewayObjects implements CloudLayer {
+export class GatewayCloud extends GatewayUpdates implements CloudLayer {
   // ---------------------------------------------------------------- images
 
   async listImages(opts: ListImagesOptions = {}): Promise<Image[]> {

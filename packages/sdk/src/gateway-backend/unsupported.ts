@@ -4,7 +4,8 @@
  * other cloud). What the gateway serves is in gateway-cloud.ts and the classes it builds on (an option one of its
  * RPCs cannot carry is refused there the same way, naming the option). Left here: the raw service clients (REST to
  * the cloud's own endpoints do not exist for a cloud reached through a gateway), Nova records to normalize, the
- * console log, server snapshots, and the updates no RPC carries (a port's, network's, subnet's or volume's PUT).
+ * console log, server snapshots, and whether Neutron has floating IPs (its router extension: the gateway's
+ * capabilities list external networks, which is not the same question).
  */
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
@@ -16,7 +17,7 @@ export abstract class GatewayUnsupported {
   protected unsupportedError(what: string): OcxError {
     return new OcxError(
       ErrorCode.UNSUPPORTED,
-      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, and the SDK's gateway backend covers what the gateway has RPCs for: flavors, images, keypairs, servers and their power actions, limits, networks, subnets, routers, ports, security groups and rules, floating IPs, volumes and their attachments, containers and objects (not the raw service clients, consoles, snapshots, updates other than these RPCs carry)`,
+      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, and the SDK's gateway backend covers what the gateway has RPCs for: flavors, images, keypairs, servers and their power actions, limits, networks, subnets, routers, ports, security groups and rules, floating IPs, volumes and their attachments, containers and objects (not the raw service clients, console logs, server snapshots)`,
       { cloud: this.name },
     );
   }
@@ -53,17 +54,5 @@ export abstract class GatewayUnsupported {
   }
   createImageSnapshot(..._a: unknown[]): Promise<never> {
     return this.#no('createImageSnapshot');
-  }
-  updatePort(..._a: unknown[]): Promise<never> {
-    return this.#no('updatePort');
-  }
-  updateNetwork(..._a: unknown[]): Promise<never> {
-    return this.#no('updateNetwork');
-  }
-  updateSubnet(..._a: unknown[]): Promise<never> {
-    return this.#no('updateSubnet');
-  }
-  updateVolume(..._a: unknown[]): Promise<never> {
-    return this.#no('updateVolume');
   }
 }
