@@ -1,10 +1,18 @@
 /**
- * ocx.cloud.v1 messages of the gateway's Ansible surface (subnets, routers, ports, rules, containers, objects) →
- * the cloud layer's normalized resources, and → the Neutron records the REST backend's createNetwork, createSubnet,
- * getSubnet and createRouter answer (they return Neutron's record as created, not a normalized resource).
+ * ocx.cloud.v1 messages of the gateway's Ansible surface (subnets, routers, ports, security groups and rules,
+ * containers, objects) → the cloud layer's normalized resources, and → the Neutron records the REST backend's
+ * createNetwork, createSubnet, getSubnet and createRouter answer (Neutron's record as created, not normalized).
  * Same conventions as convert.ts: empty proto strings are the model's null, `properties` keep the gateway's strings.
  */
-import type { Container, Port, Router, SecurityGroupRule, StoredObject, Subnet } from '../cloud/types.ts';
+import type {
+  Container,
+  Port,
+  Router,
+  SecurityGroup,
+  SecurityGroupRule,
+  StoredObject,
+  Subnet,
+} from '../cloud/types.ts';
 import type { Location as PbLocation } from '../gen/ocx/cloud/v1/common_pb.ts';
 import type {
   Container as PbContainer,
@@ -13,19 +21,17 @@ import type {
   Port as PbPort,
   Router as PbRouter,
   SecurityGroupRule as PbRule,
+  SecurityGroup as PbSecurityGroup,
   Subnet as PbSubnet,
 } from '../gen/ocx/cloud/v1/resources_pb.ts';
 import type { NeutronNetwork, NeutronRouter, NeutronSubnet } from '../services/network.ts';
-import { fromLocation } from './convert.ts';
+import { common, fromLocation } from './convert.ts';
 
 const orNull = (v: string | undefined): string | null => (v ? v : null);
 
 export function fromSubnet(x: PbSubnet, cloud: string): Subnet {
   return {
-    id: x.id,
-    name: x.name,
-    location: fromLocation(x.location, cloud),
-    properties: { ...x.properties },
+    ...common(x, cloud),
     network_id: x.networkId,
     cidr: x.cidr,
     ip_version: x.ipVersion === 6 ? 6 : 4,
@@ -38,10 +44,7 @@ export function fromSubnet(x: PbSubnet, cloud: string): Subnet {
 
 export function fromRouter(x: PbRouter, cloud: string): Router {
   return {
-    id: x.id,
-    name: x.name,
-    location: fromLocation(x.location, cloud),
-    properties: { ...x.properties },
+    ...common(x, cloud),
     status: x.status,
     is_admin_state_up: x.isAdminStateUp,
     external_network: orNull(x.externalNetwork),
@@ -51,10 +54,7 @@ export function fromRouter(x: PbRouter, cloud: string): Router {
 
 export function fromPort(x: PbPort, cloud: string): Port {
   return {
-    id: x.id,
-    name: x.name,
-    location: fromLocation(x.location, cloud),
-    properties: { ...x.properties },
+    ...common(x, cloud),
     network_id: x.networkId,
     mac_address: x.macAddress,
     fixed_ips: x.fixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ipAddress })),
@@ -70,7 +70,7 @@ export function fromPort(x: PbPort, cloud: string): Port {
 export function fromRule(
   r: PbRule,
   cloud: string,
-  inGroup?: { id: string; location: PbLocation | undefined },
+  inGroup?: { id: string; location?: PbLocation | undefined },
 ): SecurityGroupRule {
   return {
     id: r.id,
@@ -84,6 +84,14 @@ export function fromRule(
     security_group_id: inGroup ? inGroup.id : r.securityGroupId,
     remote_group_id: orNull(r.remoteGroupId),
     properties: {},
+  };
+}
+
+export function fromSecurityGroup(x: PbSecurityGroup, cloud: string): SecurityGroup {
+  return {
+    ...common(x, cloud),
+    description: x.description,
+    security_group_rules: x.rules.map((r) => fromRule(r, cloud, x)),
   };
 }
 

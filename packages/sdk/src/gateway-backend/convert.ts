@@ -13,7 +13,6 @@ import type {
   Keypair,
   Location,
   Network,
-  SecurityGroup,
   Server,
   ServerAddress,
   Volume,
@@ -26,7 +25,6 @@ import type {
   Image as PbImage,
   Keypair as PbKeypair,
   Network as PbNetwork,
-  SecurityGroup as PbSecurityGroup,
   Server as PbServer,
   Volume as PbVolume,
   VolumeLimits as PbVolumeLimits,
@@ -48,6 +46,14 @@ export function fromLocation(l: PbLocation | undefined, cloud: string): Location
       domain_name: orNull(l?.project?.domainName),
     },
   };
+}
+
+/** The fields every named resource has: id, name, location (the caller's cloud name), properties. */
+export function common(
+  x: { id: string; name: string; location?: PbLocation | undefined; properties: Record<string, string> },
+  cloud: string,
+) {
+  return { id: x.id, name: x.name, location: fromLocation(x.location, cloud), properties: { ...x.properties } };
 }
 
 export function fromFlavor(f: PbFlavor, cloud: string): Flavor {
@@ -221,10 +227,7 @@ export function volumeAbsolute(l: PbVolumeLimits | undefined): Record<string, nu
 
 export function fromNetwork(x: PbNetwork, cloud: string): Network {
   return {
-    id: x.id,
-    name: x.name,
-    location: fromLocation(x.location, cloud),
-    properties: { ...x.properties },
+    ...common(x, cloud),
     status: x.status,
     is_admin_state_up: x.isAdminStateUp,
     is_shared: x.isShared,
@@ -238,10 +241,7 @@ export function fromNetwork(x: PbNetwork, cloud: string): Network {
 
 export function fromVolume(x: PbVolume, cloud: string): Volume {
   return {
-    id: x.id,
-    name: x.name,
-    location: fromLocation(x.location, cloud),
-    properties: { ...x.properties },
+    ...common(x, cloud),
     status: x.status,
     size: num(x.size),
     description: orNull(x.description),
@@ -259,30 +259,6 @@ export function fromVolume(x: PbVolume, cloud: string): Volume {
     source_volume_id: null,
     created_at: orNull(x.createdAt),
     updated_at: null,
-  };
-}
-
-export function fromSecurityGroup(x: PbSecurityGroup, cloud: string): SecurityGroup {
-  const location = fromLocation(x.location, cloud);
-  return {
-    id: x.id,
-    name: x.name,
-    location,
-    properties: { ...x.properties },
-    description: x.description,
-    security_group_rules: x.rules.map((r) => ({
-      id: r.id,
-      location,
-      direction: r.direction === 'egress' ? 'egress' : 'ingress',
-      ethertype: r.ethertype,
-      port_range_min: r.portRangeMin || null,
-      port_range_max: r.portRangeMax || null,
-      protocol: orNull(r.protocol),
-      remote_ip_prefix: orNull(r.remoteIpPrefix),
-      security_group_id: x.id,
-      remote_group_id: orNull(r.remoteGroupId),
-      properties: {},
-    })),
   };
 }
 

@@ -11,8 +11,8 @@ import type { CreateRuleOptions } from '../cloud/security-groups.ts';
 import type { Filters, FloatingIp, Port, SecurityGroup, SecurityGroupRule } from '../cloud/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
-import { fromFloatingIp, fromSecurityGroup } from './convert.ts';
-import { fromPort, fromRule } from './convert-ansible.ts';
+import { fromFloatingIp } from './convert.ts';
+import { fromPort, fromRule, fromSecurityGroup } from './convert-ansible.ts';
 import { GatewayNetwork, refKey } from './gateway-network.ts';
 
 export abstract class GatewayPorts extends GatewayNetwork {
