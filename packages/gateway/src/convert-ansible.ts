@@ -108,5 +108,6 @@ export function toStoredObject(x: SdkObject): MessageInitShape<typeof StoredObje
     hash: s(x.hash),
     contentType: s(x.content_type),
     lastModified: s(x.last_modified),
+    metadata: stringMap(x.metadata),
   };
 }

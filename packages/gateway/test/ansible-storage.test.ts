@@ -115,6 +115,8 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     await rejects(c.attachVolume({ ...pair }, other), Code.NotFound);
     // Cinder refuses to delete an attached volume: 400 → INVALID_ARGUMENT, and it stays.
     await rejects(c.deleteVolume(onIdp('gw-vol'), a), Code.InvalidArgument);
+    // `force` reaches Cinder as os-force_delete, which its policy keeps for admins.
+    await rejects(c.deleteVolume({ ...onIdp('gw-vol'), force: true }, a), Code.PermissionDenied);
     assert.equal((await c.detachVolume(pair, a)).changed, true);
     assert.equal((await c.detachVolume(pair, a)).changed, false);
     assert.equal((await c.deleteVolume({ ...onIdp('gw-vol'), wait: true, timeoutSeconds: 20 }, a)).deleted, true);
@@ -182,6 +184,7 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     const swift = new ObjectStoreClient(session.client('object-store'));
     try {
       for (const n of ['a1', 'a2', 'a3', 'a4', 'a5', 'b1']) await swift.putObject('gw-c1', n, Buffer.from(n));
+      await swift.putObject('gw-c1', 'm1', Buffer.from('meta'), { contentType: 'text/plain', metadata: { tag: 'x' } });
     } finally {
       await session.close();
     }
@@ -195,9 +198,26 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     const all = await c.listObjects({ ...at, container: 'gw-c1' }, a);
     assert.deepEqual(
       all.objects.map((o) => [o.name, o.bytes, o.location?.cloud]),
-      ['a1', 'a2', 'a3', 'a4', 'a5', 'b1'].map((n) => [n, 2n, 'idp']),
+      [...['a1', 'a2', 'a3', 'a4', 'a5', 'b1'].map((n) => [n, 2n, 'idp']), ['m1', 4n, 'idp']],
+    );
+    assert.deepEqual(
+      all.objects.map((o) => o.metadata),
+      all.objects.map(() => ({})),
+      'listings carry no metadata',
     );
     await rejects(c.listObjects({ ...at, container: 'gw-no-such' }, a), Code.NotFound);
+    // One container's or object's HEAD, with the metadata listings leave out; NOT_FOUND when missing.
+    const head = (await c.getContainer({ ...at, name: 'gw-c1' }, a)).container;
+    assert.deepEqual([head?.count, head?.metadata.owner, head?.location?.cloud], [7n, 'ops', 'idp']);
+    await rejects(c.getContainer({ ...at, name: 'gw-no-such' }, a), Code.NotFound);
+    await rejects(c.getContainer({ ...at, name: 'gw-c1' }, other), Code.NotFound);
+    const meta = (await c.getObjectMetadata({ ...at, container: 'gw-c1', name: 'm1' }, a)).object;
+    assert.deepEqual(
+      [meta?.bytes, meta?.contentType, meta?.metadata.tag, meta?.container],
+      [4n, 'text/plain', 'x', 'gw-c1'],
+    );
+    await rejects(c.getObjectMetadata({ ...at, container: 'gw-c1', name: 'none' }, a), Code.NotFound);
+    await rejects(c.getObjectMetadata({ ...at, container: 'gw-no-such', name: 'm1' }, a), Code.NotFound);
 
     const first = await c.listContainers({ location: { clouds: ['idp'] }, prefix: 'gw-c', limit: 1 }, a);
     assert.deepEqual(

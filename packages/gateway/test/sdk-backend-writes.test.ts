@@ -115,7 +115,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
     const c = open();
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => c.createFloatingIp({ network: 'public', portId: 'p' }), /createFloatingIp option portId/],
-      [() => c.deleteVolume('gwx-none', { force: true }), /deleteVolume option force/],
+      [() => c.createFloatingIp({ fixedAddress: '10.0.0.5' }), /createFloatingIp option fixedAddress/],
       [() => c.createVolume({ size: 1 }), /volume create without a name/],
       [() => c.createPort({ network: 'public' }), /port create without a name/],
       [() => c.hasFloatingIps(), /hasFloatingIps/],

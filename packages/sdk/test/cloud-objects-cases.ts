@@ -50,7 +50,11 @@ export function objectCases(label: string, start: () => Promise<ObjectsBackend>)
       assert.equal(again.metadata.owner, 'ocx', 'an existing container is returned unchanged');
 
       const body = Buffer.from('hello from the cloud layer\n');
-      await b.setupObjects.putObject('co-box', 'dir/a.txt', body, { contentType: 'text/plain' });
+      await b.setupObjects.putObject('co-box', 'dir/a.txt', body, {
+        contentType: 'text/plain',
+        metadata: { kind: 'greeting' },
+      });
+      assert.equal((await c().getContainer('co-box'))?.metadata.owner, 'ocx');
       await b.setupObjects.putObject('co-box', 'b.bin', Buffer.from([1, 2, 3]));
 
       const listed = (await c().listContainers()).find((x) => x.name === 'co-box');
@@ -79,6 +83,7 @@ export function objectCases(label: string, start: () => Promise<ObjectsBackend>)
       const meta = await c().getObjectMetadata('co-box', 'dir/a.txt');
       assert.equal(meta?.bytes, body.length);
       assert.equal(meta?.content_type, 'text/plain');
+      assert.deepEqual(meta?.metadata, { kind: 'greeting' });
       assert.equal(meta?.hash, createHash('md5').update(body).digest('hex'));
       assert.equal(await c().getObjectMetadata('co-box', 'missing'), null);
       assert.equal(await c().getObjectMetadata('no-such-box', 'x'), null);

@@ -4,6 +4,7 @@
  * name (metadata set when it differs), deleted (with its objects on request), one page of objects, object delete.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
+import { ErrorCode, OcxError } from '@ocx/sdk';
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { cloudAt, type GatewayDeps, listAcross, scopeFor } from '../context.ts';
 import { toLocation } from '../convert.ts';
@@ -79,6 +80,28 @@ export function containerHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof
           signal: ctx.signal,
         });
         return { objects: page.items.map(toStoredObject), nextMarker: page.nextMarker ?? '' };
+      });
+    },
+
+    async getContainer(req, ctx) {
+      const name = required(req.name, 'name');
+      const conn = await cloudAt(deps, ctx, req.location);
+      return guarded(async () => {
+        const c = await conn.cloudLayer.getContainer(name, { signal: ctx.signal });
+        if (!c) throw new OcxError(ErrorCode.NOT_FOUND, `no container '${name}' on ${conn.name}`);
+        return { container: toContainer(c) };
+      });
+    },
+
+    async getObjectMetadata(req, ctx) {
+      const container = required(req.container, 'container');
+      const name = required(req.name, 'name');
+      const conn = await cloudAt(deps, ctx, req.location);
+      return guarded(async () => {
+        const x = await conn.cloudLayer.getObjectMetadata(container, name, { signal: ctx.signal });
+        if (!x)
+          throw new OcxError(ErrorCode.NOT_FOUND, `no object '${name}' in container '${container}' on ${conn.name}`);
+        return { object: toStoredObject(x) };
       });
     },
 

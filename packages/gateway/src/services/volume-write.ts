@@ -79,6 +79,7 @@ export function volumeWriteHandlers(deps: GatewayDeps): Partial<ServiceImpl<type
         (conn, volume) =>
           conn.cloudLayer.deleteVolume(volume, {
             wait: req.wait,
+            force: req.force,
             timeoutMs: timeoutMs(req.timeoutSeconds),
             signal: ctx.signal,
           }),

@@ -119,7 +119,7 @@ export function fromStoredObject(x: PbObject, cloud: string): StoredObject {
     hash: orNull(x.hash),
     content_type: orNull(x.contentType),
     last_modified: orNull(x.lastModified),
-    metadata: {},
+    metadata: { ...x.metadata },
   };
 }
 

@@ -1,9 +1,8 @@
 /**
  * Object-store containers and objects through the gateway (ListContainers, CreateContainer, DeleteContainer,
- * ListObjects, DeleteObject), answered as the REST backend answers: get → null and delete → false when missing,
- * createContainer returns an existing container unchanged. The gateway has no HEAD of its own: getContainer and
- * getObjectMetadata find the entry in a listing, so their `metadata` is {} (X-*-Meta-* is not in Swift's listings);
- * createContainer's answer does carry the container's metadata.
+ * ListObjects, DeleteObject, and GetContainer / GetObjectMetadata for Swift's HEADs, with their metadata), answered
+ * as the REST backend answers: get → null and delete → false when missing, createContainer returns an existing
+ * container unchanged.
  */
 import type { Signal } from '../cloud/core.ts';
 import type { PageOptions } from '../cloud/objects.ts';
@@ -33,10 +32,17 @@ export abstract class GatewayObjects extends GatewayVolumes {
     return (await this.listContainersPage({ prefix: o.prefix, signal: o.signal })).items;
   }
 
-  /** null when it does not exist (found in a listing: `metadata` {}). */
+  /** HEAD of the container (GetContainer): with its metadata; null when it does not exist. */
   async getContainer(name: string, o: Signal = {}): Promise<Container | null> {
-    const page = await this.listContainersPage({ prefix: name, signal: o.signal });
-    return page.items.find((c) => c.name === name) ?? null;
+    try {
+      const r = await this.client.run('GetContainer', o, (c) =>
+        this.client.cloud.getContainer({ location: this.at(), name }, c),
+      );
+      return r.container ? fromContainer(r.container, this.name) : null;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
   }
 
   async #putContainer(name: string, metadata: Record<string, string>, o: Signal) {
@@ -88,11 +94,13 @@ export abstract class GatewayObjects extends GatewayVolumes {
     return (await this.listObjectsPage(container, { prefix: o.prefix, signal: o.signal })).items;
   }
 
-  /** null when the object (or its container) does not exist (found in a listing: `metadata` {}). */
+  /** HEAD of the object (GetObjectMetadata), with its metadata; null when it (or its container) does not exist. */
   async getObjectMetadata(container: string, name: string, o: Signal = {}): Promise<StoredObject | null> {
     try {
-      const page = await this.listObjectsPage(container, { prefix: name, signal: o.signal });
-      return page.items.find((x) => x.name === name) ?? null;
+      const r = await this.client.run('GetObjectMetadata', o, (c) =>
+        this.client.cloud.getObjectMetadata({ location: this.at(), container, name }, c),
+      );
+      return r.object ? fromStoredObject(r.object, this.name) : null;
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;

@@ -78,16 +78,18 @@ export abstract class GatewayVolumes extends GatewayPorts {
     }
   }
 
-  /** False when missing. `wait` until it is gone (the gateway waits). `force` has no field in DeleteVolume. */
+  /** False when missing. `wait` until it is gone (the gateway waits); `force`: Cinder's os-force_delete. */
   async deleteVolume(
     nameOrId: Ref,
     o: { wait?: boolean; timeoutMs?: number; force?: boolean; signal?: AbortSignal } = {},
   ): Promise<boolean> {
-    if (o.force) throw this.unsupportedError('deleteVolume option force');
     const { timeoutSeconds, bounds } = waitBounds(o);
     try {
       const r = await this.client.run('DeleteVolume', o.wait ? bounds : { signal: o.signal }, (c) =>
-        this.client.cloud.deleteVolume({ filter: this.filter(refKey(nameOrId)), wait: !!o.wait, timeoutSeconds }, c),
+        this.client.cloud.deleteVolume(
+          { filter: this.filter(refKey(nameOrId)), wait: !!o.wait, timeoutSeconds, force: !!o.force },
+          c,
+        ),
       );
       return r.deleted;
     } finally {
