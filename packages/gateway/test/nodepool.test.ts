@@ -242,6 +242,7 @@ describe('gateway: nodepool surface on devcloud', { timeout: 120_000 }, () => {
     assert.ok(sp1?.diskFormats.includes('raw') && sp1.diskFormats.includes('qcow2'));
     assert.ok(sp1?.containerFormats.includes('bare'));
     assert.ok(sp1?.floatingIpNetworks.includes('public'));
+    assert.equal(sp1?.floatingIps, true);
     assert.ok((sp1?.availabilityZones.length ?? 0) > 0);
     assert.ok(sp1?.quotaResources.includes('maxTotalInstances'));
     assert.equal(sp1?.tempurl, true);

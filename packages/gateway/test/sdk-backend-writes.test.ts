@@ -118,7 +118,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
       [() => c.createFloatingIp({ fixedAddress: '10.0.0.5' }), /createFloatingIp option fixedAddress/],
       [() => c.createVolume({ size: 1 }), /volume create without a name/],
       [() => c.createPort({ network: 'public' }), /port create without a name/],
-      [() => c.hasFloatingIps(), /hasFloatingIps/],
+      [() => c.createImageSnapshot('gwx-snap', 'gwx-none'), /createImageSnapshot/],
       [() => c.getServerConsole('s'), /getServerConsole/],
     ];
     for (const [call, message] of cases) {

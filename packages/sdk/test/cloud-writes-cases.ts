@@ -200,6 +200,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         timeoutMs: 30_000,
       });
       try {
+        assert.equal(await c.hasFloatingIps(), true);
         const fip = await c.createFloatingIp({ network: 'public' });
         assert.deepEqual([fip.attached, fip.location.cloud], [false, b.cloudName]);
         assert.ok((await rest.listFloatingIps()).some((f) => f.id === fip.id));

@@ -65,6 +65,7 @@ async function capabilities(conn: Connection, ctx: FanOutContext) {
         [],
       )
     : [];
+  const floatingIps = has('network') ? await best(conn.cloudLayer.hasFloatingIps(), undefined) : false;
   const zones = has('compute') ? await best(conn.cloudLayer.listAvailabilityZoneNames(), []) : [];
   const limitNames = async (service: string) =>
     Object.keys(
@@ -89,6 +90,7 @@ async function capabilities(conn: Connection, ctx: FanOutContext) {
     containerFormats: enumOf('container_format'),
     importMethods: importMethods ?? [],
     floatingIpNetworks: externals,
+    floatingIps,
     availabilityZones: zones,
     quotaResources: quota,
     tempurl: tempurl !== undefined,

@@ -186,6 +186,13 @@ export abstract class GatewayCore extends GatewayUnsupported {
     return (await this.capabilities()).services.some((s) => s.type === 'network');
   }
 
+  /** Whether the cloud's Neutron offers floating IPs (its router extension), as the gateway found out. */
+  async hasFloatingIps(): Promise<boolean> {
+    const known = (await this.capabilities()).floatingIps;
+    if (known === undefined) throw this.unsupportedError('hasFloatingIps (the gateway could not tell)');
+    return known;
+  }
+
   /** Forget cached lists (all of them). */
   invalidateCaches(): void {
     this.serverCache.invalidate();

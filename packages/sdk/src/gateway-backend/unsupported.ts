@@ -4,8 +4,7 @@
  * other cloud). What the gateway serves is in gateway-cloud.ts and the classes it builds on (an option one of its
  * RPCs cannot carry is refused there the same way, naming the option). Left here: the raw service clients (REST to
  * the cloud's own endpoints do not exist for a cloud reached through a gateway), Nova records to normalize, the
- * console log, server snapshots, and whether Neutron has floating IPs (its router extension: the gateway's
- * capabilities list external networks, which is not the same question).
+ * console log and server snapshots.
  */
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
@@ -45,9 +44,6 @@ export abstract class GatewayUnsupported {
   /** Nova records to normalize: a cloud behind a gateway has no Nova client here (its servers come normalized). */
   expandServers(..._a: unknown[]): Promise<never> {
     return this.#no('expandServers');
-  }
-  hasFloatingIps(): Promise<never> {
-    return this.#no('hasFloatingIps');
   }
   getServerConsole(..._a: unknown[]): Promise<never> {
     return this.#no('getServerConsole');
