@@ -158,6 +158,19 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     assert.deepEqual(purged.detached, [address]);
     const left = await c.listFloatingIps({ filter: { location: { clouds: ['idp'] } } }, a);
     assert.ok(!left.floatingIps.some((f) => f.floatingIpAddress === address));
+    // Without a server, onto a port of it at once (openstacksdk's create_floating_ip(port=...)).
+    const ports = await c.listPorts(
+      { filter: { location: { clouds: ['idp'] }, attributes: { device_id: serverId } } },
+      a,
+    );
+    const port = ports.ports[0];
+    assert.ok(port, 'gw-act has a port');
+    const onPort = await c.createFloatingIp({ ...at, network: 'public', port: port.id }, a);
+    assert.deepEqual(
+      [onPort.changed, onPort.floatingIp?.attached, onPort.floatingIp?.port, onPort.floatingIp?.fixedIpAddress],
+      [true, true, port.id, port.fixedIps[0]?.ipAddress],
+    );
+    assert.equal((await c.deleteFloatingIp(onIdp(onPort.floatingIp?.id ?? ''), a)).deleted, true);
 
     const loose = await c.createFloatingIp({ ...at, network: 'public' }, a);
     assert.deepEqual([loose.changed, loose.floatingIp?.attached], [true, false]);

@@ -218,6 +218,13 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         assert.ok(isOcxError(notThere, ErrorCode.CONFLICT), `got ${String(notThere)}`);
         assert.equal(await c.deleteFloatingIp(fip.id), true);
         assert.equal(await c.deleteFloatingIp(fip.id), false);
+        const [port] = await c.listPorts({ device_id: server.id });
+        assert.ok(port, 'the server has a port');
+        const onPort = await c.createFloatingIp({ network: 'public', portId: port.id });
+        assert.deepEqual([onPort.attached, onPort.port, onPort.fixed_ip_address], [true, port.id, server.private_v4]);
+        rest.invalidateCaches();
+        assert.equal((await rest.listFloatingIps({ id: onPort.id }))[0]?.port, port.id);
+        assert.equal(await c.deleteFloatingIp(onPort.id), true);
         rest.invalidateCaches();
         assert.deepEqual(await rest.listFloatingIps({ id: fip.id }), []);
 

@@ -1,7 +1,8 @@
 /**
  * CloudService's Ansible floating_ip module: `state: present` gives the server a floating IP (unchanged when it
  * has one — of the network asked for, or the address asked for), reusing an unattached one on request, else
- * allocating; without a server, allocates (the address asked for, unless the project holds it). `state: absent`
+ * allocating; without a server, allocates (the address asked for, unless the project holds it; onto a port when
+ * one is named). `state: absent`
  * detaches (and with purge deletes) the server's floating IPs; DeleteFloatingIp releases one by id or address.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
@@ -45,7 +46,8 @@ export function floatingIpHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeo
         const held = address ? all.find((f) => f.floating_ip_address === address) : undefined;
         if (!req.server) {
           if (held) return { floatingIp: toFloatingIp(held), changed: false };
-          const fip = await cl.createFloatingIp({ network, address: address || undefined, signal });
+          const onPort = req.port ? { portId: req.port, fixedAddress: req.fixedAddress || undefined } : {};
+          const fip = await cl.createFloatingIp({ network, address: address || undefined, ...onPort, signal });
           return { floatingIp: toFloatingIp(fip), changed: true };
         }
         const server = await serverOf(conn, req.server);

@@ -225,10 +225,13 @@ export abstract class GatewayPorts extends GatewayNetwork {
     this.serverCache.invalidate();
   }
 
-  /** Allocate one (CreateFloatingIp without a server); an address the project already holds is CONFLICT. */
+  /**
+   * Allocate one (CreateFloatingIp without a server), onto `portId` at once when given; an address the project
+   * already holds is CONFLICT. `fixedAddress` goes with a port only (the RPC has no other use for it).
+   */
   async createFloatingIp(o: CreateFloatingIpOptions = {}): Promise<FloatingIp> {
-    if (o.portId !== undefined) throw this.unsupportedError('createFloatingIp option portId');
-    if (o.fixedAddress !== undefined) throw this.unsupportedError('createFloatingIp option fixedAddress');
+    if (o.fixedAddress !== undefined && o.portId === undefined)
+      throw this.unsupportedError('createFloatingIp option fixedAddress without portId');
     try {
       const r = await this.client.run('CreateFloatingIp', o, (c) =>
         this.client.cloud.createFloatingIp(
@@ -236,6 +239,8 @@ export abstract class GatewayPorts extends GatewayNetwork {
             location: this.at(),
             network: o.network === undefined ? '' : refKey(o.network),
             floatingIpAddress: o.address ?? '',
+            port: o.portId ?? '',
+            fixedAddress: o.fixedAddress ?? '',
           },
           c,
         ),
