@@ -118,6 +118,32 @@ describe('turtles: SDK → gateway A → gateway B → devcloud', { timeout: 180
     assert.equal(toB.length, 1, `B accepted ${toB.length} connections`);
   });
 
+  it("the write surface two gateways deep: a network, subnet, volume and container made through A are B's, then gone", async () => {
+    const c = open('a-b-sp1');
+    const atB = open('sp1-gw');
+    const net = await c.createNetwork('tt-net');
+    const sub = await c.createSubnet({ name: 'tt-sub', network: 'tt-net', cidr: '10.71.0.0/24' });
+    const vol = await c.createVolume({ size: 1, name: 'tt-vol', wait: true, timeoutMs: 30_000 });
+    const box = await c.createContainer('tt-box', { metadata: { team: 'ci' } });
+    assert.deepEqual(
+      [vol.status, vol.location.cloud, box.location.cloud, box.metadata.team],
+      ['available', 'a-b-sp1', 'a-b-sp1', 'ci'],
+    );
+    assert.equal((await atB.getNetwork('tt-net'))?.id, net.id);
+    assert.equal((await atB.getSubnet('tt-sub'))?.network_id, net.id);
+    assert.equal((await atB.getVolumeById(vol.id))?.name, 'tt-vol');
+    assert.equal((await atB.getContainer('tt-box'))?.metadata.team, 'ci');
+    assert.equal(await c.deleteContainer('tt-box'), true);
+    assert.equal(await c.deleteVolume(vol.id, { wait: true, timeoutMs: 30_000 }), true);
+    assert.equal(await c.deleteSubnet(sub.id), true);
+    assert.equal(await c.deleteNetwork(net.id), true);
+    atB.invalidateCaches();
+    assert.deepEqual(
+      [await atB.getContainer('tt-box'), await atB.getVolumeById(vol.id), await atB.getNetwork('tt-net')],
+      [null, null, null],
+    );
+  });
+
   it('a fan-out over REST and gateway clouds: every cloud answers with its own name; a dead gateway is one failure', async () => {
     const multi = await MultiCloud.connect({ config: sdk, clouds: ['idp', 'sp1-gw', 'a-b-sp1', 'dead-gw'] });
     try {
