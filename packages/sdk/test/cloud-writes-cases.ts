@@ -84,6 +84,8 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       const router = await c.createRouter('cw-router', { externalNetwork: 'public' });
       assert.equal(router.external_gateway_info?.network_id, external.id);
       await c.addRouterSubnet('cw-router', 'cw-sub');
+      const twice = await failure(c.addRouterSubnet({ id: router.id }, { id: sub.id }));
+      assert.ok(isOcxError(twice, ErrorCode.BAD_REQUEST), `got ${String(twice)}`);
       const routed = await c.searchRouters('cw-router');
       assert.deepEqual(
         routed.map((r) => [r.id, r.interface_subnets, r.external_network]),
@@ -93,6 +95,9 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         (await rest.searchRouters('cw-router')).map((r) => r.interface_subnets),
         [[sub.id]],
       );
+      const inUse = await failure(c.deleteRouter('cw-router'));
+      assert.ok(isOcxError(inUse, ErrorCode.CONFLICT), `got ${String(inUse)}`);
+      assert.equal((await rest.searchRouters('cw-router')).length, 1, 'a router with an interface stays');
       const cleared = await c.setRouterGateway({ id: router.id }, null);
       assert.equal((await c.routerFromRecord(cleared)).external_network, null);
       await c.removeRouterSubnet('cw-router', { id: sub.id });

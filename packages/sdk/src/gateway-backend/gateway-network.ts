@@ -225,8 +225,8 @@ export abstract class GatewayNetwork extends GatewayServers {
     return normalizeRouter(raw, await this.locationBase(), there?.interface_subnets ?? []);
   }
 
-  /** The router a ref names, NOT_FOUND when none (the gateway changes a router by its name). */
-  async #router(ref: Ref, o: Signal): Promise<Router> {
+  /** The router a ref names (an id as is, a name or id matched; AMBIGUOUS for a name several have), and all. */
+  async #findRouter(ref: Ref, o: Signal): Promise<{ key: string; all: Router[]; found: Router | null | undefined }> {
     const key = refKey(ref);
     const all = await this.#routers(o);
     const found = refId(ref)
@@ -236,6 +236,12 @@ export abstract class GatewayNetwork extends GatewayServers {
           'router',
           key,
         );
+    return { key, all, found };
+  }
+
+  /** The router a ref names, NOT_FOUND when none (the gateway changes a router by its name). */
+  async #router(ref: Ref, o: Signal): Promise<Router> {
+    const { key, all, found } = await this.#findRouter(ref, o);
     if (!found) throw new OcxError(ErrorCode.NOT_FOUND, `router "${key}" not found`, { resourceId: key });
     if (all.filter((r) => r.name === found.name).length > 1)
       throw this.unsupportedError(`changing router ${found.id}, whose name '${found.name}' is not unique,`);
@@ -286,9 +292,15 @@ export abstract class GatewayNetwork extends GatewayServers {
     return this.#changeRouter(found, { externalNetwork: externalNetwork === null ? '' : refKey(externalNetwork) }, o);
   }
 
-  /** Attach a subnet (name or id) to the router. */
+  /** Attach a subnet (name or id) to the router; one it already has is BAD_REQUEST, as Neutron answers. */
   async addRouterSubnet(router: Ref, subnet: Ref, o: Signal = {}): Promise<void> {
     const found = await this.#router(router, o);
+    const id = refId(subnet) ?? (await this.getSubnet(subnet, o))?.id;
+    if (id && found.interface_subnets.includes(id))
+      throw new OcxError(ErrorCode.BAD_REQUEST, `Bad router request: Router already has a port on subnet ${id}.`, {
+        cloud: this.name,
+        resourceId: found.id,
+      });
     try {
       await this.#changeRouter(found, { interfaces: [refKey(subnet)] }, o);
     } finally {
@@ -313,10 +325,20 @@ export abstract class GatewayNetwork extends GatewayServers {
     }
   }
 
-  /** False when it does not exist. The gateway detaches the router's interfaces first (Neutron refuses otherwise). */
+  /**
+   * False when it does not exist. A router with interfaces is CONFLICT, as Neutron answers (the gateway's
+   * DeleteRouter would detach them first, Ansible's way: a REST program does not expect that).
+   */
   async deleteRouter(ref: Ref, o: Signal = {}): Promise<boolean> {
+    const { found } = await this.#findRouter(ref, o);
+    if (!found) return false;
+    if (found.interface_subnets.length > 0)
+      throw new OcxError(ErrorCode.CONFLICT, `Router ${found.id} still has ports`, {
+        cloud: this.name,
+        resourceId: found.id,
+      });
     const r = await this.client.run('DeleteRouter', o, (c) =>
-      this.client.cloud.deleteRouter({ filter: this.filter(refKey(ref)) }, c),
+      this.client.cloud.deleteRouter({ filter: this.filter(found.id) }, c),
     );
     return r.deleted;
   }
