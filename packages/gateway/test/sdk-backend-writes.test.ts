@@ -17,11 +17,11 @@ import {
   callScope,
   createSession,
   ErrorCode,
-  isOcxError,
   ObjectStoreClient,
   openCloud,
   type Session,
 } from '@ocx/sdk';
+import { rejectsWith } from '../../sdk/test/assert-errors.ts';
 import { objectCases } from '../../sdk/test/cloud-objects-cases.ts';
 import { writesCases } from '../../sdk/test/cloud-writes-cases.ts';
 import { type Env, gatewayCloudsYaml, startEnv } from './helpers.ts';
@@ -65,12 +65,6 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
     opened.push(c);
     return c;
   };
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => assert.fail('expected a failure'),
-      (e: unknown) => e,
-    );
-
   before(async () => {
     b = await gatewayBackend();
     env = b.env;
@@ -85,8 +79,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
     const c = open();
     const net = await c.createNetwork('gwx-net', { description: 'first' });
     try {
-      const again = await failure(c.createNetwork('gwx-net', { description: 'second' }));
-      assert.ok(isOcxError(again, ErrorCode.CONFLICT), `got ${String(again)}`);
+      const again = await rejectsWith(c.createNetwork('gwx-net', { description: 'second' }), ErrorCode.CONFLICT);
       assert.match((again as Error).message, /already has a network named 'gwx-net'/);
       const rest = b.rest();
       opened.push(rest);
@@ -95,14 +88,14 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
         seen.map((n) => [n.id, n.properties.description]),
         [[net.id, 'first']],
       );
-      const renamed = await failure(c.updateNetwork(net.id, { name: 'gwx-renamed', mtu: 1400 }));
-      assert.ok(isOcxError(renamed, ErrorCode.UNSUPPORTED), `got ${String(renamed)}`);
+      const renamed = await rejectsWith(
+        c.updateNetwork(net.id, { name: 'gwx-renamed', mtu: 1400 }),
+        ErrorCode.UNSUPPORTED,
+      );
       assert.match((renamed as Error).message, /updateNetwork of name, mtu/);
       const group = await c.createSecurityGroup('gwx-sg');
-      const twice = await failure(c.createSecurityGroup('gwx-sg', { description: 'other' }));
-      assert.ok(isOcxError(twice, ErrorCode.CONFLICT), `got ${String(twice)}`);
-      const rename = await failure(c.updateSecurityGroup(group.id, { name: 'gwx-other' }));
-      assert.ok(isOcxError(rename, ErrorCode.UNSUPPORTED), `got ${String(rename)}`);
+      await rejectsWith(c.createSecurityGroup('gwx-sg', { description: 'other' }), ErrorCode.CONFLICT);
+      const rename = await rejectsWith(c.updateSecurityGroup(group.id, { name: 'gwx-other' }), ErrorCode.UNSUPPORTED);
       assert.match((rename as Error).message, /updateSecurityGroup option name/);
       assert.equal((await c.getSecurityGroup(group.id))?.name, 'gwx-sg');
       assert.equal(await c.deleteSecurityGroup(group.id), true);
@@ -121,8 +114,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
       [() => c.getServerConsole('s'), /getServerConsole/],
     ];
     for (const [call, message] of cases) {
-      const err = await failure(call());
-      assert.ok(isOcxError(err, ErrorCode.UNSUPPORTED), `got ${String(err)}`);
+      const err = await rejectsWith(call(), ErrorCode.UNSUPPORTED);
       assert.match((err as Error).message, message);
       assert.match((err as Error).message, new RegExp(env.gw.grpcUrl.replace(/[/.:]/g, '.')));
     }
@@ -136,8 +128,7 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
     const scope = callScope({ deadline: Date.now() + 1500 });
     try {
       const started = Date.now();
-      const err = await failure(c.createVolume({ size: 1, name: 'gwx-slow', signal: scope.signal }));
-      assert.ok(isOcxError(err, ErrorCode.TIMEOUT), `got ${String(err)}`);
+      await rejectsWith(c.createVolume({ size: 1, name: 'gwx-slow', signal: scope.signal }), ErrorCode.TIMEOUT);
       assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
     } finally {
       scope.dispose();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CloudLayer } from '../src/cloud/index.ts';
 import { ErrorCode } from '../src/errors/codes.ts';
-import { isOcxError } from '../src/errors/ocx-error.ts';
+import { rejectsWith } from './assert-errors.ts';
 
 export interface WritesBackend {
   /** The cloud layer under test: devcloud's sp1 as its demo user, through this backend. */
@@ -20,12 +20,6 @@ export interface WritesBackend {
   cloudName: string;
   stop(): Promise<void>;
 }
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
 
 export function writesCases(label: string, start: () => Promise<WritesBackend>): void {
   describe(`cloud layer writes: ${label}`, { timeout: 180_000 }, () => {
@@ -84,8 +78,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       const router = await c.createRouter('cw-router', { externalNetwork: 'public' });
       assert.equal(router.external_gateway_info?.network_id, external.id);
       await c.addRouterSubnet('cw-router', 'cw-sub');
-      const twice = await failure(c.addRouterSubnet({ id: router.id }, { id: sub.id }));
-      assert.ok(isOcxError(twice, ErrorCode.BAD_REQUEST), `got ${String(twice)}`);
+      await rejectsWith(c.addRouterSubnet({ id: router.id }, { id: sub.id }), ErrorCode.BAD_REQUEST);
       const routed = await c.searchRouters('cw-router');
       assert.deepEqual(
         routed.map((r) => [r.id, r.interface_subnets, r.external_network]),
@@ -95,8 +88,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         (await rest.searchRouters('cw-router')).map((r) => r.interface_subnets),
         [[sub.id]],
       );
-      const inUse = await failure(c.deleteRouter('cw-router'));
-      assert.ok(isOcxError(inUse, ErrorCode.CONFLICT), `got ${String(inUse)}`);
+      await rejectsWith(c.deleteRouter('cw-router'), ErrorCode.CONFLICT);
       assert.equal((await rest.searchRouters('cw-router')).length, 1, 'a router with an interface stays');
       const cleared = await c.setRouterGateway({ id: router.id }, null);
       assert.equal((await c.routerFromRecord(cleared)).external_network, null);
@@ -141,8 +133,10 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
       assert.equal(await c.deleteNetwork({ id: net.id }), false);
       rest.invalidateCaches();
       assert.equal(await rest.getNetwork('cw-net'), null);
-      const gone = await failure(c.createSubnet({ name: 'cw-orphan', network: { id: net.id }, cidr: '10.62.0.0/24' }));
-      assert.ok(isOcxError(gone, ErrorCode.NOT_FOUND), `got ${String(gone)}`);
+      await rejectsWith(
+        c.createSubnet({ name: 'cw-orphan', network: { id: net.id }, cidr: '10.62.0.0/24' }),
+        ErrorCode.NOT_FOUND,
+      );
     });
 
     test('security group and rules: created, described, a rule twice is CONFLICT, deleted once', async () => {
@@ -161,7 +155,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         [rule.security_group_id, rule.direction, rule.protocol, rule.port_range_min, rule.remote_ip_prefix],
         [group.id, 'ingress', 'tcp', 22, '10.0.0.0/8'],
       );
-      const twice = await failure(
+      await rejectsWith(
         c.createSecurityGroupRule({
           securityGroup: { id: group.id },
           protocol: 'tcp',
@@ -169,8 +163,8 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
           portRangeMax: 22,
           remoteIpPrefix: '10.0.0.0/8',
         }),
+        ErrorCode.CONFLICT,
       );
-      assert.ok(isOcxError(twice, ErrorCode.CONFLICT), `got ${String(twice)}`);
       const seen = await rest.getSecurityGroup('cw-sg');
       assert.ok(seen?.security_group_rules.some((r) => r.id === rule.id && r.port_range_max === 22));
 
@@ -219,8 +213,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         await c.detachFloatingIp(server.id, fip.floating_ip_address);
         rest.invalidateCaches();
         assert.equal((await rest.listFloatingIps({ id: fip.id }))[0]?.attached, false);
-        const notThere = await failure(c.detachFloatingIp(server.id, fip.floating_ip_address));
-        assert.ok(isOcxError(notThere, ErrorCode.CONFLICT), `got ${String(notThere)}`);
+        await rejectsWith(c.detachFloatingIp(server.id, fip.floating_ip_address), ErrorCode.CONFLICT);
         assert.equal(await c.deleteFloatingIp(fip.id), true);
         assert.equal(await c.deleteFloatingIp(fip.id), false);
         const [port] = await c.listPorts({ device_id: server.id });
@@ -256,12 +249,10 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         assert.deepEqual([a.server_id, a.volume_id], [server.id, vol.id]);
         const inUse = await rest.getVolumeById(vol.id);
         assert.deepEqual([inUse?.status, inUse?.attachments.map((x) => x.server_id)], ['in-use', [server.id]]);
-        const again = await failure(c.attachVolume(server.id, vol.id));
-        assert.ok(isOcxError(again, ErrorCode.BAD_REQUEST), `got ${String(again)}`);
+        await rejectsWith(c.attachVolume(server.id, vol.id), ErrorCode.BAD_REQUEST);
         await c.detachVolume({ id: server.id }, { id: vol.id }, { wait: true, timeoutMs: 30_000 });
         assert.deepEqual((await rest.getVolumeById(vol.id))?.attachments, []);
-        const detached = await failure(c.detachVolume(server.id, vol.id));
-        assert.ok(isOcxError(detached, ErrorCode.NOT_FOUND), `got ${String(detached)}`);
+        await rejectsWith(c.detachVolume(server.id, vol.id), ErrorCode.NOT_FOUND);
         assert.equal((await c.extendVolume(vol.id, 2, { wait: true, timeoutMs: 30_000 }))?.size, 2);
         assert.equal((await rest.getVolumeById(vol.id))?.size, 2);
         assert.equal(await c.deleteVolume('cw-vol', { wait: true, timeoutMs: 30_000 }), true);
