@@ -61,6 +61,20 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     assert.equal((await act(ServerActionType.RESUME)).server?.status, 'ACTIVE');
     const reboot = await act(ServerActionType.HARD_REBOOT);
     assert.deepEqual([reboot.changed, reboot.server?.status], [true, 'ACTIVE']);
+    // The console log of the server (Nova's os-getConsoleOutput); the other user cannot read it.
+    const log = await env.client.getServerConsole(
+      { filter: { nameOrId: 'gw-act', location: { clouds: ['idp'] } } },
+      env.auth,
+    );
+    assert.match(log.output, /console of gw-act/);
+    await rejects(
+      env.client.getServerConsole({ filter: { nameOrId: serverId, location: { clouds: ['idp'] } } }, other),
+      Code.NotFound,
+    );
+    await rejects(
+      env.client.getServerConsole({ filter: { nameOrId: 'gw-none', location: { clouds: ['idp'] } } }, env.auth),
+      Code.NotFound,
+    );
     const image = (
       await env.client.listImages({ filter: { nameOrId: 'cirros-*', location: { clouds: ['idp'] } } }, env.auth)
     ).images[0];

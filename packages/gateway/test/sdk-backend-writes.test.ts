@@ -111,7 +111,6 @@ describe('SDK gateway backend writes: what only it has', { timeout: 120_000 }, (
       [() => c.createVolume({ size: 1 }), /volume create without a name/],
       [() => c.createPort({ network: 'public' }), /port create without a name/],
       [() => c.createImageSnapshot('gwx-snap', 'gwx-none'), /createImageSnapshot/],
-      [() => c.getServerConsole('s'), /getServerConsole/],
     ];
     for (const [call, message] of cases) {
       const err = await rejectsWith(call(), ErrorCode.UNSUPPORTED);

@@ -199,6 +199,7 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         timeoutMs: 30_000,
       });
       try {
+        assert.match(await c.getServerConsole(server.id), /console of cw-srv/);
         assert.equal(await c.hasFloatingIps(), true);
         const fip = await c.createFloatingIp({ network: 'public' });
         assert.deepEqual([fip.attached, fip.location.cloud], [false, b.cloudName]);

@@ -2,6 +2,7 @@
  * CloudService's Ansible server_action module: the server resolved exactly once over the selected clouds; an
  * action whose target status the server is already in is not run (changed false), reboot, lock, unlock and rebuild
  * always are; with `wait`, the answer is the server once settled (lock and unlock have no status to wait for).
+ * Also the server's console log (GetServerConsole), the server resolved the same way.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { POWER_ACTION_TARGET, type PowerAction } from '@ocx/sdk';
@@ -31,6 +32,19 @@ const ALWAYS = new Set<PowerAction>(['reboot', 'hard-reboot', 'lock', 'unlock', 
 
 export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
   return {
+    async getServerConsole(req, ctx) {
+      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const got = await findOne(scope, 'server', key, (conn) =>
+        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
+      );
+      if (got.item === null) throw notFound('server', key, got.failures);
+      const { item, conn } = got;
+      return guarded(async () => ({
+        output: await conn.cloudLayer.getServerConsole(item, req.length > 0 ? req.length : undefined),
+      }));
+    },
+
     async serverAction(req, ctx) {
       const action = ACTIONS[req.action];
       if (!action) throw invalidArgument('action is required');

@@ -258,6 +258,14 @@ export abstract class GatewayServers extends GatewayCompute {
     }
   }
 
+  /** Nova's console log of the server (GetServerConsole): the last `length` lines, or all. */
+  async getServerConsole(server: Ref, length?: number): Promise<string> {
+    const r = await this.client.run('GetServerConsole', {}, (c) =>
+      this.client.cloud.getServerConsole({ filter: this.filter(refName(server)), length: length ?? 0 }, c),
+    );
+    return r.output;
+  }
+
   /** Delete a server; false when it does not exist. `deleteIps` and `wait` are done by the gateway. */
   async deleteServer(
     nameOrId: Ref,
