@@ -269,4 +269,35 @@ describe('gateway: Ansible compute and storage modules on devcloud', { timeout: 
     assert.equal((await c.deleteContainer({ ...at, name: 'gw-c1' }, a)).deleted, false);
     assert.equal((await c.deleteContainer({ ...at, name: 'gw-c2' }, a)).deleted, true);
   });
+
+  // Last of the server's tests: a snapshot leaves the server busy (task_state image_snapshot) for a moment.
+  it("a snapshot of the server (Nova's createImage): waited for until active; the other user cannot take one", async () => {
+    const snap = await env.client.createImageSnapshot(
+      {
+        filter: { nameOrId: 'gw-act', location: { clouds: ['idp'] } },
+        name: 'gw-snap',
+        metadata: { from: 'ci' },
+        wait: true,
+        timeoutSeconds: 30,
+      },
+      env.auth,
+    );
+    assert.deepEqual([snap.image?.name, snap.image?.status, snap.image?.location?.cloud], ['gw-snap', 'active', 'idp']);
+    await rejects(
+      env.client.createImageSnapshot(
+        { filter: { nameOrId: serverId, location: { clouds: ['idp'] } }, name: 'x' },
+        other,
+      ),
+      Code.NotFound,
+    );
+    assert.equal(
+      (
+        await env.client.deleteImage(
+          { filter: { nameOrId: snap.image?.id ?? '', location: { clouds: ['idp'] } } },
+          env.auth,
+        )
+      ).deleted,
+      true,
+    );
+  });
 });

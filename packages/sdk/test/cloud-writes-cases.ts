@@ -259,6 +259,15 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         assert.equal(await c.deleteVolume('cw-vol', { wait: true, timeoutMs: 30_000 }), true);
         assert.equal(await c.deleteVolume(vol.id), false);
         assert.equal(await rest.getVolumeById(vol.id), null);
+        // Last: a snapshot leaves the server busy (task_state image_snapshot) for a moment.
+        const snap = await c.createImageSnapshot('cw-snap', server.id, {
+          metadata: { from: 'ci' },
+          wait: true,
+          timeoutMs: 30_000,
+        });
+        assert.deepEqual([snap.name, snap.status, snap.location.cloud], ['cw-snap', 'active', b.cloudName]);
+        assert.equal((await rest.getImage('cw-snap'))?.id, snap.id);
+        assert.equal(await c.deleteImage(snap.id, { wait: true, timeoutMs: 30_000 }), true);
       } finally {
         await c.deleteServer(server.id, { wait: true, timeoutMs: 30_000 });
         await rest.removeRouterSubnet({ id: router.id }, { id: sub.id });

@@ -2,14 +2,15 @@
  * CloudService's Ansible server_action module: the server resolved exactly once over the selected clouds; an
  * action whose target status the server is already in is not run (changed false), reboot, lock, unlock and rebuild
  * always are; with `wait`, the answer is the server once settled (lock and unlock have no status to wait for).
- * Also the server's console log (GetServerConsole), the server resolved the same way.
+ * Also the server's console log (GetServerConsole) and a snapshot of it (CreateImageSnapshot), the server resolved
+ * the same way.
  */
 import type { ServiceImpl } from '@connectrpc/connect';
 import { POWER_ACTION_TARGET, type PowerAction } from '@ocx/sdk';
 import { ServerActionType } from '@ocx/sdk/gen/ocx/cloud/v1/ansible_storage_pb';
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
 import { attrFilters, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
-import { toServer } from '../convert.ts';
+import { toImage, toServer } from '../convert.ts';
 import { invalidArgument } from '../errors.ts';
 import { guarded, required } from './present.ts';
 
@@ -32,6 +33,27 @@ const ALWAYS = new Set<PowerAction>(['reboot', 'hard-reboot', 'lock', 'unlock', 
 
 export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
   return {
+    async createImageSnapshot(req, ctx) {
+      const name = required(req.name, 'name');
+      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
+      const scope = await scopeFor(deps, ctx, req.filter?.location);
+      const got = await findOne(scope, 'server', key, (conn) =>
+        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
+      );
+      if (got.item === null) throw notFound('server', key, got.failures);
+      const { item, conn } = got;
+      return guarded(async () => ({
+        image: toImage(
+          await conn.cloudLayer.createImageSnapshot(name, item, {
+            metadata: { ...req.metadata },
+            wait: req.wait,
+            timeoutMs: req.timeoutSeconds > 0 ? req.timeoutSeconds * 1000 : undefined,
+            signal: ctx.signal,
+          }),
+        ),
+      }));
+    },
+
     async getServerConsole(req, ctx) {
       const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
       const scope = await scopeFor(deps, ctx, req.filter?.location);

@@ -9,7 +9,7 @@
  *   gateway-volumes.ts  GatewayVolumes: volumes and attaching them to servers
  *   gateway-objects.ts  GatewayObjects: object-store containers and objects
  *   gateway-updates.ts  GatewayUpdates: network, subnet, port and volume updates (the creates on their names)
- *   gateway-cloud.ts    GatewayCloud: images (listed, created with the streaming UploadImage, deleted)
+ *   gateway-cloud.ts    GatewayCloud: images (listed, created with the streaming UploadImage, snapshots, deleted)
  * What the gateway has no RPC for answers UNSUPPORTED (unsupported.ts).
  */
 import { createHash } from 'node:crypto';
@@ -29,6 +29,7 @@ import type { UploadImageRequestSchema } from '../gen/ocx/cloud/v1/transfer_serv
 import { isNotFound } from '../services/common.ts';
 import { rechunk } from '../transfer/rechunk.ts';
 import { fromImage } from './convert.ts';
+import { ANSWER_MARGIN_MS, seconds } from './gateway-servers.ts';
 import { GatewayUpdates } from './gateway-updates.ts';
 
 /**
@@ -164,6 +165,36 @@ export class GatewayCloud extends GatewayUpdates implements CloudLayer {
       `createImage on cloud '${this.name}' (through a gateway) from a stream needs its sha256 up front (opts.sha256); the gateway checks it`,
       { cloud: this.name },
     );
+  }
+
+  /** Snapshot a server into an image (CreateImageSnapshot); `wait` until active is done by the gateway. */
+  async createImageSnapshot(
+    name: string,
+    server: Ref,
+    opts: { metadata?: Record<string, string>; wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Image> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_IMAGE_TIMEOUT_MS;
+    const bounds = opts.wait
+      ? { signal: opts.signal, timeoutMs: timeoutMs + ANSWER_MARGIN_MS }
+      : { signal: opts.signal };
+    try {
+      const r = await this.client.run('CreateImageSnapshot', bounds, (c) =>
+        this.client.cloud.createImageSnapshot(
+          {
+            filter: this.filter(refId(server) ?? (server as string)),
+            name,
+            metadata: opts.metadata ?? {},
+            wait: !!opts.wait,
+            timeoutSeconds: seconds(timeoutMs),
+          },
+          c,
+        ),
+      );
+      if (!r.image) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no image', { cloud: this.name });
+      return fromImage(r.image, this.name);
+    } finally {
+      this.caches.images.invalidate();
+    }
   }
 
   /** False when no such image. `wait` until Glance has removed it is done by the gateway. */

@@ -3,8 +3,7 @@
  * gateway, so a program written for the REST backend learns at once (never a silent no-op, never a call to some
  * other cloud). What the gateway serves is in gateway-cloud.ts and the classes it builds on (an option one of its
  * RPCs cannot carry is refused there the same way, naming the option). Left here: the raw service clients (REST to
- * the cloud's own endpoints do not exist for a cloud reached through a gateway), Nova records to normalize, the
- * server snapshots.
+ * the cloud's own endpoints do not exist for a cloud reached through a gateway) and Nova records to normalize.
  */
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
@@ -16,7 +15,7 @@ export abstract class GatewayUnsupported {
   protected unsupportedError(what: string): OcxError {
     return new OcxError(
       ErrorCode.UNSUPPORTED,
-      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, and the SDK's gateway backend covers what the gateway has RPCs for: flavors, images, keypairs, servers and their power actions, limits, networks, subnets, routers, ports, security groups and rules, floating IPs, volumes and their attachments, containers and objects (not the raw service clients, server snapshots)`,
+      `${what} is not offered for cloud '${this.name}': it is reached through the OCX gateway at ${this.gatewayUrl}, and the SDK's gateway backend covers what the gateway has RPCs for: flavors, images, keypairs, servers and their power actions, limits, networks, subnets, routers, ports, security groups and rules, floating IPs, volumes and their attachments, containers and objects (not the raw service clients)`,
       { cloud: this.name },
     );
   }
@@ -44,8 +43,5 @@ export abstract class GatewayUnsupported {
   /** Nova records to normalize: a cloud behind a gateway has no Nova client here (its servers come normalized). */
   expandServers(..._a: unknown[]): Promise<never> {
     return this.#no('expandServers');
-  }
-  createImageSnapshot(..._a: unknown[]): Promise<never> {
-    return this.#no('createImageSnapshot');
   }
 }

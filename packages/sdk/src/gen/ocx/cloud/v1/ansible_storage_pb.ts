@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { CloudFailure, Filter, Location, LocationFilter } from "./common_pb.ts";
 import { file_ocx_cloud_v1_common } from "./common_pb.ts";
-import type { Container, Server, StoredObject, Volume, VolumeAttachment } from "./resources_pb.ts";
+import type { Container, Image, Server, StoredObject, Volume, VolumeAttachment } from "./resources_pb.ts";
 import { file_ocx_cloud_v1_resources } from "./resources_pb.ts";
 import type { Message, UnknownEnum } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file ocx/cloud/v1/ansible_storage.proto.
  */
 export const file_ocx_cloud_v1_ansible_storage: GenFile = /*@__PURE__*/
-  fileDesc("CiJvY3gvY2xvdWQvdjEvYW5zaWJsZV9zdG9yYWdlLnByb3RvEgxvY3guY2xvdWQudjEi3wIKE0NyZWF0ZVZvbHVtZVJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCRIMCgRzaXplGAMgASgNEhgKC2Rlc2NyaXB0aW9uGAQgASgJSACIAQESEwoLdm9sdW1lX3R5cGUYBSABKAkSDQoFaW1hZ2UYBiABKAkSGQoRYXZhaWxhYmlsaXR5X3pvbmUYByABKAkSQQoIbWV0YWRhdGEYCCADKAsyLy5vY3guY2xvdWQudjEuQ3JlYXRlVm9sdW1lUmVxdWVzdC5NZXRhZGF0YUVudHJ5EgwKBHdhaXQYCSABKAgSFwoPdGltZW91dF9zZWNvbmRzGAogASgNGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfZGVzY3JpcHRpb24iTQoUQ3JlYXRlVm9sdW1lUmVzcG9uc2USJAoGdm9sdW1lGAEgASgLMhQub2N4LmNsb3VkLnYxLlZvbHVtZRIPCgdjaGFuZ2VkGAIgASgIInEKE0RlbGV0ZVZvbHVtZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlchIMCgR3YWl0GAIgASgIEhcKD3RpbWVvdXRfc2Vjb25kcxgDIAEoDRINCgVmb3JjZRgEIAEoCCInChREZWxldGVWb2x1bWVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIpYBChNBdHRhY2hWb2x1bWVSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEg4KBnNlcnZlchgCIAEoCRIOCgZ2b2x1bWUYAyABKAkSDgoGZGV2aWNlGAQgASgJEgwKBHdhaXQYBSABKAgSFwoPdGltZW91dF9zZWNvbmRzGAYgASgNIoEBChRBdHRhY2hWb2x1bWVSZXNwb25zZRIyCgphdHRhY2htZW50GAEgASgLMh4ub2N4LmNsb3VkLnYxLlZvbHVtZUF0dGFjaG1lbnQSDwoHY2hhbmdlZBgCIAEoCBIkCgZ2b2x1bWUYAyABKAsyFC5vY3guY2xvdWQudjEuVm9sdW1lIoYBChNEZXRhY2hWb2x1bWVSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEg4KBnNlcnZlchgCIAEoCRIOCgZ2b2x1bWUYAyABKAkSDAoEd2FpdBgEIAEoCBIXCg90aW1lb3V0X3NlY29uZHMYBSABKA0iJwoURGV0YWNoVm9sdW1lUmVzcG9uc2USDwoHY2hhbmdlZBgBIAEoCCK5AQoTU2VydmVyQWN0aW9uUmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5vY3guY2xvdWQudjEuRmlsdGVyEi4KBmFjdGlvbhgCIAEoDjIeLm9jeC5jbG91ZC52MS5TZXJ2ZXJBY3Rpb25UeXBlEgwKBHdhaXQYAyABKAgSFwoPdGltZW91dF9zZWNvbmRzGAQgASgNEg0KBWltYWdlGAUgASgJEhYKDmFkbWluX3Bhc3N3b3JkGAYgASgJIk0KFFNlcnZlckFjdGlvblJlc3BvbnNlEiQKBnNlcnZlchgBIAEoCzIULm9jeC5jbG91ZC52MS5TZXJ2ZXISDwoHY2hhbmdlZBgCIAEoCCJPChdHZXRTZXJ2ZXJDb25zb2xlUmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5vY3guY2xvdWQudjEuRmlsdGVyEg4KBmxlbmd0aBgCIAEoDSIqChhHZXRTZXJ2ZXJDb25zb2xlUmVzcG9uc2USDgoGb3V0cHV0GAEgASgJInYKFUxpc3RDb250YWluZXJzUmVxdWVzdBIuCghsb2NhdGlvbhgBIAEoCzIcLm9jeC5jbG91ZC52MS5Mb2NhdGlvbkZpbHRlchIOCgZwcmVmaXgYAiABKAkSDgoGbWFya2VyGAMgASgJEg0KBWxpbWl0GAQgASgNIkYKClBhZ2VNYXJrZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDgoGbWFya2VyGAIgASgJIpsBChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEisKCmNvbnRhaW5lcnMYASADKAsyFy5vY3guY2xvdWQudjEuQ29udGFpbmVyEiwKCGZhaWx1cmVzGAIgAygLMhoub2N4LmNsb3VkLnYxLkNsb3VkRmFpbHVyZRImCgRuZXh0GAMgAygLMhgub2N4LmNsb3VkLnYxLlBhZ2VNYXJrZXIixwEKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCRJECghtZXRhZGF0YRgDIAMoCzIyLm9jeC5jbG91ZC52MS5DcmVhdGVDb250YWluZXJSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEioKCWNvbnRhaW5lchgBIAEoCzIXLm9jeC5jbG91ZC52MS5Db250YWluZXISDwoHY2hhbmdlZBgCIAEoCCJoChZEZWxldGVDb250YWluZXJSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSFgoOZGVsZXRlX29iamVjdHMYAyABKAgiKgoXRGVsZXRlQ29udGFpbmVyUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCKAAQoSTGlzdE9iamVjdHNSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEhEKCWNvbnRhaW5lchgCIAEoCRIOCgZwcmVmaXgYAyABKAkSDgoGbWFya2VyGAQgASgJEg0KBWxpbWl0GAUgASgNIlcKE0xpc3RPYmplY3RzUmVzcG9uc2USKwoHb2JqZWN0cxgBIAMoCzIaLm9jeC5jbG91ZC52MS5TdG9yZWRPYmplY3QSEwoLbmV4dF9tYXJrZXIYAiABKAkiYAoTRGVsZXRlT2JqZWN0UmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDAoEbmFtZRgDIAEoCSInChREZWxldGVPYmplY3RSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIk0KE0dldENvbnRhaW5lclJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCSJCChRHZXRDb250YWluZXJSZXNwb25zZRIqCgljb250YWluZXIYASABKAsyFy5vY3guY2xvdWQudjEuQ29udGFpbmVyImUKGEdldE9iamVjdE1ldGFkYXRhUmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDAoEbmFtZRgDIAEoCSJHChlHZXRPYmplY3RNZXRhZGF0YVJlc3BvbnNlEioKBm9iamVjdBgBIAEoCzIaLm9jeC5jbG91ZC52MS5TdG9yZWRPYmplY3QqjQMKEFNlcnZlckFjdGlvblR5cGUSIgoeU0VSVkVSX0FDVElPTl9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZU0VSVkVSX0FDVElPTl9UWVBFX1JFQk9PVBABEiIKHlNFUlZFUl9BQ1RJT05fVFlQRV9IQVJEX1JFQk9PVBACEhsKF1NFUlZFUl9BQ1RJT05fVFlQRV9TVE9QEAMSHAoYU0VSVkVSX0FDVElPTl9UWVBFX1NUQVJUEAQSHAoYU0VSVkVSX0FDVElPTl9UWVBFX1BBVVNFEAUSHgoaU0VSVkVSX0FDVElPTl9UWVBFX1VOUEFVU0UQBhIeChpTRVJWRVJfQUNUSU9OX1RZUEVfU1VTUEVORBAHEh0KGVNFUlZFUl9BQ1RJT05fVFlQRV9SRVNVTUUQCBIbChdTRVJWRVJfQUNUSU9OX1RZUEVfTE9DSxAJEh0KGVNFUlZFUl9BQ1RJT05fVFlQRV9VTkxPQ0sQChIeChpTRVJWRVJfQUNUSU9OX1RZUEVfUkVCVUlMRBALYgZwcm90bzM", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
+  fileDesc("CiJvY3gvY2xvdWQvdjEvYW5zaWJsZV9zdG9yYWdlLnByb3RvEgxvY3guY2xvdWQudjEi3wIKE0NyZWF0ZVZvbHVtZVJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCRIMCgRzaXplGAMgASgNEhgKC2Rlc2NyaXB0aW9uGAQgASgJSACIAQESEwoLdm9sdW1lX3R5cGUYBSABKAkSDQoFaW1hZ2UYBiABKAkSGQoRYXZhaWxhYmlsaXR5X3pvbmUYByABKAkSQQoIbWV0YWRhdGEYCCADKAsyLy5vY3guY2xvdWQudjEuQ3JlYXRlVm9sdW1lUmVxdWVzdC5NZXRhZGF0YUVudHJ5EgwKBHdhaXQYCSABKAgSFwoPdGltZW91dF9zZWNvbmRzGAogASgNGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfZGVzY3JpcHRpb24iTQoUQ3JlYXRlVm9sdW1lUmVzcG9uc2USJAoGdm9sdW1lGAEgASgLMhQub2N4LmNsb3VkLnYxLlZvbHVtZRIPCgdjaGFuZ2VkGAIgASgIInEKE0RlbGV0ZVZvbHVtZVJlcXVlc3QSJAoGZmlsdGVyGAEgASgLMhQub2N4LmNsb3VkLnYxLkZpbHRlchIMCgR3YWl0GAIgASgIEhcKD3RpbWVvdXRfc2Vjb25kcxgDIAEoDRINCgVmb3JjZRgEIAEoCCInChREZWxldGVWb2x1bWVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIpYBChNBdHRhY2hWb2x1bWVSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEg4KBnNlcnZlchgCIAEoCRIOCgZ2b2x1bWUYAyABKAkSDgoGZGV2aWNlGAQgASgJEgwKBHdhaXQYBSABKAgSFwoPdGltZW91dF9zZWNvbmRzGAYgASgNIoEBChRBdHRhY2hWb2x1bWVSZXNwb25zZRIyCgphdHRhY2htZW50GAEgASgLMh4ub2N4LmNsb3VkLnYxLlZvbHVtZUF0dGFjaG1lbnQSDwoHY2hhbmdlZBgCIAEoCBIkCgZ2b2x1bWUYAyABKAsyFC5vY3guY2xvdWQudjEuVm9sdW1lIoYBChNEZXRhY2hWb2x1bWVSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEg4KBnNlcnZlchgCIAEoCRIOCgZ2b2x1bWUYAyABKAkSDAoEd2FpdBgEIAEoCBIXCg90aW1lb3V0X3NlY29uZHMYBSABKA0iJwoURGV0YWNoVm9sdW1lUmVzcG9uc2USDwoHY2hhbmdlZBgBIAEoCCK5AQoTU2VydmVyQWN0aW9uUmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5vY3guY2xvdWQudjEuRmlsdGVyEi4KBmFjdGlvbhgCIAEoDjIeLm9jeC5jbG91ZC52MS5TZXJ2ZXJBY3Rpb25UeXBlEgwKBHdhaXQYAyABKAgSFwoPdGltZW91dF9zZWNvbmRzGAQgASgNEg0KBWltYWdlGAUgASgJEhYKDmFkbWluX3Bhc3N3b3JkGAYgASgJIk0KFFNlcnZlckFjdGlvblJlc3BvbnNlEiQKBnNlcnZlchgBIAEoCzIULm9jeC5jbG91ZC52MS5TZXJ2ZXISDwoHY2hhbmdlZBgCIAEoCCJPChdHZXRTZXJ2ZXJDb25zb2xlUmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5vY3guY2xvdWQudjEuRmlsdGVyEg4KBmxlbmd0aBgCIAEoDSIqChhHZXRTZXJ2ZXJDb25zb2xlUmVzcG9uc2USDgoGb3V0cHV0GAEgASgJIvIBChpDcmVhdGVJbWFnZVNuYXBzaG90UmVxdWVzdBIkCgZmaWx0ZXIYASABKAsyFC5vY3guY2xvdWQudjEuRmlsdGVyEgwKBG5hbWUYAiABKAkSSAoIbWV0YWRhdGEYAyADKAsyNi5vY3guY2xvdWQudjEuQ3JlYXRlSW1hZ2VTbmFwc2hvdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRIMCgR3YWl0GAQgASgIEhcKD3RpbWVvdXRfc2Vjb25kcxgFIAEoDRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQobQ3JlYXRlSW1hZ2VTbmFwc2hvdFJlc3BvbnNlEiIKBWltYWdlGAEgASgLMhMub2N4LmNsb3VkLnYxLkltYWdlInYKFUxpc3RDb250YWluZXJzUmVxdWVzdBIuCghsb2NhdGlvbhgBIAEoCzIcLm9jeC5jbG91ZC52MS5Mb2NhdGlvbkZpbHRlchIOCgZwcmVmaXgYAiABKAkSDgoGbWFya2VyGAMgASgJEg0KBWxpbWl0GAQgASgNIkYKClBhZ2VNYXJrZXISKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDgoGbWFya2VyGAIgASgJIpsBChZMaXN0Q29udGFpbmVyc1Jlc3BvbnNlEisKCmNvbnRhaW5lcnMYASADKAsyFy5vY3guY2xvdWQudjEuQ29udGFpbmVyEiwKCGZhaWx1cmVzGAIgAygLMhoub2N4LmNsb3VkLnYxLkNsb3VkRmFpbHVyZRImCgRuZXh0GAMgAygLMhgub2N4LmNsb3VkLnYxLlBhZ2VNYXJrZXIixwEKFkNyZWF0ZUNvbnRhaW5lclJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCRJECghtZXRhZGF0YRgDIAMoCzIyLm9jeC5jbG91ZC52MS5DcmVhdGVDb250YWluZXJSZXF1ZXN0Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKF0NyZWF0ZUNvbnRhaW5lclJlc3BvbnNlEioKCWNvbnRhaW5lchgBIAEoCzIXLm9jeC5jbG91ZC52MS5Db250YWluZXISDwoHY2hhbmdlZBgCIAEoCCJoChZEZWxldGVDb250YWluZXJSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEgwKBG5hbWUYAiABKAkSFgoOZGVsZXRlX29iamVjdHMYAyABKAgiKgoXRGVsZXRlQ29udGFpbmVyUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCKAAQoSTGlzdE9iamVjdHNSZXF1ZXN0EigKCGxvY2F0aW9uGAEgASgLMhYub2N4LmNsb3VkLnYxLkxvY2F0aW9uEhEKCWNvbnRhaW5lchgCIAEoCRIOCgZwcmVmaXgYAyABKAkSDgoGbWFya2VyGAQgASgJEg0KBWxpbWl0GAUgASgNIlcKE0xpc3RPYmplY3RzUmVzcG9uc2USKwoHb2JqZWN0cxgBIAMoCzIaLm9jeC5jbG91ZC52MS5TdG9yZWRPYmplY3QSEwoLbmV4dF9tYXJrZXIYAiABKAkiYAoTRGVsZXRlT2JqZWN0UmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDAoEbmFtZRgDIAEoCSInChREZWxldGVPYmplY3RSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIk0KE0dldENvbnRhaW5lclJlcXVlc3QSKAoIbG9jYXRpb24YASABKAsyFi5vY3guY2xvdWQudjEuTG9jYXRpb24SDAoEbmFtZRgCIAEoCSJCChRHZXRDb250YWluZXJSZXNwb25zZRIqCgljb250YWluZXIYASABKAsyFy5vY3guY2xvdWQudjEuQ29udGFpbmVyImUKGEdldE9iamVjdE1ldGFkYXRhUmVxdWVzdBIoCghsb2NhdGlvbhgBIAEoCzIWLm9jeC5jbG91ZC52MS5Mb2NhdGlvbhIRCgljb250YWluZXIYAiABKAkSDAoEbmFtZRgDIAEoCSJHChlHZXRPYmplY3RNZXRhZGF0YVJlc3BvbnNlEioKBm9iamVjdBgBIAEoCzIaLm9jeC5jbG91ZC52MS5TdG9yZWRPYmplY3QqjQMKEFNlcnZlckFjdGlvblR5cGUSIgoeU0VSVkVSX0FDVElPTl9UWVBFX1VOU1BFQ0lGSUVEEAASHQoZU0VSVkVSX0FDVElPTl9UWVBFX1JFQk9PVBABEiIKHlNFUlZFUl9BQ1RJT05fVFlQRV9IQVJEX1JFQk9PVBACEhsKF1NFUlZFUl9BQ1RJT05fVFlQRV9TVE9QEAMSHAoYU0VSVkVSX0FDVElPTl9UWVBFX1NUQVJUEAQSHAoYU0VSVkVSX0FDVElPTl9UWVBFX1BBVVNFEAUSHgoaU0VSVkVSX0FDVElPTl9UWVBFX1VOUEFVU0UQBhIeChpTRVJWRVJfQUNUSU9OX1RZUEVfU1VTUEVORBAHEh0KGVNFUlZFUl9BQ1RJT05fVFlQRV9SRVNVTUUQCBIbChdTRVJWRVJfQUNUSU9OX1RZUEVfTE9DSxAJEh0KGVNFUlZFUl9BQ1RJT05fVFlQRV9VTkxPQ0sQChIeChpTRVJWRVJfQUNUSU9OX1RZUEVfUkVCVUlMRBALYgZwcm90bzM", [file_ocx_cloud_v1_common, file_ocx_cloud_v1_resources]);
 
 /**
  * @generated from message ocx.cloud.v1.CreateVolumeRequest
@@ -419,6 +419,66 @@ export const GetServerConsoleResponseSchema: GenMessage<GetServerConsoleResponse
   messageDesc(file_ocx_cloud_v1_ansible_storage, 11);
 
 /**
+ * The server resolved as for ServerAction; the image is made in the server's project.
+ *
+ * @generated from message ocx.cloud.v1.CreateImageSnapshotRequest
+ */
+export type CreateImageSnapshotRequest = Message<"ocx.cloud.v1.CreateImageSnapshotRequest"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Filter filter = 1;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: map<string, string> metadata = 3;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Until the image is active (a killed or deleted image fails with RESOURCE_FAILED).
+   *
+   * @generated from field: bool wait = 4;
+   */
+  wait: boolean;
+
+  /**
+   * Default 3600 s; the call's own deadline also applies.
+   *
+   * @generated from field: uint32 timeout_seconds = 5;
+   */
+  timeoutSeconds: number;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.CreateImageSnapshotRequest.
+ * Use `create(CreateImageSnapshotRequestSchema)` to create a new message.
+ */
+export const CreateImageSnapshotRequestSchema: GenMessage<CreateImageSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 12);
+
+/**
+ * @generated from message ocx.cloud.v1.CreateImageSnapshotResponse
+ */
+export type CreateImageSnapshotResponse = Message<"ocx.cloud.v1.CreateImageSnapshotResponse"> & {
+  /**
+   * @generated from field: ocx.cloud.v1.Image image = 1;
+   */
+  image?: Image | undefined;
+};
+
+/**
+ * Describes the message ocx.cloud.v1.CreateImageSnapshotResponse.
+ * Use `create(CreateImageSnapshotResponseSchema)` to create a new message.
+ */
+export const CreateImageSnapshotResponseSchema: GenMessage<CreateImageSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 13);
+
+/**
  * A page of containers per cloud: prefix, marker and limit as Swift's (limit 0: all).
  *
  * @generated from message ocx.cloud.v1.ListContainersRequest
@@ -450,7 +510,7 @@ export type ListContainersRequest = Message<"ocx.cloud.v1.ListContainersRequest"
  * Use `create(ListContainersRequestSchema)` to create a new message.
  */
 export const ListContainersRequestSchema: GenMessage<ListContainersRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 12);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 14);
 
 /**
  * Where a cloud has more after this page: ask again for that cloud with this marker.
@@ -474,7 +534,7 @@ export type PageMarker = Message<"ocx.cloud.v1.PageMarker"> & {
  * Use `create(PageMarkerSchema)` to create a new message.
  */
 export const PageMarkerSchema: GenMessage<PageMarker> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 13);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 15);
 
 /**
  * @generated from message ocx.cloud.v1.ListContainersResponse
@@ -501,7 +561,7 @@ export type ListContainersResponse = Message<"ocx.cloud.v1.ListContainersRespons
  * Use `create(ListContainersResponseSchema)` to create a new message.
  */
 export const ListContainersResponseSchema: GenMessage<ListContainersResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 14);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 16);
 
 /**
  * @generated from message ocx.cloud.v1.CreateContainerRequest
@@ -530,7 +590,7 @@ export type CreateContainerRequest = Message<"ocx.cloud.v1.CreateContainerReques
  * Use `create(CreateContainerRequestSchema)` to create a new message.
  */
 export const CreateContainerRequestSchema: GenMessage<CreateContainerRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 15);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 17);
 
 /**
  * @generated from message ocx.cloud.v1.CreateContainerResponse
@@ -552,7 +612,7 @@ export type CreateContainerResponse = Message<"ocx.cloud.v1.CreateContainerRespo
  * Use `create(CreateContainerResponseSchema)` to create a new message.
  */
 export const CreateContainerResponseSchema: GenMessage<CreateContainerResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 16);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 18);
 
 /**
  * A container that still holds objects is FAILED_PRECONDITION unless delete_objects.
@@ -581,7 +641,7 @@ export type DeleteContainerRequest = Message<"ocx.cloud.v1.DeleteContainerReques
  * Use `create(DeleteContainerRequestSchema)` to create a new message.
  */
 export const DeleteContainerRequestSchema: GenMessage<DeleteContainerRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 17);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 19);
 
 /**
  * @generated from message ocx.cloud.v1.DeleteContainerResponse
@@ -598,7 +658,7 @@ export type DeleteContainerResponse = Message<"ocx.cloud.v1.DeleteContainerRespo
  * Use `create(DeleteContainerResponseSchema)` to create a new message.
  */
 export const DeleteContainerResponseSchema: GenMessage<DeleteContainerResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 18);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 20);
 
 /**
  * One page of a container's objects (limit 0: all). A missing container is NOT_FOUND.
@@ -637,7 +697,7 @@ export type ListObjectsRequest = Message<"ocx.cloud.v1.ListObjectsRequest"> & {
  * Use `create(ListObjectsRequestSchema)` to create a new message.
  */
 export const ListObjectsRequestSchema: GenMessage<ListObjectsRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 19);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 21);
 
 /**
  * @generated from message ocx.cloud.v1.ListObjectsResponse
@@ -661,7 +721,7 @@ export type ListObjectsResponse = Message<"ocx.cloud.v1.ListObjectsResponse"> & 
  * Use `create(ListObjectsResponseSchema)` to create a new message.
  */
 export const ListObjectsResponseSchema: GenMessage<ListObjectsResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 20);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 22);
 
 /**
  * @generated from message ocx.cloud.v1.DeleteObjectRequest
@@ -688,7 +748,7 @@ export type DeleteObjectRequest = Message<"ocx.cloud.v1.DeleteObjectRequest"> & 
  * Use `create(DeleteObjectRequestSchema)` to create a new message.
  */
 export const DeleteObjectRequestSchema: GenMessage<DeleteObjectRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 21);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 23);
 
 /**
  * @generated from message ocx.cloud.v1.DeleteObjectResponse
@@ -705,7 +765,7 @@ export type DeleteObjectResponse = Message<"ocx.cloud.v1.DeleteObjectResponse"> 
  * Use `create(DeleteObjectResponseSchema)` to create a new message.
  */
 export const DeleteObjectResponseSchema: GenMessage<DeleteObjectResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 22);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 24);
 
 /**
  * A container's HEAD: its counts and metadata.
@@ -729,7 +789,7 @@ export type GetContainerRequest = Message<"ocx.cloud.v1.GetContainerRequest"> & 
  * Use `create(GetContainerRequestSchema)` to create a new message.
  */
 export const GetContainerRequestSchema: GenMessage<GetContainerRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 23);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 25);
 
 /**
  * @generated from message ocx.cloud.v1.GetContainerResponse
@@ -746,7 +806,7 @@ export type GetContainerResponse = Message<"ocx.cloud.v1.GetContainerResponse"> 
  * Use `create(GetContainerResponseSchema)` to create a new message.
  */
 export const GetContainerResponseSchema: GenMessage<GetContainerResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 24);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 26);
 
 /**
  * An object's HEAD (a missing container is NOT_FOUND too).
@@ -775,7 +835,7 @@ export type GetObjectMetadataRequest = Message<"ocx.cloud.v1.GetObjectMetadataRe
  * Use `create(GetObjectMetadataRequestSchema)` to create a new message.
  */
 export const GetObjectMetadataRequestSchema: GenMessage<GetObjectMetadataRequest> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 25);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 27);
 
 /**
  * @generated from message ocx.cloud.v1.GetObjectMetadataResponse
@@ -792,7 +852,7 @@ export type GetObjectMetadataResponse = Message<"ocx.cloud.v1.GetObjectMetadataR
  * Use `create(GetObjectMetadataResponseSchema)` to create a new message.
  */
 export const GetObjectMetadataResponseSchema: GenMessage<GetObjectMetadataResponse> = /*@__PURE__*/
-  messageDesc(file_ocx_cloud_v1_ansible_storage, 26);
+  messageDesc(file_ocx_cloud_v1_ansible_storage, 28);
 
 /**
  * @generated from enum ocx.cloud.v1.ServerActionType
