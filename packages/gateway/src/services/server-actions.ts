@@ -5,10 +5,11 @@
  * Also the server's console log (GetServerConsole) and a snapshot of it (CreateImageSnapshot), the server resolved
  * the same way.
  */
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { POWER_ACTION_TARGET, type PowerAction } from '@ocx/sdk';
 import { ServerActionType } from '@ocx/sdk/gen/ocx/cloud/v1/ansible_storage_pb';
 import type { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
+import type { Filter } from '@ocx/sdk/gen/ocx/cloud/v1/common_pb';
 import { attrFilters, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage, toServer } from '../convert.ts';
 import { invalidArgument } from '../errors.ts';
@@ -31,17 +32,20 @@ const ACTIONS: Partial<Record<ServerActionType, PowerAction>> = {
 /** Actions that run whatever the server's status (Nova does not show a lock; a reboot or rebuild is asked for). */
 const ALWAYS = new Set<PowerAction>(['reboot', 'hard-reboot', 'lock', 'unlock', 'rebuild']);
 
+/** The one server a request's filter names over the selected clouds, with its cloud; NOT_FOUND when none. */
+async function oneServer(deps: GatewayDeps, ctx: HandlerContext, filter: Filter | undefined) {
+  const key = required(filter?.nameOrId ?? '', 'filter.name_or_id');
+  const scope = await scopeFor(deps, ctx, filter?.location);
+  const got = await findOne(scope, 'server', key, (conn) => conn.cloudLayer.searchServers(key, attrFilters(filter)));
+  if (got.item === null) throw notFound('server', key, got.failures);
+  return { item: got.item, conn: got.conn };
+}
+
 export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof CloudService>> {
   return {
     async createImageSnapshot(req, ctx) {
       const name = required(req.name, 'name');
-      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
-      const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const got = await findOne(scope, 'server', key, (conn) =>
-        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
-      );
-      if (got.item === null) throw notFound('server', key, got.failures);
-      const { item, conn } = got;
+      const { item, conn } = await oneServer(deps, ctx, req.filter);
       return guarded(async () => ({
         image: toImage(
           await conn.cloudLayer.createImageSnapshot(name, item, {
@@ -55,13 +59,7 @@ export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typ
     },
 
     async getServerConsole(req, ctx) {
-      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
-      const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const got = await findOne(scope, 'server', key, (conn) =>
-        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
-      );
-      if (got.item === null) throw notFound('server', key, got.failures);
-      const { item, conn } = got;
+      const { item, conn } = await oneServer(deps, ctx, req.filter);
       return guarded(async () => ({
         output: await conn.cloudLayer.getServerConsole(item, req.length > 0 ? req.length : undefined),
       }));
@@ -71,13 +69,7 @@ export function serverActionHandlers(deps: GatewayDeps): Partial<ServiceImpl<typ
       const action = ACTIONS[req.action];
       if (!action) throw invalidArgument('action is required');
       if (action === 'rebuild') required(req.image, 'image (rebuild)');
-      const key = required(req.filter?.nameOrId ?? '', 'filter.name_or_id');
-      const scope = await scopeFor(deps, ctx, req.filter?.location);
-      const got = await findOne(scope, 'server', key, (conn) =>
-        conn.cloudLayer.searchServers(key, attrFilters(req.filter)),
-      );
-      if (got.item === null) throw notFound('server', key, got.failures);
-      const { item: found, conn } = got;
+      const { item: found, conn } = await oneServer(deps, ctx, req.filter);
       return guarded(async () => {
         // The status the decision rests on is read now, not taken from a list that may be seconds old.
         const server = (await conn.cloudLayer.getServerById(found.id)) ?? found;
