@@ -55,6 +55,14 @@ export function objectCases(label: string, start: () => Promise<ObjectsBackend>)
         metadata: { kind: 'greeting' },
       });
       assert.equal((await c().getContainer('co-box'))?.metadata.owner, 'ocx');
+      await c().setContainerMetadata('co-box', { color: 'blue' });
+      const recoloured = await c().getContainer('co-box');
+      assert.deepEqual([recoloured?.metadata.color, recoloured?.metadata.owner], ['blue', 'ocx']);
+      await assert.rejects(
+        c().setContainerMetadata('co-no-such-box', { color: 'red' }),
+        (e: unknown) => isOcxError(e) && e.code === ErrorCode.NOT_FOUND,
+      );
+      assert.equal(await c().getContainer('co-no-such-box'), null);
       await b.setupObjects.putObject('co-box', 'b.bin', Buffer.from([1, 2, 3]));
 
       const listed = (await c().listContainers()).find((x) => x.name === 'co-box');

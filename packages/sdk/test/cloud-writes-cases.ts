@@ -256,6 +256,9 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         await rejectsWith(c.detachVolume(server.id, vol.id), ErrorCode.NOT_FOUND);
         assert.equal((await c.extendVolume(vol.id, 2, { wait: true, timeoutMs: 30_000 }))?.size, 2);
         assert.equal((await rest.getVolumeById(vol.id))?.size, 2);
+        // `force` reaches Cinder (os-force_delete), whose policy keeps it for admins: the volume stays.
+        await rejectsWith(c.deleteVolume(vol.id, { force: true }), ErrorCode.FORBIDDEN);
+        assert.equal((await rest.getVolumeById(vol.id))?.status, 'available');
         assert.equal(await c.deleteVolume('cw-vol', { wait: true, timeoutMs: 30_000 }), true);
         assert.equal(await c.deleteVolume(vol.id), false);
         assert.equal(await rest.getVolumeById(vol.id), null);
