@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import { createTransport, loadCloudsConfig, requestEcpAssertion } from '@ocx/sdk';
+import { realLogin } from '../../../../test/lib/real-login.ts';
 import { assertedProject } from '../../src/k2k-early.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
@@ -32,29 +33,9 @@ after(async () => {
 
 /** A new token of clouds.yaml's `idp` user (demo), scoped to its project. */
 async function idpLogin(): Promise<{ token: string; identityUrl: string; project: string }> {
-  const c = loadCloudsConfig({
-    files: { clouds: [cloudsFile], secure: [], publicClouds: [] },
-    loadEnv: false,
-  }).getCloud('idp');
-  const base = String(c.auth.auth_url).replace(/\/+$/, '');
-  const identityUrl = /\/v3$/.test(base) ? base : `${base}/v3`;
-  const r = await fetch(`${identityUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(SLOW),
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201);
-  await r.body?.cancel();
-  return { token: r.headers.get('x-subject-token')!, identityUrl, project: String(c.auth.project_name) };
+  const c = loadCloudsConfig({ files: { clouds: [cloudsFile], secure: [], publicClouds: [] }, loadEnv: false });
+  const l = await realLogin('idp', cloudsFile, SLOW);
+  return { token: l.token, identityUrl: l.identityUrl, project: String(c.getCloud('idp').auth.project_name) };
 }
 
 test('real Keystone’s ECP assertion names the token’s project and its domain', { skip, timeout: SLOW }, async () => {

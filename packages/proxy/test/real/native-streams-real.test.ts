@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
-import { loadCloudsConfig } from '@ocx/sdk';
 import pino from 'pino';
+import { realLogin } from '../../../../test/lib/real-login.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
 const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
@@ -50,30 +50,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function idpToken(): Promise<string> {
-  const c = loadCloudsConfig({
-    files: { clouds: [cloudsFile], secure: [], publicClouds: [] },
-    loadEnv: false,
-  }).getCloud('idp');
-  const base = String(c.auth.auth_url).replace(/\/+$/, '');
-  const r = await fetch(`${/\/v3$/.test(base) ? base : `${base}/v3`}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(SLOW),
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201);
-  await r.body?.cancel();
-  return r.headers.get('x-subject-token')!;
-}
+const idpToken = async (): Promise<string> => (await realLogin('idp', cloudsFile, SLOW)).token;
 
 /** Where each `method path` request was answered so far (nginx's lines drained into the log first). */
 async function answered(method: string, path: string): Promise<string[]> {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadCloudsConfig } from '@ocx/sdk';
+import { realLogin } from '../../../../test/lib/real-login.ts';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
@@ -30,36 +31,7 @@ interface Direct {
   ep: Record<string, string>;
 }
 
-async function login(cloud: string): Promise<Direct> {
-  const c = loadCloudsConfig({
-    files: { clouds: [cloudsFile], secure: [], publicClouds: [] },
-    loadEnv: false,
-  }).getCloud(cloud);
-  const r = await fetch(`${String(c.auth.auth_url).replace(/\/+$/, '')}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-    signal: AbortSignal.timeout(SLOW),
-  });
-  assert.equal(r.status, 201, `login ${cloud}`);
-  const body = (await r.json()) as {
-    token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
-  };
-  const ep: Record<string, string> = {};
-  for (const e of body.token.catalog) {
-    const u = e.endpoints.find((x) => x.interface === 'public')?.url;
-    if (u) ep[e.type] = u.replace(/\/+$/, '');
-  }
-  return { token: r.headers.get('x-subject-token')!, ep };
-}
+const login = (cloud: string): Promise<Direct> => realLogin(cloud, cloudsFile, SLOW);
 
 async function call(url: string, token: string, method = 'GET', json?: unknown): Promise<Record<string, unknown>> {
   const r = await fetch(url, {

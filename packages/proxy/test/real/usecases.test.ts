@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadCloudsConfig } from '@ocx/sdk';
+import { realLogin } from '../../../../test/lib/real-login.ts';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
 import { waitFor } from '../helpers.ts';
 
@@ -30,36 +30,7 @@ interface Direct {
   ep: Record<string, string>;
 }
 
-async function login(cloud: string): Promise<Direct & { authUrl: string }> {
-  const c = loadCloudsConfig({
-    files: { clouds: [cloudsFile], secure: [], publicClouds: [] },
-    loadEnv: false,
-  }).getCloud(cloud);
-  const authUrl = String(c.auth.auth_url).replace(/\/+$/, '');
-  const r = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201, `login ${cloud}`);
-  const body = (await r.json()) as {
-    token: { project: { id: string }; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
-  };
-  const ep: Record<string, string> = {};
-  for (const e of body.token.catalog) {
-    const u = e.endpoints.find((x) => x.interface === 'public')?.url;
-    if (u) ep[e.type] = u.replace(/\/+$/, '');
-  }
-  return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, ep, authUrl };
-}
+const login = (cloud: string): Promise<Direct & { authUrl: string }> => realLogin(cloud, cloudsFile);
 
 /** Real services change state slowly: poll every 2 s, up to SLOW. */
 const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => waitFor(what, fn, SLOW, 2_000);
