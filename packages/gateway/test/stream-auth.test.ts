@@ -33,9 +33,14 @@ describe('gateway: stream credentials', { timeout: 60_000 }, () => {
       const first = await events.next();
       assert.equal(first.done, false);
       assert.equal(first.value?.type, EventType.SYNCED, 'the watch is open and synced');
-      // Still open a few re-checks later: a valid token is not cut off.
+      // Still open a few re-checks later: a valid token is not cut off. The read stays pending and is the loop's
+      // first below (a second read beside it would miss the error this one gets: CI once saw that race).
+      let pending = events.next();
       const early = await Promise.race([
-        events.next().then(() => 'event'),
+        pending.then(
+          () => 'event',
+          () => 'error',
+        ),
         new Promise((resolve) => setTimeout(() => resolve('quiet'), 1_000)),
       ]);
       assert.equal(early, 'quiet', 'nothing ends the stream while the token is valid');
@@ -43,8 +48,9 @@ describe('gateway: stream credentials', { timeout: 60_000 }, () => {
       await assert.rejects(
         (async () => {
           for (;;) {
-            const r = await events.next();
+            const r = await pending;
             if (r.done) assert.fail('the stream ended without an error');
+            pending = events.next();
           }
         })(),
         (err: unknown) => {
