@@ -8,6 +8,7 @@ import type { PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { movedBytes } from './gc-hint.ts';
 import { rechunk } from './rechunk.ts';
 import { MAX_CHUNK, SEND_CHUNK } from './transfers.ts';
 
@@ -39,6 +40,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
             throw refused;
           }
           hash.update(part.value);
+          movedBytes(part.value.byteLength);
           bytes += part.value.byteLength;
           yield part.value;
         }
@@ -90,6 +92,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
         };
         for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
           hash.update(piece);
+          movedBytes(piece.byteLength);
           yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {

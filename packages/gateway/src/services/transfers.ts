@@ -15,6 +15,7 @@ import type {
 import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { movedBytes } from './gc-hint.ts';
 import { rechunk } from './rechunk.ts';
 
 export const MAX_CHUNK = 1024 * 1024;
@@ -44,6 +45,7 @@ async function* chunks(
     if (part.case !== 'chunk') throw refuse('after the metadata, every message must be a chunk');
     if (part.value.byteLength > MAX_CHUNK) throw refuse(`chunks are at most ${MAX_CHUNK} bytes`);
     hash.update(part.value);
+    movedBytes(part.value.byteLength);
     count.bytes += part.value.byteLength;
     yield part.value;
   }
@@ -173,6 +175,7 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
           .get(`/images/${encodeURIComponent(got.item.id)}/file`, { stream: true, signal: ctx.signal });
         for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
           hash.update(piece);
+          movedBytes(piece.byteLength);
           yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {
