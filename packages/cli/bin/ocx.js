@@ -33,9 +33,6 @@ const v8Flags = [];
 const flagGiven = (name) =>
   process.execArgv.some((a) => a.startsWith(name)) || (process.env.NODE_OPTIONS ?? '').includes(name);
 if (process.argv[2] === 'gateway' && !flagGiven('--max-semi-space-size')) v8Flags.push('--max-semi-space-size=1');
-// And `gc` for the gateway's young-generation hint every 8 MiB it moves (packages/gateway/src/services/gc-hint.ts):
-// the 1 MiB buffers' few on-heap bytes would not bring a scavenge by themselves (download RSS growth 78-105 MB).
-if (process.argv[2] === 'gateway' && !flagGiven('--expose-gc')) v8Flags.push('--expose-gc');
 if (node === process.execPath && v8Flags.length === 0) {
   // This node is new enough: run ocx in this process (a second node start would cost more than ocx itself).
   const { enableCompileCache } = await import('node:module');

@@ -10,3 +10,4 @@ export {
   type UploadResult,
   uploadFile,
 } from './upload.ts';
+export { youngGcEvery } from './young-gc.ts';
