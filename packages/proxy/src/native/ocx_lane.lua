@@ -41,14 +41,21 @@ local function route_key_value()
   return value
 end
 
--- A request the lane never answers itself: what the engine would not hand to a cached route either.
-local function engine_only()
+-- Headers of a request body: a published route never answers a request with one, but a stream's body is nginx's to
+-- frame (it sends chunked uploads on chunked).
+local BODY_VARS = { http_transfer_encoding = true, http_expect = true }
+
+-- A request the lane never answers itself: what the engine would not hand to a cached route either. For a stream
+-- (`body_ok`) the headers of its body do not count.
+local function engine_only(body_ok)
   local v = ngx.var
   for _, var in ipairs(ENGINE_ONLY) do
-    if v[var] then return true end
+    if v[var] and not (body_ok and BODY_VARS[var]) then return true end
   end
-  local cl = v.http_content_length
-  if cl and cl ~= "0" then return true end
+  if not body_ok then
+    local cl = v.http_content_length
+    if cl and cl ~= "0" then return true end
+  end
   local conn = v.http_connection
   if conn then
     conn = conn:lower()
@@ -61,20 +68,6 @@ end
 local function stream_path()
   local path = ngx.var.request_uri:match("^[^?]*")
   return path:find("^/image/v2/images/[^/]+/file$") ~= nil or path:find("^/image/v2/images/[^/]+/stage$") ~= nil
-end
-
--- Headers that leave a stream to the engine: the engine-only ones but those of a body (which nginx frames itself).
-local function stream_engine_only()
-  local v = ngx.var
-  for _, var in ipairs(ENGINE_ONLY) do
-    if var ~= "http_transfer_encoding" and var ~= "http_expect" and v[var] then return true end
-  end
-  local conn = v.http_connection
-  if conn then
-    conn = conn:lower()
-    if conn ~= "keep-alive" and conn ~= "close" then return true end
-  end
-  return false
 end
 
 -- Set the route an answer from the engine or the shared memory holds; false when it is not one.
@@ -95,8 +88,8 @@ local function follow(route)
 end
 
 -- Ask the engine where this stream goes (no body: it stays unread until nginx sends it on).
-local function stream(method, via)
-  if stream_engine_only() then return ngx.exec("@engine") end
+local function stream(method)
+  if engine_only(true) then return ngx.exec("@engine") end
   local res = ngx.location.capture("/.ocx-decide", {
     method = ngx.HTTP_GET,
     body = "",
@@ -111,9 +104,8 @@ function M.access()
   local method = ngx.req.get_method()
   local token = ngx.var.http_x_auth_token
   if method == "PUT" and token and stream_path() then
-    local via = route_key_value()
-    if not via then return ngx.exec("@engine") end
-    return stream(method, via)
+    if not route_key_value() then return ngx.exec("@engine") end
+    return stream(method)
   end
   if method ~= "GET" and method ~= "HEAD" then return ngx.exec("@engine") end
   if not token or engine_only() then return ngx.exec("@engine") end
@@ -123,7 +115,7 @@ function M.access()
   local key = ngx.encode_base64(ngx.sha1_bin(token)) .. " " .. method .. " " .. via .. " " .. ngx.var.request_uri
   local route = routes:get(key)
   if not route then
-    if stream_path() then return stream(method, via) end
+    if stream_path() then return stream(method) end
     return ngx.exec("@engine")
   end
   if not follow(route) then return ngx.exec("@engine") end
