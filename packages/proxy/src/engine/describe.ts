@@ -12,7 +12,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.ts';
-import { matches } from '../extensions/types.ts';
 import { DECIDE_HEADER } from '../header-policy.ts';
 import { pathFor } from '../paths.ts';
 import { admit, authenticate } from './authenticate.ts';
@@ -20,7 +19,7 @@ import { credentials } from './credentials.ts';
 import { refuseOversizedHead } from './forward.ts';
 import { header, requestTarget } from './http-util.ts';
 import { type Call, runStages, type Stage } from './pipeline.ts';
-import { route } from './route.ts';
+import { extensionsOn, route } from './route.ts';
 
 /** Whether `req` is nginx's question (the lane's secret, compared in constant time). */
 export function isDecideRequest(req: IncomingMessage, secret: string | undefined): boolean {
@@ -36,7 +35,7 @@ const describeStage: Stage = async (eng, call) => {
   const st = call.st!;
   const cred = call.cred!;
   const lane = eng.o.lane;
-  if (!lane?.routeFields || st.proxyList.length > 0) return refuse(call);
+  if (!lane?.routeFields || st.proxyList.length > 0) return refuse(call.res);
   const url = eng.upstreamUrl(cred, st.service, pathFor(st.parsed, cred.projectId), st.query);
   refuseOversizedHead(st, url, eng.upstreamHeaders(st, cred));
   const { origin, pathname, search } = new URL(url);
@@ -47,23 +46,20 @@ const describeStage: Stage = async (eng, call) => {
     targetId: cred.targetId,
     service: st.service,
   });
-  if (!fields) return refuse(call);
+  if (!fields) return refuse(call.res);
   call.res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(fields)) });
   call.res.end(fields);
   return 200;
 };
 
 /** A route an extension works on is the engine's: its hooks run there, never for a question. */
-const noExtensions: Stage = async (eng, call, next) => {
-  const st = call.st!;
-  const path = `/${st.parsed.segments.join('/')}`;
-  if (eng.o.extensions.some((e) => matches(e, st.service, st.method, path))) return refuse(call);
-  return next();
-};
+const noExtensions: Stage = async (eng, call, next) =>
+  extensionsOn(eng, call.st!).length > 0 ? refuse(call.res) : next();
 
-function refuse(call: Call): number {
-  call.res.writeHead(409, { 'content-length': '0' });
-  call.res.end();
+/** No route for nginx: it hands the whole request to the engine. */
+function refuse(res: ServerResponse): number {
+  res.writeHead(409, { 'content-length': '0' });
+  res.end();
   return 409;
 }
 
@@ -78,8 +74,7 @@ export async function decide(eng: Engine, req: IncomingMessage, res: ServerRespo
   const method = (q.get('method') ?? '').toUpperCase();
   const target = q.get('target') ?? '';
   if (!['GET', 'HEAD', 'PUT'].includes(method) || !target.startsWith('/')) {
-    res.writeHead(409, { 'content-length': '0' });
-    res.end();
+    refuse(res);
     return;
   }
   // The stages read the client's request: make this one look like it (the body stays with nginx).
@@ -107,7 +102,7 @@ export async function decide(eng: Engine, req: IncomingMessage, res: ServerRespo
     await runStages(DECIDE, eng, call);
   } catch {
     // Whatever went wrong, the engine meets it again with the request itself and answers it as always.
-    if (!res.headersSent) refuse(call);
+    if (!res.headersSent) refuse(res);
     else res.destroy();
   }
 }

@@ -2,7 +2,7 @@ import { ErrorCode, OcxError } from '@ocx/sdk';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import type { Engine } from '../engine.ts';
 import { errorResponse, type ProxyResponse } from '../errors.ts';
-import { matches } from '../extensions/types.ts';
+import { type Extension, matches } from '../extensions/types.ts';
 import { resourceOf, serviceOfType, singularKey } from '../paths.ts';
 import type { RequestState } from './context.ts';
 import { microversionHeaders } from './http-util.ts';
@@ -18,10 +18,15 @@ export function availableTargets(eng: Engine, st: RequestState): string[] {
   return out;
 }
 /** Stage: the request hooks of the extensions on this route; an extension may answer by itself. */
+/** The extensions whose routes take this request. */
+export function extensionsOn(eng: Engine, st: RequestState): Extension[] {
+  const matchPath = `/${st.parsed.segments.join('/')}`;
+  return eng.o.extensions.filter((e) => matches(e, st.service, st.method, matchPath));
+}
+
 export const extensions: Stage = async (eng, call, next) => {
   const st = call.st!;
-  const matchPath = `/${st.parsed.segments.join('/')}`;
-  call.exts = eng.o.extensions.filter((e) => matches(e, st.service, st.method, matchPath));
+  call.exts = extensionsOn(eng, st);
   // No extension on this route (a plain pass-through): no extension context to build.
   const ctx = call.exts.length ? eng.extensionContext(st) : undefined;
   call.ext = ctx;
