@@ -216,20 +216,23 @@ export class NativeLane implements RouteLane {
     if (this.stopping || this.published.size >= MAX_PUBLISHED) return;
     // A routing header the lane cannot match exactly stays with the engine (the Lua sends such requests there).
     if (req.via && !ROUTE_KEY_VALUE.test(req.via)) return;
-    const u = new URL(route.origin);
-    if (u.protocol !== 'http:' || /[\t\n]/.test(route.path + route.remoteToken + req.target)) return;
+    if (/[\t\n]/.test(req.target)) return;
     const key = laneKey(req);
     const until = Date.now() + route.ttlMs;
-    void this.address(u.hostname).then((address) => {
-      const ttl = until - Date.now();
-      if (!address || ttl < 50 || this.stopping) return;
-      const fields = [address, u.port || '80', u.host, route.path, route.remoteToken, route.targetId, route.service];
-      this.record(key, until, route.resource);
-      this.queue(`P\t${key}\t${Math.floor(ttl)}\t${fields.join('\t')}`);
-    });
+    void this.routeFields(route)
+      .catch(() => undefined)
+      .then((fields) => {
+        const ttl = until - Date.now();
+        if (!fields || ttl < 50 || this.stopping) return;
+        this.record(key, until, route.resource);
+        this.queue(`P\t${key}\t${Math.floor(ttl)}\t${fields}`);
+      });
   }
 
-  /** A route for nginx to follow at once (a stream the engine just decided, engine/describe.ts), in the Lua's format. */
+  /**
+   * A route in the Lua's format (address, port, host, path, remote token, target, service): published by offer(), or
+   * followed at once for a stream the engine just decided (engine/describe.ts). Undefined when nginx cannot reach it.
+   */
   async routeFields(route: Omit<LaneRoute, 'ttlMs' | 'resource'>): Promise<string | undefined> {
     const u = new URL(route.origin);
     if (u.protocol !== 'http:' || /[\t\n]/.test(route.path + route.remoteToken)) return undefined;
