@@ -224,3 +224,19 @@ export async function spawnProxy(w: World, extra: string[]): Promise<{ child: Ch
   });
   return { child, url };
 }
+
+/**
+ * Where each request to `path` (and `method`, if given) was answered so far, from the access log: 'native' (nginx
+ * on the lane) or 'engine'. Scrapes /metrics first, which drains nginx's answers into the log.
+ */
+export async function laneAnswers(proxyUrl: string, logs: string[], path: string, method?: string): Promise<string[]> {
+  await (await fetch(`${proxyUrl}/metrics`)).text();
+  return logs
+    .filter(
+      (l) =>
+        l.includes('"msg":"request"') &&
+        l.includes(`"path":"${path}"`) &&
+        (method === undefined || l.includes(`"method":"${method}"`)),
+    )
+    .map((l) => ((JSON.parse(l) as { lane?: string }).lane === 'native' ? 'native' : 'engine'));
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { findNginx } from '../src/native/lane.ts';
-import { startWorld, type World } from './helpers.ts';
+import { laneAnswers, startWorld, type World } from './helpers.ts';
 
 const skip = findNginx() ? false : 'nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua)';
 let w: World;
@@ -20,15 +20,8 @@ after(async () => {
   await w?.stop();
 });
 
-/** Where each request to `method path` so far was answered (the access log; nginx's lines drained first). */
-async function answered(method: string, path: string): Promise<string[]> {
-  await (await fetch(`${w.proxy.url}/metrics`)).text();
-  return w.logs
-    .filter(
-      (l) => l.includes('"msg":"request"') && l.includes(`"path":"${path}"`) && l.includes(`"method":"${method}"`),
-    )
-    .map((l) => ((JSON.parse(l) as { lane?: string }).lane === 'native' ? 'native' : 'engine'));
-}
+/** Where each request to `method path` was answered so far. */
+const answered = (method: string, path: string) => laneAnswers(w.proxy.url, w.logs, path, method);
 
 /** A new queued image in sp2, made there directly (the proxy learns where it is by asking). */
 async function queuedImage(name: string): Promise<string> {

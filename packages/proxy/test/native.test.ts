@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_USERS } from '@ocx/devcloud';
 import { ENGINE_ONLY_REQUEST } from '../src/header-policy.ts';
 import { findNginx } from '../src/native/lane.ts';
-import { anyImage, createServer, login, spawnProxy, startWorld, type World, waitFor } from './helpers.ts';
+import { anyImage, createServer, laneAnswers, login, spawnProxy, startWorld, type World, waitFor } from './helpers.ts';
 
 const skip = findNginx() ? false : 'nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua)';
 let w: World;
@@ -36,13 +36,8 @@ after(async () => {
   await w?.stop();
 });
 
-/** Access-log lines of requests to `path` so far, with where they were answered. */
-async function answered(path: string): Promise<string[]> {
-  await (await fetch(`${w.proxy.url}/metrics`)).text(); // drains what nginx answered into the log
-  return w.logs
-    .filter((l) => l.includes('"msg":"request"') && l.includes(`"path":"${path}"`))
-    .map((l) => ((JSON.parse(l) as { lane?: string }).lane === 'native' ? 'native' : 'engine'));
-}
+/** Where each request to `path` was answered so far. */
+const answered = (path: string) => laneAnswers(w.proxy.url, w.logs, path);
 
 const sameHeaders = [
   'content-type',

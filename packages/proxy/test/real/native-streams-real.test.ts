@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import pino from 'pino';
 import { realLogin } from '../../../../test/lib/real-login.ts';
+import { laneAnswers } from '../helpers.ts';
 
 const real = process.env.OCX_TEST_TARGET === 'real';
 const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
@@ -52,15 +53,8 @@ after(async () => {
 
 const idpToken = async (): Promise<string> => (await realLogin('idp', cloudsFile, SLOW)).token;
 
-/** Where each `method path` request was answered so far (nginx's lines drained into the log first). */
-async function answered(method: string, path: string): Promise<string[]> {
-  await (await fetch(`${proxy!.url}/metrics`)).text();
-  return logs
-    .filter(
-      (l) => l.includes('"msg":"request"') && l.includes(`"path":"${path}"`) && l.includes(`"method":"${method}"`),
-    )
-    .map((l) => ((JSON.parse(l) as { lane?: string }).lane === 'native' ? 'native' : 'engine'));
-}
+/** Where each `method path` request was answered so far. */
+const answered = (method: string, path: string) => laneAnswers(proxy!.url, logs, path, method);
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
