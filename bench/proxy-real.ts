@@ -25,9 +25,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache, TokenAuth } from '@ocx/sdk';
 import { Agent, request } from 'undici';
+import { repeatedBody } from './proxy-stream.ts';
 
 const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -236,17 +236,12 @@ async function moveImage(images: string, headers: Record<string, string>): Promi
   if (created.statusCode !== 201 || !image.id) throw new Error(`image create at ${images}: ${created.statusCode}`);
   const file = `${images}/${image.id}/file`;
   try {
-    const chunk = Buffer.alloc(256 * 1024, 7);
     let t0 = performance.now();
     const up = await request(file, {
       dispatcher: agent,
       method: 'PUT',
       headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) },
-      body: Readable.from(
-        (function* () {
-          for (let sent = 0; sent < bytes; sent += chunk.length) yield chunk;
-        })(),
-      ),
+      body: repeatedBody(bytes, 7),
       headersTimeout: 600_000,
       bodyTimeout: 600_000,
     });

@@ -7,6 +7,16 @@ import { type Agent, request } from 'undici';
 
 export const GiB = 1024 * 1024 * 1024;
 
+/** `total` bytes (a multiple of 256 KiB) of the byte `fill`, as one 256 KiB buffer sent again and again. */
+export function repeatedBody(total: number, fill: number): Readable {
+  const chunk = Buffer.alloc(256 * 1024, fill);
+  return Readable.from(
+    (function* () {
+      for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
+    })(),
+  );
+}
+
 /** 1 GiB down then up at `fileUrl` (the image's /file): times and what arrived. */
 async function moveGiB(
   agent: Agent,
@@ -19,20 +29,11 @@ async function moveGiB(
   for await (const c of down.body) got += (c as Buffer).length;
   const downMs = performance.now() - t0;
   t0 = performance.now();
-  const chunk = Buffer.alloc(256 * 1024, 3);
-  let sent = 0;
   const up = await request(fileUrl, {
     dispatcher: agent,
     method: 'PUT',
     headers: { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(GiB) },
-    body: Readable.from(
-      (function* () {
-        while (sent < GiB) {
-          sent += chunk.length;
-          yield chunk;
-        }
-      })(),
-    ),
+    body: repeatedBody(GiB, 3),
   });
   await up.body.dump();
   return { downMs, upMs: performance.now() - t0, got, status: up.statusCode };
