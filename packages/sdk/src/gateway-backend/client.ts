@@ -14,6 +14,7 @@ import { OcxError } from '../errors/ocx-error.ts';
 import { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 import { TransferService } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { callScope, resolveDeadline } from '../transport/cancel.ts';
+import { releaseStreamedMessages } from './release.ts';
 
 /** What a call may carry: the caller's signal (and the deadline on it) or a budget of its own. */
 export interface CallBounds {
@@ -107,7 +108,8 @@ export class GatewayClient {
     const transport = createGrpcTransport({
       baseUrl: opts.gateway.url,
       sessionManager: this.#connection.manager,
-      interceptors: [bearer],
+      // Each streamed message (download chunks, watch events) freed once used: release.ts says why.
+      interceptors: [bearer, releaseStreamedMessages],
       // Blob streams are not compressed (the gateway accepts none on them either).
       acceptCompression: [],
     });

@@ -4,3 +4,4 @@ export { GatewayCloud } from './gateway-cloud.ts';
 export type { WatchEvent } from './gateway-compute.ts';
 export type { GatewayCloudInit } from './gateway-core.ts';
 export { openCloud } from './open.ts';
+export { releaseStreamedMessages } from './release.ts';
