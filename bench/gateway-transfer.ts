@@ -5,6 +5,8 @@
  * instead, the old setup, for comparison), devcloud in the caller's worker thread, the client here. The gateway's
  * RSS is its process's VmRSS (/proc/<pid>/status) sampled every 50 ms during its transfers.
  *   GW_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' PARTS=transfers npm run bench:gateway   # profile the gateway
+ *   PROTOCOL=connect | grpcweb   the client on Connect or gRPC-Web over HTTP/1.1 (the gateway's --http-port)
+ *                                instead of gRPC over h2c
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -13,9 +15,9 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { SEND_CHUNK, TransferService, UploadImageMetadataSchema, WideWindowSessionManager } from '@ocx/gateway';
-import type { MultiCloud } from '@ocx/sdk';
+import { type MultiCloud, releaseStreamedMessages } from '@ocx/sdk';
 
 const TRANSFER_MB = Number(process.env.TRANSFER_MB ?? 1024);
 const TRANSFER_RUNS = Number(process.env.TRANSFER_RUNS ?? 3);
@@ -25,7 +27,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * `ocx gateway` (bin/ocx.js, as `npx ocx gateway` runs) on the bench's clouds.yaml, on free loopback ports; its gRPC
  * URL from the banner.
  */
-export async function spawnGateway(yaml: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+export async function spawnGateway(
+  yaml: string,
+): Promise<{ url: string; httpUrl: string; pid: number; stop: () => Promise<void> }> {
   const ocx = fileURLToPath(new URL('../packages/cli/bin/ocx.js', import.meta.url));
   const extra = (process.env.GW_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const args = [...extra, ocx, 'gateway', '--home-cloud', 'idp-admin', '--home-name', 'idp'];
@@ -33,12 +37,17 @@ export async function spawnGateway(yaml: string): Promise<{ url: string; pid: nu
   const child: ChildProcessByStdio<null, Readable, null> = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  let httpUrl = '';
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /gRPC (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
+      const h = /\(HTTP\/1\.1\) (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1] && h?.[1]) {
+        httpUrl = h[1];
+        resolve(m[1]);
+      }
     });
     child.once('exit', (code) => reject(new Error(`ocx gateway exited (${code}) before listening`)));
   });
@@ -52,7 +61,7 @@ export async function spawnGateway(yaml: string): Promise<{ url: string; pid: nu
     child.kill('SIGTERM');
     await exited;
   };
-  return { url, pid: child.pid ?? 0, stop };
+  return { url, httpUrl, pid: child.pid ?? 0, stop };
 }
 
 /** pid and its descendants (`ocx` may start the gateway as its child, with V8 flags: packages/cli/bin/ocx.js). */
@@ -82,7 +91,7 @@ function rssOf(pid: number): number {
 }
 
 /** CPU seconds (user + system) of a process tree so far: /proc/<pid>/stat's utime + stime (ticks of 1/100 s). */
-function cpuOf(pid: number): number {
+export function cpuOf(pid: number): number {
   if (!pid) return 0; // in-process: counted in process.cpuUsage() already
   return tree(pid).reduce((sum, p) => {
     const fields = proc(p, 'stat').split(') ')[1]?.split(' ') ?? [];
@@ -98,7 +107,7 @@ function cpuSince(pid: number, t0: ReturnType<typeof cpuNow>): { here: number; g
 }
 
 /** Peak RSS growth (MB) of the gateway's process while fn runs, sampled every 50 ms. */
-async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
+export async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
   const rss0 = rssOf(pid);
   let peak = rss0;
   const sampler = setInterval(() => {
@@ -121,6 +130,7 @@ export async function transfers(
   url: string,
   pid: number,
   auth: { headers: Record<string, string> },
+  httpUrl = url,
 ): Promise<string> {
   const block = randomBytes(1024 * 1024);
   const hash = createHash('sha256');
@@ -140,10 +150,21 @@ export async function transfers(
   };
   // The client's side of wider HTTP/2 windows (WideWindowSessionManager); WIDE=0 leaves connect-node's defaults.
   const wide = process.env.WIDE !== '0';
-  const transfer = createClient(
-    TransferService,
-    createGrpcTransport({ baseUrl: url, ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}) }),
-  );
+  const protocol = process.env.PROTOCOL ?? 'grpc';
+  // Each streamed chunk freed once used (the SDK's releaseStreamedMessages, as docs/gateway.md advises connect-node
+  // clients); RELEASE=0 leaves connect-es to keep every message until the call ends.
+  const interceptors = process.env.RELEASE === '0' ? [] : [releaseStreamedMessages];
+  const transport =
+    protocol === 'connect'
+      ? createConnectTransport({ baseUrl: httpUrl, httpVersion: '1.1', interceptors })
+      : protocol === 'grpcweb'
+        ? createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: '1.1', interceptors })
+        : createGrpcTransport({
+            baseUrl: url,
+            interceptors,
+            ...(wide ? { sessionManager: new WideWindowSessionManager(url) } : {}),
+          });
+  const transfer = createClient(TransferService, transport);
   async function* upload() {
     yield {
       part: {

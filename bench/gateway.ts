@@ -218,7 +218,7 @@ async function transferPart(
   if (process.env.GATEWAY === 'inproc') return transfers(multi, inprocUrl, 0, auth);
   const gw = await spawnGateway(yaml);
   try {
-    return await transfers(multi, gw.url, gw.pid, auth);
+    return await transfers(multi, gw.url, gw.pid, auth, gw.httpUrl);
   } finally {
     await gw.stop();
   }

@@ -3,7 +3,8 @@
  * connect-node h2c server in one process, the handler draining (upload) or sending (download) MB MiB in 1 MiB
  * chunks — no Glance — beside a plain node:http2 stream of the same bytes as the reference, in the same run.
  *   node bench/grpc-stream.ts     # MB=256 CHUNK_KB=1024 WINDOW= (none) | server | client | both: the gateway's
- *                                 # wider HTTP/2 windows (packages/gateway/src/windows.ts) on that side
+ *                                 # wider HTTP/2 windows (packages/gateway/src/windows.ts) on that side;
+ *                                 # RELEASE=0: the client without the SDK's releaseStreamedMessages
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,7 @@ import {
   type UploadImageRequest,
   WideWindowSessionManager,
 } from '@ocx/gateway';
+import { releaseStreamedMessages } from '@ocx/sdk';
 
 const MB = Number(process.env.MB ?? 256);
 const W = process.env.WINDOW ?? '';
@@ -71,6 +73,8 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const transport = createGrpcTransport({
   baseUrl: url,
+  // Each streamed message freed once used (docs/gateway.md); RELEASE=0: connect-es keeps them until the call ends.
+  interceptors: process.env.RELEASE === '0' ? [] : [releaseStreamedMessages],
   ...(CLI ? { sessionManager: new WideWindowSessionManager(url) } : {}),
 });
 const client = createClient(TransferService, transport);

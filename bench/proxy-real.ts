@@ -17,7 +17,9 @@
  *      The upstream rows of the breakdown (`image call`) run from the credential's start to Glance's answer.
  *   4. STREAM_MB (default 1024; 0 skips) of image data up to sp1's real Glance and back, direct (sp1's demo user)
  *      and through the proxy (idp's demo, MM-SERVICE-PROVIDER: sp1), alternating, STREAM_ROUNDS times (default 3):
- *      a new image each upload (Glance takes one upload per image), deleted after; the median MB/s ratio.
+ *      a new image each upload (Glance takes one upload per image), deleted after; the median MB/s ratio. Beside
+ *      them, sp1's demo through bench/reference-relay-http.ts (a bare node:http + undici relay, what issue 12 measures
+ *      the node plane against) in the same rounds.
  * Medians are printed. Options: ROUNDS (default 5), CALLS (c=1 calls per round, default 300), PLANE (node|nginx,
  * default: the proxy's own default).
  */
@@ -27,7 +29,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache, TokenAuth } from '@ocx/sdk';
 import { Agent, request } from 'undici';
-import { repeatedBody } from './proxy-stream.ts';
+import { type RealLogin, realLogin } from '../test/lib/real-login.ts';
+import { moveImage } from './lib/real-glance.ts';
 
 const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -39,42 +42,6 @@ const children: ChildProcess[] = [];
 const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 
 const clouds = loadCloudsConfig({ files: { clouds: [cloudsFile], secure: [], publicClouds: [] }, loadEnv: false });
-
-interface Login {
-  token: string;
-  projectId: string;
-  authUrl: string;
-  ep: Record<string, string>;
-}
-
-async function login(cloud: string): Promise<Login> {
-  const c = clouds.getCloud(cloud);
-  const authUrl = String(c.auth.auth_url).replace(/\/+$/, '');
-  const r = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(30_000),
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  if (r.status !== 201) throw new Error(`login ${cloud}: HTTP ${r.status}`);
-  const body = (await r.json()) as {
-    token: { project: { id: string }; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
-  };
-  const ep: Record<string, string> = {};
-  for (const e of body.token.catalog) {
-    const u = e.endpoints.find((x) => x.interface === 'public')?.url;
-    if (u) ep[e.type] = u.replace(/\/+$/, '');
-  }
-  return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id, authUrl, ep };
-}
 
 async function startProxyCli(): Promise<string> {
   const log = join(dir, 'proxy.log');
@@ -106,6 +73,23 @@ async function startProxyCli(): Promise<string> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('ocx proxy never said it was listening');
+}
+
+/** bench/reference-relay-http.ts (bare node:http + undici, issue 12's yardstick for the node plane) before `origin`. */
+async function startBareRelay(origin: string): Promise<string> {
+  const child = spawn(process.execPath, ['bench/reference-relay-http.ts', origin], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(String(d));
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`reference relay exited ${code}`)));
+  });
+  return `http://127.0.0.1:${port}`;
 }
 
 async function get(url: string, headers: Record<string, string>): Promise<void> {
@@ -196,7 +180,7 @@ async function stepSums(proxy: string): Promise<Map<string, { sum: number; count
 }
 
 /** One plain K2K login idp → sp1 (ms), then the first Glance list with its new token (ms: Glance checks a new token). */
-async function plainK2K(idp: Login): Promise<{ k2k: number; firstList: number }> {
+async function plainK2K(idp: RealLogin): Promise<{ k2k: number; firstList: number }> {
   const c = clouds.getCloud('idp');
   const transport = createTransport({ retry: false, timeoutMs: 60_000 });
   const k2k = new Keystone2Keystone({
@@ -222,48 +206,10 @@ async function plainK2K(idp: Login): Promise<{ k2k: number; firstList: number }>
   return { k2k: ms, firstList: performance.now() - t1 };
 }
 
-/** One image created, STREAM_MB uploaded and downloaded, deleted, at Glance v2 under `images` (ms each way). */
-async function moveImage(images: string, headers: Record<string, string>): Promise<{ up: number; down: number }> {
-  const bytes = STREAM_MB * 1024 * 1024;
-  const created = await request(images, {
-    dispatcher: agent,
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `ocx-bench-stream-${Date.now()}`, disk_format: 'raw', container_format: 'bare' }),
-    headersTimeout: 60_000,
-  });
-  const image = (await created.body.json()) as { id?: string };
-  if (created.statusCode !== 201 || !image.id) throw new Error(`image create at ${images}: ${created.statusCode}`);
-  const file = `${images}/${image.id}/file`;
-  try {
-    let t0 = performance.now();
-    const up = await request(file, {
-      dispatcher: agent,
-      method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes) },
-      body: repeatedBody(bytes, 7),
-      headersTimeout: 600_000,
-      bodyTimeout: 600_000,
-    });
-    await up.body.dump();
-    if (up.statusCode !== 204) throw new Error(`upload to ${file}: ${up.statusCode}`);
-    const upMs = performance.now() - t0;
-    t0 = performance.now();
-    const down = await request(file, { dispatcher: agent, headers, headersTimeout: 60_000, bodyTimeout: 600_000 });
-    let got = 0;
-    for await (const c of down.body) got += (c as Buffer).length;
-    if (down.statusCode !== 200 || got !== bytes)
-      throw new Error(`download of ${file}: ${down.statusCode}, ${got} bytes`);
-    return { up: upMs, down: performance.now() - t0 };
-  } finally {
-    await (await request(`${images}/${image.id}`, { dispatcher: agent, method: 'DELETE', headers })).body.dump();
-  }
-}
-
 try {
   const proxy = await startProxyCli();
-  const sp1 = await login('sp1');
-  const user = await login('idp');
+  const sp1 = await realLogin('sp1', cloudsFile);
+  const user = await realLogin('idp', cloudsFile);
   const direct = `${sp1.ep.image}/v2/images`;
   const via = `${proxy}/image/v2/images`;
   const dh = { 'x-auth-token': sp1.token };
@@ -326,7 +272,7 @@ try {
   const firstList: number[] = [];
   const steps = new Map<string, number[]>();
   for (let r = 0; r < ROUNDS; r++) {
-    const fresh = await login('idp');
+    const fresh = await realLogin('idp', cloudsFile);
     const before = await stepSums(proxy);
     const t0 = performance.now();
     await get(via, { 'x-auth-token': fresh.token });
@@ -339,7 +285,7 @@ try {
       list.push((v.sum - b.sum) * 1000);
       steps.set(k, list);
     }
-    const plain = await plainK2K(await login('idp'));
+    const plain = await plainK2K(await realLogin('idp', cloudsFile));
     k2k.push(plain.k2k);
     firstList.push(plain.firstList);
   }
@@ -352,22 +298,35 @@ try {
 
   if (STREAM_MB > 0) {
     const mbps = (ms: number) => (STREAM_MB * 1.048576) / (ms / 1000);
+    const bytes = STREAM_MB * 1024 * 1024;
+    const glance = sp1.ep.image ?? '';
+    const origin = new URL(glance).origin;
+    const bare = `${await startBareRelay(origin)}${glance.slice(origin.length)}`;
     const d = { up: [] as number[], down: [] as number[] };
     const p = { up: [] as number[], down: [] as number[] };
+    const b = { up: [] as number[], down: [] as number[] };
     for (let r = 0; r < STREAM_ROUNDS; r++) {
-      const a = await moveImage(`${sp1.ep.image}/v2/images`, dh);
-      const b = await moveImage(`${proxy}/image/v2/images`, ph);
-      d.up.push(mbps(a.up));
-      d.down.push(mbps(a.down));
-      p.up.push(mbps(b.up));
-      p.down.push(mbps(b.down));
+      const direct = await moveImage(agent, `${sp1.ep.image}/v2/images`, dh, bytes);
+      const proxied = await moveImage(agent, `${proxy}/image/v2/images`, ph, bytes);
+      const relayed = await moveImage(agent, `${bare}/v2/images`, dh, bytes);
+      for (const [into, got] of [
+        [d, direct],
+        [p, proxied],
+        [b, relayed],
+      ] as const) {
+        into.up.push(mbps(got.up));
+        into.down.push(mbps(got.down));
+      }
     }
     for (const dir of ['up', 'down'] as const) {
       const dm = median(d[dir]);
       const pm = median(p[dir]);
+      const bm = median(b[dir]);
+      const rounds = (x: number[]) => x.map((v, i) => (v / d[dir][i]!).toFixed(2)).join(', ');
       console.log(
         `${STREAM_MB} MiB image ${dir === 'up' ? 'upload' : 'download'} at sp1's Glance: direct ${dm.toFixed(0)} MB/s, ` +
-          `via proxy ${pm.toFixed(0)} MB/s: ratio ${(pm / dm).toFixed(2)}× (rounds ${d[dir].map((x, i) => (p[dir][i]! / x).toFixed(2)).join(', ')})`,
+          `via proxy ${pm.toFixed(0)} MB/s: ratio ${(pm / dm).toFixed(2)}× (rounds ${rounds(p[dir])}); ` +
+          `bare node:http + undici relay ${bm.toFixed(0)} MB/s: ${(bm / dm).toFixed(2)}× (rounds ${rounds(b[dir])})`,
       );
     }
   }
