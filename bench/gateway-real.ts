@@ -114,10 +114,16 @@ try {
   let rssUp = 0;
   let rssDown = 0;
   let gwCpu = 0;
+  const clientCpu = { direct: 0, gateway: 0 };
+  const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
   for (let r = 0; r < TRANSFER_RUNS; r++) {
+    let u0 = process.cpuUsage();
     const a = await moveImage(agent, `${sp1.ep.image}/v2/images`, { 'x-auth-token': sp1.token }, BYTES);
+    clientCpu.direct += cpuSeconds(process.cpuUsage(u0));
     const c0 = cpuOf(gw.pid);
+    u0 = process.cpuUsage();
     const b = await throughGateway();
+    clientCpu.gateway += cpuSeconds(process.cpuUsage(u0));
     gwCpu += cpuOf(gw.pid) - c0;
     d.up.push(mbps(a.up));
     d.down.push(mbps(a.down));
@@ -141,6 +147,10 @@ try {
   console.log(
     `  gateway process: RSS growth peak upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB; ` +
       `${(gwCpu / gib).toFixed(1)} CPU s per GiB moved; this client's RSS growth downloading ${clientDown.toFixed(0)} MB`,
+  );
+  console.log(
+    `  this client's CPU s per GiB moved (up and down): direct ${(clientCpu.direct / gib).toFixed(1)}, ` +
+      `through the gateway ${(clientCpu.gateway / gib).toFixed(1)}`,
   );
 } finally {
   await gw.stop();
