@@ -13,8 +13,9 @@
  *      GET /image/v2/images through the proxy, timed, with the per-step breakdown the proxy's metrics give
  *      (ocx_proxy_token_step_seconds: home validation, each K2K call per SP); beside it, in the same round, one plain
  *      K2K login idp → sp1 with the SDK's Keystone2Keystone (from a fresh idp token, as a user's client would do it),
- *      and the first Glance list with that new sp1 token (what any client pays once for a new token at Glance).
- *      The upstream rows of the breakdown (`image call`) run from the credential's start to Glance's answer.
+ *      and the first Glance list with that new sp1 token (what any client pays once for a new token at Glance);
+ *      and one with keystoneauth (bench/lib/keystoneauth-k2k.py, Debian's python3-keystoneauth1), the login the
+ *      issue measures the cold call against. The upstream rows of the breakdown (`image call`) run from the credential's start to Glance's answer.
  *   4. STREAM_MB (default 1024; 0 skips) of image data up to sp1's real Glance and back, direct (sp1's demo user)
  *      and through the proxy (idp's demo, MM-SERVICE-PROVIDER: sp1), alternating, STREAM_ROUNDS times (default 3):
  *      a new image each upload (Glance takes one upload per image), deleted after; the median MB/s ratio. Beside
@@ -23,10 +24,12 @@
  * Medians are printed. Options: ROUNDS (default 5), CALLS (c=1 calls per round, default 300), PLANE (node|nginx,
  * default: the proxy's own default).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache, TokenAuth } from '@ocx/sdk';
 import { Agent, request } from 'undici';
 import { type RealLogin, realLogin } from '../test/lib/real-login.ts';
@@ -41,6 +44,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ocx-bench-proxy-real-'));
 const children: ChildProcess[] = [];
 const agent = new Agent({ connections: 16, keepAliveTimeout: 30_000 });
 
+const run = promisify(execFile);
 const clouds = loadCloudsConfig({ files: { clouds: [cloudsFile], secure: [], publicClouds: [] }, loadEnv: false });
 
 async function startProxyCli(): Promise<string> {
@@ -179,6 +183,20 @@ async function stepSums(proxy: string): Promise<Map<string, { sum: number; count
   return out;
 }
 
+/**
+ * One plain K2K login idp → sp1 by keystoneauth (bench/lib/keystoneauth-k2k.py with Debian's python3-keystoneauth1,
+ * from a fresh idp token; only its get_access is timed), the baseline issue 12 names (ms).
+ */
+async function keystoneauthK2K(idp: RealLogin): Promise<number> {
+  const script = fileURLToPath(new URL('./lib/keystoneauth-k2k.py', import.meta.url));
+  const { stdout } = await run('/usr/bin/python3', [script, idp.identityUrl, idp.token, idp.projectId, 'sp1', 'demo'], {
+    timeout: 120_000,
+  });
+  const out = JSON.parse(stdout) as { ms: number; token: string };
+  if (!out.token) throw new Error('keystoneauth K2K gave no token');
+  return out.ms;
+}
+
 /** One plain K2K login idp → sp1 (ms), then the first Glance list with its new token (ms: Glance checks a new token). */
 async function plainK2K(idp: RealLogin): Promise<{ k2k: number; firstList: number }> {
   const c = clouds.getCloud('idp');
@@ -270,6 +288,7 @@ try {
   const cold: number[] = [];
   const k2k: number[] = [];
   const firstList: number[] = [];
+  const ksa: number[] = [];
   const steps = new Map<string, number[]>();
   for (let r = 0; r < ROUNDS; r++) {
     const fresh = await realLogin('idp', cloudsFile);
@@ -288,6 +307,7 @@ try {
     const plain = await plainK2K(await realLogin('idp', cloudsFile));
     k2k.push(plain.k2k);
     firstList.push(plain.firstList);
+    ksa.push(await keystoneauthK2K(await realLogin('idp', cloudsFile)));
   }
   console.log('cold first aggregated call of a new token, per step (median ms; SPs run at once, so steps overlap):');
   for (const [k, v] of [...steps].sort()) console.log(`  ${k.padEnd(32)} ${f(median(v))}`);
@@ -295,6 +315,11 @@ try {
   const k = median(k2k);
   console.log(`first Glance list with the plain K2K's new sp1 token (Glance validating it): ${f(median(firstList))}`);
   console.log(`cold aggregated call ${f(c)} vs one plain K2K login idp → sp1 ${f(k)}: ${(c / k).toFixed(2)}×`);
+  const kk = median(ksa);
+  console.log(
+    `cold aggregated call ${f(c)} vs one plain K2K login idp → sp1 by keystoneauth ${f(kk)} (the issue's baseline): ` +
+      `${(c / kk).toFixed(2)}×`,
+  );
 
   if (STREAM_MB > 0) {
     const mbps = (ms: number) => (STREAM_MB * 1.048576) / (ms / 1000);
