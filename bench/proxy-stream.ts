@@ -57,10 +57,13 @@ export async function gigabyte(
   auth: Record<string, string>,
   plane: string,
   upstream: string,
+  /** A bare relay in front of the same upstream, moved through in the same rounds (the node plane's yardstick). */
+  reference?: string,
 ): Promise<{ down: number; up: number }> {
   console.log(`== 1 GiB image through the proxy, ${plane} (RSS of the proxy's processes together)`);
   const direct: { downMs: number; upMs: number }[] = [];
   const via: { downMs: number; upMs: number }[] = [];
+  const bare: { downMs: number; upMs: number }[] = [];
   const rss0 = treeRssMb(proxy.pid);
   let peak = rss0;
   for (let r = 0; r < STREAM_ROUNDS; r++) {
@@ -72,6 +75,7 @@ export async function gigabyte(
     clearInterval(sampler);
     if (v.got !== GiB || v.status !== 204) throw new Error(`through the proxy: got ${v.got} bytes, upload ${v.status}`);
     via.push(v);
+    if (reference) bare.push(await moveGiB(agent, `${reference}/v2/images/big/file`, auth));
   }
   const d = { down: mid(direct.map((x) => x.downMs)), up: mid(direct.map((x) => x.upMs)) };
   const p = { down: mid(via.map((x) => x.downMs)), up: mid(via.map((x) => x.upMs)) };
@@ -84,5 +88,12 @@ export async function gigabyte(
   console.log(
     `throughput proxy/direct (${plane}): download ${ratio.down.toFixed(2)}×, upload ${ratio.up.toFixed(2)}× (goal ≥ 0.8)`,
   );
+  if (reference) {
+    const b = { down: mid(bare.map((x) => x.downMs)), up: mid(bare.map((x) => x.upMs)) };
+    console.log(
+      `the bare node:http + undici relay (bench/reference-relay-http.ts) in the same rounds: download ` +
+        `${(d.down / b.down).toFixed(2)}×, upload ${(d.up / b.up).toFixed(2)}× direct`,
+    );
+  }
   return ratio;
 }

@@ -458,7 +458,7 @@ async function main(): Promise<void> {
     lastLine = `proxy p50 added latency vs nginx: ${(proxyAdded / nginxAdded).toFixed(2)} (goal ≤ 1.3; = (proxy p50 − direct p50) / (nginx p50 − direct p50))`;
   }
   const native = await gigabyte(agent, treeRssMb, proxy, auth, 'native lane (nginx in front)', home);
-  const node = await gigabyte(agent, treeRssMb, proxyNode, auth, 'node plane', home);
+  const node = await gigabyte(agent, treeRssMb, proxyNode, auth, 'node plane', home, relayHttp);
   console.log(
     `1 GiB throughput proxy/direct: native lane down ${native.down.toFixed(2)}× up ${native.up.toFixed(2)}×; node plane down ${node.down.toFixed(2)}× up ${node.up.toFixed(2)}× (goal ≥ 0.8 on both planes)`,
   );
