@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import type http2 from 'node:http2';
-import { Code, ConnectError, createConnectRouter } from '@connectrpc/connect';
+import { Code, ConnectError, createConnectRouter, createContextValues } from '@connectrpc/connect';
 import {
   type ConnectNodeAdapterOptions,
   compressionBrotli,
@@ -16,6 +16,8 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from '@connectrpc/connect-node';
+
+import { connectionKey } from './windows.ts';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -63,7 +65,10 @@ export function gatewayNodeAdapter(options: ConnectNodeAdapterOptions): (req: Re
       res.end();
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    // The HTTP/2 connection travels with the call, so an upload handler can widen its window (windows.ts).
+    const session = 'stream' in req ? req.stream.session : undefined;
+    const values = createContextValues().set(connectionKey, session);
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     handler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {

@@ -7,6 +7,7 @@
  */
 import type http from 'node:http';
 import type http2 from 'node:http2';
+import { STREAM_WINDOW } from './windows.ts';
 
 export interface ListenerLimits {
   /** HTTP/1.1: the whole request head within this; HTTP/2: the first stream within this (ms). Default 20 000. */
@@ -54,7 +55,8 @@ export function limitHttp1(server: http.Server, l: ListenerLimits): void {
 
 /** node:http2 settings for the h2c / TLS listener. */
 export function http2Settings(l: ListenerLimits): http2.Settings {
-  return { maxConcurrentStreams: resolved(l).maxConcurrentStreams };
+  // A stream may take STREAM_WINDOW at once; the connection's own 64 KiB caps that until windows.ts widens it.
+  return { maxConcurrentStreams: resolved(l).maxConcurrentStreams, initialWindowSize: STREAM_WINDOW };
 }
 
 /**

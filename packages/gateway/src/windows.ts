@@ -5,11 +5,15 @@
  * what one connection can make the receiver hold (STREAM per stream, SESSION in all), which is the memory cost.
  * Measured with `node bench/grpc-stream.ts` (BENCHMARKS.md, gateway section): on both ends of the gRPC stack alone
  * these windows raised throughput (upload 0.17–0.25× → 0.30–0.52× plain node:http2, interleaved runs). The
- * gateway's own server keeps Node's defaults for now: with these windows on it, packages/gateway/test/memory.test.ts
- * saw the gateway process hold 48–64 MB of buffers during a 64 MiB upload (3–17 MB with the defaults), a cause not
- * found yet.
+ * gateway's own server takes the stream window from the start but keeps a connection at HTTP/2's 64 KiB until a
+ * caller on it has been authenticated for a blob upload (widenConnection): the connection window is what bounds the
+ * bytes a client can make the gateway hold before anything is authenticated (64 KiB a connection, times the
+ * connection cap), and 8 MiB for anyone would be 128 times that. Measured (BENCHMARKS.md): 1 GiB uploads to a real
+ * Glance 0.53–0.65× direct with the defaults, 0.72–0.74× wide; memory.test's 96 MiB upload 18–19 MB RSS growth wide,
+ * 20–22 MB with the defaults (wide windows once cost 48–64 MB, before the young-generation changes).
  */
 import type http2 from 'node:http2';
+import { createContextKey, type HandlerContext } from '@connectrpc/connect';
 import { Http2SessionManager } from '@connectrpc/connect-node';
 
 /** Receive window of each stream (HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE). */
@@ -38,4 +42,22 @@ export class WideWindowSessionManager extends Http2SessionManager {
     }
     return stream;
   }
+}
+
+/** The HTTP/2 connection a call came on (undefined over HTTP/1.1), set by the gateway's adapter. */
+export const connectionKey = createContextKey<http2.Http2Session | undefined>(undefined, {
+  description: 'ocx http2 connection',
+});
+
+const widened = new WeakSet<http2.Http2Session>();
+
+/**
+ * Open the connection window of a call's HTTP/2 connection to SESSION_WINDOW, once per connection: called by the
+ * upload handlers, which run only after the caller's token has been validated.
+ */
+export function widenConnection(ctx: HandlerContext): void {
+  const session = ctx.values.get(connectionKey);
+  if (!session || session.destroyed || widened.has(session)) return;
+  widened.add(session);
+  session.setLocalWindowSize(SESSION_WINDOW);
 }

@@ -8,6 +8,7 @@ import type { PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { widenConnection } from '../windows.ts';
 import { movedBytes } from './gc-hint.ts';
 import { rechunk } from './rechunk.ts';
 import { MAX_CHUNK, SEND_CHUNK } from './transfers.ts';
@@ -26,6 +27,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
       if (!meta.container || !meta.object) throw invalidArgument('metadata.container and metadata.object are required');
       const want = meta.sha256.toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(want)) throw invalidArgument('metadata.sha256 (hex) is required');
+      widenConnection(ctx); // an authenticated upload: its connection may now send ahead (windows.ts)
       const conn = await cloudAt(deps, ctx, meta.location);
       const hash = createHash('sha256');
       let bytes = 0;

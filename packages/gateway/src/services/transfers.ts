@@ -15,6 +15,7 @@ import type {
 import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
+import { widenConnection } from '../windows.ts';
 import { movedBytes } from './gc-hint.ts';
 import { rechunk } from './rechunk.ts';
 
@@ -146,6 +147,7 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
       if (first.done || first.value.part.case !== 'metadata') {
         throw invalidArgument('the first message must be the metadata');
       }
+      widenConnection(ctx); // an authenticated upload: its connection may now send ahead (windows.ts)
       try {
         return await upload(deps, ctx, first.value.part.value, it);
       } catch (err) {
