@@ -1,4 +1,5 @@
 /** A gateway on an in-process devcloud (idp + sp1 + sp2, K2K wired), the demo user's token, and clients. */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { type Devcloud, startDevcloud } from '@ocx/devcloud';
 import { type CloudsConfig, createSession, loadCloudsConfig } from '@ocx/sdk';
 import { CloudService } from '@ocx/sdk/gen/ocx/cloud/v1/cloud_service_pb';
+import type { UploadImageRequest } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 import { type Gateway, type GatewayOptions, startGateway } from '../src/server.ts';
 
 export interface Env {
@@ -119,4 +121,36 @@ export async function passwordToken(
   });
   if (r.status !== 201) throw new Error(`login of ${user} failed: ${r.status} ${await r.text()}`);
   return r.headers.get('x-subject-token') ?? '';
+}
+
+export type UploadInit = Omit<UploadImageRequest, '$typeName' | '$unknown'>;
+
+/** UploadImage's messages: the metadata for `name` in sp1 (sha256 of `data` unless given), then `data` in `chunk`s. */
+export async function* uploadParts(
+  name: string,
+  data: Buffer,
+  chunk: number,
+  sha256?: string,
+): AsyncGenerator<UploadInit> {
+  yield {
+    part: {
+      case: 'metadata',
+      value: {
+        $typeName: 'ocx.cloud.v1.UploadImageMetadata',
+        location: { $typeName: 'ocx.cloud.v1.Location', cloud: 'sp1', region: '', zone: '' },
+        name,
+        diskFormat: 'raw',
+        containerFormat: 'bare',
+        visibility: '',
+        meta: {},
+        sha256: sha256 ?? createHash('sha256').update(data).digest('hex'),
+        size: BigInt(data.byteLength),
+        wait: true,
+        allowDuplicates: false,
+      },
+    },
+  };
+  for (let off = 0; off < data.byteLength; off += chunk) {
+    yield { part: { case: 'chunk', value: data.subarray(off, off + chunk) } };
+  }
 }

@@ -8,39 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createSession, ObjectStoreClient } from '@ocx/sdk';
-import {
-  type PutObjectRequest,
-  TransferService,
-  type UploadImageRequest,
-} from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { type PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 import { MAX_CHUNK } from '../src/services/transfers.ts';
-import { type Env, startEnv } from './helpers.ts';
-
-type Init = Omit<UploadImageRequest, '$typeName' | '$unknown'>;
-
-async function* parts(name: string, data: Buffer, chunk: number, sha256?: string): AsyncGenerator<Init> {
-  yield {
-    part: {
-      case: 'metadata',
-      value: {
-        $typeName: 'ocx.cloud.v1.UploadImageMetadata',
-        location: { $typeName: 'ocx.cloud.v1.Location', cloud: 'sp1', region: '', zone: '' },
-        name,
-        diskFormat: 'raw',
-        containerFormat: 'bare',
-        visibility: '',
-        meta: {},
-        sha256: sha256 ?? createHash('sha256').update(data).digest('hex'),
-        size: BigInt(data.byteLength),
-        wait: true,
-        allowDuplicates: false,
-      },
-    },
-  };
-  for (let off = 0; off < data.byteLength; off += chunk) {
-    yield { part: { case: 'chunk', value: data.subarray(off, off + chunk) } };
-  }
-}
+import { type Env, startEnv, type UploadInit, uploadParts } from './helpers.ts';
 
 describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
   let env: Env;
@@ -54,7 +24,7 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
   it('uploads in chunks and downloads the same bytes in chunks of at most 1 MiB', async () => {
     const client = createClient(TransferService, env.grpc);
     const data = randomBytes(3 * MAX_CHUNK + 12345);
-    const up = await client.uploadImage(parts('gw-stream-img', data, 256 * 1024), env.auth);
+    const up = await client.uploadImage(uploadParts('gw-stream-img', data, 256 * 1024), env.auth);
     assert.equal(up.bytes, BigInt(data.byteLength));
     assert.equal(up.image?.status, 'active');
     assert.equal(up.image?.location?.cloud, 'sp1');
@@ -73,7 +43,7 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
     assert.equal(first, up.image?.id);
     assert.ok(Buffer.concat(got).equals(data), 'the downloaded bytes are the uploaded ones');
     assert.equal(sha, createHash('sha256').update(data).digest('hex'));
-    const again = await client.uploadImage(parts('gw-stream-img', data, 256 * 1024), env.auth);
+    const again = await client.uploadImage(uploadParts('gw-stream-img', data, 256 * 1024), env.auth);
     assert.equal(again.image?.id, up.image?.id, 'same name and hash: the existing image');
   });
 
@@ -81,7 +51,7 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
     const client = createClient(TransferService, env.grpc);
     const data = randomBytes(100_000);
     const wrong = 'a'.repeat(64);
-    await assert.rejects(client.uploadImage(parts('gw-bad-img', data, 10_000, wrong), env.auth), (e) => {
+    await assert.rejects(client.uploadImage(uploadParts('gw-bad-img', data, 10_000, wrong), env.auth), (e) => {
       const c = ConnectError.from(e);
       return c.code === Code.InvalidArgument && /do not match/.test(c.message);
     });
@@ -93,10 +63,10 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
     assert.deepEqual(left.images, []);
     const big = randomBytes(MAX_CHUNK + 1);
     await assert.rejects(
-      client.uploadImage(parts('gw-big-chunk', big, big.byteLength), env.auth),
+      client.uploadImage(uploadParts('gw-big-chunk', big, big.byteLength), env.auth),
       (e) => ConnectError.from(e).code === Code.InvalidArgument,
     );
-    async function* noMeta(): AsyncGenerator<Init> {
+    async function* noMeta(): AsyncGenerator<UploadInit> {
       yield { part: { case: 'chunk', value: new Uint8Array(10) } };
     }
     await assert.rejects(
@@ -104,7 +74,7 @@ describe('gateway: streaming image transfers', { timeout: 120_000 }, () => {
       (e) => ConnectError.from(e).code === Code.InvalidArgument,
     );
     await assert.rejects(
-      client.uploadImage(parts('gw-noauth', data, 10_000)),
+      client.uploadImage(uploadParts('gw-noauth', data, 10_000)),
       (e) => ConnectError.from(e).code === Code.Unauthenticated,
     );
   });

@@ -4,16 +4,15 @@
  * until a caller on it starts an authenticated upload; then the connection opens to SESSION_WINDOW (windows.ts).
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import { TransferService, type UploadImageRequest } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
 import { SESSION_WINDOW, STREAM_WINDOW } from '../src/windows.ts';
-import { type Env, startEnv } from './helpers.ts';
+import { type Env, startEnv, uploadParts } from './helpers.ts';
 
-type Init = Omit<UploadImageRequest, '$typeName' | '$unknown'>;
 const HTTP2_DEFAULT_WINDOW = 65_535;
 
 /** A session manager that keeps the connection it made, to read its flow-control state. */
@@ -23,30 +22,6 @@ class Watched extends Http2SessionManager {
     const stream = await super.request(...args);
     this.session = stream.session as http2.ClientHttp2Session;
     return stream;
-  }
-}
-
-async function* upload(name: string, data: Buffer): AsyncGenerator<Init> {
-  yield {
-    part: {
-      case: 'metadata',
-      value: {
-        $typeName: 'ocx.cloud.v1.UploadImageMetadata',
-        location: { $typeName: 'ocx.cloud.v1.Location', cloud: 'sp1', region: '', zone: '' },
-        name,
-        diskFormat: 'raw',
-        containerFormat: 'bare',
-        visibility: '',
-        meta: {},
-        sha256: createHash('sha256').update(data).digest('hex'),
-        size: BigInt(data.byteLength),
-        wait: false,
-        allowDuplicates: false,
-      },
-    },
-  };
-  for (let off = 0; off < data.byteLength; off += 512 * 1024) {
-    yield { part: { case: 'chunk', value: data.subarray(off, off + 512 * 1024) } };
   }
 }
 
@@ -79,7 +54,7 @@ describe('gateway: HTTP/2 receive windows', { timeout: 120_000 }, () => {
   it('an unauthenticated upload leaves the connection at 64 KiB, whatever it sends', async () => {
     const { sessions, transfer } = client();
     await assert.rejects(
-      transfer.uploadImage(upload('gw-window-anon', randomBytes(4 * 1024 * 1024))),
+      transfer.uploadImage(uploadParts('gw-window-anon', randomBytes(4 * 1024 * 1024), 512 * 1024)),
       (e: unknown) => e instanceof ConnectError && e.code === Code.Unauthenticated,
     );
     const session = sessions.session;
@@ -95,7 +70,7 @@ describe('gateway: HTTP/2 receive windows', { timeout: 120_000 }, () => {
   it('an authenticated upload opens its connection to SESSION_WINDOW, and the bytes arrive whole', async () => {
     const { sessions, transfer } = client();
     const data = randomBytes(3 * 1024 * 1024 + 777);
-    const up = await transfer.uploadImage(upload('gw-window-auth', data), env.auth);
+    const up = await transfer.uploadImage(uploadParts('gw-window-auth', data, 512 * 1024), env.auth);
     assert.equal(up.bytes, BigInt(data.byteLength));
     const session = sessions.session;
     assert.ok(session, 'the call went over HTTP/2');
