@@ -13,7 +13,13 @@
  *   TRANSFER_MB (default 1024), TRANSFER_RUNS (default 3), PROTOCOL=grpc|connect (connect: Connect over HTTP/1.1),
  *   RELEASE=0 (the client without releaseStreamedMessages: connect-es then keeps every chunk until the call ends).
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
@@ -37,6 +43,24 @@ const BYTES = TRANSFER_MB * 1024 * 1024;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 const agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
+const run = promisify(execFile);
+const work = mkdtempSync(join(tmpdir(), 'ocx-bench-gw-real-'));
+
+/**
+ * The descriptor set for a python3-grpcio client (bench/lib/grpcio-download.py), or '' when /usr/bin/python3 has no
+ * grpc module (the Python figure is then left out, and said so).
+ */
+async function grpcioSet(): Promise<string> {
+  try {
+    await run('/usr/bin/python3', ['-c', 'import grpc, google.protobuf'], { timeout: 30_000 });
+  } catch {
+    return '';
+  }
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const set = join(work, 'set.binpb');
+  await run(join(root, 'node_modules/.bin/buf'), ['build', '-o', set], { cwd: root, timeout: 120_000 });
+  return set;
+}
 const gw = await spawnGateway(cloudsFile);
 try {
   const sp1 = await realLogin('sp1', cloudsFile);
@@ -50,6 +74,19 @@ try {
       ? createConnectTransport({ baseUrl: gw.httpUrl, httpVersion: '1.1', interceptors })
       : createGrpcTransport({ baseUrl: gw.url, sessionManager: new WideWindowSessionManager(gw.url), interceptors });
   const transfer = createClient(TransferService, transport);
+  const descriptorSet = await grpcioSet();
+  /** DownloadImage by python3-grpcio (C-core): what the gateway serves a client whose decoding is cheap (ms). */
+  async function grpcioDownload(id: string): Promise<number> {
+    const script = fileURLToPath(new URL('./lib/grpcio-download.py', import.meta.url));
+    const target = new URL(gw.url).host;
+    const { stdout } = await run('/usr/bin/python3', [script, descriptorSet, target, 'sp1', id], {
+      env: { ...process.env, OCX_TOKEN: idp.token },
+      timeout: 900_000,
+    });
+    const out = JSON.parse(stdout) as { ms: number; bytes: number };
+    if (out.bytes !== BYTES) throw new Error(`grpcio downloaded ${out.bytes} bytes through the gateway`);
+    return out.ms;
+  }
   const cloud = createClient(CloudService, transport);
 
   // The same bytes as moveImage sends (7s), in messages of SEND_CHUNK; their sha256 computed before any timing.
@@ -71,7 +108,13 @@ try {
     }
   }
   let clientDown = 0;
-  async function throughGateway(): Promise<{ up: number; down: number; rssUp: number; rssDown: number }> {
+  async function throughGateway(): Promise<{
+    up: number;
+    down: number;
+    rssUp: number;
+    rssDown: number;
+    python: number;
+  }> {
     let id = '';
     let up = 0;
     let down = 0;
@@ -99,7 +142,8 @@ try {
           });
         }),
       );
-      return { up, down, rssUp, rssDown };
+      const python = descriptorSet ? await grpcioDownload(id) : 0;
+      return { up, down, rssUp, rssDown, python };
     } finally {
       await cloud.deleteImage({ filter: { location: { clouds: ['sp1'] }, nameOrId: id } }, auth);
     }
@@ -111,6 +155,7 @@ try {
   const mbps = (ms: number) => (TRANSFER_MB * 1.048576) / (ms / 1000);
   const d = { up: [] as number[], down: [] as number[] };
   const g = { up: [] as number[], down: [] as number[] };
+  const py: number[] = [];
   let rssUp = 0;
   let rssDown = 0;
   let gwCpu = 0;
@@ -129,6 +174,7 @@ try {
     d.down.push(mbps(a.down));
     g.up.push(mbps(b.up));
     g.down.push(mbps(b.down));
+    if (b.python) py.push(mbps(b.python));
     rssUp = Math.max(rssUp, b.rssUp);
     rssDown = Math.max(rssDown, b.rssDown);
   }
@@ -143,6 +189,11 @@ try {
         `${gm.toFixed(0)} MB/s: ratio ${(gm / dm).toFixed(2)}× (rounds ${rounds})`,
     );
   }
+  console.log(
+    py.length
+      ? `  download by a python3-grpcio client (bench/lib/grpcio-download.py), same image, same rounds: ${median(py).toFixed(0)} MB/s: ratio ${(median(py) / median(d.down)).toFixed(2)}× (rounds ${py.map((x, i) => (x / d.down[i]!).toFixed(2)).join(', ')})`
+      : '  (no python3-grpcio on /usr/bin/python3: the grpcio download is left out)',
+  );
   const gib = (TRANSFER_MB / 1024) * TRANSFER_RUNS * 2;
   console.log(
     `  gateway process: RSS growth peak upload ${rssUp.toFixed(0)} MB, download ${rssDown.toFixed(0)} MB; ` +
@@ -155,4 +206,5 @@ try {
 } finally {
   await gw.stop();
   await agent.close();
+  rmSync(work, { recursive: true, force: true });
 }
