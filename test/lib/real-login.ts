@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { loadCloudsConfig } from '@ocx/sdk';
+import { cloudsFile as defaultCloudsFile } from './real-target.ts';
 
 export interface RealLogin {
   token: string;
@@ -18,7 +19,7 @@ export interface RealLogin {
 
 export async function realLogin(
   cloud: string,
-  cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml',
+  cloudsFile = defaultCloudsFile,
   timeoutMs = 120_000,
 ): Promise<RealLogin> {
   const c = loadCloudsConfig({

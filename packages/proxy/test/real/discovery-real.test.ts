@@ -14,10 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
+import { cloudsFile, skip } from '../../../../test/lib/real-target.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 180_000;
 /** Each service's path prefix at the proxy and a version its real document lists. */
 const SERVICES = [

@@ -14,11 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadCloudsConfig } from '@ocx/sdk';
+import { cloudsFile, real, skip } from '../../../../test/lib/real-target.ts';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 120_000;
 const tag = `ocx-iso-${randomBytes(4).toString('hex')}`;
 

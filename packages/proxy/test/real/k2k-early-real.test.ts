@@ -14,11 +14,9 @@ import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import { createTransport, loadCloudsConfig, requestEcpAssertion } from '@ocx/sdk';
 import { realLogin } from '../../../../test/lib/real-login.ts';
+import { cloudsFile, skip } from '../../../../test/lib/real-target.ts';
 import { assertedProject } from '../../src/k2k-early.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 120_000;
 
 let dir: string;

@@ -15,11 +15,9 @@ import { after, before, test } from 'node:test';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import pino from 'pino';
 import { realLogin } from '../../../../test/lib/real-login.ts';
+import { cloudsFile, skip } from '../../../../test/lib/real-target.ts';
 import { laneAnswers } from '../helpers.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 120_000;
 
 let dir: string;

@@ -21,6 +21,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type RunningProxy, startProxy } from '@ocx/proxy';
 import { type Cloud, type CloudConfig, connectCloud, loadCloudsConfig } from '@ocx/sdk';
+import { realLogin } from '../../../../test/lib/real-login.ts';
 import { waitFor } from '../helpers.ts';
 
 const OSC = '/usr/bin/openstack';
@@ -78,25 +79,7 @@ async function osc(...args: string[]): Promise<string> {
 
 /** idp's Keystone as its admin (fetch; every call under a deadline). */
 async function idpAdmin(): Promise<(path: string, init?: RequestInit & { json?: unknown }) => Promise<Response>> {
-  const c = config('idp-admin');
-  const authUrl = String(c.auth.auth_url).replace(/\/+$/, '');
-  const r = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(60_000),
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: c.auth.username, domain: { name: 'Default' }, password: c.auth.password } },
-        },
-        scope: { project: { name: c.auth.project_name, domain: { name: 'Default' } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201, 'idp admin login');
-  await r.body?.cancel();
-  const token = r.headers.get('x-subject-token')!;
+  const { token, authUrl } = await realLogin('idp-admin', cloudsFile, 60_000);
   return (path, init = {}) => {
     const headers = new Headers(init.headers);
     headers.set('x-auth-token', token);

@@ -17,11 +17,9 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { loadCloudsConfig } from '@ocx/sdk';
 import { realLogin } from '../../../../test/lib/real-login.ts';
+import { cloudsFile, real, skip } from '../../../../test/lib/real-target.ts';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 120_000;
 const tag = `ocx-page-${randomBytes(4).toString('hex')}`;
 const run = promisify(execFile);

@@ -16,12 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { realLogin } from '../../../../test/lib/real-login.ts';
+import { cloudsFile, real, skip } from '../../../../test/lib/real-target.ts';
 import { type RunningProxy, startProxy } from '../../src/index.ts';
 import { waitFor } from '../helpers.ts';
 
-const real = process.env.OCX_TEST_TARGET === 'real';
-const skip = real ? false : 'set OCX_TEST_TARGET=real (and OS_CLIENT_CONFIG_FILE) to run against real OpenStack';
-const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const SLOW = 240_000;
 
 interface Direct {
