@@ -10,35 +10,19 @@ import os
 import sys
 import time
 
-import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+from google.protobuf import json_format
 
-
-def load(path):
-    fds = descriptor_pb2.FileDescriptorSet()
-    with open(path, "rb") as f:
-        fds.ParseFromString(f.read())
-    pool = descriptor_pool.DescriptorPool()
-    for proto in fds.file:
-        pool.Add(proto)
-    factory = message_factory.MessageFactory(pool)
-
-    def cls(name):
-        desc = pool.FindMessageTypeByName(name)
-        get = getattr(message_factory, "GetMessageClass", None)
-        return get(desc) if get else factory.GetPrototype(desc)
-
-    return cls
+# The gateway's Python test client's helpers: descriptor-set message classes and the bearer-token channel.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../packages/gateway/test/python"))
+from ocx_grpc import channel as gateway_channel, load  # noqa: E402
 
 
 def main():
     set_path, target, cloud, image_id = sys.argv[1:5]
     cls = load(set_path)
-    creds = grpc.composite_channel_credentials(
-        grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP),
-        grpc.access_token_call_credentials(os.environ["OCX_TOKEN"]),
+    channel = gateway_channel(
+        target, os.environ["OCX_TOKEN"], options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)]
     )
-    channel = grpc.secure_channel(target, creds, options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
     req = json_format.ParseDict(
         {"filter": {"location": {"clouds": [cloud]}, "nameOrId": image_id}}, cls("ocx.cloud.v1.DownloadImageRequest")()
     )

@@ -10,38 +10,18 @@ import os
 import sys
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+from google.protobuf import json_format
+
+from ocx_grpc import channel as gateway_channel, load
 
 SERVICE = "ocx.cloud.v1.CloudService"
-
-
-def load(path):
-    fds = descriptor_pb2.FileDescriptorSet()
-    with open(path, "rb") as f:
-        fds.ParseFromString(f.read())
-    pool = descriptor_pool.DescriptorPool()
-    for proto in fds.file:
-        pool.Add(proto)
-    factory = message_factory.MessageFactory(pool)
-
-    def cls(name):
-        desc = pool.FindMessageTypeByName(name)
-        get = getattr(message_factory, "GetMessageClass", None)
-        return get(desc) if get else factory.GetPrototype(desc)
-
-    return cls
 
 
 def main():
     set_path, target, cloud = sys.argv[1:4]
     token = os.environ["OCX_TOKEN"]
     cls = load(set_path)
-    # Call credentials need a secure channel; on loopback, local credentials carry them over cleartext h2c.
-    creds = grpc.composite_channel_credentials(
-        grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP),
-        grpc.access_token_call_credentials(token),
-    )
-    channel = grpc.secure_channel(target, creds)
+    channel = gateway_channel(target, token)
 
     def call(method, body, stream=False, timeout=60):
         req = json_format.ParseDict(body, cls(f"ocx.cloud.v1.{method}Request")())
