@@ -34,6 +34,7 @@ import { createTransport, Keystone2Keystone, loadCloudsConfig, MemoryTokenCache,
 import { Agent, request } from 'undici';
 import { type RealLogin, realLogin } from '../test/lib/real-login.ts';
 import { moveImage } from './lib/real-glance.ts';
+import { startReferenceRelay } from './lib/reference-relay.ts';
 
 const cloudsFile = process.env.OS_CLIENT_CONFIG_FILE ?? '/tmp/ocx-real/clouds.yaml';
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -77,23 +78,6 @@ async function startProxyCli(): Promise<string> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('ocx proxy never said it was listening');
-}
-
-/** bench/reference-relay-http.ts (bare node:http + undici, issue 12's yardstick for the node plane) before `origin`. */
-async function startBareRelay(origin: string): Promise<string> {
-  const child = spawn(process.execPath, ['bench/reference-relay-http.ts', origin], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /listening (\d+)/.exec(String(d));
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`reference relay exited ${code}`)));
-  });
-  return `http://127.0.0.1:${port}`;
 }
 
 async function get(url: string, headers: Record<string, string>): Promise<void> {
@@ -326,7 +310,7 @@ try {
     const bytes = STREAM_MB * 1024 * 1024;
     const glance = sp1.ep.image ?? '';
     const origin = new URL(glance).origin;
-    const bare = `${await startBareRelay(origin)}${glance.slice(origin.length)}`;
+    const bare = `${await startReferenceRelay(origin, children, 'reference-relay-http.ts')}${glance.slice(origin.length)}`;
     const d = { up: [] as number[], down: [] as number[] };
     const p = { up: [] as number[], down: [] as number[] };
     const b = { up: [] as number[], down: [] as number[] };

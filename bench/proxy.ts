@@ -32,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import { startReferenceRelay } from './lib/reference-relay.ts';
 import { GiB, gigabyte } from './proxy-stream.ts';
 
 const TOKEN = randomBytes(16).toString('hex');
@@ -156,23 +157,6 @@ async function keystone(imageUrl: string, sps: string[]): Promise<string> {
   });
   self.url = url;
   return url;
-}
-
-/** The reference relay (bench/reference-relay.ts) in its own process, like nginx and the proxy. */
-async function startReferenceRelay(upstream: string, script = 'reference-relay.ts'): Promise<string> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, script), upstream], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => {
-      const m = /listening (\d+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-      else reject(new Error(`reference relay said: ${d}`));
-    });
-    child.once('exit', (code) => reject(new Error(`reference relay exited ${code}`)));
-  });
-  return `http://127.0.0.1:${port}`;
 }
 
 function startNginx(upstream: string): Promise<string> {
@@ -380,8 +364,8 @@ async function main(): Promise<void> {
   const ks = await keystone(home, []);
   const ksAgg = await keystone(homeSlow, ['sp1', 'sp2']);
   const nginx = await startNginx(home);
-  const relay = await startReferenceRelay(home);
-  const relayHttp = await startReferenceRelay(home, 'reference-relay-http.ts');
+  const relay = await startReferenceRelay(home, children);
+  const relayHttp = await startReferenceRelay(home, children, 'reference-relay-http.ts');
   const proxyNode = await startProxyCli(ks, 'node');
   const proxy = await startProxyCli(ks, 'nginx');
   const proxyAgg = await startProxy(ksAgg, { sp1, sp2 });
