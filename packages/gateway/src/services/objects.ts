@@ -10,8 +10,7 @@ import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
 import { widenConnection } from '../windows.ts';
 import { movedBytes } from './gc-hint.ts';
-import { rechunk } from './rechunk.ts';
-import { MAX_CHUNK, SEND_CHUNK } from './transfers.ts';
+import { MAX_CHUNK, sentPieces } from './transfers.ts';
 
 const objectPath = (container: string, object: string) =>
   `/${encodeURIComponent(container)}/${object.split('/').map(encodeURIComponent).join('/')}`;
@@ -92,9 +91,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
             },
           },
         };
-        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
-          hash.update(piece);
-          movedBytes(piece.byteLength);
+        for await (const piece of sentPieces(res.body as AsyncIterable<Uint8Array>, hash)) {
           yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {

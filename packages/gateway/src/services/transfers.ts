@@ -3,7 +3,7 @@
  * pulled: a request chunk is read only when the upload to Glance takes it; a download is written as the HTTP/2 stream
  * drains. Both hold well under the blob's size in the gateway (test/memory.test.ts measures it in its own process).
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, type Hash, randomBytes } from 'node:crypto';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { type Connection, ErrorCode, isOcxError, OcxError } from '@ocx/sdk';
 import type {
@@ -27,6 +27,15 @@ export const MAX_CHUNK = 1024 * 1024;
  * encode alone (bench/gateway.ts, BENCHMARKS.md), and twice the garbage.
  */
 export const SEND_CHUNK = MAX_CHUNK - 16;
+
+/** A blob from a cloud as the chunks the gateway sends: pieces of SEND_CHUNK, each hashed and counted (gc-hint.ts). */
+export async function* sentPieces(body: AsyncIterable<Uint8Array>, hash: Hash): AsyncGenerator<Uint8Array> {
+  for await (const piece of rechunk(body, SEND_CHUNK)) {
+    hash.update(piece);
+    movedBytes(piece.byteLength);
+    yield piece;
+  }
+}
 
 /** The request's chunks, hashed and counted on the way; refuses chunks over 1 MiB. */
 async function* chunks(
@@ -175,9 +184,7 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
         const res = await got.conn
           .client('image')
           .get(`/images/${encodeURIComponent(got.item.id)}/file`, { stream: true, signal: ctx.signal });
-        for await (const piece of rechunk(res.body as AsyncIterable<Uint8Array>, SEND_CHUNK)) {
-          hash.update(piece);
-          movedBytes(piece.byteLength);
+        for await (const piece of sentPieces(res.body as AsyncIterable<Uint8Array>, hash)) {
           yield { part: { case: 'chunk', value: piece } };
         }
       } catch (err) {
