@@ -22,7 +22,8 @@ fail() {
   echo "######## ci.sh: $1 FAILED ########" >&2
   "$HERE/openstack.sh" status >&2 || true
   # tail of every log with errors in it, so the CI output says what broke
-  find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) 2>/dev/null | while read -r f; do
+  # (only logs written during this run: the state dir keeps the logs of earlier runs, whose old errors would bury this one's)
+  find "$STATE_DIR" -type f \( -name '*.log' -o -name '*.stdout' \) ${MARK:+-newer "$MARK"} 2>/dev/null | while read -r f; do
     if grep -q -E ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f"; then echo "----- $f" >&2; grep -E -A3 ' ERROR |CRITICAL|Traceback|"level":(50|60)' "$f" | tail -n 30 >&2; fi
   done
   # A half-started stack must not outlive the failed run: its daemons would hold ports and memory for the next one.
@@ -32,6 +33,8 @@ fail() {
     echo "ci.sh: tearing the half-started stack down" >&2
     "$HERE/openstack.sh" down >&2 || echo "ci.sh: teardown after the failure failed too (see above)" >&2
   fi
+  # The step's own last words once more, at the very end, where a shortened CI log still shows them.
+  if [ -s "${STEP_LOG:-}" ]; then echo "----- the failing step's last lines ($STEP_LOG)" >&2; tail -n 25 "$STEP_LOG" >&2; fi
   echo "######## ci.sh: $1 FAILED (state and logs in $STATE_DIR) ########" >&2
   exit 1
 }
@@ -41,9 +44,12 @@ case "${1:-up}" in
     [ "$(id -u)" = 0 ] || { echo "ci.sh must run as root (apt-get, Apache user switch)" >&2; exit 1; }
     command -v apt-get >/dev/null || { echo "ci.sh needs Debian 12 (apt-get)" >&2; exit 1; }
     T0=$(ts)
-    t=$(ts); "$HERE/lib/install.sh" all || fail "install"; TI=$(el "$t")
-    t=$(ts); SKIP_INSTALL=1 "$HERE/openstack.sh" up || fail "up"; TU=$(el "$t")
-    t=$(ts); "$HERE/openstack.sh" wait >/dev/null || fail "health check"; TW=$(el "$t")
+    mkdir -p "$STATE_DIR/log"; MARK=$STATE_DIR/log/.ci-run-start; touch "$MARK"
+    # each step's output goes to the CI log as before and to $STEP_LOG, which fail() repeats at the end
+    step() { STEP_LOG=$STATE_DIR/log/ci-$1.log; shift; ( set -o pipefail; "$@" 2>&1 | tee "$STEP_LOG" ); }
+    t=$(ts); step install "$HERE/lib/install.sh" all || fail "install"; TI=$(el "$t")
+    t=$(ts); step up env SKIP_INSTALL=1 "$HERE/openstack.sh" up || fail "up"; TU=$(el "$t")
+    t=$(ts); step wait "$HERE/openstack.sh" wait >/dev/null || fail "health check"; TW=$(el "$t")
     echo "ci.sh: install ${TI}s, up ${TU}s, re-check ${TW}s, total $(el "$T0")s"
     echo "ci.sh: OS_CLIENT_CONFIG_FILE=$STATE_DIR/clouds.yaml (clouds idp sp1 sp2 + *-admin)" ;;
   down) t=$(ts); "$HERE/openstack.sh" down; echo "ci.sh: down $(el "$t")s" ;;
