@@ -19,16 +19,9 @@ export function errorResponse(service: string | undefined, status: number, messa
 
 /** Keystone's own 401 (what keystonemiddleware-protected services answer for a bad token). */
 export function unauthorized(identityUrl: string): ProxyResponse {
-  return {
-    status: 401,
-    headers: {
-      'content-type': 'application/json',
-      'www-authenticate': `Keystone uri="${identityUrl.replace(/\/v3$/, '')}"`,
-    },
-    body: JSON.stringify({
-      error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
-    }),
-  };
+  const fault = errorResponse('identity', 401, 'The request you have made requires authentication.');
+  fault.headers['www-authenticate'] = `Keystone uri="${identityUrl.replace(/\/v3$/, '')}"`;
+  return fault;
 }
 
 /** Status the proxy answers when it could not get an answer from a target. */

@@ -6,6 +6,7 @@
  * A target that fails or misses the deadline is left out and named in X-OCX-Missing-Service-Providers.
  */
 import { randomUUID } from 'node:crypto';
+import { errorResponse } from '../errors.ts';
 import { AGGREGATED, collectionOf, itemsKey } from '../paths.ts';
 import type { Extension, ExtensionContext, ExtensionResponse } from './types.ts';
 
@@ -177,17 +178,7 @@ export function listAggregation(): Extension {
       if (marker) {
         if (decodeMarker(marker, !reverse)) {
           // A composite marker of the other direction: its cursors do not mean what this walk needs.
-          return {
-            status: 400,
-            headers: { 'content-type': 'application/json' },
-            json: {
-              NeutronError: {
-                type: 'BadRequest',
-                message: 'page_reverse must be used with the marker of a previous link',
-                detail: '',
-              },
-            },
-          };
+          return errorResponse(ctx.service, 400, 'page_reverse must be used with the marker of a previous link');
         }
         const decoded =
           decodeMarker(marker, reverse) ??
@@ -259,15 +250,12 @@ export function listAggregation(): Extension {
             body: first.text,
           };
         }
-        return {
-          status: 503,
-          headers,
-          json: errorJson(
-            ctx.service,
-            503,
-            `no service provider answered the ${collection} list: ${missing.join(', ')}`,
-          ),
-        };
+        const fault = errorResponse(
+          ctx.service,
+          503,
+          `no service provider answered the ${collection} list: ${missing.join(', ')}`,
+        );
+        return { ...fault, headers: { ...headers, ...fault.headers } };
       }
       // Targets that failed are dropped from this pagination chain so paging always ends.
       const previous: Cursors = { ...cursors };
@@ -319,10 +307,4 @@ function pushDownSort(q: URLSearchParams, service: string, sort: SortKey[]): voi
     q.append('sort_key', s.key);
     q.append('sort_dir', s.dir);
   }
-}
-
-function errorJson(service: string, status: number, message: string): unknown {
-  if (service === 'network') return { NeutronError: { type: 'HTTPServiceUnavailable', message, detail: '' } };
-  if (service === 'compute' || service === 'block-storage') return { serviceUnavailable: { code: status, message } };
-  return { error: { code: status, title: 'Service Unavailable', message } };
 }

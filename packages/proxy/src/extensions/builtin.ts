@@ -7,22 +7,11 @@
  *   the resources the body references (image, network, port, volume, snapshot), else the default (home).
  */
 import { ErrorCode, OcxError } from '@ocx/sdk';
-import type { Extension, ExtensionContext, ExtensionResponse } from './types.ts';
+import { errorResponse } from '../errors.ts';
+import type { Extension, ExtensionContext } from './types.ts';
 
 export function builtinExtensions(): Extension[] {
   return [volumeCreateOnBoot(), volumeAttach(), placement()];
-}
-
-function badRequest(ctx: ExtensionContext, status: number, message: string): ExtensionResponse {
-  const svc = ctx.service;
-  if (svc === 'network') {
-    return {
-      status,
-      json: { NeutronError: { type: status === 409 ? 'HTTPConflict' : 'HTTPBadRequest', message, detail: '' } },
-    };
-  }
-  const key = status === 409 ? 'conflictingRequest' : status >= 500 ? 'computeFault' : 'badRequest';
-  return { status, json: { [key]: { code: status, message } } };
 }
 
 function targetNamed(ctx: ExtensionContext, name: string): string | undefined {
@@ -57,13 +46,17 @@ export function volumeCreateOnBoot(opts: { waitMs?: number; pollMs?: number } = 
         if (bdm.service_provider === undefined) continue;
         const vt = targetNamed(ctx, String(bdm.service_provider));
         if (!vt)
-          return badRequest(
-            ctx,
+          return errorResponse(
+            ctx.service,
             400,
             `unknown service provider ${String(bdm.service_provider)} in block_device_mapping_v2[${i}]`,
           );
         if (bdm.destination_type !== 'volume') {
-          return badRequest(ctx, 400, `block_device_mapping_v2[${i}]: service_provider needs destination_type volume`);
+          return errorResponse(
+            ctx.service,
+            400,
+            `block_device_mapping_v2[${i}]: service_provider needs destination_type volume`,
+          );
         }
         const size = Number(bdm.volume_size ?? 0);
         const volume: Record<string, unknown> = {
@@ -271,8 +264,8 @@ export function placement(): Extension {
       }
       if (found.size > 1) {
         const where = [...found.entries()].map(([t, l]) => `${l.join(', ')} in ${t}`).join('; ');
-        return badRequest(
-          ctx,
+        return errorResponse(
+          ctx.service,
           409,
           `the request references resources in different clouds (${where}); name one with MM-SERVICE-PROVIDER`,
         );
