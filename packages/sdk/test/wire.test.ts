@@ -44,6 +44,7 @@ describe('wire: fault bodies', () => {
     assert.deepEqual(JSON.parse(encodeFault('block-storage', 409, 'm').body), {
       conflictingRequest: { code: 409, message: 'm' },
     });
+    assert.deepEqual(JSON.parse(encodeFault('compute', 415, 'm').body), { badMediaType: { code: 415, message: 'm' } });
     assert.deepEqual(JSON.parse(encodeFault('network', 404, 'm').body), {
       NeutronError: { type: 'HTTPNotFound', message: 'm', detail: '' },
     });

@@ -46,6 +46,7 @@ export const NOVA_FAULT_NAMES: Readonly<Record<number, string>> = {
   405: 'badMethod',
   409: 'conflictingRequest',
   413: 'overLimit',
+  415: 'badMediaType',
   429: 'overLimit',
   500: 'computeFault',
   501: 'notImplemented',
