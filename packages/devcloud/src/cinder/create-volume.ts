@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ImageRow as GlanceImageRow } from '../glance/images.ts';
 import { badRequest, notFound } from './errors.ts';
-import type { TypeRow, VolumeRow } from './rows.ts';
-import { type CinderState, FAULT_METADATA_KEY, nowIso } from './state.ts';
+import { FAULT_METADATA_KEY, nowIso, type TypeRow, type VolumeRow } from './rows.ts';
+import type { CinderState } from './state.ts';
 
 export interface CreateVolumeArgs {
   projectId: string;

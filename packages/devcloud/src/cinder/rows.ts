@@ -1,4 +1,14 @@
-/** The rows Cinder keeps in the StateStore: volumes, snapshots, attachments, transfers, backups, types. */
+/**
+ * The rows Cinder keeps in the StateStore: volumes, snapshots, attachments, transfers, backups, types; and the
+ * two values both state.ts and create-volume.ts stamp rows with (here, so that neither imports the other).
+ */
+
+/** Volume metadata key that makes creation end in 'error' (devcloud's injected failure). */
+export const FAULT_METADATA_KEY = 'devcloud:fault';
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
 
 export interface PendingTransition {
   /** Status to take at `at`; 'deleted' removes the row. */

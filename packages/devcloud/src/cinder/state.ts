@@ -7,14 +7,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { CloudContext, Table } from '../context.ts';
 import { type CreateVolumeArgs, createVolume } from './create-volume.ts';
 import { badRequest, notFound, overLimit } from './errors.ts';
-import type {
-  AttachmentRow,
-  BackupRow,
-  PendingTransition,
-  SnapshotRow,
-  TransferRow,
-  TypeRow,
-  VolumeRow,
+import {
+  type AttachmentRow,
+  type BackupRow,
+  nowIso,
+  type PendingTransition,
+  type SnapshotRow,
+  type TransferRow,
+  type TypeRow,
+  type VolumeRow,
 } from './rows.ts';
 
 export type {
@@ -26,15 +27,10 @@ export type {
   TypeRow,
   VolumeRow,
 } from './rows.ts';
+export { nowIso } from './rows.ts';
 
 export const DEFAULT_TYPE_NAME = 'lvmdriver-1';
-/** Volume metadata key that makes creation end in 'error' (devcloud's injected failure). */
-export const FAULT_METADATA_KEY = 'devcloud:fault';
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
-
-export function nowIso(): string {
-  return new Date().toISOString();
-}
 
 /** Cinder's timestamps: `2026-11-23T09:15:59.711818` (no zone, microseconds). */
 export function cinderTime(iso: string | null): string | null {
