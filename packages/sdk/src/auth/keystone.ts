@@ -1,5 +1,4 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { errorFromStatus } from '../errors/from-response.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { safeUrl } from '../transport/errors.ts';
 import { registerSecret } from '../transport/redact.ts';
@@ -28,7 +27,7 @@ export function scopeBody(scope: AuthScope): Record<string, unknown> | undefined
 
 /**
  * POST {v3}/auth/tokens and turn the answer into AccessInfo. 401 (and 404 for an unknown token) means the
- * credentials were rejected: AUTH_FAILED. Everything else goes through errorFromStatus.
+ * credentials were rejected: AUTH_FAILED. Everything else is OcxError.from's reading of the answer.
  */
 export async function issueToken(
   identityUrl: string,
@@ -56,7 +55,7 @@ export async function issueToken(
   });
   if (res.status < 200 || res.status >= 300) {
     const text = await res.text().catch(() => '');
-    const err = errorFromStatus(res.status, text, { ...errCtx, requestId: res.requestId });
+    const err = OcxError.from({ status: res.status, body: text, requestId: res.requestId }, errCtx);
     if (res.status === 401 || (res.status === 404 && /token/i.test(err.message))) {
       throw new OcxError(ErrorCode.AUTH_FAILED, `Keystone rejected the credentials: ${err.message}`, err.context(), {
         cause: err,

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import type { CloudConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
-import { errorFromStatus } from '../errors/from-response.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { CloudSession } from '../session/session.ts';
 import { SharedFlight } from '../transport/shared-flight.ts';
@@ -210,10 +209,10 @@ export class TokenValidator {
       });
       if (res.status === 200) return validatedTokenFromBody(await res.json());
       const text = await res.text().catch(() => '');
-      const ctx = { cloud, service: 'identity', method: 'GET', url, requestId: res.requestId };
       // 401 on the first try: our own service token went stale (revoked, Keystone restarted with new keys).
       if (res.status === 401 && attempt === 0) continue;
-      const err = errorFromStatus(res.status, text, ctx);
+      const answer = { status: res.status, body: text, requestId: res.requestId };
+      const err = OcxError.from(answer, { cloud, service: 'identity', method: 'GET', url });
       if (res.status === 404 || res.status === 401) {
         throw new OcxError(
           ErrorCode.AUTH_FAILED,

@@ -1,5 +1,4 @@
 import { ErrorCode } from '../errors/codes.ts';
-import { errorFromStatus } from '../errors/from-response.ts';
 import { isOcxError, OcxError } from '../errors/ocx-error.ts';
 import { deadlineOf, resolveDeadline } from '../transport/cancel.ts';
 import { safeUrl } from '../transport/errors.ts';
@@ -191,7 +190,7 @@ export class SessionServiceClient implements ServiceClient {
         { ...errCtx(), status: res.status, requestId: res.requestId },
       );
     }
-    throw errorFromStatus(res.status, text, { ...errCtx(), requestId: res.requestId });
+    throw OcxError.from({ status: res.status, body: text, requestId: res.requestId }, errCtx());
   }
 
   get(path: string, opts?: RequestOptions) {

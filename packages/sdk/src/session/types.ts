@@ -15,7 +15,7 @@ export interface RequestOptions {
   body?: RequestBody | undefined;
   headers?: Record<string, string> | undefined;
   /**
-   * Accepted statuses. Default: any 2xx. A status outside the set rejects with an OcxError from errorFromStatus
+   * Accepted statuses. Default: any 2xx. A status outside the set rejects with OcxError.from's error for that answer
    * (or INVALID_RESPONSE when the status is 2xx but unexpected).
    */
   expect?: number | readonly number[] | undefined;

@@ -1,7 +1,6 @@
 // Astakos, Synnefo's identity service: the token, the service catalog, projects, memberships and quotas. The base
 // of SynnefoClient (client.ts), which adds Cyclades (cyclades.ts) and Pithos/Plankton (pithos.ts).
 import { ErrorCode } from '../errors/codes.ts';
-import { errorFromStatus } from '../errors/from-response.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { registerSecret } from '../transport/redact.ts';
 import type { HttpResponse, Transport } from '../transport/types.ts';
@@ -101,13 +100,10 @@ export class AstakosClient {
     const ok = opts.expect ? opts.expect.includes(res.status) : res.status >= 200 && res.status < 300;
     if (!ok) {
       const text = await res.text().catch(() => '');
-      throw errorFromStatus(res.status, text, {
-        cloud: this.cloud,
-        service,
-        method,
-        url: url.split('?')[0],
-        requestId: res.requestId,
-      });
+      throw OcxError.from(
+        { status: res.status, body: text, requestId: res.requestId },
+        { cloud: this.cloud, service, method, url: url.split('?')[0] },
+      );
     }
     return res;
   }
