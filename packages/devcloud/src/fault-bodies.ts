@@ -1,6 +1,11 @@
 /**
  * The fault body of each service, byte for byte as the real service sends it: one renderer per wire shape, used
  * by the services' error handlers and by fault injection (faults.ts).
+ *
+ * The tables below (reason phrases, Nova's fault names, Neutron's types) are a deliberate copy of the SDK's
+ * (packages/sdk/src/wire/faults.ts): devcloud is the independent check on the SDK and must not import it.
+ * packages/sdk/test/wire-devcloud-faults.test.ts renders each fault here and reads it with the SDK's decoder,
+ * which keeps the two copies in agreement.
  */
 import type { ApiFault } from './fault.ts';
 
@@ -19,26 +24,28 @@ const REASONS: Record<number, string> = {
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   416: 'Request Range Not Satisfiable',
+  422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
 };
 
 export function reason(status: number): string {
   return REASONS[status] ?? 'Error';
 }
 
-/** Nova's and Cinder's fault names (nova/api/openstack/wsgi.py `Fault._fault_names`). */
+/** Nova's and Cinder's fault names (nova/api/openstack/wsgi.py `Fault._fault_names`); else computeFault. */
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'itemNotFound',
   405: 'badMethod',
-  406: 'computeFault',
   409: 'conflictingRequest',
   413: 'overLimit',
   415: 'badMediaType',
@@ -69,7 +76,9 @@ const NEUTRON_TYPES: Record<number, string> = {
   413: 'HTTPRequestEntityTooLarge',
   429: 'HTTPTooManyRequests',
   500: 'HTTPInternalServerError',
+  502: 'HTTPBadGateway',
   503: 'HTTPServiceUnavailable',
+  504: 'HTTPGatewayTimeout',
 };
 
 /** Neutron: `{"NeutronError": {"type", "message", "detail"}}`. */

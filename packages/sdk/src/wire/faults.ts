@@ -7,7 +7,11 @@
  * - Synnefo and others: a `cloudFault`-style object, or `{"message"|"error"|"detail": "..."}`.
  */
 
-/** Reason phrases as webob (and so every OpenStack WSGI service) writes them in fault titles and text bodies. */
+/**
+ * Reason phrases as webob (and so every OpenStack WSGI service) writes them in fault titles and text bodies (webob's
+ * exception titles; 508 is the proxy's own). devcloud keeps a copy of these tables (packages/devcloud/src/
+ * fault-bodies.ts: it must not import the SDK); packages/sdk/test/wire-devcloud-faults.test.ts keeps them agreeing.
+ */
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -16,11 +20,12 @@ const REASONS: Readonly<Record<number, string>> = {
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
   409: 'Conflict',
+  410: 'Gone',
   411: 'Length Required',
   412: 'Precondition Failed',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
-  416: 'Requested Range Not Satisfiable',
+  416: 'Request Range Not Satisfiable',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
@@ -37,7 +42,7 @@ export function reasonPhrase(status: number): string {
   return REASONS[status] ?? 'Error';
 }
 
-/** Nova/Cinder fault names by status (the key of the fault object). */
+/** Nova/Cinder fault names by status (the key of the fault object): Nova's `Fault._fault_names`; else computeFault. */
 export const NOVA_FAULT_NAMES: Readonly<Record<number, string>> = {
   400: 'badRequest',
   401: 'unauthorized',
@@ -48,12 +53,8 @@ export const NOVA_FAULT_NAMES: Readonly<Record<number, string>> = {
   413: 'overLimit',
   415: 'badMediaType',
   429: 'overLimit',
-  500: 'computeFault',
   501: 'notImplemented',
-  502: 'computeFault',
   503: 'serviceUnavailable',
-  504: 'computeFault',
-  508: 'badRequest',
 };
 
 /** Neutron's `NeutronError.type` by status (webob exception class names). */
@@ -64,6 +65,7 @@ export const NEUTRON_FAULT_TYPES: Readonly<Record<number, string>> = {
   404: 'HTTPNotFound',
   409: 'HTTPConflict',
   413: 'HTTPRequestEntityTooLarge',
+  429: 'HTTPTooManyRequests',
   500: 'HTTPInternalServerError',
   502: 'HTTPBadGateway',
   503: 'HTTPServiceUnavailable',
