@@ -204,6 +204,9 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         const fip = await c.createFloatingIp({ network: 'public' });
         assert.deepEqual([fip.attached, fip.location.cloud], [false, b.cloudName]);
         assert.ok((await rest.listFloatingIps()).some((f) => f.id === fip.id));
+        assert.equal((await c.getFloatingIp(fip.floating_ip_address))?.id, fip.id);
+        assert.equal((await rest.getFloatingIp(fip.id))?.floating_ip_address, fip.floating_ip_address);
+        assert.equal(await c.getFloatingIp('203.0.113.254'), null);
         const attached = await c.attachFloatingIp(server.id, fip.floating_ip_address);
         assert.deepEqual(
           [attached.id, attached.attached, attached.fixed_ip_address],

@@ -544,21 +544,34 @@ describe('Cloud: deleteServer', () => {
     assert.deepEqual(await cloud.listServers(), []);
   });
 
+  /** A floating IP attached to no port. */
+  const addLooseFip = (st: MiniState, id: string, address: string) =>
+    st.fips.set(id, {
+      id,
+      floating_ip_address: address,
+      floating_network_id: 'net-pub',
+      port_id: null,
+      fixed_ip_address: null,
+      status: 'DOWN',
+    });
+
   test('deleteUnattachedFloatingIps deletes exactly the unattached ones', async () => {
     const { st, cloud } = await setup();
     const { fipId } = addPort(st, 'srv', { ip: '10.0.0.40', fip: '93.184.216.40' });
-    for (const id of ['loose-1', 'loose-2']) {
-      st.fips.set(id, {
-        id,
-        floating_ip_address: `93.184.216.${id.length}`,
-        floating_network_id: 'net-pub',
-        port_id: null,
-        fixed_ip_address: null,
-        status: 'DOWN',
-      });
-    }
+    for (const id of ['loose-1', 'loose-2']) addLooseFip(st, id, `93.184.216.${id.length}`);
     assert.equal(await cloud.deleteUnattachedFloatingIps(), 2);
     assert.deepEqual([...st.fips.keys()], [fipId]);
+  });
+
+  test('getFloatingIp by id or address: null for none, AMBIGUOUS when several share the address', async () => {
+    const { st, cloud } = await setup();
+    const { fipId } = addPort(st, 'srv', { ip: '10.0.0.41', fip: '93.184.216.41' });
+    for (const id of ['twin-1', 'twin-2']) addLooseFip(st, id, '93.184.216.42');
+    assert.equal((await cloud.getFloatingIp(fipId!))?.floating_ip_address, '93.184.216.41');
+    assert.equal((await cloud.getFloatingIp('93.184.216.41'))?.id, fipId);
+    assert.equal((await cloud.getFloatingIp('twin-2'))?.id, 'twin-2');
+    assert.equal(await cloud.getFloatingIp('93.184.216.99'), null);
+    await assert.rejects(cloud.getFloatingIp('93.184.216.42'), isCode(ErrorCode.AMBIGUOUS));
   });
 });
 

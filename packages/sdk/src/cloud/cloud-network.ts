@@ -172,6 +172,11 @@ export class NetworkFacade extends ComputeFacade {
     return networks.listFloatingIps(this.core, filters);
   }
 
+  /** A floating IP by id or address; null when none, AMBIGUOUS when several match. */
+  getFloatingIp(ref: Ref, filters?: Filters): Promise<FloatingIp | null> {
+    return networks.getFloatingIp(this.core, ref, filters);
+  }
+
   /** Associate floating IP `address` with the server's port holding `fixedAddress` (default: its private_v4). */
   attachFloatingIp(
     server: Ref,
