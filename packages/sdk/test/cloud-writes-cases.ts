@@ -88,6 +88,17 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         (await rest.searchRouters('cw-router')).map((r) => r.interface_subnets),
         [[sub.id]],
       );
+      assert.deepEqual(
+        (await c.searchSubnets(undefined, { network_id: net.id })).map((s) => s.id),
+        [sub.id],
+      );
+      const stop = new AbortController();
+      stop.abort();
+      for (const list of [
+        c.searchRouters(undefined, undefined, { signal: stop.signal }),
+        c.searchSubnets(undefined, undefined, { signal: stop.signal }),
+      ])
+        await rejectsWith(list, ErrorCode.CANCELLED);
       await rejectsWith(c.deleteRouter('cw-router'), ErrorCode.CONFLICT);
       assert.equal((await rest.searchRouters('cw-router')).length, 1, 'a router with an interface stays');
       const cleared = await c.setRouterGateway({ id: router.id }, null);

@@ -109,13 +109,13 @@ export class NetworkFacade extends ComputeFacade {
     return networkUpdate.routerFromRecord(this.core, raw, o);
   }
 
-  searchSubnets(nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
-    return networkUpdate.searchSubnets(this.core, nameOrId, filters);
+  searchSubnets(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Subnet[]> {
+    return networkUpdate.searchSubnets(this.core, nameOrId, filters, o);
   }
 
   /** Routers with the subnets attached as interfaces. */
-  searchRouters(nameOrId?: string, filters?: Filters): Promise<Router[]> {
-    return networkUpdate.searchRouters(this.core, nameOrId, filters);
+  searchRouters(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Router[]> {
+    return networkUpdate.searchRouters(this.core, nameOrId, filters, o);
   }
 
   searchPorts(nameOrId?: string, filters?: Filters): Promise<Port[]> {

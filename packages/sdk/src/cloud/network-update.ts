@@ -27,9 +27,15 @@ export async function listSubnets(core: CloudCore, filters?: Filters, o: Signal 
   return filterList(all, undefined, filters);
 }
 
-export async function searchSubnets(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
-  return filterList(await listSubnets(core), nameOrId, filters);
+/** shade's `search_*`: a list's items matching `nameOrId` (and a glob of it) and `filters`; `o` aborts the list. */
+function searchOf<T extends { id: string; name?: string | null }>(
+  list: (core: CloudCore, filters: undefined, o: Signal) => Promise<T[]>,
+) {
+  return async (core: CloudCore, nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<T[]> =>
+    filterList(await list(core, undefined, o), nameOrId, filters);
 }
+
+export const searchSubnets = searchOf(listSubnets);
 
 /** The subnet ids attached to each router, from the interface ports (one port list for all routers). */
 async function interfacesByRouter(core: CloudCore, o: Signal): Promise<Map<string, string[]>> {
@@ -57,9 +63,7 @@ export async function listRouters(core: CloudCore, filters?: Filters, o: Signal 
   );
 }
 
-export async function searchRouters(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Router[]> {
-  return filterList(await listRouters(core), nameOrId, filters);
-}
+export const searchRouters = searchOf(listRouters);
 
 /** One router as normalized, its interfaces read from its ports. */
 export async function routerFromRecord(core: CloudCore, raw: NeutronRouter, o: Signal = {}): Promise<Router> {
@@ -105,9 +109,7 @@ export async function listPorts(core: CloudCore, filters?: Filters, o: Signal = 
   return filterList(all, undefined, filters);
 }
 
-export async function searchPorts(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Port[]> {
-  return filterList(await listPorts(core), nameOrId, filters);
-}
+export const searchPorts = searchOf(listPorts);
 
 export interface CreatePortOptions extends Signal {
   name?: string | undefined;
