@@ -314,6 +314,32 @@ describe('Cloud: get / search / delete conventions', () => {
     }));
     assert.equal(await cloud.deleteServer('race'), false);
   });
+
+  test("searchRouters: a router's interfaces are its plain, DVR and HA interface ports, not its gateway or HA ports", async () => {
+    const { fake, st, cloud } = await setup();
+    const router = { id: 'r-ha', name: 'ha', status: 'ACTIVE', admin_state_up: true, project_id: PROJECT.id };
+    fake.route('GET', '/network/v2.0/routers', () => ({ json: { routers: [router] } }));
+    const owners = [
+      ['network:router_interface', 'sub-plain'],
+      ['network:router_interface_distributed', 'sub-dvr'],
+      ['network:ha_router_replicated_interface', 'sub-ha'],
+      ['network:router_gateway', 'sub-public'],
+      ['network:router_ha_interface', 'sub-ha-heartbeat'],
+    ];
+    for (const [owner, subnet] of owners) {
+      const { portId } = addPort(st, 'r-ha', { ip: '10.0.9.1' });
+      Object.assign(st.ports.find((p) => p.id === portId)!, {
+        device_owner: owner,
+        fixed_ips: [{ subnet_id: subnet, ip_address: '10.0.9.1' }],
+      });
+    }
+    const want = ['sub-plain', 'sub-dvr', 'sub-ha'];
+    assert.deepEqual(
+      (await cloud.searchRouters('ha')).map((r) => r.interface_subnets),
+      [want],
+    );
+    assert.deepEqual((await cloud.routerFromRecord(router)).interface_subnets, want);
+  });
 });
 
 describe('Cloud: waitForServer', () => {

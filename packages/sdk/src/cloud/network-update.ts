@@ -37,12 +37,23 @@ function searchOf<T extends { id: string; name?: string | null }>(
 
 export const searchSubnets = searchOf(listSubnets);
 
+/**
+ * Whether a port is a router's interface on a subnet: `network:router_interface`, its DVR form
+ * `network:router_interface_distributed`, and an HA router's `network:ha_router_replicated_interface` (the owners
+ * openstacksdk's `list_router_interfaces` counts).
+ */
+function isRouterInterface(deviceOwner: string | undefined): boolean {
+  return (
+    !!deviceOwner?.startsWith('network:router_interface') || deviceOwner === 'network:ha_router_replicated_interface'
+  );
+}
+
 /** The subnet ids attached to each router, from the interface ports (one port list for all routers). */
 async function interfacesByRouter(core: CloudCore, o: Signal): Promise<Map<string, string[]>> {
   const ports = await collect(core.network.listPorts({ signal: o.signal }));
   const out = new Map<string, string[]>();
   for (const p of ports) {
-    if (!p.device_owner?.startsWith('network:router_interface')) continue;
+    if (!isRouterInterface(p.device_owner)) continue;
     const list = out.get(p.device_id) ?? [];
     for (const f of p.fixed_ips ?? []) if (!list.includes(f.subnet_id)) list.push(f.subnet_id);
     out.set(p.device_id, list);
@@ -69,7 +80,7 @@ export const searchRouters = searchOf(listRouters);
 export async function routerFromRecord(core: CloudCore, raw: NeutronRouter, o: Signal = {}): Promise<Router> {
   const ports = await collect(core.network.listPorts({ query: { device_id: raw.id }, signal: o.signal }));
   const subnets = ports
-    .filter((p) => p.device_owner?.startsWith('network:router_interface'))
+    .filter((p) => isRouterInterface(p.device_owner))
     .flatMap((p) => (p.fixed_ips ?? []).map((f) => f.subnet_id));
   return normalizeRouter(raw, await core.base(), [...new Set(subnets)]);
 }
