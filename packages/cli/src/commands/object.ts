@@ -6,7 +6,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { collect, downloadFile, type ObjectStoreClient, uploadFile } from '@ocx/sdk';
+import { downloadFile, isFolder, type ObjectStoreClient, uploadFile } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -105,18 +105,22 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       await runStore(cmd, ctx, {
         kind: 'read',
         fetch: async (conn, fctx) => {
-          const query: Record<string, string> = {};
-          if (opts.prefix !== undefined) query.prefix = opts.prefix;
-          if (opts.delimiter !== undefined) query.delimiter = opts.delimiter;
-          const items = await collect(conn.objectStore.listObjects(container, { signal: fctx.signal, query }));
-          return items.map(
-            (o): Row => ({
-              Name: o.name ?? o.subdir,
-              Bytes: o.bytes,
-              Hash: o.hash,
-              'Content Type': o.content_type,
-              'Last Modified': o.last_modified,
-            }),
+          const entries = await conn.cloudLayer.listObjectEntries(container, {
+            prefix: opts.prefix,
+            delimiter: opts.delimiter,
+            signal: fctx.signal,
+          });
+          return entries.map(
+            (o): Row =>
+              isFolder(o)
+                ? { Name: o.subdir }
+                : {
+                    Name: o.name,
+                    Bytes: o.bytes,
+                    Hash: o.hash,
+                    'Content Type': o.content_type,
+                    'Last Modified': o.last_modified,
+                  },
           );
         },
         render: (results, several, output) =>
