@@ -6,7 +6,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { downloadFile, isFolder, type ObjectStoreClient, uploadFile } from '@ocx/sdk';
+import { downloadFile, ErrorCode, isFolder, type ObjectStoreClient, OcxError, uploadFile } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -21,7 +21,8 @@ export const OBJECT_LONG_COLUMNS = ['Name', 'Bytes', 'Hash', 'Content Type', 'La
 function positiveInt(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive whole number, got '${v}'`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new OcxError(ErrorCode.BAD_REQUEST, `${flag} expects a positive whole number, got '${v}'`);
     return n;
   };
 }
