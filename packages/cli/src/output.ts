@@ -1,3 +1,4 @@
+import { ErrorCode, OcxError } from '@ocx/sdk';
 import Table from 'cli-table3';
 import { stringify as toYaml } from 'yaml';
 
@@ -82,7 +83,8 @@ export function selectColumns(all: string[], wanted: string[]): string[] {
   if (wanted.length === 0) return all;
   const picked = wanted.filter((c) => all.includes(c));
   if (picked.length === 0) {
-    throw new Error(
+    throw new OcxError(
+      ErrorCode.BAD_REQUEST,
       `No recognized column names in ${JSON.stringify(wanted)}. Recognized columns are ${JSON.stringify(all)}.`,
     );
   }

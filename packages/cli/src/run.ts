@@ -1,5 +1,5 @@
 import type { CallFailure, Connection, FanOutContext } from '@ocx/sdk';
-import { isOcxError } from '@ocx/sdk';
+import { OcxError } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, GlobalOptions } from './context.ts';
 import { FORMATS, type Format, type OutputOptions, type Row, renderList, renderOne } from './output.ts';
@@ -40,10 +40,13 @@ export function failureLine(f: CallFailure): string {
   return `Error: ${where}: [${e.code}] ${oneLine(e.message)}${call ? ` [${call}]` : ''}${rid}\n`;
 }
 
-/** Print a top-level failure (nothing was attempted) and set a failing exit status. */
+/**
+ * Print a top-level failure (nothing was attempted) as `Error: [CODE] message` and set a failing exit status.
+ * Whatever was thrown goes through the one conversion first, so even a bug shows a stable code (no stack trace).
+ */
 export function reportFatal(ctx: CliContext, err: unknown): void {
-  const msg = isOcxError(err) ? `[${err.code}] ${err.message}` : err instanceof Error ? err.message : String(err);
-  ctx.err(`Error: ${oneLine(msg)}\n`);
+  const e = OcxError.from(err);
+  ctx.err(`Error: ${oneLine(`[${e.code}] ${e.message}`)}\n`);
   ctx.exitCode = 1;
 }
 

@@ -109,6 +109,19 @@ export function objectCases(label: string, start: () => Promise<ObjectsBackend>)
       assert.equal(await c().getContainer('co-box'), null);
     });
 
+    test('with a delimiter, names roll up into pseudo-folders, each where Swift lists it', async () => {
+      await c().createContainer('co-tree');
+      const all = ['a.txt', 'a/x', 'a/y/z', 'b', 'c/d'];
+      for (const n of all) await b.setupObjects.putObject('co-tree', n, Buffer.from(n));
+      const names = async (o: { prefix?: string; delimiter?: string }) =>
+        (await c().listObjectEntries('co-tree', o)).map((e) => ('subdir' in e ? `${e.subdir} (folder)` : e.name));
+      assert.deepEqual(await names({ delimiter: '/' }), ['a.txt', 'a/ (folder)', 'b', 'c/ (folder)']);
+      assert.deepEqual(await names({ prefix: 'a/', delimiter: '/' }), ['a/x', 'a/y/ (folder)']);
+      assert.deepEqual(await names({}), all);
+      for (const n of all) await c().deleteObject('co-tree', n);
+      await c().deleteContainer('co-tree');
+    });
+
     test('listing the objects of a missing container is NOT_FOUND', async () => {
       await assert.rejects(
         c().listObjects('co-nowhere'),

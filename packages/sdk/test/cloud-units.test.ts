@@ -8,6 +8,8 @@ import {
   networkFacts,
   resolveAddresses,
 } from '../src/cloud/index.ts';
+import { rollUp } from '../src/cloud/objects.ts';
+import type { StoredObject } from '../src/cloud/types.ts';
 
 describe('ListCache (stepped clock)', () => {
   test('fresh within the age, single refresh after, stale served during the refresh', async () => {
@@ -158,5 +160,19 @@ describe('address rules', () => {
     const plain = resolveAddresses(server, auto, { private: false, forceIpv4: false, hasIpv6: false });
     assert.equal(plain.public_v4, '192.168.50.5'); // on the provider (external) network
     assert.equal(plain.private_v4, '10.9.0.5');
+  });
+});
+
+describe('rollUp (a delimiter listing made from a full one)', () => {
+  const obj = (name: string) => ({ id: name, name }) as StoredObject;
+  const shown = (es: ReturnType<typeof rollUp>) => es.map((e) => ('subdir' in e ? `${e.subdir} (folder)` : e.name));
+
+  test('one folder per shared start after the prefix, in place; a delimiter of several characters', () => {
+    const names = ['a.txt', 'a/x', 'a/y/z', 'b', 'c/d'].map(obj);
+    assert.deepEqual(shown(rollUp(names, '', '/')), ['a.txt', 'a/ (folder)', 'b', 'c/ (folder)']);
+    assert.deepEqual(shown(rollUp(names.slice(1, 3), 'a/', '/')), ['a/x', 'a/y/ (folder)']);
+    const logs = ['logs-2024::a', 'logs-2024::b', 'logs-2025', 'logs-::c'].map(obj);
+    assert.deepEqual(shown(rollUp(logs, 'logs-', '::')), ['logs-2024:: (folder)', 'logs-2025', 'logs-:: (folder)']);
+    assert.deepEqual(rollUp([], 'p', '/'), []);
   });
 });

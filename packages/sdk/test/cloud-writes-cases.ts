@@ -88,6 +88,17 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         (await rest.searchRouters('cw-router')).map((r) => r.interface_subnets),
         [[sub.id]],
       );
+      assert.deepEqual(
+        (await c.searchSubnets(undefined, { network_id: net.id })).map((s) => s.id),
+        [sub.id],
+      );
+      const stop = new AbortController();
+      stop.abort();
+      for (const list of [
+        c.searchRouters(undefined, undefined, { signal: stop.signal }),
+        c.searchSubnets(undefined, undefined, { signal: stop.signal }),
+      ])
+        await rejectsWith(list, ErrorCode.CANCELLED);
       await rejectsWith(c.deleteRouter('cw-router'), ErrorCode.CONFLICT);
       assert.equal((await rest.searchRouters('cw-router')).length, 1, 'a router with an interface stays');
       const cleared = await c.setRouterGateway({ id: router.id }, null);
@@ -204,6 +215,9 @@ export function writesCases(label: string, start: () => Promise<WritesBackend>):
         const fip = await c.createFloatingIp({ network: 'public' });
         assert.deepEqual([fip.attached, fip.location.cloud], [false, b.cloudName]);
         assert.ok((await rest.listFloatingIps()).some((f) => f.id === fip.id));
+        assert.equal((await c.getFloatingIp(fip.floating_ip_address))?.id, fip.id);
+        assert.equal((await rest.getFloatingIp(fip.id))?.floating_ip_address, fip.floating_ip_address);
+        assert.equal(await c.getFloatingIp('203.0.113.254'), null);
         const attached = await c.attachFloatingIp(server.id, fip.floating_ip_address);
         assert.deepEqual(
           [attached.id, attached.attached, attached.fixed_ip_address],

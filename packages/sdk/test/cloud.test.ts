@@ -314,6 +314,32 @@ describe('Cloud: get / search / delete conventions', () => {
     }));
     assert.equal(await cloud.deleteServer('race'), false);
   });
+
+  test("searchRouters: a router's interfaces are its plain, DVR and HA interface ports, not its gateway or HA ports", async () => {
+    const { fake, st, cloud } = await setup();
+    const router = { id: 'r-ha', name: 'ha', status: 'ACTIVE', admin_state_up: true, project_id: PROJECT.id };
+    fake.route('GET', '/network/v2.0/routers', () => ({ json: { routers: [router] } }));
+    const owners = [
+      ['network:router_interface', 'sub-plain'],
+      ['network:router_interface_distributed', 'sub-dvr'],
+      ['network:ha_router_replicated_interface', 'sub-ha'],
+      ['network:router_gateway', 'sub-public'],
+      ['network:router_ha_interface', 'sub-ha-heartbeat'],
+    ];
+    for (const [owner, subnet] of owners) {
+      const { portId } = addPort(st, 'r-ha', { ip: '10.0.9.1' });
+      Object.assign(st.ports.find((p) => p.id === portId)!, {
+        device_owner: owner,
+        fixed_ips: [{ subnet_id: subnet, ip_address: '10.0.9.1' }],
+      });
+    }
+    const want = ['sub-plain', 'sub-dvr', 'sub-ha'];
+    assert.deepEqual(
+      (await cloud.searchRouters('ha')).map((r) => r.interface_subnets),
+      [want],
+    );
+    assert.deepEqual((await cloud.routerFromRecord(router)).interface_subnets, want);
+  });
 });
 
 describe('Cloud: waitForServer', () => {
@@ -544,21 +570,34 @@ describe('Cloud: deleteServer', () => {
     assert.deepEqual(await cloud.listServers(), []);
   });
 
+  /** A floating IP attached to no port. */
+  const addLooseFip = (st: MiniState, id: string, address: string) =>
+    st.fips.set(id, {
+      id,
+      floating_ip_address: address,
+      floating_network_id: 'net-pub',
+      port_id: null,
+      fixed_ip_address: null,
+      status: 'DOWN',
+    });
+
   test('deleteUnattachedFloatingIps deletes exactly the unattached ones', async () => {
     const { st, cloud } = await setup();
     const { fipId } = addPort(st, 'srv', { ip: '10.0.0.40', fip: '93.184.216.40' });
-    for (const id of ['loose-1', 'loose-2']) {
-      st.fips.set(id, {
-        id,
-        floating_ip_address: `93.184.216.${id.length}`,
-        floating_network_id: 'net-pub',
-        port_id: null,
-        fixed_ip_address: null,
-        status: 'DOWN',
-      });
-    }
+    for (const id of ['loose-1', 'loose-2']) addLooseFip(st, id, `93.184.216.${id.length}`);
     assert.equal(await cloud.deleteUnattachedFloatingIps(), 2);
     assert.deepEqual([...st.fips.keys()], [fipId]);
+  });
+
+  test('getFloatingIp by id or address: null for none, AMBIGUOUS when several share the address', async () => {
+    const { st, cloud } = await setup();
+    const { fipId } = addPort(st, 'srv', { ip: '10.0.0.41', fip: '93.184.216.41' });
+    for (const id of ['twin-1', 'twin-2']) addLooseFip(st, id, '93.184.216.42');
+    assert.equal((await cloud.getFloatingIp(fipId!))?.floating_ip_address, '93.184.216.41');
+    assert.equal((await cloud.getFloatingIp('93.184.216.41'))?.id, fipId);
+    assert.equal((await cloud.getFloatingIp('twin-2'))?.id, 'twin-2');
+    assert.equal(await cloud.getFloatingIp('93.184.216.99'), null);
+    await assert.rejects(cloud.getFloatingIp('93.184.216.42'), isCode(ErrorCode.AMBIGUOUS));
   });
 });
 

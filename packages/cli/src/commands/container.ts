@@ -1,5 +1,5 @@
 /** `ocx container create|list|show|delete`: Swift containers, with python-openstackclient's columns. */
-import { collect, connectionInProject, ErrorCode, isOcxError, isSynnefoCloud, synnefoClientFor } from '@ocx/sdk';
+import { connectionInProject, isSynnefoCloud, synnefoClientFor } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -53,8 +53,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       await runStore(cmd, ctx, {
         kind: 'read',
         fetch: async (conn, fctx) => {
-          const query = opts.prefix !== undefined ? { prefix: opts.prefix } : {};
-          const items = await collect(conn.objectStore.listContainers({ signal: fctx.signal, query }));
+          const items = await conn.cloudLayer.listContainers({ prefix: opts.prefix, signal: fctx.signal });
           return items.map((c): Row => ({ Name: c.name, Bytes: c.bytes, Count: c.count }));
         },
         render: (results, several, output) =>
@@ -105,18 +104,15 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       await runStore(cmd, ctx, {
         kind: 'change',
         fetch: async (conn, fctx) => {
-          const store = conn.objectStore;
+          const cloud = conn.cloudLayer;
           for (const name of names) {
             if (opts.recursive) {
-              const objects = await collect(store.listObjects(name, { signal: fctx.signal }));
-              for (const o of objects) {
-                if (o.name === undefined) continue;
-                await store.deleteObject(name, o.name, { signal: fctx.signal }).catch((err: unknown) => {
-                  if (!(isOcxError(err) && err.code === ErrorCode.NOT_FOUND)) throw err;
-                });
-              }
+              // An object already gone (false) is fine: the container is what must go.
+              for (const o of await cloud.listObjects(name, { signal: fctx.signal }))
+                await cloud.deleteObject(name, o.name, { signal: fctx.signal });
             }
-            await store.deleteContainer(name, { signal: fctx.signal });
+            // Swift's own answer for a missing container (its 404, with the call) is what OSC users see: not false.
+            await conn.objectStore.deleteContainer(name, { signal: fctx.signal });
           }
           return [];
         },

@@ -61,9 +61,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
           const n = await cloud.deleteUnattachedFloatingIps();
           return { Deleted: n };
         }
-        const all = await cloud.listFloatingIps();
         await deleteEach('floating IP', refs, async (ref) => {
-          const f = all.find((x) => x.id === ref || x.floating_ip_address === ref);
+          const f = await cloud.getFloatingIp(ref);
           return f ? cloud.deleteFloatingIp(f.id) : false;
         });
         return undefined;

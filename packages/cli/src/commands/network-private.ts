@@ -4,15 +4,7 @@
  * so that it overlaps neither the cloud's existing subnets nor the NAME subnets of the other chosen clouds, so the
  * clouds can later be joined. Idempotent: what already exists under NAME is reused and reported as such.
  */
-import {
-  type Connection,
-  collect,
-  ErrorCode,
-  type FanOutContext,
-  type NeutronNetwork,
-  type NeutronSubnet,
-  OcxError,
-} from '@ocx/sdk';
+import { type Connection, ErrorCode, type FanOutContext, type Network, OcxError, type Subnet } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -106,15 +98,14 @@ async function createPrivate(
   fctx: FanOutContext,
 ): Promise<Row> {
   const signal = fctx.signal;
-  const net = conn.network;
+  const cloud = conn.cloudLayer;
   let published = false;
   let ranges: Map<string, string>;
-  let existingNet: NeutronNetwork | undefined;
-  let existingSub: NeutronSubnet | undefined;
+  let existingNet: Network | undefined;
+  let existingSub: Subnet | undefined;
   try {
-    const networks = await collect(net.listNetworks({ signal }));
-    existingNet = findOne(networks, name, 'network');
-    const subnets = await collect(net.listSubnets({ signal }));
+    existingNet = onlyOne(await cloud.listNetworks({ name }, { signal }), name, 'network');
+    const subnets = await cloud.searchSubnets(undefined, undefined, { signal });
     const netId = existingNet?.id;
     existingSub = netId ? subnets.find((s) => s.name === name && s.network_id === netId) : undefined;
     barrier.publish(cloudName, { used: subnets.map((s) => s.cidr), mine: existingSub?.cidr });
@@ -126,32 +117,28 @@ async function createPrivate(
   const cidr = existingSub?.cidr ?? ranges.get(cloudName)!;
   const made: string[] = [];
 
-  let network = existingNet;
+  let network: { id: string } | undefined = existingNet;
   if (!network) {
     made.push('network');
-    network = await net.createNetwork({ name }, { signal });
+    network = await cloud.createNetwork(name, { signal });
   }
-  let subnet = existingSub;
+  let subnet: { id: string; cidr: string } | undefined = existingSub;
   if (!subnet) {
     made.push('subnet');
-    subnet = await net.createSubnet({ name, network_id: network.id, cidr, ip_version: 4 }, { signal });
+    subnet = await cloud.createSubnet({ name, network: { id: network.id }, cidr, ipVersion: 4, signal });
   }
 
-  const routers = await collect(net.listRouters({ signal }));
-  let router = findOne(routers, name, 'router');
+  const existingRouter = onlyOne(await cloud.searchRouters(undefined, { name }, { signal }), name, 'router');
+  let router: { id: string } | undefined = existingRouter;
   if (!router) {
-    const external = (await collect(net.listNetworks({ signal, query: { 'router:external': 'true' } }))).filter(
-      (n) => n['router:external'] === true,
-    );
-    if (external.length === 0)
-      throw new OcxError(ErrorCode.NOT_FOUND, 'no external network to use as the router’s gateway');
+    const [external] = await cloud.listNetworks({ is_router_external: true }, { signal });
+    if (!external) throw new OcxError(ErrorCode.NOT_FOUND, 'no external network to use as the router’s gateway');
     made.push('router');
-    router = await net.createRouter({ name, external_gateway_info: { network_id: external[0]!.id } }, { signal });
+    router = await cloud.createRouter(name, { externalNetwork: { id: external.id }, signal });
   }
-  const ports = await collect(net.listPorts({ signal, query: { device_id: router.id } }));
-  if (!ports.some((p) => p.device_id === router.id && p.fixed_ips.some((ip) => ip.subnet_id === subnet.id))) {
+  if (!existingRouter?.interface_subnets.includes(subnet.id)) {
     made.push('interface');
-    await net.addRouterInterface(router.id, subnet.id, { signal });
+    await cloud.addRouterSubnet({ id: router.id }, { id: subnet.id }, { signal });
   }
   return {
     Network: network.id,
@@ -162,9 +149,8 @@ async function createPrivate(
   };
 }
 
-/** The one record named `name`; CONFLICT when several share it (the user must clean up first). */
-function findOne<T extends { name: string }>(all: T[], name: string, kind: string): T | undefined {
-  const found = all.filter((x) => x.name === name);
+/** The one of `found` (the records named `name`); CONFLICT when several share it (the user must clean up first). */
+function onlyOne<T>(found: T[], name: string, kind: string): T | undefined {
   if (found.length > 1) throw new OcxError(ErrorCode.CONFLICT, `more than one ${kind} is named "${name}"`);
   return found[0];
 }

@@ -6,7 +6,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { collect, downloadFile, type ObjectStoreClient, uploadFile } from '@ocx/sdk';
+import { downloadFile, ErrorCode, isFolder, type ObjectStoreClient, OcxError, uploadFile } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import type { Row } from '../output.ts';
@@ -21,7 +21,8 @@ export const OBJECT_LONG_COLUMNS = ['Name', 'Bytes', 'Hash', 'Content Type', 'La
 function positiveInt(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive whole number, got '${v}'`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new OcxError(ErrorCode.BAD_REQUEST, `${flag} expects a positive whole number, got '${v}'`);
     return n;
   };
 }
@@ -105,18 +106,22 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       await runStore(cmd, ctx, {
         kind: 'read',
         fetch: async (conn, fctx) => {
-          const query: Record<string, string> = {};
-          if (opts.prefix !== undefined) query.prefix = opts.prefix;
-          if (opts.delimiter !== undefined) query.delimiter = opts.delimiter;
-          const items = await collect(conn.objectStore.listObjects(container, { signal: fctx.signal, query }));
-          return items.map(
-            (o): Row => ({
-              Name: o.name ?? o.subdir,
-              Bytes: o.bytes,
-              Hash: o.hash,
-              'Content Type': o.content_type,
-              'Last Modified': o.last_modified,
-            }),
+          const entries = await conn.cloudLayer.listObjectEntries(container, {
+            prefix: opts.prefix,
+            delimiter: opts.delimiter,
+            signal: fctx.signal,
+          });
+          return entries.map(
+            (o): Row =>
+              isFolder(o)
+                ? { Name: o.subdir }
+                : {
+                    Name: o.name,
+                    Bytes: o.bytes,
+                    Hash: o.hash,
+                    'Content Type': o.content_type,
+                    'Last Modified': o.last_modified,
+                  },
           );
         },
         render: (results, several, output) =>

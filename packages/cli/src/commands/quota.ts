@@ -4,7 +4,7 @@
  * (`{cloud: {project_id: {resource: {usage, limit, reserved, unit}}}}`). Filters: --project, --resource PREFIX,
  * --near N%. On a terminal a usage bar is drawn next to the numbers.
  */
-import { listQuotas, type QuotaFailure, type QuotaRow } from '@ocx/sdk';
+import { ErrorCode, listQuotas, OcxError, type QuotaFailure, type QuotaRow } from '@ocx/sdk';
 import { type Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import type { CliContext, GlobalOptions, RegisterCommands } from '../context.ts';
@@ -81,7 +81,7 @@ export function usageBar(row: QuotaRow): string {
 function parseNear(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
-  if (!m) throw new Error(`--near expects a percentage such as 80 or 80%, got '${value}'`);
+  if (!m) throw new OcxError(ErrorCode.BAD_REQUEST, `--near expects a percentage such as 80 or 80%, got '${value}'`);
   return Number(m[1]);
 }
 

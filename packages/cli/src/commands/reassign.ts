@@ -7,7 +7,6 @@
  */
 import {
   type Connection,
-  collect,
   connectionInProject,
   ErrorCode,
   isSynnefoCloud,
@@ -86,10 +85,9 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
         const ip = await synnefoClientFor(conn).create('floatingip', {}, { project });
         row = { id: ip.id, floating_ip_address: ip.floating_ip_address, project_id: ip.tenant_id };
       } else {
-        const target = project ? await connectionInProject(conn, project) : conn;
-        const external = (await collect(target.network.listNetworks({ query: { 'router:external': true } }))).filter(
-          (n) => !g.network || n.id === g.network || n.name === g.network,
-        );
+        const cloud = (project ? await connectionInProject(conn, project) : conn).cloudLayer;
+        const network = typeof g.network === 'string' && g.network !== '' ? g.network : undefined;
+        const external = await cloud.searchNetworks(network, { is_router_external: true });
         if (external.length !== 1)
           throw new OcxError(
             external.length === 0 ? ErrorCode.NOT_FOUND : ErrorCode.AMBIGUOUS,
@@ -98,8 +96,8 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
               : `several external networks (${external.map((n) => n.name).join(', ')}): choose one with --network`,
             { cloud: conn.cloud },
           );
-        const ip = await target.network.createFloatingIp({ floating_network_id: (external[0] as { id: string }).id });
-        row = { id: ip.id, floating_ip_address: ip.floating_ip_address, project_id: ip.project_id ?? ip.tenant_id };
+        const ip = await cloud.createFloatingIp({ network: external[0]! });
+        row = { id: ip.id, floating_ip_address: ip.floating_ip_address, project_id: ip.location.project.id };
       }
       ctx.out(
         renderOne(

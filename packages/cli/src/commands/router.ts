@@ -1,5 +1,5 @@
 /** `router list | create | delete | add subnet | remove subnet | set | unset --external-gateway`: python-openstackclient's names, on each cloud. */
-import { collect, connectionInProject } from '@ocx/sdk';
+import { connectionInProject } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { Cell } from '../output.ts';
@@ -14,13 +14,13 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   const router = program.command('router').description('Routers (Neutron)');
   withOutputOptions(router.command('list').description('List routers')).action(async (_o: unknown, cmd: Command) => {
     await runList(cmd, ctx, ROUTER_COLUMNS, async (conn, fctx) =>
-      (await collect(conn.network.listRouters({ signal: fctx.signal }))).map((r) => ({
+      (await conn.cloudLayer.searchRouters(undefined, undefined, { signal: fctx.signal })).map((r) => ({
         ID: r.id,
         Name: r.name,
         Status: r.status,
         // As OSC: UP/DOWN to people, Neutron's admin_state_up to programs.
-        State: new Cell(r.admin_state_up === false ? 'DOWN' : 'UP', r.admin_state_up ?? true),
-        Project: r.project_id ?? r.tenant_id,
+        State: new Cell(r.is_admin_state_up ? 'UP' : 'DOWN', r.is_admin_state_up),
+        Project: r.location.project.id,
       })),
     );
   });

@@ -1,9 +1,9 @@
 /** `subnet list | create | delete`: python-openstackclient's names and options on the SDK's cloud layer, on each cloud. */
-import { collect, connectionInProject, ErrorCode, OcxError } from '@ocx/sdk';
+import { connectionInProject, ErrorCode, OcxError } from '@ocx/sdk';
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommands } from '../context.ts';
 import { reportFatal, runEach, runList, withOutputOptions } from '../run.ts';
-import { collectValues, deleteCommand } from './common.ts';
+import { collectValues, deleteCommand, mustFind } from './common.ts';
 import { neutronRow } from './network.ts';
 
 /** `openstack subnet list`'s columns. */
@@ -25,13 +25,12 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--network <network>', 'only the subnets of this network (name or ID)')
     .action(async (o: { network?: string }, cmd: Command) => {
       await runList(cmd, ctx, SUBNET_COLUMNS, async (conn, fctx) => {
-        const query: Record<string, string> = {};
-        if (o.network !== undefined) {
-          const net = await conn.cloudLayer.getNetwork(o.network);
-          if (!net) throw new OcxError(ErrorCode.NOT_FOUND, `No network with a name or ID of '${o.network}' exists.`);
-          query.network_id = net.id;
-        }
-        const subnets = await collect(conn.network.listSubnets({ signal: fctx.signal, query }));
+        const cloud = conn.cloudLayer;
+        const network =
+          o.network === undefined ? undefined : await mustFind('network', o.network, (r) => cloud.getNetwork(r));
+        const subnets = await cloud.searchSubnets(undefined, network && { network_id: network.id }, {
+          signal: fctx.signal,
+        });
         return subnets.map((s) => ({ ID: s.id, Name: s.name, Network: s.network_id, Subnet: s.cidr }));
       });
     });

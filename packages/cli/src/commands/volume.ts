@@ -86,8 +86,13 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .action(async (name: string, opts: VolumeCreateOptions, cmd: Command) => {
       let metadata: Record<string, string>;
       const size = Number(opts.size);
+      if (!Number.isInteger(size) || size < 1) {
+        // Printed as ocx always has (scripts match this line): a usage error, found before any cloud is asked.
+        ctx.err(`Error: --size expects a number of GiB, got '${opts.size}'\n`);
+        ctx.exitCode = 1;
+        return;
+      }
       try {
-        if (!Number.isInteger(size) || size < 1) throw new Error(`--size expects a number of GiB, got '${opts.size}'`);
         metadata = parseProperties(opts.property);
       } catch (err) {
         reportFatal(ctx, err);

@@ -109,13 +109,13 @@ export class NetworkFacade extends ComputeFacade {
     return networkUpdate.routerFromRecord(this.core, raw, o);
   }
 
-  searchSubnets(nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
-    return networkUpdate.searchSubnets(this.core, nameOrId, filters);
+  searchSubnets(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Subnet[]> {
+    return networkUpdate.searchSubnets(this.core, nameOrId, filters, o);
   }
 
   /** Routers with the subnets attached as interfaces. */
-  searchRouters(nameOrId?: string, filters?: Filters): Promise<Router[]> {
-    return networkUpdate.searchRouters(this.core, nameOrId, filters);
+  searchRouters(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Router[]> {
+    return networkUpdate.searchRouters(this.core, nameOrId, filters, o);
   }
 
   searchPorts(nameOrId?: string, filters?: Filters): Promise<Port[]> {
@@ -170,6 +170,11 @@ export class NetworkFacade extends ComputeFacade {
 
   listFloatingIps(filters?: Filters): Promise<FloatingIp[]> {
     return networks.listFloatingIps(this.core, filters);
+  }
+
+  /** A floating IP by id or address; null when none, AMBIGUOUS when several match. */
+  getFloatingIp(ref: Ref, filters?: Filters): Promise<FloatingIp | null> {
+    return networks.getFloatingIp(this.core, ref, filters);
   }
 
   /** Associate floating IP `address` with the server's port holding `fixedAddress` (default: its private_v4). */

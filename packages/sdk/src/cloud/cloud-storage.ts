@@ -4,7 +4,7 @@ import { NetworkFacade } from './cloud-network.ts';
 import type { Ref, Signal } from './core.ts';
 import * as images from './images.ts';
 import * as objects from './objects.ts';
-import type { Container, Filters, Image, StoredObject, Volume } from './types.ts';
+import type { Container, Filters, Image, ObjectFolder, StoredObject, Volume } from './types.ts';
 import * as volumeAttach from './volume-attach.ts';
 import * as volumes from './volumes.ts';
 
@@ -141,6 +141,14 @@ export class StorageFacade extends NetworkFacade {
 
   listObjects(container: string, opts: Signal & { prefix?: string } = {}): Promise<StoredObject[]> {
     return objects.listObjects(this.core, container, opts);
+  }
+
+  /** The objects and, with `delimiter`, the pseudo-folders (`{ subdir }`) they roll up into, in name order. */
+  listObjectEntries(
+    container: string,
+    opts: objects.ListObjectEntriesOptions = {},
+  ): Promise<(StoredObject | ObjectFolder)[]> {
+    return objects.listObjectEntries(this.core, container, opts);
   }
 
   /** null when the object (or its container) does not exist. */

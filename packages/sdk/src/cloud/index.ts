@@ -20,7 +20,7 @@ export type { CloudLayer } from './layer.ts';
 export { ListCache, type ListCacheOptions } from './list-cache.ts';
 export type { CreateSubnetOptions } from './network-manage.ts';
 export type { CreatePortOptions } from './network-update.ts';
-export type { PageOptions } from './objects.ts';
+export { isFolder, type ListObjectEntriesOptions, type PageOptions } from './objects.ts';
 export type { CreateRuleOptions } from './security-groups.ts';
 export type { CreateServerOptions } from './server-create.ts';
 export { POWER_ACTION_TARGET, type PowerAction, type PowerOptions } from './server-power.ts';

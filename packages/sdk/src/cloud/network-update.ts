@@ -27,8 +27,25 @@ export async function listSubnets(core: CloudCore, filters?: Filters, o: Signal 
   return filterList(all, undefined, filters);
 }
 
-export async function searchSubnets(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
-  return filterList(await listSubnets(core), nameOrId, filters);
+/** shade's `search_*`: a list's items matching `nameOrId` (and a glob of it) and `filters`; `o` aborts the list. */
+function searchOf<T extends { id: string; name?: string | null }>(
+  list: (core: CloudCore, filters: undefined, o: Signal) => Promise<T[]>,
+) {
+  return async (core: CloudCore, nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<T[]> =>
+    filterList(await list(core, undefined, o), nameOrId, filters);
+}
+
+export const searchSubnets = searchOf(listSubnets);
+
+/**
+ * Whether a port is a router's interface on a subnet: `network:router_interface`, its DVR form
+ * `network:router_interface_distributed`, and an HA router's `network:ha_router_replicated_interface` (the owners
+ * openstacksdk's `list_router_interfaces` counts).
+ */
+function isRouterInterface(deviceOwner: string | undefined): boolean {
+  return (
+    !!deviceOwner?.startsWith('network:router_interface') || deviceOwner === 'network:ha_router_replicated_interface'
+  );
 }
 
 /** The subnet ids attached to each router, from the interface ports (one port list for all routers). */
@@ -36,7 +53,7 @@ async function interfacesByRouter(core: CloudCore, o: Signal): Promise<Map<strin
   const ports = await collect(core.network.listPorts({ signal: o.signal }));
   const out = new Map<string, string[]>();
   for (const p of ports) {
-    if (!p.device_owner?.startsWith('network:router_interface')) continue;
+    if (!isRouterInterface(p.device_owner)) continue;
     const list = out.get(p.device_id) ?? [];
     for (const f of p.fixed_ips ?? []) if (!list.includes(f.subnet_id)) list.push(f.subnet_id);
     out.set(p.device_id, list);
@@ -57,15 +74,13 @@ export async function listRouters(core: CloudCore, filters?: Filters, o: Signal 
   );
 }
 
-export async function searchRouters(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Router[]> {
-  return filterList(await listRouters(core), nameOrId, filters);
-}
+export const searchRouters = searchOf(listRouters);
 
 /** One router as normalized, its interfaces read from its ports. */
 export async function routerFromRecord(core: CloudCore, raw: NeutronRouter, o: Signal = {}): Promise<Router> {
   const ports = await collect(core.network.listPorts({ query: { device_id: raw.id }, signal: o.signal }));
   const subnets = ports
-    .filter((p) => p.device_owner?.startsWith('network:router_interface'))
+    .filter((p) => isRouterInterface(p.device_owner))
     .flatMap((p) => (p.fixed_ips ?? []).map((f) => f.subnet_id));
   return normalizeRouter(raw, await core.base(), [...new Set(subnets)]);
 }
@@ -105,9 +120,7 @@ export async function listPorts(core: CloudCore, filters?: Filters, o: Signal = 
   return filterList(all, undefined, filters);
 }
 
-export async function searchPorts(core: CloudCore, nameOrId?: string, filters?: Filters): Promise<Port[]> {
-  return filterList(await listPorts(core), nameOrId, filters);
-}
+export const searchPorts = searchOf(listPorts);
 
 export interface CreatePortOptions extends Signal {
   name?: string | undefined;

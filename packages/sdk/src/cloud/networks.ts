@@ -97,6 +97,21 @@ export async function listFloatingIps(core: CloudCore, filters?: Filters): Promi
   return filterList(fips, undefined, filters);
 }
 
+/** The one of `all` whose id or address is `ref`: null for none, AMBIGUOUS for several (both backends use it). */
+export function pickFloatingIp(all: readonly FloatingIp[], ref: string): FloatingIp | null {
+  return single(
+    all.filter((f) => f.id === ref || f.floating_ip_address === ref),
+    'floating IP',
+    ref,
+  );
+}
+
+/** A floating IP by id or address (`floating_ip_address`); null when none, AMBIGUOUS when several match. */
+export async function getFloatingIp(core: CloudCore, ref: Ref, filters?: Filters): Promise<FloatingIp | null> {
+  if (typeof ref === 'object') return ref as FloatingIp;
+  return pickFloatingIp(await listFloatingIps(core, filters), ref);
+}
+
 /** False on 404. */
 export async function deleteFloatingIp(core: CloudCore, id: string): Promise<boolean> {
   try {

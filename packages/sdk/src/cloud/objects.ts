@@ -5,7 +5,7 @@
 import { collect } from '../services/common.ts';
 import { type CloudCore, falseOn404, nullOn404, type Signal } from './core.ts';
 import { containerFromStat, normalizeContainer, normalizeObject, objectFromStat } from './normalize/object-store.ts';
-import type { Container, StoredObject } from './types.ts';
+import type { Container, ObjectFolder, StoredObject } from './types.ts';
 
 export async function listContainers(core: CloudCore, opts: Signal & { prefix?: string } = {}): Promise<Container[]> {
   const base = await core.base();
@@ -38,16 +38,65 @@ export function deleteContainer(core: CloudCore, name: string, opts: Signal = {}
   return falseOn404(() => core.objectStore.deleteContainer(name, { signal: opts.signal }));
 }
 
+export interface ListObjectEntriesOptions extends Signal {
+  prefix?: string | undefined;
+  /** Roll the names up at this string after `prefix`: each pseudo-folder comes once, as an `ObjectFolder`. */
+  delimiter?: string | undefined;
+}
+
+/**
+ * The objects of a container and, with `delimiter`, the pseudo-folders their names roll up into (Swift's `subdir`
+ * entries), in name order; NOT_FOUND when the container does not exist.
+ */
+export async function listObjectEntries(
+  core: CloudCore,
+  container: string,
+  opts: ListObjectEntriesOptions = {},
+): Promise<(StoredObject | ObjectFolder)[]> {
+  const base = await core.base();
+  const query: Record<string, string> = {};
+  if (opts.prefix) query.prefix = opts.prefix;
+  if (opts.delimiter) query.delimiter = opts.delimiter;
+  const raw = await collect(core.objectStore.listObjects(container, { query, signal: opts.signal }));
+  return raw.map((o) =>
+    o.name === undefined ? { subdir: o.subdir ?? '' } : normalizeObject(container, { ...o, name: o.name }, base),
+  );
+}
+
+export const isFolder = (e: StoredObject | ObjectFolder): e is ObjectFolder => 'subdir' in e;
+
+/**
+ * Swift's roll-up done on a listing of every object under `prefix` (for a backend whose listing has no delimiter):
+ * a name holding `delimiter` after the prefix stands as its folder, once, where Swift would list it.
+ */
+export function rollUp(
+  objects: readonly StoredObject[],
+  prefix: string,
+  delimiter: string,
+): (StoredObject | ObjectFolder)[] {
+  const out: (StoredObject | ObjectFolder)[] = [];
+  let last: string | undefined;
+  for (const o of objects) {
+    const at = o.name.indexOf(delimiter, prefix.length);
+    if (at === -1) {
+      out.push(o);
+      continue;
+    }
+    const subdir = o.name.slice(0, at + delimiter.length);
+    if (subdir !== last) out.push({ subdir });
+    last = subdir;
+  }
+  return out;
+}
+
 /** The objects of a container (pseudo-folder entries left out); NOT_FOUND when the container does not exist. */
 export async function listObjects(
   core: CloudCore,
   container: string,
   opts: Signal & { prefix?: string } = {},
 ): Promise<StoredObject[]> {
-  const base = await core.base();
-  const query = opts.prefix ? { prefix: opts.prefix } : undefined;
-  const raw = await collect(core.objectStore.listObjects(container, { query, signal: opts.signal }));
-  return raw.flatMap((o) => (o.name === undefined ? [] : [normalizeObject(container, { ...o, name: o.name }, base)]));
+  const entries = await listObjectEntries(core, container, { prefix: opts.prefix, signal: opts.signal });
+  return entries.filter((e): e is StoredObject => !isFolder(e));
 }
 
 /** HEAD of the object; null when it (or its container) does not exist. */

@@ -257,5 +257,11 @@ export interface StoredObject extends Normalized {
   metadata: Record<string, string>;
 }
 
+/** A pseudo-folder of an object listing rolled up at a delimiter (Swift's `subdir` entry): the shared start of the
+ * names in it, the delimiter included. */
+export interface ObjectFolder {
+  subdir: string;
+}
+
 /** shade-style `name_or_id` + `filters` search. Filters compare nested keys exactly ('a.b' not supported: nest objects). */
 export type Filters = Record<string, unknown>;

@@ -138,9 +138,9 @@ export abstract class GatewayNetwork extends GatewayServers {
     return r.subnets;
   }
 
-  async searchSubnets(nameOrId?: string, filters?: Filters): Promise<Subnet[]> {
+  async searchSubnets(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Subnet[]> {
     return filterList(
-      (await this.#subnets()).map((s) => fromSubnet(s, this.name)),
+      (await this.#subnets(o)).map((s) => fromSubnet(s, this.name)),
       nameOrId,
       filters,
     );
@@ -216,8 +216,8 @@ export abstract class GatewayNetwork extends GatewayServers {
   }
 
   /** Routers with the subnets attached as interfaces. */
-  async searchRouters(nameOrId?: string, filters?: Filters): Promise<Router[]> {
-    return filterList(await this.#routers(), nameOrId, filters);
+  async searchRouters(nameOrId?: string, filters?: Filters, o: Signal = {}): Promise<Router[]> {
+    return filterList(await this.#routers(o), nameOrId, filters);
   }
 
   async routerFromRecord(raw: NeutronRouter, o: Signal = {}): Promise<Router> {

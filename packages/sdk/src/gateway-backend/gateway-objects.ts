@@ -5,8 +5,8 @@
  * container unchanged.
  */
 import type { Signal } from '../cloud/core.ts';
-import type { PageOptions } from '../cloud/objects.ts';
-import type { Container, StoredObject } from '../cloud/types.ts';
+import { type ListObjectEntriesOptions, type PageOptions, rollUp } from '../cloud/objects.ts';
+import type { Container, ObjectFolder, StoredObject } from '../cloud/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
 import { isNotFound } from '../services/common.ts';
@@ -92,6 +92,15 @@ export abstract class GatewayObjects extends GatewayVolumes {
 
   async listObjects(container: string, o: Signal & { prefix?: string } = {}): Promise<StoredObject[]> {
     return (await this.listObjectsPage(container, { prefix: o.prefix, signal: o.signal })).items;
+  }
+
+  /** ListObjects has no delimiter: the pseudo-folders are rolled up here from the listing under `prefix`. */
+  async listObjectEntries(
+    container: string,
+    o: ListObjectEntriesOptions = {},
+  ): Promise<(StoredObject | ObjectFolder)[]> {
+    const objects = await this.listObjects(container, { prefix: o.prefix, signal: o.signal });
+    return o.delimiter ? rollUp(objects, o.prefix ?? '', o.delimiter) : objects;
   }
 
   /** HEAD of the object (GetObjectMetadata), with its metadata; null when it (or its container) does not exist. */

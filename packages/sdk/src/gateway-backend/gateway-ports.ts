@@ -7,6 +7,7 @@ import type { Ref, Signal } from '../cloud/core.ts';
 import { filterList, single } from '../cloud/filter.ts';
 import type { CreateFloatingIpOptions } from '../cloud/floating-attach.ts';
 import type { CreatePortOptions } from '../cloud/network-update.ts';
+import { pickFloatingIp } from '../cloud/networks.ts';
 import type { CreateRuleOptions } from '../cloud/security-groups.ts';
 import type { Filters, FloatingIp, Port, SecurityGroup, SecurityGroupRule } from '../cloud/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
@@ -206,6 +207,12 @@ export abstract class GatewayPorts extends GatewayNetwork {
       return r.floatingIps.map((f) => fromFloatingIp(f, this.name));
     });
     return filterList(all, undefined, filters);
+  }
+
+  /** A floating IP by id or address; null when none, AMBIGUOUS when several match. */
+  async getFloatingIp(ref: Ref, filters?: Filters): Promise<FloatingIp | null> {
+    if (typeof ref === 'object') return ref as FloatingIp;
+    return pickFloatingIp(await this.listFloatingIps(filters), ref);
   }
 
   /** The project's floating IP of `address`, fresh; NOT_FOUND (as the REST backend says it) when none. */
