@@ -17,6 +17,7 @@ import {
   universalResponseToNodeResponse,
 } from '@connectrpc/connect-node';
 
+import { BLOB_DOWNLOAD_PATHS, ChunkFrames, chunkFramesKey, framedBody } from './blob-frames.ts';
 import { connectionKey } from './windows.ts';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -46,6 +47,12 @@ function answerInternal(req: Req, res: Res): void {
   res.end(body);
 }
 
+/** gRPC (not gRPC-Web, not Connect) in the protobuf encoding, to DownloadImage or GetObject. */
+function isGrpcBlobDownload(req: Req): boolean {
+  const ct = String(req.headers['content-type'] ?? '');
+  return (ct === 'application/grpc' || ct === 'application/grpc+proto') && BLOB_DOWNLOAD_PATHS.has(req.url ?? '');
+}
+
 function abandon(res: Res): void {
   const stream = (res as http2.Http2ServerResponse).stream as http2.ServerHttp2Stream | undefined;
   if (stream)
@@ -68,9 +75,17 @@ export function gatewayNodeAdapter(options: ConnectNodeAdapterOptions): (req: Re
     // The HTTP/2 connection travels with the call, so an upload handler can widen its window (windows.ts).
     const session = 'stream' in req ? req.stream.session : undefined;
     const values = createContextValues().set(connectionKey, session);
+    // A gRPC blob download's chunks are framed as they are, past Connect-ES's encoder (blob-frames.ts says why).
+    const frames = session && isGrpcBlobDownload(req) ? new ChunkFrames() : undefined;
+    values.set(chunkFramesKey, frames);
     const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     handler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) =>
+        universalResponseToNodeResponse(
+          frames && uRes.body ? { ...uRes, body: framedBody(uRes.body as AsyncIterable<Uint8Array>, frames) } : uRes,
+          res,
+        ),
+      )
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return; // the caller went away
         if (res.writableEnded || res.destroyed) return;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ServiceImpl } from '@connectrpc/connect';
 import type { PutObjectRequest, TransferService } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { chunkMessage } from '../blob-frames.ts';
 import { cloudAt, type GatewayDeps } from '../context.ts';
 import { toLocation } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
@@ -92,7 +93,7 @@ export function objectHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof Tr
           },
         };
         for await (const piece of sentPieces(res.body as AsyncIterable<Uint8Array>, hash)) {
-          yield { part: { case: 'chunk', value: piece } };
+          yield chunkMessage(ctx, piece);
         }
       } catch (err) {
         throw toConnectError(err);

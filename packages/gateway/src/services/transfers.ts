@@ -12,6 +12,7 @@ import type {
   UploadImageMetadata,
   UploadImageRequest,
 } from '@ocx/sdk/gen/ocx/cloud/v1/transfer_service_pb';
+import { chunkMessage } from '../blob-frames.ts';
 import { cloudAt, findOne, type GatewayDeps, notFound, scopeFor } from '../context.ts';
 import { toImage } from '../convert.ts';
 import { invalidArgument, toConnectError } from '../errors.ts';
@@ -185,7 +186,7 @@ export function transferHandlers(deps: GatewayDeps): Partial<ServiceImpl<typeof 
           .client('image')
           .get(`/images/${encodeURIComponent(got.item.id)}/file`, { stream: true, signal: ctx.signal });
         for await (const piece of sentPieces(res.body as AsyncIterable<Uint8Array>, hash)) {
-          yield { part: { case: 'chunk', value: piece } };
+          yield chunkMessage(ctx, piece);
         }
       } catch (err) {
         if (ctx.signal.aborted) throw toConnectError(new OcxError(ErrorCode.CANCELLED, 'the download was cancelled'));
