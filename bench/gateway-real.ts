@@ -11,7 +11,8 @@
  * process's peak RSS growth (VmRSS every 50 ms) and its CPU seconds per GiB. The token's K2K login to sp1 (its
  * first call through the gateway, an image list) happens before any timing.
  *   TRANSFER_MB (default 1024), TRANSFER_RUNS (default 3), PROTOCOL=grpc|connect (connect: Connect over HTTP/1.1),
- *   RELEASE=0 (the client without releaseStreamedMessages: connect-es then keeps every chunk until the call ends).
+ *   RELEASE=0 (the client without releaseStreamedMessages: connect-es then keeps every chunk until the call ends),
+ *   FRAMES=0 (upload chunks through Connect-ES's encoder instead of the SDK's uploadFrames).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,7 +31,7 @@ import {
   UploadImageMetadataSchema,
   WideWindowSessionManager,
 } from '@ocx/gateway';
-import { releaseStreamedMessages } from '@ocx/sdk';
+import { releaseStreamedMessages, type UploadFrames, uploadFrames } from '@ocx/sdk';
 import { Agent } from 'undici';
 import { realLogin } from '../test/lib/real-login.ts';
 import { cpuOf, rssGrowth, spawnGateway } from './gateway-transfer.ts';
@@ -94,7 +95,10 @@ try {
   const hash = createHash('sha256');
   for (let at = 0; at < BYTES; at += SEND_CHUNK) hash.update(piece.subarray(0, Math.min(SEND_CHUNK, BYTES - at)));
   const sha256 = hash.digest('hex');
-  async function* upload() {
+  // As the SDK's gateway backend uploads: chunks written as they are, past Connect-ES's encoder
+  // (packages/sdk/src/gateway-backend/upload-frames.ts); FRAMES=0 sends them through the encoder instead.
+  const framing = process.env.FRAMES !== '0';
+  async function* upload(frames: UploadFrames) {
     const metadata = create(UploadImageMetadataSchema, {
       location: { cloud: 'sp1' },
       name: `ocx-bench-gw-${Date.now()}`,
@@ -104,7 +108,8 @@ try {
     });
     yield { part: { case: 'metadata' as const, value: metadata } };
     for (let at = 0; at < BYTES; at += SEND_CHUNK) {
-      yield { part: { case: 'chunk' as const, value: piece.subarray(0, Math.min(SEND_CHUNK, BYTES - at)) } };
+      const chunk = piece.subarray(0, Math.min(SEND_CHUNK, BYTES - at));
+      yield framing ? frames.chunk(chunk) : { part: { case: 'chunk' as const, value: chunk } };
     }
   }
   let clientDown = 0;
@@ -120,7 +125,13 @@ try {
     let down = 0;
     const rssUp = await rssGrowth(gw.pid, async () => {
       const t0 = performance.now();
-      id = (await transfer.uploadImage(upload(), auth)).image?.id ?? '';
+      const frames = uploadFrames();
+      try {
+        const headers = { ...auth.headers, ...frames.headers };
+        id = (await transfer.uploadImage(upload(frames), { ...auth, headers })).image?.id ?? '';
+      } finally {
+        frames.done();
+      }
       up = performance.now() - t0;
     });
     try {

@@ -11,18 +11,16 @@
  * How, with as little protocol as possible written here: everything of the call stays Connect-ES's — request parsing,
  * the auth interceptor, deadlines, errors and trailers, gRPC-Web and Connect. Only for a gRPC call on HTTP/2 does the
  * adapter (adapter.ts) hand the handler a `ChunkFrames`; `chunkMessage` then parks the chunk there and gives
- * Connect-ES an empty chunk to encode, which it frames as the 7 bytes `PLACEHOLDER`. `framedBody`, between Connect-ES
- * and the HTTP/2 stream, replaces each of those with the real message: the envelope's 5 bytes, the field's tag and
+ * Connect-ES an empty chunk to encode, whose 7-byte frame the SDK's `isChunkPlaceholder` recognizes (the SDK frames
+ * uploads the same way: gateway-backend/upload-frames.ts). `framedBody`, between Connect-ES and the HTTP/2 stream,
+ * replaces each of those with the real message: the envelope's 5 bytes, the field's tag and
  * length, then the chunk itself, uncopied — byte for byte what Connect-ES would have written (`blob-frames.test.ts`
  * compares the two). A frame out of step (say a compressed response, which TransferService never sends) fails the
  * call rather than send an empty chunk.
  */
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';
+import { chunkFrameHeader, isChunkPlaceholder } from '@ocx/sdk';
 
-/** Both download responses carry the chunk as `bytes chunk = 2` in their `part` oneof. */
-const CHUNK_FIELD_TAG = (2 << 3) | 2;
-/** An uncompressed envelope (flags 0, length 2) holding field 2 with zero bytes. */
-const PLACEHOLDER = Uint8Array.of(0, 0, 0, 0, 2, CHUNK_FIELD_TAG, 0);
 const EMPTY = new Uint8Array(0);
 
 /** The chunks a handler parked, in the order Connect-ES will frame their placeholders. */
@@ -55,30 +53,6 @@ export function chunkMessage(ctx: HandlerContext, chunk: Uint8Array) {
   return { part: { case: 'chunk' as const, value: EMPTY } };
 }
 
-function isPlaceholder(bytes: Uint8Array): boolean {
-  if (bytes.byteLength !== PLACEHOLDER.byteLength) return false;
-  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i] !== PLACEHOLDER[i]) return false;
-  return true;
-}
-
-/** The envelope and field header of a response message holding `length` bytes of chunk. */
-export function chunkHeader(length: number): Uint8Array {
-  const varint: number[] = [];
-  for (let v = length; ; v >>>= 7) {
-    if (v < 0x80) {
-      varint.push(v);
-      break;
-    }
-    varint.push((v & 0x7f) | 0x80);
-  }
-  const messageLength = 1 + varint.length + length;
-  const head = new Uint8Array(5 + 1 + varint.length);
-  new DataView(head.buffer).setUint32(1, messageLength);
-  head[5] = CHUNK_FIELD_TAG;
-  head.set(varint, 6);
-  return head;
-}
-
 /** Connect-ES's response body with each placeholder replaced by its parked chunk's real frame. */
 export async function* framedBody(body: AsyncIterable<Uint8Array>, frames: ChunkFrames): AsyncGenerator<Uint8Array> {
   for await (const bytes of body) {
@@ -87,8 +61,8 @@ export async function* framedBody(body: AsyncIterable<Uint8Array>, frames: Chunk
       continue;
     }
     const chunk = frames.take();
-    if (!chunk || !isPlaceholder(bytes)) throw new Error('a parked blob chunk and its frame are out of step');
-    yield chunkHeader(chunk.byteLength);
+    if (!chunk || !isChunkPlaceholder(bytes)) throw new Error('a parked blob chunk and its frame are out of step');
+    yield chunkFrameHeader(chunk.byteLength);
     yield chunk;
   }
   if (frames.waiting !== 0) throw new Error('blob chunks were parked and never framed');

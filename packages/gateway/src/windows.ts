@@ -14,7 +14,7 @@
  */
 import type http2 from 'node:http2';
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';
-import { Http2SessionManager } from '@connectrpc/connect-node';
+import { FramingSessionManager } from '@ocx/sdk';
 
 /** Receive window of each stream (HTTP/2 SETTINGS_INITIAL_WINDOW_SIZE). */
 export const STREAM_WINDOW = 2 * 1024 * 1024;
@@ -23,17 +23,18 @@ export const SESSION_WINDOW = 8 * 1024 * 1024;
 
 /**
  * connect-node's HTTP/2 session manager for a gateway client (`createGrpcTransport({ baseUrl, sessionManager })`):
- * wide receive windows on the client's side (what the client may be sent ahead of reading it: downloads). Clients of
- * other toolchains size theirs themselves (grpcio by BDP probing).
+ * wide receive windows on the client's side (what the client may be sent ahead of reading it: downloads), and the
+ * SDK's upload framing (calls made with `uploadFrames()`, packages/sdk/src/gateway-backend/upload-frames.ts). Clients
+ * of other toolchains size their windows themselves (grpcio by BDP probing).
  */
-export class WideWindowSessionManager extends Http2SessionManager {
+export class WideWindowSessionManager extends FramingSessionManager {
   readonly #widened = new WeakSet<http2.ClientHttp2Session>();
 
   constructor(url: string | URL, options: http2.ClientSessionOptions = {}) {
     super(url, {}, { ...options, settings: { initialWindowSize: STREAM_WINDOW, ...options.settings } });
   }
 
-  override async request(...args: Parameters<Http2SessionManager['request']>): Promise<http2.ClientHttp2Stream> {
+  override async request(...args: Parameters<FramingSessionManager['request']>): Promise<http2.ClientHttp2Stream> {
     const stream = await super.request(...args);
     const session = stream.session as http2.ClientHttp2Session | undefined;
     if (session && !this.#widened.has(session)) {

@@ -11,9 +11,10 @@ import { type ConnectRouter, createClient, type HandlerContext } from '@connectr
 import { encodeEnvelope } from '@connectrpc/connect/protocol';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { DownloadImageResponseSchema, GetObjectResponseSchema, TransferService } from '@ocx/gateway';
+import { chunkFrameHeader } from '@ocx/sdk';
 import fc from 'fast-check';
 import { gatewayNodeAdapter } from '../src/adapter.ts';
-import { ChunkFrames, chunkFramesKey, chunkHeader, chunkMessage, framedBody } from '../src/blob-frames.ts';
+import { ChunkFrames, chunkFramesKey, chunkMessage, framedBody } from '../src/blob-frames.ts';
 
 const concat = (parts: Uint8Array[]) => Buffer.concat(parts);
 const connectFrame = (schema: typeof DownloadImageResponseSchema | typeof GetObjectResponseSchema, c: Uint8Array) =>
@@ -27,7 +28,7 @@ describe('blob frames', () => {
     fc.assert(
       fc.property(fc.oneof(fc.constantFrom(...lengths), fc.integer({ min: 0, max: 1024 * 1024 })), (n) => {
         const chunk = new Uint8Array(n).fill(n % 251);
-        const ours = concat([chunkHeader(n), chunk]);
+        const ours = concat([chunkFrameHeader(n), chunk]);
         assert.deepEqual(ours, connectFrame(DownloadImageResponseSchema, chunk));
         assert.deepEqual(ours, connectFrame(GetObjectResponseSchema, chunk));
       }),

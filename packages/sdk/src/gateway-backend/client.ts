@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { SecureClientSessionOptions } from 'node:http2';
 import { type Client, Code, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
-import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { createGrpcTransport, type Http2SessionManager } from '@connectrpc/connect-node';
 import type { GatewayConfig } from '../config/types.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OcxError } from '../errors/ocx-error.ts';
@@ -15,6 +15,7 @@ import { CloudService } from '../gen/ocx/cloud/v1/cloud_service_pb.ts';
 import { TransferService } from '../gen/ocx/cloud/v1/transfer_service_pb.ts';
 import { callScope, resolveDeadline } from '../transport/cancel.ts';
 import { releaseStreamedMessages } from './release.ts';
+import { FramingSessionManager } from './upload-frames.ts';
 
 /** What a call may carry: the caller's signal (and the deadline on it) or a budget of its own. */
 export interface CallBounds {
@@ -70,7 +71,7 @@ function acquire(g: GatewayConfig, cloud: string): { manager: Http2SessionManage
   const key = JSON.stringify([g.url, g.verify, g.cert ?? '', g.key ?? '']);
   let entry = SHARED.get(key);
   if (!entry) {
-    const manager = new Http2SessionManager(g.url, { idleConnectionTimeoutMs: 30_000 }, tlsOptions(g, cloud));
+    const manager = new FramingSessionManager(g.url, { idleConnectionTimeoutMs: 30_000 }, tlsOptions(g, cloud));
     entry = { manager, users: 0 };
     SHARED.set(key, entry);
   }

@@ -31,6 +31,7 @@ import { rechunk } from '../transfer/rechunk.ts';
 import { fromImage } from './convert.ts';
 import { ANSWER_MARGIN_MS, seconds } from './gateway-servers.ts';
 import { GatewayUpdates } from './gateway-updates.ts';
+import { type UploadFrames, uploadFrames } from './upload-frames.ts';
 
 /**
  * The gateway takes image data in chunks of at most 1 MiB; 16 bytes less leaves room for the field's tag and length,
@@ -45,8 +46,8 @@ async function* bytesOf(source: AsyncIterable<Uint8Array | string>): AsyncGenera
 }
 
 /** Full messages of CHUNK bytes: a file's 64 KiB reads joined, larger pieces cut. */
-async function* chunked(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<UploadPart> {
-  for await (const value of rechunk(bytesOf(source), CHUNK)) yield { part: { case: 'chunk', value } };
+async function* chunked(source: AsyncIterable<Uint8Array | string>, frames: UploadFrames): AsyncGenerator<UploadPart> {
+  for await (const value of rechunk(bytesOf(source), CHUNK)) yield frames.chunk(value);
 }
 
 export class GatewayCloud extends GatewayUpdates implements CloudLayer {
@@ -130,7 +131,7 @@ export class GatewayCloud extends GatewayUpdates implements CloudLayer {
         ? createReadStream(opts.filename)
         : toReadable(opts.data as Readable | AsyncIterable<Uint8Array> | Uint8Array);
       const at = this.at();
-      async function* parts(): AsyncGenerator<UploadPart> {
+      async function* parts(frames: UploadFrames): AsyncGenerator<UploadPart> {
         yield {
           part: {
             case: 'metadata',
@@ -147,9 +148,17 @@ export class GatewayCloud extends GatewayUpdates implements CloudLayer {
             },
           },
         };
-        yield* chunked(source);
+        yield* chunked(source, frames);
       }
-      const r = await this.client.run('UploadImage', bounds, (o) => this.client.transfer.uploadImage(parts(), o));
+      // Chunks written as they are, past Connect-ES's encoder (upload-frames.ts says why).
+      const r = await this.client.run('UploadImage', bounds, async (o) => {
+        const frames = uploadFrames();
+        try {
+          return await this.client.transfer.uploadImage(parts(frames), { ...o, headers: frames.headers });
+        } finally {
+          frames.done();
+        }
+      });
       if (!r.image) throw new OcxError(ErrorCode.INVALID_RESPONSE, 'the gateway sent no image', { cloud: this.name });
       return fromImage(r.image, this.name);
     } finally {

@@ -5,3 +5,10 @@ export type { WatchEvent } from './gateway-compute.ts';
 export type { GatewayCloudInit } from './gateway-core.ts';
 export { openCloud } from './open.ts';
 export { releaseStreamedMessages } from './release.ts';
+export {
+  chunkFrameHeader,
+  FramingSessionManager,
+  isChunkPlaceholder,
+  type UploadFrames,
+  uploadFrames,
+} from './upload-frames.ts';
