@@ -81,13 +81,13 @@ export function uploadFrames(): UploadFrames {
 /** Arms the call named by the request's header and makes its stream write parked chunks in place of placeholders. */
 function frameStream(stream: http2.ClientHttp2Stream, parked: Parked): void {
   parked.armed = true;
-  const write = stream.write.bind(stream) as (
-    data: Uint8Array,
-    encoding: BufferEncoding,
-    cb?: (e?: Error | null) => void,
-  ) => boolean;
-  stream.write = ((data: Uint8Array, encoding: BufferEncoding, cb?: (e?: Error | null) => void) => {
-    if (parked.chunks.length === 0) return write(data, encoding, cb);
+  type Done = (e?: Error | null) => void;
+  const write = stream.write.bind(stream) as (data: Uint8Array, encoding?: BufferEncoding, cb?: Done) => boolean;
+  // write(data[, encoding][, cb]), as Writable takes it (connect-node passes all three).
+  stream.write = ((data: Uint8Array, encoding?: BufferEncoding | Done, callback?: Done) => {
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    const enc = typeof encoding === 'function' ? undefined : encoding;
+    if (parked.chunks.length === 0) return write(data, enc, cb);
     const chunk = parked.chunks.shift() as Uint8Array;
     if (!isChunkPlaceholder(data)) {
       const err = new Error('a parked upload chunk and its frame are out of step');
@@ -95,8 +95,8 @@ function frameStream(stream: http2.ClientHttp2Stream, parked: Parked): void {
       cb?.(err);
       return false;
     }
-    write(chunkFrameHeader(chunk.byteLength), encoding);
-    return write(chunk, encoding, cb);
+    write(chunkFrameHeader(chunk.byteLength), enc);
+    return write(chunk, enc, cb);
   }) as typeof stream.write;
 }
 
