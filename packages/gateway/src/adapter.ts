@@ -17,7 +17,7 @@ import {
   universalResponseToNodeResponse,
 } from '@connectrpc/connect-node';
 
-import { BLOB_DOWNLOAD_PATHS, ChunkFrames, chunkFramesKey, framedBody } from './blob-frames.ts';
+import { BLOB_DOWNLOAD_PATHS, chunkFramesKey, framedBody } from './blob-frames.ts';
 import { connectionKey } from './windows.ts';
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -76,7 +76,7 @@ export function gatewayNodeAdapter(options: ConnectNodeAdapterOptions): (req: Re
     const session = 'stream' in req ? req.stream.session : undefined;
     const values = createContextValues().set(connectionKey, session);
     // A gRPC blob download's chunks are framed as they are, past Connect-ES's encoder (blob-frames.ts says why).
-    const frames = session && isGrpcBlobDownload(req) ? new ChunkFrames() : undefined;
+    const frames: Uint8Array[] | undefined = session && isGrpcBlobDownload(req) ? [] : undefined;
     values.set(chunkFramesKey, frames);
     const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     handler(uReq)

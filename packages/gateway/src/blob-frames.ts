@@ -10,8 +10,8 @@
  *
  * How, with as little protocol as possible written here: everything of the call stays Connect-ES's — request parsing,
  * the auth interceptor, deadlines, errors and trailers, gRPC-Web and Connect. Only for a gRPC call on HTTP/2 does the
- * adapter (adapter.ts) hand the handler a `ChunkFrames`; `chunkMessage` then parks the chunk there and gives
- * Connect-ES an empty chunk to encode, whose 7-byte frame the SDK's `isChunkPlaceholder` recognizes (the SDK frames
+ * adapter (adapter.ts) hand the handler a list to park chunks in; `chunkMessage` then parks the chunk there and gives
+ * Connect-ES an empty chunk to encode, whose 7-byte frame the SDK's `framedChunk` recognizes (the SDK frames
  * uploads the same way: gateway-backend/upload-frames.ts). `framedBody`, between Connect-ES and the HTTP/2 stream,
  * replaces each of those with the real message: the envelope's 5 bytes, the field's tag and
  * length, then the chunk itself, uncopied — byte for byte what Connect-ES would have written (`blob-frames.test.ts`
@@ -19,26 +19,11 @@
  * call rather than send an empty chunk.
  */
 import { createContextKey, type HandlerContext } from '@connectrpc/connect';
-import { chunkFrameHeader, isChunkPlaceholder } from '@ocx/sdk';
+import { framedChunk, parkChunk } from '@ocx/sdk';
 
-const EMPTY = new Uint8Array(0);
-
-/** The chunks a handler parked, in the order Connect-ES will frame their placeholders. */
-export class ChunkFrames {
-  readonly #parked: Uint8Array[] = [];
-  park(chunk: Uint8Array): void {
-    this.#parked.push(chunk);
-  }
-  take(): Uint8Array | undefined {
-    return this.#parked.shift();
-  }
-  get waiting(): number {
-    return this.#parked.length;
-  }
-}
-
-/** Set by the adapter on gRPC calls over HTTP/2 of the blob downloads (BLOB_DOWNLOAD_PATHS). */
-export const chunkFramesKey = createContextKey<ChunkFrames | undefined>(undefined);
+/** Set by the adapter on gRPC calls over HTTP/2 of the blob downloads (BLOB_DOWNLOAD_PATHS): the chunks a handler
+ * parked, in the order Connect-ES will frame their placeholders. */
+export const chunkFramesKey = createContextKey<Uint8Array[] | undefined>(undefined);
 
 export const BLOB_DOWNLOAD_PATHS: ReadonlySet<string> = new Set([
   '/ocx.cloud.v1.TransferService/DownloadImage',
@@ -47,23 +32,16 @@ export const BLOB_DOWNLOAD_PATHS: ReadonlySet<string> = new Set([
 
 /** The `part` of a download response carrying `chunk`: the chunk itself, or a placeholder when framed here. */
 export function chunkMessage(ctx: HandlerContext, chunk: Uint8Array) {
-  const frames = ctx.values.get(chunkFramesKey);
-  if (!frames) return { part: { case: 'chunk' as const, value: chunk } };
-  frames.park(chunk);
-  return { part: { case: 'chunk' as const, value: EMPTY } };
+  const parked = ctx.values.get(chunkFramesKey);
+  return parked ? parkChunk(parked, chunk) : { part: { case: 'chunk' as const, value: chunk } };
 }
 
-/** Connect-ES's response body with each placeholder replaced by its parked chunk's real frame. */
-export async function* framedBody(body: AsyncIterable<Uint8Array>, frames: ChunkFrames): AsyncGenerator<Uint8Array> {
+/** Connect-ES's response body with each placeholder replaced by its parked chunk's real frame (the SDK's framedChunk). */
+export async function* framedBody(body: AsyncIterable<Uint8Array>, parked: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for await (const bytes of body) {
-    if (frames.waiting === 0) {
-      yield bytes;
-      continue;
-    }
-    const chunk = frames.take();
-    if (!chunk || !isChunkPlaceholder(bytes)) throw new Error('a parked blob chunk and its frame are out of step');
-    yield chunkFrameHeader(chunk.byteLength);
-    yield chunk;
+    const framed = framedChunk(bytes, parked);
+    if (framed) yield* framed;
+    else yield bytes;
   }
-  if (frames.waiting !== 0) throw new Error('blob chunks were parked and never framed');
+  if (parked.length !== 0) throw new Error('blob chunks were parked and never framed');
 }

@@ -8,7 +8,8 @@ export { releaseStreamedMessages } from './release.ts';
 export {
   chunkFrameHeader,
   FramingSessionManager,
-  isChunkPlaceholder,
+  framedChunk,
+  parkChunk,
   type UploadFrames,
   uploadFrames,
 } from './upload-frames.ts';

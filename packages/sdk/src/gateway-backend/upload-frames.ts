@@ -15,14 +15,14 @@
  * does not frame is never armed and sends its chunks the ordinary way; a frame out of step fails the call.
  */
 import type http2 from 'node:http2';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { Http2SessionManager } from '@connectrpc/connect-node';
 
 /** Request header naming the call's parked chunks; taken off by FramingSessionManager, never sent. */
 const FRAMES_HEADER = 'x-ocx-upload-frames';
 /** All four blob messages (UploadImage/PutObject requests, DownloadImage/GetObject responses) carry the chunk as
  * `bytes chunk = 2` in their `part` oneof, so one frame header and one placeholder serve both directions. */
-const CHUNK_FIELD_TAG = (2 << 3) | 2;
-const PLACEHOLDER = Uint8Array.of(0, 0, 0, 0, 2, CHUNK_FIELD_TAG, 0);
+const CHUNK_FIELD = 2;
 const EMPTY = new Uint8Array(0);
 
 interface Parked {
@@ -32,26 +32,38 @@ interface Parked {
 const calls = new Map<string, Parked>();
 let next = 0;
 
-/** The envelope and field header of a message holding `length` bytes of chunk (the same bytes on both sides). */
+/**
+ * The gRPC frame header of a blob message holding `length` bytes of chunk (the same bytes on both sides): the
+ * envelope's flags and message length, then the field's tag and length from protobuf-es's writer.
+ */
 export function chunkFrameHeader(length: number): Uint8Array {
-  const varint: number[] = [];
-  for (let v = length; ; v >>>= 7) {
-    if (v < 0x80) {
-      varint.push(v);
-      break;
-    }
-    varint.push((v & 0x7f) | 0x80);
-  }
-  const head = new Uint8Array(6 + varint.length);
-  new DataView(head.buffer).setUint32(1, 1 + varint.length + length);
-  head[5] = CHUNK_FIELD_TAG;
-  head.set(varint, 6);
+  const field = new BinaryWriter().tag(CHUNK_FIELD, WireType.LengthDelimited).uint32(length).finish();
+  const head = new Uint8Array(5 + field.byteLength);
+  new DataView(head.buffer).setUint32(1, field.byteLength + length);
+  head.set(field, 5);
   return head;
 }
 
-/** Whether `bytes` is Connect-ES's frame of a blob message holding an empty chunk (what a parked chunk leaves). */
-export function isChunkPlaceholder(bytes: Uint8Array): boolean {
-  return bytes.byteLength === PLACEHOLDER.byteLength && bytes.every((b, i) => b === PLACEHOLDER[i]);
+/** Connect-ES's frame of a blob message holding an empty chunk: what a parked chunk leaves in the stream. */
+const PLACEHOLDER = chunkFrameHeader(0);
+
+/**
+ * What to write in place of `bytes` (one frame from Connect-ES) while chunks are parked: the real header and the
+ * oldest parked chunk when `bytes` is its placeholder; undefined when nothing is parked (write `bytes` as they are).
+ * A parked chunk meeting any other frame (a compressed one, say) throws: the two are out of step.
+ */
+export function framedChunk(bytes: Uint8Array, parked: Uint8Array[]): [Uint8Array, Uint8Array] | undefined {
+  const chunk = parked.shift();
+  if (chunk === undefined) return undefined;
+  const placeholder = bytes.byteLength === PLACEHOLDER.byteLength && bytes.every((b, i) => b === PLACEHOLDER[i]);
+  if (!placeholder) throw new Error('a parked blob chunk and its frame are out of step');
+  return [chunkFrameHeader(chunk.byteLength), chunk];
+}
+
+/** `bytes` parked for framing, and the message Connect-ES encodes in their place (an empty chunk: `PLACEHOLDER`). */
+export function parkChunk(parked: Uint8Array[], bytes: Uint8Array): { part: { case: 'chunk'; value: Uint8Array } } {
+  parked.push(bytes);
+  return { part: { case: 'chunk', value: EMPTY } };
 }
 
 /** One upload call's framing: send `headers` with the call, make each chunk message with `chunk`, then `done()`. */
@@ -68,9 +80,7 @@ export function uploadFrames(): UploadFrames {
   return {
     headers: { [FRAMES_HEADER]: id },
     chunk(bytes) {
-      if (!parked.armed) return { part: { case: 'chunk', value: bytes } };
-      parked.chunks.push(bytes);
-      return { part: { case: 'chunk', value: EMPTY } };
+      return parked.armed ? parkChunk(parked.chunks, bytes) : { part: { case: 'chunk', value: bytes } };
     },
     done() {
       calls.delete(id);
@@ -87,16 +97,17 @@ function frameStream(stream: http2.ClientHttp2Stream, parked: Parked): void {
   stream.write = ((data: Uint8Array, encoding?: BufferEncoding | Done, callback?: Done) => {
     const cb = typeof encoding === 'function' ? encoding : callback;
     const enc = typeof encoding === 'function' ? undefined : encoding;
-    if (parked.chunks.length === 0) return write(data, enc, cb);
-    const chunk = parked.chunks.shift() as Uint8Array;
-    if (!isChunkPlaceholder(data)) {
-      const err = new Error('a parked upload chunk and its frame are out of step');
-      stream.destroy(err);
-      cb?.(err);
+    let framed: [Uint8Array, Uint8Array] | undefined;
+    try {
+      framed = framedChunk(data, parked.chunks);
+    } catch (err) {
+      stream.destroy(err as Error);
+      cb?.(err as Error);
       return false;
     }
-    write(chunkFrameHeader(chunk.byteLength), enc);
-    return write(chunk, enc, cb);
+    if (!framed) return write(data, enc, cb);
+    write(framed[0], enc);
+    return write(framed[1], enc, cb);
   }) as typeof stream.write;
 }
 
